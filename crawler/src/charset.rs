@@ -1,0 +1,175 @@
+//! Charset decoding of fetched pages: BOM, then the profile's override, then
+//! the HTTP header, then `<meta charset>`, then statistical detection.
+//!
+//! Never fails: undecodable bytes become U+FFFD, and the encoding used is
+//! reported so a wrong guess can be seen on the document.
+
+use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+use encoding_rs::Encoding;
+
+/// Where the encoding of a page came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodingSource {
+    Bom,
+    Profile,
+    Header,
+    Meta,
+    Detected,
+}
+
+/// A decoded page.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub text: String,
+    pub encoding: &'static Encoding,
+    pub source: EncodingSource,
+    /// Whether any byte sequence was invalid in the chosen encoding.
+    pub had_errors: bool,
+}
+
+/// Decodes an HTML or text page.
+///
+/// `content_type` is the HTTP `Content-Type` header, `forced` a site
+/// profile's encoding override (used only when the page has no BOM).
+pub fn decode_html(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    forced: Option<&'static Encoding>,
+) -> Decoded {
+    let (encoding, source) = choose_encoding(bytes, content_type, forced);
+    let (text, used, had_errors) = encoding.decode(bytes);
+    Decoded {
+        text: text.into_owned(),
+        encoding: used,
+        source,
+        had_errors,
+    }
+}
+
+fn choose_encoding(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    forced: Option<&'static Encoding>,
+) -> (&'static Encoding, EncodingSource) {
+    if let Some((enc, _)) = Encoding::for_bom(bytes) {
+        return (enc, EncodingSource::Bom);
+    }
+    if let Some(enc) = forced {
+        return (enc, EncodingSource::Profile);
+    }
+    if let Some(enc) = content_type.and_then(charset_param).and_then(label) {
+        return (enc, EncodingSource::Header);
+    }
+    if let Some(enc) = meta_charset(bytes) {
+        return (enc, EncodingSource::Meta);
+    }
+    let mut detector = EncodingDetector::new(Iso2022JpDetection::Allow);
+    detector.feed(bytes, true);
+    (
+        detector.guess(None, Utf8Detection::Allow),
+        EncodingSource::Detected,
+    )
+}
+
+/// Maps a label to an encoding; a UTF-16 label in a header or meta tag of a
+/// page without BOM is a lie (the WHATWG rule), so it means UTF-8.
+fn label(name: &str) -> Option<&'static Encoding> {
+    let enc = Encoding::for_label(name.trim().trim_matches(['"', '\'']).as_bytes())?;
+    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+        Some(encoding_rs::UTF_8)
+    } else {
+        Some(enc)
+    }
+}
+
+fn charset_param(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("charset")
+            .then_some(value.trim())
+    })
+}
+
+/// The WHATWG prescan, simplified: looks in the first 4 KiB for
+/// `<meta charset=…>` or `<meta http-equiv=content-type content="…charset=…">`.
+fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let lower: Vec<u8> = head.iter().map(|b| b.to_ascii_lowercase()).collect();
+    let mut from = 0;
+    while let Some(pos) = find(&lower[from..], b"<meta") {
+        let start = from + pos;
+        let end = lower[start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(lower.len(), |p| start + p);
+        let tag = &lower[start..end];
+        if let Some(at) = find(tag, b"charset") {
+            let rest = &tag[at + b"charset".len()..];
+            let rest = rest
+                .iter()
+                .skip_while(|b| b.is_ascii_whitespace())
+                .copied()
+                .collect::<Vec<u8>>();
+            if let Some(value) = rest.strip_prefix(b"=") {
+                let value: Vec<u8> = value
+                    .iter()
+                    .skip_while(|b| b.is_ascii_whitespace() || **b == b'"' || **b == b'\'')
+                    .take_while(|b| !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b';' | b'/')))
+                    .copied()
+                    .collect();
+                if let Some(enc) = std::str::from_utf8(&value).ok().and_then(label) {
+                    return Some(enc);
+                }
+            }
+        }
+        from = end.max(start + 1);
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_charset_wins_over_detection() {
+        let (bytes, _, _) = encoding_rs::GBK.encode("<p>三菱日联银行 出售</p>");
+        let d = decode_html(&bytes, Some("text/html; charset=gbk"), None);
+        assert_eq!(d.encoding, encoding_rs::GBK);
+        assert_eq!(d.source, EncodingSource::Header);
+        assert!(d.text.contains("三菱日联银行"));
+    }
+
+    #[test]
+    fn meta_charset_is_read() {
+        let html = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\"></head><body>三菱UFJ銀行を売ります</body></html>";
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(html);
+        let d = decode_html(&bytes, Some("text/html"), None);
+        assert_eq!(d.encoding, encoding_rs::SHIFT_JIS);
+        assert_eq!(d.source, EncodingSource::Meta);
+        assert!(d.text.contains("三菱UFJ銀行を売ります"));
+    }
+
+    #[test]
+    fn detection_without_labels() {
+        let text = "日本邮政银行四件套，存折+卡+印章+手机卡，全套出售，实名，已激活网银。".repeat(5);
+        let (bytes, _, _) = encoding_rs::GBK.encode(&text);
+        let d = decode_html(&bytes, None, None);
+        assert_eq!(d.source, EncodingSource::Detected);
+        assert!(d.text.contains("日本邮政银行"), "decoded as {}", d.encoding.name());
+    }
+
+    #[test]
+    fn bom_beats_a_lying_header() {
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice("総務省".as_bytes());
+        let d = decode_html(&bytes, Some("text/html; charset=shift_jis"), None);
+        assert_eq!(d.encoding, encoding_rs::UTF_8);
+        assert_eq!(d.text, "総務省");
+    }
+}

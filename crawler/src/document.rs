@@ -1,0 +1,66 @@
+//! The document: one extracted listing, post or thread, in the shape that
+//! `extract` prints and `match` reads (DESIGN.md "The document").
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of page a document came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentKind {
+    /// A market listing (an offer with a price block).
+    Listing,
+    /// A forum post (the first post of a thread).
+    #[default]
+    Post,
+    /// A whole thread.
+    Thread,
+}
+
+impl DocumentKind {
+    /// The lowercase name used in JSON and in the index.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Listing => "listing",
+            DocumentKind::Post => "post",
+            DocumentKind::Thread => "thread",
+        }
+    }
+}
+
+/// One extracted listing or post.
+///
+/// `id` is stable across recrawls (site + listing number, or site + the
+/// canonical path and query), so a recrawled listing replaces itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Document {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub site: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    #[serde(default)]
+    pub kind: DocumentKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_number: Option<String>,
+    /// When the author posted it (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posted_at: Option<String>,
+    /// When leakwatch fetched the page (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<String>,
+    /// The character encoding the page was decoded from (e.g. `GBK`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+}
