@@ -1,0 +1,75 @@
+//! `leakwatch alerts`: list alerts from the alert log, or acknowledge them.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use crate::alert_store::{AlertFilter, AlertStore};
+use crate::commands::{format_alert, parse_date, use_colour};
+use crate::{paths, GlobalArgs};
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    action: Option<AlertsAction>,
+    /// Only this customer's alerts.
+    #[arg(long)]
+    customer: Option<String>,
+    /// Only alerts in this status (new, acknowledged).
+    #[arg(long)]
+    status: Option<String>,
+    /// First seen at or after: 2026-11-01, RFC 3339, or 7d.
+    #[arg(long)]
+    since: Option<String>,
+    /// One JSON alert a line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertsAction {
+    /// Mark alerts acknowledged (ids as printed after `#`).
+    Ack { ids: Vec<i64> },
+}
+
+pub fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = paths::data_dir(global.data_dir.as_deref())?;
+    let db = paths::state_db(&data_dir);
+    if !db.exists() {
+        anyhow::bail!("{}: no state store yet; run `leakwatch demo` or `leakwatch crawl` first", db.display());
+    }
+    let store = AlertStore::open(&db)?;
+    if let Some(AlertsAction::Ack { ids }) = args.action {
+        let missing = store.acknowledge(&ids)?;
+        if !missing.is_empty() {
+            eprintln!("no alert with id {missing:?}");
+            return Ok(ExitCode::from(1));
+        }
+        println!("acknowledged {} alert(s)", ids.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let filter = AlertFilter {
+        customer: args.customer,
+        status: args.status,
+        since: args.since.as_deref().map(parse_date).transpose()?,
+        doc_ids: None,
+    };
+    let alerts = store.list(&filter)?;
+    let colour = use_colour();
+    for stored in &alerts {
+        if args.json {
+            println!("{}", serde_json::to_string(stored)?);
+        } else {
+            println!(
+                "{}\n    {} · first seen {}\n",
+                format_alert(&stored.alert, Some(stored.id), colour),
+                stored.status,
+                stored.first_seen
+            );
+        }
+    }
+    if !args.json {
+        println!("{} alert(s)", alerts.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,106 @@
+//! `leakwatch demo`: the whole product offline — serve the bundled demo
+//! market on loopback, crawl it, index, match the example watchlists, print
+//! the alerts and searches to try.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use crawler::{SiteProfile, Transport};
+use url::Url;
+use watchlists::{Matcher, WatchlistSet};
+
+use crate::commands::crawl::{crawl_sites, print_summary};
+use crate::commands::{format_alert, use_colour};
+use crate::demo_market::{DemoMarket, PROFILES, WATCHLISTS};
+use crate::pipeline::Pipeline;
+use crate::{paths, GlobalArgs};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Only serve the demo market (prints its URL) until interrupted.
+    #[arg(long)]
+    serve: bool,
+}
+
+pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    if args.serve {
+        return runtime.block_on(async {
+            let market = DemoMarket::start().await?;
+            println!("demo market at {}", market.url());
+            println!("  {}market/index.php (GBK)", market.url());
+            println!("  {}jp/board.cgi?page=1 (Shift_JIS)", market.url());
+            println!("  {}forum/index.php (UTF-8)", market.url());
+            use std::io::Write;
+            std::io::stdout().flush().ok();
+            tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+            Ok(ExitCode::SUCCESS)
+        });
+    }
+    let data_dir = paths::data_dir(global.data_dir.as_deref())?;
+    let watchlist_dir = data_dir.join("demo").join("watchlists");
+    write_demo_watchlists(&watchlist_dir)?;
+    let set = WatchlistSet::load(&watchlist_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut pipeline = Pipeline::open(&data_dir, Matcher::new(&set))?;
+    let outcome = runtime.block_on(async {
+        let market = DemoMarket::start().await?;
+        let root = Url::parse(&market.url()).context("demo market URL")?;
+        let mut sites = Vec::new();
+        for (file, text) in PROFILES {
+            let mut profile = SiteProfile::parse(text, Path::new(file))?;
+            let rebased = root
+                .join(profile.base_url.path())
+                .context("rebasing a demo profile")?;
+            profile.rebase(&rebased);
+            sites.push(profile);
+        }
+        println!("Demo market serving on {} — crawling 3 sites…", market.url());
+        crawl_sites(sites, Transport::Direct, &mut pipeline).await
+    })?;
+    let colour = use_colour();
+    let mut alerts: Vec<_> = outcome.alerts.iter().collect();
+    alerts.sort_by(|a, b| {
+        b.alert
+            .severity
+            .cmp(&a.alert.severity)
+            .then(a.alert.doc_id.cmp(&b.alert.doc_id))
+    });
+    println!();
+    for raised in &alerts {
+        println!("{}\n", format_alert(&raised.alert, Some(raised.id), colour));
+    }
+    print_summary(&outcome, pipeline.documents);
+    let dd = match &global.data_dir {
+        Some(d) => format!(" --data-dir {}", shell_quote(&d.display().to_string())),
+        None => String::new(),
+    };
+    println!("\nData folder: {}", data_dir.display());
+    println!("Try:");
+    println!("  leakwatch{dd} search 三菱日联");
+    println!("  leakwatch{dd} search ゆうちょ --site demo-jp");
+    println!("  leakwatch{dd} search '总务省 OR 外務省' --json");
+    println!("  leakwatch{dd} alerts --customer mufg-group");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the embedded example watchlists where the user can read and edit
+/// them (overwriting an earlier demo's copies).
+fn write_demo_watchlists(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for file in WATCHLISTS.files() {
+        let target = dir.join(file.path());
+        std::fs::write(&target, file.contents())
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}

@@ -1,0 +1,52 @@
+//! Conversions between the crates' document types (the crates do not know
+//! each other).
+
+use chrono::{DateTime, Utc};
+use crawler::Document;
+use indexer::IndexDocument;
+use watchlists::{Alert, MatchDocument};
+
+/// The view of `doc` that the matcher reads.
+pub fn match_view(doc: &Document) -> MatchDocument<'_> {
+    MatchDocument {
+        id: &doc.id,
+        site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
+        url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
+        kind: Some(doc.kind.as_str()),
+        title: doc.title.as_deref(),
+        body: doc.body.as_deref(),
+        price: doc.price.as_deref(),
+    }
+}
+
+/// The index's form of `doc`, carrying the alerts raised on it.
+pub fn index_document(doc: &Document, alerts: &[Alert]) -> IndexDocument {
+    let date = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| d.with_timezone(&Utc))
+    };
+    let mut customers: Vec<String> = alerts.iter().map(|a| a.customer.clone()).collect();
+    customers.sort();
+    customers.dedup();
+    IndexDocument {
+        id: doc.id.clone(),
+        site: doc.site.clone(),
+        url: doc.url.clone(),
+        kind: doc.kind.as_str().to_owned(),
+        lang: doc.lang.clone(),
+        title: doc.title.clone(),
+        body: doc.body.clone(),
+        price: doc.price.clone(),
+        seller: doc.seller.clone(),
+        category: doc.category.clone(),
+        posted_at: date(&doc.posted_at),
+        fetched_at: date(&doc.fetched_at),
+        encoding: doc.encoding.clone(),
+        customers,
+        alerts: alerts
+            .iter()
+            .map(|a| format!("{}/{}", a.customer, a.asset))
+            .collect(),
+    }
+}

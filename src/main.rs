@@ -1,0 +1,114 @@
+//! `leakwatch`: the command line and the wiring of the crates — crawler →
+//! (indexer, watchlists) → alert store. Errors reach the user through
+//! `anyhow` here; the crates use typed errors.
+
+mod alert_store;
+mod commands;
+mod config;
+mod convert;
+mod demo_market;
+mod paths;
+mod pipeline;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Watches dark-web forums and markets and alerts when an organisation's
+/// assets are offered there.
+#[derive(Debug, Parser)]
+#[command(name = "leakwatch", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Data folder (index in DIR/index, state in DIR/state.db). Default: the
+    /// platform data folder + /leakwatch.
+    #[arg(long, global = true, env = "LEAKWATCH_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// More logging (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run offline end to end on the bundled demo market: serve it on
+    /// loopback, crawl, index, match the example watchlists, print alerts.
+    Demo(commands::demo::DemoArgs),
+    /// Crawl every site of a config once, then index and match what was found.
+    Crawl(commands::crawl::CrawlArgs),
+    /// Search the index.
+    Search(commands::search::SearchArgs),
+    /// Match documents (JSON lines) against watchlists; print alerts.
+    Match(commands::match_docs::MatchArgs),
+    /// Run a site profile's extraction on a saved page; print documents as JSON lines.
+    Extract(commands::extract::ExtractArgs),
+    /// List alerts from the state store.
+    Alerts(commands::alerts::AlertsArgs),
+    /// Work with watchlist files.
+    Watchlist {
+        #[command(subcommand)]
+        command: commands::watchlist::WatchlistCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(&cli.global, args),
+        Command::Crawl(args) => commands::crawl::run(&cli.global, args),
+        Command::Search(args) => commands::search::run(&cli.global, args),
+        Command::Match(args) => commands::match_docs::run(args),
+        Command::Extract(args) => commands::extract::run(args),
+        Command::Alerts(args) => commands::alerts::run(&cli.global, args),
+        Command::Watchlist { command } => commands::watchlist::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if err
+                .chain()
+                .filter_map(|e| e.downcast_ref::<std::io::Error>())
+                .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(global: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let default = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match global.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

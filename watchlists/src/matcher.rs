@@ -1,0 +1,472 @@
+//! The matcher: one Aho-Corasick automaton over every customer's terms, exclude phrases
+//! and the cue lexicon, run once over a document's folded, separator-free text; then
+//! boundary checks, exclusions, sale-context gating and one alert per (customer, asset).
+//! Pure: no I/O, no state between documents.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use textfold::{is_cjk, is_kana};
+
+use crate::alert::{Alert, Severity};
+use crate::config::WatchlistSet;
+use crate::cues::{CueKind, CueLexicon};
+use crate::domains::DomainIndex;
+use crate::text::{is_separator, is_word_char, MatchText, PhraseKey};
+
+/// How far (in characters of the original text) a cue may be from a hit and still count.
+pub const CUE_WINDOW_CHARS: usize = 200;
+/// Characters of original text kept on each side of a hit in an alert's snippet.
+const SNIPPET_CHARS: usize = 60;
+/// Longest separator run (in characters) ignored inside a term.
+const MAX_INNER_SEPARATOR_RUN: usize = 3;
+
+/// One document to match (the fields of the JSONL document the matcher uses).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MatchDocument<'a> {
+    pub id: &'a str,
+    pub site: Option<&'a str>,
+    pub url: Option<&'a str>,
+    /// `"listing"`, `"post"` or `"thread"`.
+    pub kind: Option<&'a str>,
+    pub title: Option<&'a str>,
+    pub body: Option<&'a str>,
+    pub price: Option<&'a str>,
+}
+
+/// Matches documents against every customer's watchlist at once.
+#[derive(Debug)]
+pub struct Matcher {
+    automaton: AhoCorasick,
+    patterns: Vec<Pattern>,
+    assets: Vec<AssetEntry>,
+    domains: DomainIndex,
+    /// Folded "not before" continuations of line-start cues, indexed by `Role::LineStart`.
+    not_before: Vec<Vec<String>>,
+}
+
+#[derive(Debug)]
+struct AssetEntry {
+    customer: String,
+    id: String,
+    name: String,
+    base: Severity,
+    require_sale_context: bool,
+}
+
+#[derive(Debug, Default)]
+struct Pattern {
+    roles: Vec<Role>,
+    /// Offsets in the key where a written form had a separator.
+    breaks: Vec<u32>,
+    /// The key starts / ends with a letter or digit of a space-separated script: the match
+    /// must start / end on a word boundary.
+    left_word: bool,
+    right_word: bool,
+    /// The key's last character, when it is kana (a longer kana word may continue it).
+    kana_tail: Option<char>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Term(u32),
+    Exclude(u32),
+    Cue(CueKind),
+    LineStart(CueKind, u32),
+    NotOffer,
+    Warning,
+    NotWarning,
+}
+
+/// A hit of an asset (term or domain) in folded coordinates.
+#[derive(Debug, Clone)]
+struct AssetHit {
+    asset: u32,
+    folded: Range<usize>,
+}
+
+impl Matcher {
+    /// Builds the automaton for every asset of `set` with the shipped cue lexicon.
+    pub fn new(set: &WatchlistSet) -> Matcher {
+        Matcher::with_lexicon(set, &CueLexicon::shipped())
+    }
+
+    /// Builds the automaton with a custom (e.g. shipped + extended) cue lexicon.
+    pub fn with_lexicon(set: &WatchlistSet, lexicon: &CueLexicon) -> Matcher {
+        let mut builder = PatternBuilder::default();
+        let mut assets = Vec::new();
+        let mut domains = DomainIndex::default();
+        for w in set.watchlists() {
+            for a in w.assets() {
+                let idx = assets.len() as u32;
+                assets.push(AssetEntry {
+                    customer: w.customer().to_string(),
+                    id: a.id().to_string(),
+                    name: a.name().to_string(),
+                    base: a.base_severity(),
+                    require_sale_context: a.require_sale_context(),
+                });
+                for t in a.terms() {
+                    builder.add(t.key.clone(), Role::Term(idx));
+                }
+                for x in a.exclude() {
+                    builder.add(x.key.clone(), Role::Exclude(idx));
+                }
+                for d in a.domains() {
+                    domains.insert(d, idx);
+                }
+            }
+        }
+        for (phrase, kind) in &lexicon.cues {
+            builder.add_phrase(phrase, Role::Cue(*kind));
+        }
+        let mut not_before = Vec::new();
+        for (c, kind, nb) in &lexicon.line_start {
+            let folded: Vec<String> = nb.iter().filter_map(|s| PhraseKey::new(s)).map(|k| k.key).collect();
+            builder.add_phrase(&c.to_string(), Role::LineStart(*kind, not_before.len() as u32));
+            not_before.push(folded);
+        }
+        for p in &lexicon.not_offer {
+            builder.add_phrase(p, Role::NotOffer);
+        }
+        for p in &lexicon.warning {
+            builder.add_phrase(p, Role::Warning);
+        }
+        for p in &lexicon.not_warning {
+            builder.add_phrase(p, Role::NotWarning);
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&builder.keys)
+            .expect("watch phrases fit aho-corasick's limits (they are non-empty and far below 2^31 states)");
+        Matcher { automaton, patterns: builder.patterns, assets, domains, not_before }
+    }
+
+    /// Number of distinct phrases in the automaton (terms, exclusions and cues).
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Matches one document; returns one alert per (customer, asset) found in a sale context.
+    pub fn match_document(&self, doc: &MatchDocument<'_>) -> Vec<Alert> {
+        let text = MatchText::new(doc.title, doc.body);
+        let scan = self.scan(&text);
+        if scan.hits.is_empty() {
+            return Vec::new();
+        }
+        self.decide(doc, &text, scan)
+    }
+
+    /// Runs the automaton and the domain scan, keeping only hits that pass boundary checks.
+    fn scan(&self, text: &MatchText) -> Scan {
+        let mut s = Scan::default();
+        for m in self.automaton.find_overlapping_iter(&text.stripped) {
+            let p = &self.patterns[m.pattern().as_usize()];
+            let stripped = m.start()..m.end();
+            let folded = text.folded_range(stripped.clone());
+            if !self.accepts(p, text, &stripped, &folded) {
+                continue;
+            }
+            for &role in &p.roles {
+                match role {
+                    Role::Term(asset) => s.hits.push(AssetHit { asset, folded: folded.clone() }),
+                    Role::Exclude(asset) => s.excludes.push((asset, folded.clone())),
+                    Role::Cue(kind) => s.cues.push((kind, folded.clone())),
+                    Role::LineStart(kind, nb) => {
+                        let rest = &text.stripped[stripped.end..];
+                        if at_line_start(text.folded_str(), folded.start)
+                            && !self.not_before[nb as usize].iter().any(|n| rest.starts_with(n.as_str()))
+                        {
+                            s.cues.push((kind, folded.clone()));
+                        }
+                    }
+                    Role::NotOffer => s.not_offer.push(folded.clone()),
+                    Role::Warning => s.warnings.push(folded.clone()),
+                    Role::NotWarning => s.not_warning.push(folded.clone()),
+                }
+            }
+        }
+        self.domains.scan(text.folded_str(), |asset, folded| s.hits.push(AssetHit { asset, folded }));
+        s
+    }
+
+    /// Boundary, separator and kana-continuation checks for one automaton match.
+    fn accepts(&self, p: &Pattern, text: &MatchText, stripped: &Range<usize>, folded: &Range<usize>) -> bool {
+        let f = text.folded_str();
+        if p.left_word && f[..folded.start].chars().next_back().is_some_and(is_word_char) {
+            return false;
+        }
+        let next = f[folded.end..].chars().next();
+        if p.right_word && next.is_some_and(is_word_char) {
+            return false;
+        }
+        if let (Some(last), Some(n)) = (p.kana_tail, next) {
+            if kana_continues(last, n) {
+                return false;
+            }
+        }
+        if folded.len() != stripped.len() && !inner_separators_ok(&f[folded.clone()], &p.breaks) {
+            return false;
+        }
+        true
+    }
+
+    fn decide(&self, doc: &MatchDocument<'_>, text: &MatchText, mut scan: Scan) -> Vec<Alert> {
+        let contains = |outer: &Range<usize>, inner: &Range<usize>| outer.start <= inner.start && inner.end <= outer.end;
+        scan.cues.retain(|(_, r)| !scan.not_offer.iter().any(|n| contains(n, r)));
+        scan.warnings.retain(|r| !scan.not_warning.iter().any(|n| contains(n, r)));
+        scan.hits.retain(|h| !scan.excludes.iter().any(|(a, x)| *a == h.asset && contains(x, &h.folded)));
+        scan.hits.sort_by_key(|h| (h.asset, h.folded.start, h.folded.end));
+
+        let orig = |r: &Range<usize>| text.original_range(r.clone());
+        let mut cues: Vec<(CueKind, Range<usize>)> = scan.cues.iter().map(|(k, r)| (*k, orig(r))).collect();
+        drop_contained(&mut cues, |(_, r)| r.clone());
+        let warnings: Vec<Range<usize>> = scan.warnings.iter().map(orig).collect();
+        let in_title = |r: &Range<usize>| r.start < text.title_end;
+        let listing_price = doc.kind.is_some_and(|k| k.trim().eq_ignore_ascii_case("listing"))
+            .then(|| doc.price.map(str::trim).filter(|p| !p.is_empty()))
+            .flatten();
+        // An offer in the title outweighs a warning or news phrase in the body ("骗子别来").
+        let title_offers = cues.iter().any(|(k, r)| *k == CueKind::Sell && in_title(r));
+        let warning_in_title = warnings.iter().any(in_title);
+
+        let mut alerts = Vec::new();
+        let mut i = 0;
+        while i < scan.hits.len() {
+            let asset_idx = scan.hits[i].asset;
+            let mut j = i;
+            while j < scan.hits.len() && scan.hits[j].asset == asset_idx {
+                j += 1;
+            }
+            let mut hits: Vec<Range<usize>> = scan.hits[i..j].iter().map(|h| orig(&h.folded)).collect();
+            drop_contained(&mut hits, Range::clone);
+            i = j;
+            let asset = &self.assets[asset_idx as usize];
+
+            let near = |r: &Range<usize>| hits.iter().any(|h| char_gap(&text.original, h, r) <= CUE_WINDOW_CHARS);
+            let support: Vec<&(CueKind, Range<usize>)> = cues.iter().filter(|(_, r)| in_title(r) || near(r)).collect();
+            let warned = warning_in_title || (!title_offers && warnings.iter().any(near));
+            let in_context = listing_price.is_some() || (!support.is_empty() && !warned);
+            if asset.require_sale_context && !in_context {
+                continue;
+            }
+            let strongest = support.iter().map(|(k, _)| *k).max();
+            let severity = if listing_price.is_some() || matches!(strongest, Some(CueKind::Sell | CueKind::Trade)) {
+                asset.base
+            } else {
+                asset.base.lower()
+            };
+            let mut context: Vec<String> = Vec::new();
+            if in_context {
+                for (_, r) in &support {
+                    push_unique(&mut context, &text.original[r.clone()]);
+                }
+                if let Some(p) = listing_price {
+                    push_unique(&mut context, &format!("price: {p}"));
+                }
+            }
+            let mut terms = Vec::new();
+            for h in &hits {
+                push_unique(&mut terms, &text.original[h.clone()]);
+            }
+            let focus = hits
+                .iter()
+                .find(|h| support.iter().any(|(_, r)| char_gap(&text.original, h, r) <= CUE_WINDOW_CHARS))
+                .unwrap_or(&hits[0]);
+            alerts.push(Alert {
+                doc_id: doc.id.to_string(),
+                customer: asset.customer.clone(),
+                asset: asset.id.clone(),
+                asset_name: asset.name.clone(),
+                severity,
+                terms,
+                context,
+                snippet: snippet(&text.original, focus),
+                url: doc.url.map(str::to_string),
+                site: doc.site.map(str::to_string),
+            });
+        }
+        alerts
+    }
+}
+
+#[derive(Default)]
+struct Scan {
+    hits: Vec<AssetHit>,
+    excludes: Vec<(u32, Range<usize>)>,
+    cues: Vec<(CueKind, Range<usize>)>,
+    not_offer: Vec<Range<usize>>,
+    warnings: Vec<Range<usize>>,
+    not_warning: Vec<Range<usize>>,
+}
+
+#[derive(Default)]
+struct PatternBuilder {
+    keys: Vec<String>,
+    patterns: Vec<Pattern>,
+    by_key: HashMap<String, usize>,
+}
+
+impl PatternBuilder {
+    fn add_phrase(&mut self, phrase: &str, role: Role) {
+        if let Some(k) = PhraseKey::new(phrase) {
+            self.add(k, role);
+        }
+    }
+
+    fn add(&mut self, key: PhraseKey, role: Role) {
+        let idx = *self.by_key.entry(key.key.clone()).or_insert_with(|| {
+            let first = key.key.chars().next();
+            let last = key.key.chars().next_back();
+            self.keys.push(key.key.clone());
+            self.patterns.push(Pattern {
+                left_word: first.is_some_and(is_word_char),
+                right_word: last.is_some_and(is_word_char),
+                kana_tail: last.filter(|&c| is_kana(c)),
+                ..Pattern::default()
+            });
+            self.patterns.len() - 1
+        });
+        let p = &mut self.patterns[idx];
+        if !p.roles.contains(&role) {
+            p.roles.push(role);
+        }
+        for b in key.breaks {
+            if let Err(at) = p.breaks.binary_search(&b) {
+                p.breaks.insert(at, b);
+            }
+        }
+    }
+}
+
+/// True when `pos` in folded text is at the start of the text or of a line, ignoring
+/// separators (brackets, spaces) before it.
+fn at_line_start(folded: &str, pos: usize) -> bool {
+    for c in folded[..pos].chars().rev() {
+        if c == '\n' {
+            return true;
+        }
+        if !is_separator(c) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A kana word continues past a term that ends in kana: `ゆうちょ` is not in `ゆうちょう`
+/// (悠長), nor before a small kana, a prolonged sound mark or a voicing mark.
+fn kana_continues(last: char, next: char) -> bool {
+    const SMALL: &str = "ぁぃぅぇぉっゃゅょゎゕゖー゛゜\u{3099}\u{309A}ゝゞ";
+    if SMALL.contains(next) {
+        return true;
+    }
+    // Long vowel: an o- or u-column kana followed by う.
+    const O_U_COLUMN: &str = "おこごそぞとどのほぼぽもよょろをうくぐすずつづぬふぶぷむゆゅる";
+    next == 'う' && O_U_COLUMN.contains(last)
+}
+
+/// Whether the separators inside a match (`seg`, folded) are evasion padding rather than
+/// real word breaks: runs of at most three characters without a newline, at a break the
+/// term itself has, next to a CJK character, or between Latin letters only as punctuation
+/// (`M.U.F.G`) or letter-spacing (`M U F G`, pieces of at most two letters).
+fn inner_separators_ok(seg: &str, breaks: &[u32]) -> bool {
+    struct Piece {
+        len_chars: usize,
+        first: char,
+        last: char,
+    }
+    struct Gap {
+        at: u32,
+        chars: usize,
+        newline: bool,
+        space: bool,
+    }
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut gaps: Vec<Gap> = Vec::new();
+    let mut key_len = 0u32;
+    let mut in_gap = false;
+    for c in seg.chars() {
+        if is_separator(c) {
+            if !in_gap {
+                gaps.push(Gap { at: key_len, chars: 0, newline: false, space: false });
+                in_gap = true;
+            }
+            if let Some(g) = gaps.last_mut() {
+                g.chars += 1;
+                g.newline |= c == '\n';
+                g.space |= c.is_whitespace();
+            }
+        } else {
+            if in_gap || pieces.is_empty() {
+                pieces.push(Piece { len_chars: 0, first: c, last: c });
+                in_gap = false;
+            }
+            if let Some(p) = pieces.last_mut() {
+                p.len_chars += 1;
+                p.last = c;
+            }
+            key_len += c.len_utf8() as u32;
+        }
+    }
+    gaps.iter().enumerate().all(|(g_idx, g)| {
+        if g.chars > MAX_INNER_SEPARATOR_RUN || g.newline {
+            return false;
+        }
+        if breaks.binary_search(&g.at).is_ok() {
+            return true;
+        }
+        let (Some(before), Some(after)) = (pieces.get(g_idx), pieces.get(g_idx + 1)) else {
+            return true;
+        };
+        if is_cjk(before.last) || is_cjk(after.first) {
+            return true;
+        }
+        !g.space || (before.len_chars <= 2 && after.len_chars <= 2)
+    })
+}
+
+/// Characters between two original ranges (0 when they overlap).
+fn char_gap(original: &str, a: &Range<usize>, b: &Range<usize>) -> usize {
+    let (lo, hi) = if a.end <= b.start { (a.end, b.start) } else if b.end <= a.start { (b.end, a.start) } else { return 0 };
+    let gap = &original[lo..hi];
+    if gap.len() <= CUE_WINDOW_CHARS {
+        return gap.len().min(gap.chars().count());
+    }
+    if gap.len() > CUE_WINDOW_CHARS * 4 {
+        return CUE_WINDOW_CHARS + 1;
+    }
+    gap.chars().count()
+}
+
+/// Sorts by position and drops every item whose range lies inside another's
+/// (`三菱UFJ` inside `三菱UFJ銀行`, `出` inside `出售`).
+fn drop_contained<T>(items: &mut Vec<T>, range: impl Fn(&T) -> Range<usize>) {
+    items.sort_by_key(|x| {
+        let r = range(x);
+        (r.start, std::cmp::Reverse(r.end))
+    });
+    let mut max_end = 0;
+    let mut first = true;
+    items.retain(|x| {
+        let r = range(x);
+        let keep = first || r.end > max_end;
+        first = false;
+        max_end = max_end.max(r.end);
+        keep
+    });
+}
+
+fn push_unique(list: &mut Vec<String>, s: &str) {
+    if !list.iter().any(|x| x == s) {
+        list.push(s.to_string());
+    }
+}
+
+/// One line of original text around `hit`: up to `SNIPPET_CHARS` characters each side,
+/// whitespace collapsed.
+fn snippet(original: &str, hit: &Range<usize>) -> String {
+    let start = original[..hit.start].char_indices().rev().nth(SNIPPET_CHARS - 1).map_or(0, |(i, _)| i);
+    let end = original[hit.end..].char_indices().nth(SNIPPET_CHARS).map_or(original.len(), |(i, _)| hit.end + i);
+    original[start..end].split_whitespace().collect::<Vec<_>>().join(" ")
+}
