@@ -62,9 +62,7 @@ impl AlertStore {
             .and_then(|_| db.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| db.busy_timeout(std::time::Duration::from_secs(10)))
             .and_then(|_| db.execute_batch(SCHEMA))
-            .with_context(|| {
-                format!("{}: not a usable leakwatch state store", path.display())
-            })?;
+            .with_context(|| format!("{}: not a usable leakwatch state store", path.display()))?;
         Ok(AlertStore { db })
     }
 
@@ -86,7 +84,14 @@ impl AlertStore {
             self.db.execute(
                 "UPDATE alerts SET last_seen = ?4, alert_json = ?5, severity = ?6
                  WHERE customer = ?1 AND asset = ?2 AND doc_id = ?3",
-                params![alert.customer, alert.asset, alert.doc_id, now, json, severity],
+                params![
+                    alert.customer,
+                    alert.asset,
+                    alert.doc_id,
+                    now,
+                    json,
+                    severity
+                ],
             )?;
         }
         let id: i64 = self.db.query_row(
@@ -151,8 +156,10 @@ impl AlertStore {
                 missing.push(*id);
                 continue;
             }
-            self.db
-                .execute("UPDATE alerts SET status = 'acknowledged' WHERE id = ?1", [id])?;
+            self.db.execute(
+                "UPDATE alerts SET status = 'acknowledged' WHERE id = ?1",
+                [id],
+            )?;
         }
         Ok(missing)
     }
@@ -190,7 +197,10 @@ mod tests {
         assert_eq!(store.list(&AlertFilter::default()).expect("list").len(), 2);
         assert_eq!(store.acknowledge(&[id1, 999]).expect("ack"), [999]);
         let acked = store
-            .list(&AlertFilter { status: Some("acknowledged".into()), ..Default::default() })
+            .list(&AlertFilter {
+                status: Some("acknowledged".into()),
+                ..Default::default()
+            })
             .expect("list");
         assert_eq!(acked.len(), 1);
     }

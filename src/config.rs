@@ -39,9 +39,9 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read the config", path.display()))?;
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let line = e.span().map_or(0, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
             anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -65,7 +65,11 @@ impl Config {
             sites.push(SiteProfile::load(&file)?);
         }
         if sites.is_empty() {
-            bail!("{}: no site profiles (*.toml) in {}", path.display(), sites_dir.display());
+            bail!(
+                "{}: no site profiles (*.toml) in {}",
+                path.display(),
+                sites_dir.display()
+            );
         }
         Ok(Config {
             data_dir: raw.data_dir.map(|d| base.join(d)),

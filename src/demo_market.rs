@@ -21,9 +21,18 @@ const ROUTES: &str = include_str!("../examples/demo-market/routes.json");
 
 /// Site profiles and watchlists of the demo, embedded: `(file name, text)`.
 pub const PROFILES: [(&str, &str); 3] = [
-    ("demo-market.toml", include_str!("../examples/sites/demo-market.toml")),
-    ("demo-jp.toml", include_str!("../examples/sites/demo-jp.toml")),
-    ("demo-forum.toml", include_str!("../examples/sites/demo-forum.toml")),
+    (
+        "demo-market.toml",
+        include_str!("../examples/sites/demo-market.toml"),
+    ),
+    (
+        "demo-jp.toml",
+        include_str!("../examples/sites/demo-jp.toml"),
+    ),
+    (
+        "demo-forum.toml",
+        include_str!("../examples/sites/demo-forum.toml"),
+    ),
 ];
 pub static WATCHLISTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/examples/watchlists");
 
@@ -53,7 +62,8 @@ pub struct DemoMarket {
 impl DemoMarket {
     /// Encodes every page and starts serving on 127.0.0.1 (random port).
     pub async fn start() -> anyhow::Result<DemoMarket> {
-        let routes: Routes = serde_json::from_str(ROUTES).context("embedded routes.json is invalid")?;
+        let routes: Routes =
+            serde_json::from_str(ROUTES).context("embedded routes.json is invalid")?;
         let mut pages = HashMap::new();
         for route in routes.routes {
             let file = SITE
@@ -61,7 +71,12 @@ impl DemoMarket {
                 .and_then(|f| f.contents_utf8())
                 .with_context(|| format!("demo page {} is missing or not UTF-8", route.file))?;
             let encoding = encoding_rs::Encoding::for_label(route.charset.as_bytes())
-                .with_context(|| format!("demo route {}: unknown charset {}", route.path, route.charset))?;
+                .with_context(|| {
+                    format!(
+                        "demo route {}: unknown charset {}",
+                        route.path, route.charset
+                    )
+                })?;
             let (bytes, _, _) = encoding.encode(file);
             pages.insert(
                 route.path,

@@ -115,7 +115,9 @@ fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
                 let value: Vec<u8> = value
                     .iter()
                     .skip_while(|b| b.is_ascii_whitespace() || **b == b'"' || **b == b'\'')
-                    .take_while(|b| !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b';' | b'/')))
+                    .take_while(|b| {
+                        !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b';' | b'/'))
+                    })
                     .copied()
                     .collect();
                 if let Some(enc) = std::str::from_utf8(&value).ok().and_then(label) {
@@ -157,11 +159,16 @@ mod tests {
 
     #[test]
     fn detection_without_labels() {
-        let text = "日本邮政银行四件套，存折+卡+印章+手机卡，全套出售，实名，已激活网银。".repeat(5);
+        let text =
+            "日本邮政银行四件套，存折+卡+印章+手机卡，全套出售，实名，已激活网银。".repeat(5);
         let (bytes, _, _) = encoding_rs::GBK.encode(&text);
         let d = decode_html(&bytes, None, None);
         assert_eq!(d.source, EncodingSource::Detected);
-        assert!(d.text.contains("日本邮政银行"), "decoded as {}", d.encoding.name());
+        assert!(
+            d.text.contains("日本邮政银行"),
+            "decoded as {}",
+            d.encoding.name()
+        );
     }
 
     #[test]

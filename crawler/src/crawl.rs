@@ -19,8 +19,16 @@ use crate::profile::SiteProfile;
 /// Progress of a crawl, for progress bars and logs.
 #[derive(Debug)]
 pub enum CrawlEvent<'a> {
-    Fetched { url: &'a Url, bytes: usize, documents: usize, queued: usize },
-    Failed { url: &'a Url, error: &'a CrawlError },
+    Fetched {
+        url: &'a Url,
+        bytes: usize,
+        documents: usize,
+        queued: usize,
+    },
+    Failed {
+        url: &'a Url,
+        error: &'a CrawlError,
+    },
 }
 
 /// Counts of one pass.
@@ -60,7 +68,10 @@ pub async fn crawl_site(
             Err(error) => {
                 tracing::warn!(%url, %error, "fetch failed");
                 stats.failed += 1;
-                on_event(CrawlEvent::Failed { url: &url, error: &error });
+                on_event(CrawlEvent::Failed {
+                    url: &url,
+                    error: &error,
+                });
                 continue;
             }
         };

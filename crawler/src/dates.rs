@@ -14,8 +14,10 @@ static YMD: LazyLock<Regex> = LazyLock::new(|| {
     .expect("YMD pattern is valid")
 });
 static MDY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(\d{1,2})-(\d{1,2})-(\d{4}),?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(am|pm)?)?")
-        .expect("MDY pattern is valid")
+    Regex::new(
+        r"(?i)\b(\d{1,2})-(\d{1,2})-(\d{4}),?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(am|pm)?)?",
+    )
+    .expect("MDY pattern is valid")
 });
 
 /// Parses a posted time; `utc_offset_secs` is the site's local offset.
@@ -72,11 +74,20 @@ mod tests {
     #[test]
     fn forms_seen_on_boards() {
         assert_eq!(utc("2018年-8月-29日 19:16", 8), "2018-08-29T11:16:00+00:00");
-        assert_eq!(utc("交易发布时间：2026年-11月-20日 19:16", 8), "2026-11-20T11:16:00+00:00");
-        assert_eq!(utc("2026/11/20(金) 19:16:03", 9), "2026-11-20T10:16:03+00:00");
+        assert_eq!(
+            utc("交易发布时间：2026年-11月-20日 19:16", 8),
+            "2026-11-20T11:16:00+00:00"
+        );
+        assert_eq!(
+            utc("2026/11/20(金) 19:16:03", 9),
+            "2026-11-20T10:16:03+00:00"
+        );
         assert_eq!(utc("11-20-2026, 07:16 PM", 0), "2026-11-20T19:16:00+00:00");
         assert_eq!(utc("11-20-2026, 12:05 AM", 0), "2026-11-20T00:05:00+00:00");
-        assert_eq!(utc("2026-11-20T19:16:00+09:00", 0), "2026-11-20T10:16:00+00:00");
+        assert_eq!(
+            utc("2026-11-20T19:16:00+09:00", 0),
+            "2026-11-20T10:16:00+00:00"
+        );
         assert_eq!(utc("posted a while ago", 0), "");
         assert_eq!(utc("2026年-13月-40日", 0), "");
     }

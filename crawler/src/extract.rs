@@ -77,14 +77,16 @@ fn topic_document(
 /// A stable id: the site and its listing number, or else the site and the
 /// page's path and query relative to the site root (so a new mirror host or
 /// port keeps ids).
-pub(crate) fn document_id(profile: &SiteProfile, url: &Url, listing_number: Option<&str>) -> String {
+pub(crate) fn document_id(
+    profile: &SiteProfile,
+    url: &Url,
+    listing_number: Option<&str>,
+) -> String {
     if let Some(n) = listing_number.filter(|n| !n.is_empty()) {
         return format!("{}:{}", profile.name, n);
     }
     let path = url.path();
-    let rel = path
-        .strip_prefix(profile.base_url.path())
-        .unwrap_or(path);
+    let rel = path.strip_prefix(profile.base_url.path()).unwrap_or(path);
     match url.query() {
         Some(q) => format!("{}:{}?{}", profile.name, rel, q),
         None => format!("{}:{}", profile.name, rel),
@@ -149,7 +151,21 @@ fn push_text(element: ElementRef<'_>, out: &mut String) {
             }
             let block = matches!(
                 name,
-                "p" | "div" | "li" | "tr" | "dd" | "dt" | "h1" | "h2" | "h3" | "h4" | "blockquote" | "pre" | "table" | "ul" | "ol" | "dl"
+                "p" | "div"
+                    | "li"
+                    | "tr"
+                    | "dd"
+                    | "dt"
+                    | "h1"
+                    | "h2"
+                    | "h3"
+                    | "h4"
+                    | "blockquote"
+                    | "pre"
+                    | "table"
+                    | "ul"
+                    | "ol"
+                    | "dl"
             );
             if block {
                 out.push('\n');

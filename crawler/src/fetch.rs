@@ -139,7 +139,8 @@ impl Fetcher {
             match self.fetch_once(profile, url).await {
                 Ok(page) => return Ok(page),
                 Err((err, retry_after)) if err.is_transient() && attempt < self.options.retries => {
-                    let delay = retry_after.unwrap_or_else(|| backoff(self.options.backoff, attempt));
+                    let delay =
+                        retry_after.unwrap_or_else(|| backoff(self.options.backoff, attempt));
                     tracing::warn!(site = %profile.name, %url, error = %err, attempt, delay_ms = delay.as_millis() as u64, "retrying");
                     tokio::time::sleep(delay).await;
                     attempt += 1;
@@ -164,12 +165,18 @@ impl Fetcher {
             )
         };
         let mut headers = HeaderMap::new();
-        let ua = profile.user_agent.as_deref().unwrap_or(&self.options.user_agent);
+        let ua = profile
+            .user_agent
+            .as_deref()
+            .unwrap_or(&self.options.user_agent);
         if let Ok(v) = HeaderValue::from_str(ua) {
             headers.insert(USER_AGENT, v);
         }
         for (k, v) in &profile.headers {
-            if let (Ok(k), Ok(mut v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            if let (Ok(k), Ok(mut v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
                 v.set_sensitive(true);
                 headers.insert(k, v);
             }
@@ -191,7 +198,13 @@ impl Fetcher {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(|s| Duration::from_secs(s.min(3600)));
-            return Err((CrawlError::Status { url: url.to_string(), status }, retry_after));
+            return Err((
+                CrawlError::Status {
+                    url: url.to_string(),
+                    status,
+                },
+                retry_after,
+            ));
         }
         let content_type = response
             .headers()
@@ -199,22 +212,42 @@ impl Fetcher {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         if let Some(ct) = &content_type {
-            let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
             if !(mime.starts_with("text/") || mime == "application/xhtml+xml" || mime.is_empty()) {
                 return Err((
-                    CrawlError::ContentType { url: url.to_string(), content_type: ct.clone() },
+                    CrawlError::ContentType {
+                        url: url.to_string(),
+                        content_type: ct.clone(),
+                    },
                     None,
                 ));
             }
         }
         let limit = self.options.max_body_bytes;
         if response.content_length().is_some_and(|len| len > limit) {
-            return Err((CrawlError::TooLarge { url: url.to_string(), limit }, None));
+            return Err((
+                CrawlError::TooLarge {
+                    url: url.to_string(),
+                    limit,
+                },
+                None,
+            ));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport_err)? {
             if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err((CrawlError::TooLarge { url: url.to_string(), limit }, None));
+                return Err((
+                    CrawlError::TooLarge {
+                        url: url.to_string(),
+                        limit,
+                    },
+                    None,
+                ));
             }
             body.extend_from_slice(&chunk);
         }

@@ -184,9 +184,7 @@ impl SiteProfile {
     pub fn parse(text: &str, path: &Path) -> Result<SiteProfile, ProfileError> {
         let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::Parse {
             path: path.to_owned(),
-            line: e
-                .span()
-                .map_or(0, |s| line_of(text, s.start)),
+            line: e.span().map_or(0, |s| line_of(text, s.start)),
             message: e.message().to_owned(),
         })?;
         let invalid = |field: &str, message: String| ProfileError::Invalid {
@@ -200,7 +198,10 @@ impl SiteProfile {
         let base_url = Url::parse(&raw.base_url).map_err(|e| {
             invalid(
                 "base_url",
-                format!("{:?} is not an absolute URL ({e}); write e.g. \"http://example.onion/\"", raw.base_url),
+                format!(
+                    "{:?} is not an absolute URL ({e}); write e.g. \"http://example.onion/\"",
+                    raw.base_url
+                ),
             )
         })?;
         let mut seeds = Vec::new();
@@ -210,7 +211,10 @@ impl SiteProfile {
             raw.seeds
         } {
             seeds.push(base_url.join(&seed).map_err(|e| {
-                invalid("seeds", format!("{seed:?} is not a URL relative to base_url: {e}"))
+                invalid(
+                    "seeds",
+                    format!("{seed:?} is not a URL relative to base_url: {e}"),
+                )
             })?);
         }
         let encoding = match raw.encoding {
@@ -225,7 +229,10 @@ impl SiteProfile {
         let utc_offset_secs = match raw.time_zone.as_deref() {
             None | Some("UTC") | Some("Z") => 0,
             Some(tz) => parse_utc_offset(tz).ok_or_else(|| {
-                invalid("time_zone", format!("{tz:?} is not a UTC offset; write e.g. \"+08:00\" or \"UTC\""))
+                invalid(
+                    "time_zone",
+                    format!("{tz:?} is not a UTC offset; write e.g. \"+08:00\" or \"UTC\""),
+                )
             })?,
         };
         let rate_limit = match raw.rate_limit {
@@ -235,7 +242,10 @@ impl SiteProfile {
             },
             Some(r) => RateLimit {
                 per_minute: NonZeroU32::new(r.requests_per_minute).ok_or_else(|| {
-                    invalid("rate_limit.requests_per_minute", "must be at least 1".into())
+                    invalid(
+                        "rate_limit.requests_per_minute",
+                        "must be at least 1".into(),
+                    )
                 })?,
                 burst: NonZeroU32::new(r.burst.unwrap_or(1))
                     .ok_or_else(|| invalid("rate_limit.burst", "must be at least 1".into()))?,
@@ -243,9 +253,9 @@ impl SiteProfile {
         };
         let mut headers = Vec::new();
         for line in raw.headers {
-            let (k, v) = line.split_once(':').ok_or_else(|| {
-                invalid("headers", "each header is \"Name: value\"".into())
-            })?;
+            let (k, v) = line
+                .split_once(':')
+                .ok_or_else(|| invalid("headers", "each header is \"Name: value\"".into()))?;
             headers.push((k.trim().to_owned(), v.trim().to_owned()));
         }
         let selector = |field: &str, css: &str| {
@@ -401,7 +411,9 @@ body = { css = "div.content" }
     #[test]
     fn unknown_key_names_the_line() {
         let text = MINIMAL.replace("time_zone", "timezone");
-        let err = SiteProfile::parse(&text, Path::new("m.toml")).unwrap_err().to_string();
+        let err = SiteProfile::parse(&text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("m.toml:5:"), "{err}");
         assert!(err.contains("timezone"), "{err}");
     }
@@ -409,8 +421,13 @@ body = { css = "div.content" }
     #[test]
     fn bad_selector_is_rejected_at_load() {
         let text = MINIMAL.replace("\"h2\"", "\"h2[[\"");
-        let err = SiteProfile::parse(&text, Path::new("m.toml")).unwrap_err().to_string();
-        assert!(err.contains("topic.title") && err.contains("bad CSS selector"), "{err}");
+        let err = SiteProfile::parse(&text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("topic.title") && err.contains("bad CSS selector"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -418,7 +435,9 @@ body = { css = "div.content" }
         let mut p = SiteProfile::parse(MINIMAL, Path::new("m.toml")).expect("valid profile");
         p.rebase(&Url::parse("http://127.0.0.1:4000/forum/").expect("url"));
         assert_eq!(p.seeds[0].as_str(), "http://127.0.0.1:4000/forum/index.php");
-        assert!(p.contains(&Url::parse("http://127.0.0.1:4000/forum/viewtopic.php?t=1").expect("url")));
+        assert!(
+            p.contains(&Url::parse("http://127.0.0.1:4000/forum/viewtopic.php?t=1").expect("url"))
+        );
         assert!(!p.contains(&Url::parse("http://127.0.0.1:4000/other/").expect("url")));
     }
 }

@@ -159,7 +159,10 @@ mod tests {
     }
 
     fn query(text: &str) -> Vec<String> {
-        texts(text, TokenizerMode::Query).into_iter().map(|t| t.0).collect()
+        texts(text, TokenizerMode::Query)
+            .into_iter()
+            .map(|t| t.0)
+            .collect()
     }
 
     #[test]
@@ -181,7 +184,10 @@ mod tests {
     fn index_mode_adds_unigrams_at_bigram_positions() {
         let idx = texts("銀行卡x", TokenizerMode::Index);
         let at = |p: usize| -> Vec<String> {
-            idx.iter().filter(|t| t.1 == p).map(|t| t.0.clone()).collect()
+            idx.iter()
+                .filter(|t| t.1 == p)
+                .map(|t| t.0.clone())
+                .collect()
         };
         assert_eq!(at(0).len(), 2);
         assert_eq!(at(1).len(), 3, "{idx:?}");

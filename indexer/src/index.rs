@@ -82,23 +82,48 @@ impl DocumentIndex {
         let marker = match std::fs::read(&marker_path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(if path.join("meta.json").exists() || path.exists() && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(false) {
-                    IndexError::Foreign { path: path.to_owned(), marker: MARKER }
-                } else {
-                    IndexError::Missing { path: path.to_owned() }
-                });
+                return Err(
+                    if path.join("meta.json").exists()
+                        || path.exists()
+                            && std::fs::read_dir(path)
+                                .map(|mut d| d.next().is_some())
+                                .unwrap_or(false)
+                    {
+                        IndexError::Foreign {
+                            path: path.to_owned(),
+                            marker: MARKER,
+                        }
+                    } else {
+                        IndexError::Missing {
+                            path: path.to_owned(),
+                        }
+                    },
+                );
             }
-            Err(source) => return Err(IndexError::Io { path: marker_path, source }),
+            Err(source) => {
+                return Err(IndexError::Io {
+                    path: marker_path,
+                    source,
+                })
+            }
         };
         let marker: Marker = serde_json::from_slice(&marker).map_err(|_| IndexError::Foreign {
             path: path.to_owned(),
             marker: MARKER,
         })?;
         if marker.schema_version > SCHEMA_VERSION {
-            return Err(IndexError::TooNew { path: path.to_owned(), found: marker.schema_version, known: SCHEMA_VERSION });
+            return Err(IndexError::TooNew {
+                path: path.to_owned(),
+                found: marker.schema_version,
+                known: SCHEMA_VERSION,
+            });
         }
         if marker.schema_version < SCHEMA_VERSION {
-            return Err(IndexError::TooOld { path: path.to_owned(), found: marker.schema_version, known: SCHEMA_VERSION });
+            return Err(IndexError::TooOld {
+                path: path.to_owned(),
+                found: marker.schema_version,
+                known: SCHEMA_VERSION,
+            });
         }
         let index = Index::open_in_dir(path)?;
         index.tokenizers().register(
@@ -128,7 +153,9 @@ impl DocumentIndex {
     fn writer(&mut self) -> Result<&mut IndexWriter, IndexError> {
         if self.writer.is_none() {
             let writer = self.index.writer(WRITER_HEAP_BYTES).map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => IndexError::Locked { path: self.path.clone() },
+                tantivy::TantivyError::LockFailure(..) => IndexError::Locked {
+                    path: self.path.clone(),
+                },
                 other => IndexError::Tantivy(other),
             })?;
             self.writer = Some(writer);

@@ -111,7 +111,10 @@ impl DocumentIndex {
             };
             clauses.push((
                 Occur::Must,
-                Box::new(RangeQuery::new(bound(request.since, true), bound(request.until, false))),
+                Box::new(RangeQuery::new(
+                    bound(request.since, true),
+                    bound(request.until, false),
+                )),
             ));
         }
         let query = BooleanQuery::new(clauses);
@@ -121,7 +124,9 @@ impl DocumentIndex {
         let addresses: Vec<(f32, DocAddress)> = match request.sort {
             SortOrder::Score => searcher.search(
                 &query,
-                &TopDocs::with_limit(limit).and_offset(request.offset).order_by_score(),
+                &TopDocs::with_limit(limit)
+                    .and_offset(request.offset)
+                    .order_by_score(),
             )?,
             SortOrder::Date => searcher
                 .search(
@@ -158,7 +163,10 @@ impl DocumentIndex {
     /// The stored document with this id, if any.
     pub fn get(&self, id: &str) -> Result<Option<IndexDocument>, IndexError> {
         let searcher = self.reader.searcher();
-        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
             Some((_, address)) => {
@@ -205,7 +213,11 @@ mod tests {
 
     fn ids(index: &DocumentIndex, q: &str) -> Vec<String> {
         let (_, hits) = index
-            .search(&SearchRequest { query: q.into(), limit: 10, ..Default::default() })
+            .search(&SearchRequest {
+                query: q.into(),
+                limit: 10,
+                ..Default::default()
+            })
             .expect("search");
         let mut ids: Vec<String> = hits.into_iter().map(|h| h.document.id).collect();
         ids.sort();
@@ -216,10 +228,22 @@ mod tests {
     fn folded_cjk_search_and_upsert() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut index = DocumentIndex::open_or_create(dir.path()).expect("create");
-        index.upsert(&doc("a", "【出售】日本三菱日联银行网银账户", "带登录密码")).expect("add");
-        index.upsert(&doc("b", "三菱ＵＦＪ銀行 口座 売ります", "即日発送")).expect("add");
-        index.upsert(&doc("c", "ゆうちょ銀行 四件套", "ユウチョ 存折+卡")).expect("add");
-        index.upsert(&doc("d", "Продам доступ", "MUFG customer database, price $500")).expect("add");
+        index
+            .upsert(&doc("a", "【出售】日本三菱日联银行网银账户", "带登录密码"))
+            .expect("add");
+        index
+            .upsert(&doc("b", "三菱ＵＦＪ銀行 口座 売ります", "即日発送"))
+            .expect("add");
+        index
+            .upsert(&doc("c", "ゆうちょ銀行 四件套", "ユウチョ 存折+卡"))
+            .expect("add");
+        index
+            .upsert(&doc(
+                "d",
+                "Продам доступ",
+                "MUFG customer database, price $500",
+            ))
+            .expect("add");
         index.commit().expect("commit");
         assert_eq!(ids(&index, "三菱日联"), ["a"]);
         assert_eq!(ids(&index, "三菱UFJ"), ["b"]);
@@ -241,10 +265,16 @@ mod tests {
     fn snippet_marks_the_original_text() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut index = DocumentIndex::open_or_create(dir.path()).expect("create");
-        index.upsert(&doc("b", "口座", "三菱ＵＦＪ銀行の口座を売ります")).expect("add");
+        index
+            .upsert(&doc("b", "口座", "三菱ＵＦＪ銀行の口座を売ります"))
+            .expect("add");
         index.commit().expect("commit");
         let (_, hits) = index
-            .search(&SearchRequest { query: "三菱UFJ".into(), limit: 5, ..Default::default() })
+            .search(&SearchRequest {
+                query: "三菱UFJ".into(),
+                limit: 5,
+                ..Default::default()
+            })
             .expect("search");
         let s = &hits[0].snippet;
         let marked: Vec<&str> = s.ranges.iter().map(|r| &s.text[r.clone()]).collect();
@@ -255,9 +285,15 @@ mod tests {
     fn foreign_and_missing_folders_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let missing = dir.path().join("none");
-        assert!(matches!(DocumentIndex::open(&missing), Err(IndexError::Missing { .. })));
+        assert!(matches!(
+            DocumentIndex::open(&missing),
+            Err(IndexError::Missing { .. })
+        ));
         std::fs::write(dir.path().join("something.txt"), "x").expect("write");
-        assert!(matches!(DocumentIndex::open_or_create(dir.path()), Err(IndexError::Foreign { .. })));
+        assert!(matches!(
+            DocumentIndex::open_or_create(dir.path()),
+            Err(IndexError::Foreign { .. })
+        ));
     }
 
     #[test]
@@ -265,7 +301,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let index = DocumentIndex::open_or_create(dir.path()).expect("create");
         let err = index
-            .search(&SearchRequest { query: "title:(".into(), limit: 5, ..Default::default() })
+            .search(&SearchRequest {
+                query: "title:(".into(),
+                limit: 5,
+                ..Default::default()
+            })
             .unwrap_err();
         assert!(err.to_string().contains("title:("), "{err}");
     }

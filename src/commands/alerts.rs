@@ -36,7 +36,10 @@ pub fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
     let db = paths::state_db(&data_dir);
     if !db.exists() {
-        anyhow::bail!("{}: no state store yet; run `leakwatch demo` or `leakwatch crawl` first", db.display());
+        anyhow::bail!(
+            "{}: no state store yet; run `leakwatch demo` or `leakwatch crawl` first",
+            db.display()
+        );
     }
     let store = AlertStore::open(&db)?;
     if let Some(AlertsAction::Ack { ids }) = args.action {

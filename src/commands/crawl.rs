@@ -54,8 +54,15 @@ pub fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCode> {
         println!("{}\n", format_alert(&raised.alert, Some(raised.id), colour));
     }
     print_summary(&outcome, pipeline.documents);
-    let failed = outcome.sites.iter().any(|(_, s)| s.pages == 0 && s.failed > 0);
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let failed = outcome
+        .sites
+        .iter()
+        .any(|(_, s)| s.pages == 0 && s.failed > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub fn print_summary(outcome: &CrawlOutcome, documents: usize) {

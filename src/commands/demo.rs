@@ -35,7 +35,9 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             println!("  {}forum/index.php (UTF-8)", market.url());
             use std::io::Write;
             std::io::stdout().flush().ok();
-            tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+            tokio::signal::ctrl_c()
+                .await
+                .context("cannot wait for Ctrl-C")?;
             Ok(ExitCode::SUCCESS)
         });
     }
@@ -56,7 +58,10 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             profile.rebase(&rebased);
             sites.push(profile);
         }
-        println!("Demo market serving on {} — crawling 3 sites…", market.url());
+        println!(
+            "Demo market serving on {} — crawling 3 sites…",
+            market.url()
+        );
         crawl_sites(sites, Transport::Direct, &mut pipeline).await
     })?;
     let colour = use_colour();
@@ -98,7 +103,9 @@ fn write_demo_watchlists(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
+    {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

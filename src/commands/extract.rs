@@ -36,7 +36,11 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     let url = match &args.url {
         Some(u) => Url::parse(u).with_context(|| format!("--url {u:?} is not an absolute URL"))?,
         None => {
-            let name = args.page.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = args
+                .page
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             profile
                 .base_url
                 .join(name)
@@ -65,7 +69,11 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         eprintln!(
             "{}: no document (URL {url} {} the profile's topic pattern; {} links)",
             args.page.display(),
-            if profile.topic.url.is_match(url.as_str()) { "matches" } else { "does not match" },
+            if profile.topic.url.is_match(url.as_str()) {
+                "matches"
+            } else {
+                "does not match"
+            },
             out.links.len()
         );
         let _ = args.json;

@@ -68,7 +68,10 @@ pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
         };
         if doc.title.is_none() && doc.body.is_none() {
             malformed += 1;
-            eprintln!("{name}:{number}: document {:?} has neither title nor body; skipped", doc.id);
+            eprintln!(
+                "{name}:{number}: document {:?} has neither title nor body; skipped",
+                doc.id
+            );
             continue;
         }
         documents += 1;
@@ -78,17 +81,35 @@ pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
                 serde_json::to_writer(&mut out, &alert).context("writing alerts")?;
                 writeln!(out).context("writing alerts")?;
             } else {
-                writeln!(out, "{}\n", format_alert(&alert, None, colour)).context("writing alerts")?;
+                writeln!(out, "{}\n", format_alert(&alert, None, colour))
+                    .context("writing alerts")?;
             }
         }
     }
     out.flush().context("writing alerts")?;
-    eprintln!("{documents} documents, {alerts} alerts{}", if malformed > 0 { format!(", {malformed} malformed lines skipped") } else { String::new() });
-    Ok(if malformed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    eprintln!(
+        "{documents} documents, {alerts} alerts{}",
+        if malformed > 0 {
+            format!(", {malformed} malformed lines skipped")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if malformed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &bytes[start..end]
 }

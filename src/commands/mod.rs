@@ -79,7 +79,11 @@ pub fn format_alert(alert: &Alert, id: Option<i64>, colour: bool) -> String {
     if let Some(url) = &alert.url {
         out.push_str(&format!("\n    {url}"));
     }
-    let snippet: String = alert.snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+    let snippet: String = alert
+        .snippet
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     out.push_str(&format!("\n    “{snippet}”"));
     out
 }
@@ -90,7 +94,10 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(parse_date("2026-11-01").expect("date").to_rfc3339(), "2026-11-01T00:00:00+00:00");
+        assert_eq!(
+            parse_date("2026-11-01").expect("date").to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
         assert!(parse_date("7d").expect("relative") < Utc::now());
         assert!(parse_date("yesterday").is_err());
         assert!(parse_date("7y").is_err());

@@ -75,7 +75,11 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
             });
             writeln!(out, "{line}").context("writing results")?;
         }
-        return Ok(if hits.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        return Ok(if hits.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     let colour = use_colour();
     for (i, hit) in hits.iter().enumerate() {
@@ -110,12 +114,20 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
         args.query
     )
     .context("writing results")?;
-    Ok(if hits.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if hits.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The snippet on one line, hits in bold yellow (or [brackets] without colour).
 fn render_snippet(snippet: &Highlighted, colour: bool) -> String {
-    let (on, off) = if colour { ("\x1b[1;33m", "\x1b[0m") } else { ("[", "]") };
+    let (on, off) = if colour {
+        ("\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
     let mut out = String::new();
     let mut at = 0;
     for r in &snippet.ranges {

@@ -1,0 +1,516 @@
+//! End-to-end tests of the `leakwatch` binary: the demo over real loopback
+//! HTTP (GBK, Shift_JIS and UTF-8 sites), search on its index, `crawl` with a
+//! config, `match`, `extract`, `alerts` and `watchlist check`.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_leakwatch");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared() -> Option<PathBuf> {
+    let p = repo().join("../shared");
+    if p.join("eval/docs.jsonl").exists() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIPPED: ../shared (beside the checkout) is absent; this test needs ../shared/eval"
+        );
+        None
+    }
+}
+
+fn leakwatch(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("LEAKWATCH_DATA_DIR")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("leakwatch runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json_lines(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+        .collect()
+}
+
+/// Path and query of a URL (`/market/viewtopic.php?t=1`).
+fn path_of(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or("/".to_owned(), |i| after_scheme[i..].to_owned())
+}
+
+fn expected() -> Value {
+    let text = std::fs::read_to_string(repo().join("examples/demo-market/expected.json"))
+        .expect("expected.json");
+    serde_json::from_str(&text).expect("expected.json is JSON")
+}
+
+/// One demo run shared by the tests that read its results.
+fn demo_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().to_str().expect("utf-8 temp path");
+        let out = leakwatch(&["demo", "--data-dir", data]);
+        assert!(
+            out.status.success(),
+            "demo failed: {}\n{}",
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = stdout(&out);
+        assert!(text.contains("81 documents indexed"), "{text}");
+        assert!(
+            text.contains("search 三菱日联"),
+            "demo prints example searches:\n{text}"
+        );
+        dir
+    })
+    .path()
+}
+
+fn demo_data() -> &'static str {
+    demo_dir().to_str().expect("utf-8 temp path")
+}
+
+#[test]
+fn demo_raises_exactly_the_designed_alerts() {
+    let out = leakwatch(&["--data-dir", demo_data(), "alerts", "--json"]);
+    assert!(out.status.success());
+    let got: BTreeSet<(String, String, String)> = json_lines(&out)
+        .iter()
+        .map(|a| {
+            (
+                path_of(a["url"].as_str().expect("alert url")),
+                a["customer"].as_str().expect("customer").to_owned(),
+                a["asset"].as_str().expect("asset").to_owned(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String, String)> = expected()["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().expect("path").to_owned(),
+                a["customer"].as_str().expect("customer").to_owned(),
+                a["asset"].as_str().expect("asset").to_owned(),
+            )
+        })
+        .collect();
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:#?}\nextra {extra:#?}"
+    );
+    assert!(!expected()["no_alert_paths"]
+        .as_array()
+        .expect("no_alert_paths")
+        .is_empty());
+    for path in expected()["no_alert_paths"].as_array().expect("paths") {
+        let path = path.as_str().expect("path");
+        assert!(
+            !got.iter().any(|(p, _, _)| p == path),
+            "non-offer {path} raised an alert"
+        );
+    }
+}
+
+#[test]
+fn every_alert_has_the_contract_fields() {
+    let out = leakwatch(&["--data-dir", demo_data(), "alerts", "--json"]);
+    for a in json_lines(&out) {
+        for key in [
+            "doc_id", "customer", "asset", "severity", "terms", "context", "snippet", "url", "site",
+        ] {
+            assert!(a.get(key).is_some(), "alert lacks {key}: {a}");
+        }
+        let snippet = a["snippet"].as_str().expect("snippet");
+        let terms = a["terms"].as_array().expect("terms");
+        assert!(
+            terms
+                .iter()
+                .any(|t| snippet.contains(t.as_str().expect("term"))),
+            "the snippet shows none of the matched terms as written: {a}"
+        );
+    }
+}
+
+#[test]
+fn search_finds_pages_decoded_from_gbk_and_shift_jis() {
+    let exp = expected();
+    for probe in exp["search_probes"].as_array().expect("probes") {
+        let query = probe["query"].as_str().expect("query");
+        let out = leakwatch(&[
+            "--data-dir",
+            demo_data(),
+            "search",
+            query,
+            "--json",
+            "--limit",
+            "50",
+        ]);
+        let got: BTreeSet<String> = json_lines(&out)
+            .iter()
+            .map(|h| path_of(h["url"].as_str().expect("url")))
+            .collect();
+        let want: BTreeSet<String> = match probe.get("paths") {
+            Some(paths) => paths
+                .as_array()
+                .expect("paths")
+                .iter()
+                .map(|p| p.as_str().expect("path").to_owned())
+                .collect(),
+            None => [probe["path"].as_str().expect("path").to_owned()].into(),
+        };
+        assert_eq!(got, want, "search {query}");
+    }
+}
+
+#[test]
+fn search_folds_widths_scripts_and_kana() {
+    let hits = |q: &str| -> BTreeSet<String> {
+        let out = leakwatch(&[
+            "--data-dir",
+            demo_data(),
+            "search",
+            q,
+            "--json",
+            "--limit",
+            "100",
+        ]);
+        json_lines(&out)
+            .iter()
+            .map(|h| h["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let traditional = hits("總務省");
+    assert!(!traditional.is_empty());
+    assert_eq!(traditional, hits("总务省"));
+    assert_eq!(traditional, hits("総務省"));
+    assert_eq!(hits("ゆうちょ"), hits("ユウチョ"));
+    assert_eq!(hits("三菱UFJ"), hits("三菱ＵＦＪ"));
+    let site = leakwatch(&[
+        "--data-dir",
+        demo_data(),
+        "search",
+        "三菱",
+        "--site",
+        "demo-jp",
+        "--json",
+    ]);
+    assert!(json_lines(&site).iter().all(|h| h["site"] == "demo-jp"));
+    let table = leakwatch(&["--data-dir", demo_data(), "search", "三菱日联"]);
+    assert!(stdout(&table).contains("[三菱日联]"), "{}", stdout(&table));
+}
+
+#[test]
+fn alerts_filter_by_customer_and_acknowledge() {
+    let out = leakwatch(&[
+        "--data-dir",
+        demo_data(),
+        "alerts",
+        "--customer",
+        "mufg-group",
+        "--json",
+    ]);
+    let alerts = json_lines(&out);
+    assert!(!alerts.is_empty());
+    assert!(alerts.iter().all(|a| a["customer"] == "mufg-group"));
+    let bad = leakwatch(&["--data-dir", demo_data(), "alerts", "ack", "999999"]);
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn match_prints_contract_alerts_for_the_eval_corpus() {
+    let Some(shared) = shared() else { return };
+    let out = leakwatch(&[
+        "match",
+        "--watchlists",
+        shared.join("eval/watchlists").to_str().expect("path"),
+        "--input",
+        shared.join("eval/docs.jsonl").to_str().expect("path"),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alerts = json_lines(&out);
+    assert!(!alerts.is_empty());
+    for a in &alerts {
+        for key in [
+            "doc_id", "customer", "asset", "severity", "terms", "context", "snippet",
+        ] {
+            assert!(a.get(key).is_some(), "alert lacks {key}: {a}");
+        }
+    }
+}
+
+#[test]
+fn eval_score_meets_the_bar() {
+    let Some(shared) = shared() else { return };
+    let out = Command::new("python3")
+        .arg(shared.join("eval/score.py"))
+        .args([
+            "--bin",
+            BIN,
+            "--min-precision",
+            "0.95",
+            "--min-recall",
+            "0.95",
+        ])
+        .output()
+        .expect("python3 runs");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("precision"), "{text}");
+}
+
+#[test]
+fn match_reports_a_malformed_line_and_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("docs.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"a\",\"title\":\"【出售】三菱日联银行网银账户\"}\n{not json\n{\"id\":\"b\",\"title\":\"出售 三菱UFJ銀行 口座\"}\n",
+    )
+    .expect("write");
+    let out = leakwatch(&[
+        "match",
+        "--watchlists",
+        repo().join("examples/watchlists").to_str().expect("path"),
+        "--input",
+        input.to_str().expect("path"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("docs.jsonl:2:"), "{stderr}");
+    let ids: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|a| a["doc_id"].as_str().expect("doc_id").to_owned())
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+}
+
+#[test]
+fn watchlist_check_names_file_and_line() {
+    let good = leakwatch(&[
+        "watchlist",
+        "check",
+        repo().join("examples/watchlists").to_str().expect("path"),
+    ]);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "customer = \"x\"\n\n[[assets]]\nid = \"a\"\nkind = \"bank\"\nterms = [\"\"]\n",
+    )
+    .expect("write");
+    let out = leakwatch(&["watchlist", "check", bad.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml:6"), "{stderr}");
+}
+
+#[test]
+fn extract_runs_a_profile_on_a_saved_gbk_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let utf8 = std::fs::read_to_string(
+        repo().join("examples/demo-market/site/market/viewtopic-10001.html"),
+    )
+    .expect("demo page");
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&utf8);
+    assert!(!unmappable);
+    let page = dir.path().join("viewtopic.html");
+    std::fs::write(&page, &gbk).expect("write");
+    let out = leakwatch(&[
+        "extract",
+        "--profile",
+        repo()
+            .join("examples/sites/demo-market.toml")
+            .to_str()
+            .expect("path"),
+        "--url",
+        "http://demo.invalid/market/viewtopic.php?t=10001",
+        page.to_str().expect("path"),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = json_lines(&out);
+    assert_eq!(docs.len(), 1);
+    let d = &docs[0];
+    assert_eq!(d["id"], "demo-market:10001");
+    assert_eq!(d["encoding"], "GBK");
+    assert!(
+        d["title"].as_str().expect("title").contains("三菱日联银行"),
+        "{d}"
+    );
+    assert!(d["price"].as_str().expect("price").contains("BTC"), "{d}");
+}
+
+#[test]
+fn crawl_with_a_config_over_loopback() {
+    let mut server = Command::new(BIN)
+        .args(["demo", "--serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo --serve starts");
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("server prints its URL");
+    let root = first
+        .trim()
+        .trim_start_matches("demo market at ")
+        .to_owned();
+    assert!(root.starts_with("http://127.0.0.1:"), "{first}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sites = dir.path().join("sites");
+    std::fs::create_dir(&sites).expect("mkdir");
+    for name in ["demo-market", "demo-jp"] {
+        let text = std::fs::read_to_string(repo().join(format!("examples/sites/{name}.toml")))
+            .expect("profile");
+        std::fs::write(
+            sites.join(format!("{name}.toml")),
+            text.replace("http://demo.invalid/", &root),
+        )
+        .expect("write");
+    }
+    let config = dir.path().join("leakwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "tor = \"off\"\nsites = \"sites\"\nwatchlists = {:?}\ndata_dir = \"data\"\n",
+            repo().join("examples/watchlists").to_str().expect("path")
+        ),
+    )
+    .expect("write");
+    let out = leakwatch(&[
+        "crawl",
+        "--config",
+        config.to_str().expect("path"),
+        "--once",
+    ]);
+    server.kill().ok();
+    server.wait().ok();
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("demo-market: 44 pages fetched, 0 failed, 34 documents"),
+        "{text}"
+    );
+    assert!(
+        text.contains("demo-jp: 21 pages fetched, 0 failed, 19 documents"),
+        "{text}"
+    );
+    let search = leakwatch(&[
+        "--data-dir",
+        dir.path().join("data").to_str().expect("path"),
+        "search",
+        "瑠璃鴎堂",
+        "--json",
+    ]);
+    assert_eq!(json_lines(&search).len(), 1);
+}
+
+#[test]
+fn onion_sites_are_refused_without_tor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sites = dir.path().join("sites");
+    std::fs::create_dir(&sites).expect("mkdir");
+    let text =
+        std::fs::read_to_string(repo().join("examples/sites/demo-forum.toml")).expect("profile");
+    let onion = "http://expyuzz4wqqyqhjn76kx4cbkyeqxhpqguaccveymwopfrc5kd5g4mgad.onion/";
+    std::fs::write(
+        sites.join("f.toml"),
+        text.replace("http://demo.invalid/", onion),
+    )
+    .expect("write");
+    let config = dir.path().join("leakwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "tor = \"off\"\nsites = \"sites\"\nwatchlists = {:?}\ndata_dir = \"data\"\n",
+            repo().join("examples/watchlists").to_str().expect("path")
+        ),
+    )
+    .expect("write");
+    let out = leakwatch(&[
+        "crawl",
+        "--config",
+        config.to_str().expect("path"),
+        "--once",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains(".onion") && all.contains("tor"), "{all}");
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in [
+        vec!["--help"],
+        vec!["demo", "--help"],
+        vec!["crawl", "--help"],
+        vec!["search", "--help"],
+        vec!["match", "--help"],
+        vec!["extract", "--help"],
+        vec!["alerts", "--help"],
+        vec!["watchlist", "check", "--help"],
+    ] {
+        let out = leakwatch(&cmd);
+        assert!(out.status.success(), "{cmd:?}");
+        assert!(stdout(&out).contains("Usage"), "{cmd:?}");
+    }
+}
+
+#[test]
+fn search_without_an_index_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = leakwatch(&[
+        "--data-dir",
+        dir.path().to_str().expect("path"),
+        "search",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leakwatch demo"));
+}
