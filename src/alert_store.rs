@@ -1,13 +1,19 @@
-//! The alert log: every alert ever raised, one row per (customer, asset,
-//! document), in the SQLite state store (WAL; each write is one transaction,
-//! so a kill -9 loses nothing that was reported and duplicates nothing).
+//! The alert log and delivery outbox in the SQLite state store.
+//!
+//! One row per (customer, asset, document); a repost of a listing on another
+//! site (near-duplicate text) is grouped under the first alert as a
+//! sighting. New alerts get one outbox row per sink in the same transaction,
+//! so a kill -9 at any moment neither loses a delivery nor makes one twice
+//! (a delivery is marked done right after the sink accepts it).
 
 use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use watchlists::Alert;
+
+use crate::neardup::same_listing;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS alerts (
@@ -19,11 +25,41 @@ CREATE TABLE IF NOT EXISTS alerts (
     status      TEXT NOT NULL DEFAULT 'new',
     first_seen  TEXT NOT NULL,
     last_seen   TEXT NOT NULL,
+    simhash     INTEGER NOT NULL DEFAULT 0,
     alert_json  TEXT NOT NULL,
     UNIQUE (customer, asset, doc_id)
 );
 CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (first_seen);
+CREATE TABLE IF NOT EXISTS sightings (
+    alert_id    INTEGER NOT NULL REFERENCES alerts(id),
+    doc_id      TEXT NOT NULL,
+    url         TEXT,
+    site        TEXT,
+    seen_at     TEXT NOT NULL,
+    UNIQUE (alert_id, doc_id)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id              INTEGER PRIMARY KEY,
+    alert_id        INTEGER NOT NULL REFERENCES alerts(id),
+    sink            TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    delivered_at    TEXT,
+    UNIQUE (alert_id, sink)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
 ";
+
+/// A sighting of an alert's listing on another page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sighting {
+    pub doc_id: String,
+    pub url: Option<String>,
+    pub site: Option<String>,
+    pub seen_at: String,
+}
 
 /// An alert as stored, with its log fields.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -34,6 +70,8 @@ pub struct StoredAlert {
     pub last_seen: String,
     #[serde(flatten)]
     pub alert: Alert,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_seen_at: Vec<Sighting>,
 }
 
 /// Which alerts to list.
@@ -42,11 +80,43 @@ pub struct AlertFilter {
     pub customer: Option<String>,
     pub status: Option<String>,
     pub since: Option<DateTime<Utc>>,
-    pub doc_ids: Option<Vec<String>>,
+}
+
+/// What recording an alert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new alert (with its deliveries queued).
+    New(i64),
+    /// Already known for this document; refreshed.
+    Known(i64),
+    /// The same listing as an existing alert, seen on another page.
+    Sighting(i64),
+}
+
+impl Recorded {
+    pub fn id(self) -> i64 {
+        match self {
+            Recorded::New(id) | Recorded::Known(id) | Recorded::Sighting(id) => id,
+        }
+    }
+}
+
+/// A queued delivery, with its alert.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub alert_id: i64,
+    pub sink: String,
+    pub attempts: u32,
+    pub alert: Alert,
 }
 
 pub struct AlertStore {
     db: Connection,
+}
+
+fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 impl AlertStore {
@@ -58,51 +128,105 @@ impl AlertStore {
         }
         let db = Connection::open(path)
             .with_context(|| format!("{}: cannot open the state store", path.display()))?;
-        db.pragma_update(None, "journal_mode", "WAL")
+        db.busy_timeout(std::time::Duration::from_secs(30))
+            .and_then(|_| db.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|_| db.pragma_update(None, "synchronous", "FULL"))
-            .and_then(|_| db.busy_timeout(std::time::Duration::from_secs(10)))
             .and_then(|_| db.execute_batch(SCHEMA))
             .with_context(|| format!("{}: not a usable leakwatch state store", path.display()))?;
         Ok(AlertStore { db })
     }
 
-    /// Records `alert`; returns its row id and whether it is new (a known
-    /// alert only has its last-seen time and content refreshed).
-    pub fn record(&self, alert: &Alert) -> anyhow::Result<(i64, bool)> {
-        let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    /// Records `alert` (text fingerprint `simhash`), queueing a delivery to
+    /// each of `sinks` (with its first attempt time) if it is new.
+    pub fn record(
+        &mut self,
+        alert: &Alert,
+        simhash: u64,
+        sinks: &[(String, i64)],
+    ) -> anyhow::Result<Recorded> {
+        let now = now_text();
         let json = serde_json::to_string(alert).context("alert serialises")?;
-        let severity = serde_json::to_value(alert.severity)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let inserted = self.db.execute(
-            "INSERT OR IGNORE INTO alerts (customer, asset, doc_id, severity, first_seen, last_seen, alert_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-            params![alert.customer, alert.asset, alert.doc_id, severity, now, json],
+        let severity = severity_name(alert);
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let known: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM alerts WHERE customer = ?1 AND asset = ?2 AND doc_id = ?3",
+                params![alert.customer, alert.asset, alert.doc_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = known {
+            tx.execute(
+                "UPDATE alerts SET last_seen = ?2, alert_json = ?3, severity = ?4, simhash = ?5 WHERE id = ?1",
+                params![id, now, json, severity, simhash as i64],
+            )?;
+            tx.commit()?;
+            return Ok(Recorded::Known(id));
+        }
+        let known_sighting: Option<i64> = tx
+            .query_row(
+                "SELECT s.alert_id FROM sightings s JOIN alerts a ON a.id = s.alert_id
+                 WHERE a.customer = ?1 AND a.asset = ?2 AND s.doc_id = ?3",
+                params![alert.customer, alert.asset, alert.doc_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = known_sighting {
+            tx.commit()?;
+            return Ok(Recorded::Sighting(id));
+        }
+        if simhash != 0 {
+            let mut stmt = tx.prepare(
+                "SELECT id, simhash, alert_json FROM alerts WHERE customer = ?1 AND asset = ?2 AND simhash != 0",
+            )?;
+            let candidates = stmt
+                .query_map(params![alert.customer, alert.asset], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            drop(stmt);
+            let same = candidates.into_iter().find(|(_, h, json)| {
+                let other_site = serde_json::from_str::<Alert>(json)
+                    .map(|a| a.site != alert.site)
+                    .unwrap_or(false);
+                other_site && same_listing(*h as u64, simhash)
+            });
+            if let Some((id, _, _)) = same {
+                tx.execute(
+                    "INSERT OR IGNORE INTO sightings (alert_id, doc_id, url, site, seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![id, alert.doc_id, alert.url, alert.site, now],
+                )?;
+                tx.execute(
+                    "UPDATE alerts SET last_seen = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+                tx.commit()?;
+                return Ok(Recorded::Sighting(id));
+            }
+        }
+        tx.execute(
+            "INSERT INTO alerts (customer, asset, doc_id, severity, first_seen, last_seen, simhash, alert_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
+            params![alert.customer, alert.asset, alert.doc_id, severity, now, simhash as i64, json],
         )?;
-        if inserted == 0 {
-            self.db.execute(
-                "UPDATE alerts SET last_seen = ?4, alert_json = ?5, severity = ?6
-                 WHERE customer = ?1 AND asset = ?2 AND doc_id = ?3",
-                params![
-                    alert.customer,
-                    alert.asset,
-                    alert.doc_id,
-                    now,
-                    json,
-                    severity
-                ],
+        let id = tx.last_insert_rowid();
+        for (sink, first_attempt) in sinks {
+            tx.execute(
+                "INSERT INTO deliveries (alert_id, sink, next_attempt_at) VALUES (?1, ?2, ?3)",
+                params![id, sink, first_attempt],
             )?;
         }
-        let id: i64 = self.db.query_row(
-            "SELECT id FROM alerts WHERE customer = ?1 AND asset = ?2 AND doc_id = ?3",
-            params![alert.customer, alert.asset, alert.doc_id],
-            |row| row.get(0),
-        )?;
-        Ok((id, inserted == 1))
+        tx.commit()?;
+        Ok(Recorded::New(id))
     }
 
-    /// Alerts matching `filter`, oldest first.
+    /// Alerts matching `filter`, oldest first, with their sightings.
     pub fn list(&self, filter: &AlertFilter) -> anyhow::Result<Vec<StoredAlert>> {
         let mut stmt = self.db.prepare(
             "SELECT id, status, first_seen, last_seen, alert_json FROM alerts
@@ -114,31 +238,41 @@ impl AlertStore {
         let since = filter
             .since
             .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true));
-        let rows = stmt.query_map(params![filter.customer, filter.status, since], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })?;
+        let rows = stmt
+            .query_map(params![filter.customer, filter.status, since], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sightings = self.db.prepare(
+            "SELECT doc_id, url, site, seen_at FROM sightings WHERE alert_id = ?1 ORDER BY seen_at",
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, status, first_seen, last_seen, json) = row?;
+        for (id, status, first_seen, last_seen, json) in rows {
             let alert: Alert = serde_json::from_str(&json)
                 .with_context(|| format!("alert {id} in the state store is unreadable"))?;
-            if let Some(ids) = &filter.doc_ids {
-                if !ids.contains(&alert.doc_id) {
-                    continue;
-                }
-            }
+            let also_seen_at = sightings
+                .query_map([id], |r| {
+                    Ok(Sighting {
+                        doc_id: r.get(0)?,
+                        url: r.get(1)?,
+                        site: r.get(2)?,
+                        seen_at: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
             out.push(StoredAlert {
                 id,
                 status,
                 first_seen,
                 last_seen,
                 alert,
+                also_seen_at,
             });
         }
         Ok(out)
@@ -148,21 +282,100 @@ impl AlertStore {
     pub fn acknowledge(&self, ids: &[i64]) -> anyhow::Result<Vec<i64>> {
         let mut missing = Vec::new();
         for id in ids {
-            let found: Option<i64> = self
-                .db
-                .query_row("SELECT id FROM alerts WHERE id = ?1", [id], |r| r.get(0))
-                .optional()?;
-            if found.is_none() {
-                missing.push(*id);
-                continue;
-            }
-            self.db.execute(
+            let changed = self.db.execute(
                 "UPDATE alerts SET status = 'acknowledged' WHERE id = ?1",
                 [id],
             )?;
+            if changed == 0 {
+                missing.push(*id);
+            }
         }
         Ok(missing)
     }
+
+    /// Pending deliveries due at `now` (unix seconds), oldest first.
+    pub fn due_deliveries(&self, now: i64, limit: usize) -> anyhow::Result<Vec<Delivery>> {
+        let mut stmt = self.db.prepare(
+            "SELECT d.id, d.alert_id, d.sink, d.attempts, a.alert_json
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+             ORDER BY d.id LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![now, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, alert_id, sink, attempts, json)| {
+                Ok(Delivery {
+                    id,
+                    alert_id,
+                    sink,
+                    attempts,
+                    alert: serde_json::from_str(&json).with_context(|| {
+                        format!("alert {alert_id} in the state store is unreadable")
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of deliveries still pending (for metrics and shutdown).
+    pub fn pending_deliveries(&self) -> anyhow::Result<u64> {
+        Ok(self.db.query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// Marks a delivery done; the alert becomes `delivered` once all its
+    /// deliveries are done (unless already acknowledged).
+    pub fn delivered(&mut self, delivery_id: i64) -> anyhow::Result<()> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE deliveries SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+            params![delivery_id, now_text()],
+        )?;
+        tx.execute(
+            "UPDATE alerts SET status = 'delivered'
+             WHERE id = (SELECT alert_id FROM deliveries WHERE id = ?1) AND status = 'new'
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id AND d.status = 'pending')",
+            [delivery_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; the next one is due at `next_attempt_at`.
+    pub fn failed(
+        &self,
+        delivery_id: i64,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> anyhow::Result<()> {
+        self.db.execute(
+            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+            params![delivery_id, error, next_attempt_at],
+        )?;
+        Ok(())
+    }
+}
+
+fn severity_name(alert: &Alert) -> String {
+    serde_json::to_value(alert.severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -170,7 +383,7 @@ mod tests {
     use super::*;
     use watchlists::Severity;
 
-    fn alert(doc: &str) -> Alert {
+    fn alert(doc: &str, site: &str) -> Alert {
         Alert {
             doc_id: doc.into(),
             customer: "c".into(),
@@ -181,27 +394,73 @@ mod tests {
             context: vec!["出售".into()],
             snippet: "出售 A".into(),
             url: None,
-            site: None,
+            site: Some(site.into()),
         }
     }
 
     #[test]
     fn one_row_per_customer_asset_document() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = AlertStore::open(&dir.path().join("state.db")).expect("open");
-        let (id1, new1) = store.record(&alert("d1")).expect("record");
-        let (id2, new2) = store.record(&alert("d1")).expect("record");
-        let (_, new3) = store.record(&alert("d2")).expect("record");
-        assert!(new1 && !new2 && new3);
-        assert_eq!(id1, id2);
+        let mut store = AlertStore::open(&dir.path().join("state.db")).expect("open");
+        let sinks = [("file".to_owned(), 0)];
+        let r1 = store.record(&alert("d1", "s"), 0, &sinks).expect("record");
+        let r2 = store.record(&alert("d1", "s"), 0, &sinks).expect("record");
+        let r3 = store.record(&alert("d2", "s"), 0, &sinks).expect("record");
+        assert!(matches!(r1, Recorded::New(_)));
+        assert_eq!(r2, Recorded::Known(r1.id()));
+        assert!(matches!(r3, Recorded::New(_)));
         assert_eq!(store.list(&AlertFilter::default()).expect("list").len(), 2);
-        assert_eq!(store.acknowledge(&[id1, 999]).expect("ack"), [999]);
-        let acked = store
-            .list(&AlertFilter {
-                status: Some("acknowledged".into()),
-                ..Default::default()
-            })
-            .expect("list");
-        assert_eq!(acked.len(), 1);
+        assert_eq!(store.due_deliveries(0, 10).expect("due").len(), 2);
+        assert_eq!(store.acknowledge(&[r1.id(), 999]).expect("ack"), [999]);
+    }
+
+    #[test]
+    fn reposts_on_other_sites_are_sightings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = AlertStore::open(&dir.path().join("state.db")).expect("open");
+        let first = store
+            .record(&alert("d1", "market-a"), 0xFFFF_0000, &[])
+            .expect("record");
+        let same_site = store
+            .record(&alert("d2", "market-a"), 0xFFFF_0001, &[])
+            .expect("record");
+        let repost = store
+            .record(&alert("d3", "market-b"), 0xFFFF_0001, &[])
+            .expect("record");
+        assert!(matches!(same_site, Recorded::New(_)));
+        assert_eq!(repost, Recorded::Sighting(first.id()));
+        assert_eq!(
+            store
+                .record(&alert("d3", "market-b"), 0xFFFF_0001, &[])
+                .expect("again"),
+            Recorded::Sighting(first.id())
+        );
+        let list = store.list(&AlertFilter::default()).expect("list");
+        assert_eq!(list[0].also_seen_at.len(), 1);
+        assert_eq!(list[0].also_seen_at[0].doc_id, "d3");
+    }
+
+    #[test]
+    fn delivery_lifecycle() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = AlertStore::open(&dir.path().join("state.db")).expect("open");
+        let sinks = [("hook".to_owned(), 0), ("mail".to_owned(), 100)];
+        let id = store
+            .record(&alert("d1", "s"), 0, &sinks)
+            .expect("record")
+            .id();
+        let due = store.due_deliveries(50, 10).expect("due");
+        assert_eq!(due.len(), 1);
+        store.failed(due[0].id, "HTTP 500", 60).expect("failed");
+        assert!(store.due_deliveries(50, 10).expect("due").is_empty());
+        let due = store.due_deliveries(200, 10).expect("due");
+        assert_eq!(due.len(), 2);
+        assert_eq!(due[0].attempts, 1);
+        for d in &due {
+            store.delivered(d.id).expect("delivered");
+        }
+        let list = store.list(&AlertFilter::default()).expect("list");
+        assert_eq!((list[0].id, list[0].status.as_str()), (id, "delivered"));
+        assert_eq!(store.pending_deliveries().expect("pending"), 0);
     }
 }

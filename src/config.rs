@@ -1,8 +1,10 @@
 //! `leakwatch.toml`: the service configuration, parsed and validated once
-//! (paths resolved relative to the config file, profiles and watchlists
-//! loaded) before anything runs.
+//! (paths resolved relative to the config file, site profiles loaded, sinks
+//! checked) before anything runs. Errors name the file, the line and the fix.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use crawler::{SiteProfile, Transport};
@@ -16,6 +18,14 @@ struct RawConfig {
     tor: RawTor,
     sites: PathBuf,
     watchlists: PathBuf,
+    #[serde(default)]
+    log_format: Option<String>,
+    #[serde(default)]
+    metrics_addr: Option<String>,
+    #[serde(default)]
+    schedule: RawSchedule,
+    #[serde(default)]
+    sinks: Vec<RawSink>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -25,13 +35,147 @@ enum RawTor {
     Socks { socks: String },
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    recrawl_minutes: Option<f64>,
+    shutdown_deadline_secs: Option<u64>,
+    commit_every_docs: Option<usize>,
+    commit_every_secs: Option<u64>,
+    reload_poll_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum RawSink {
+    Jsonl(RawJsonlSink),
+    Webhook(RawWebhookSink),
+    Email(RawEmailSink),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJsonlSink {
+    name: String,
+    #[serde(default)]
+    customers: Vec<String>,
+    path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhookSink {
+    name: String,
+    #[serde(default)]
+    customers: Vec<String>,
+    url: String,
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    secret_env: Option<String>,
+    #[serde(default)]
+    timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmailSink {
+    name: String,
+    #[serde(default)]
+    customers: Vec<String>,
+    smtp: String,
+    #[serde(default)]
+    security: Option<String>,
+    from: String,
+    to: Vec<String>,
+    #[serde(default)]
+    digest: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password_env: Option<String>,
+}
+
+/// How the service schedules work.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Time between two passes over a site.
+    pub recrawl: Duration,
+    /// How long shutdown may take before in-flight work is abandoned.
+    pub shutdown_deadline: Duration,
+    pub commit_every_docs: usize,
+    pub commit_every: Duration,
+    /// How often the watchlists folder is checked for changes.
+    pub reload_poll: Duration,
+}
+
+/// E-mail transport security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP, for a relay on the local machine.
+    None,
+    StartTls,
+    Tls,
+}
+
+/// When non-critical alerts are mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    Immediate,
+    Every(Duration),
+}
+
+/// Where a sink delivers.
+#[derive(Debug, Clone)]
+pub enum SinkKind {
+    Jsonl {
+        path: PathBuf,
+    },
+    Webhook {
+        url: reqwest::Url,
+        secret: Vec<u8>,
+        timeout: Duration,
+    },
+    Email {
+        host: String,
+        port: u16,
+        security: SmtpSecurity,
+        from: String,
+        to: Vec<String>,
+        digest: Digest,
+        credentials: Option<(String, String)>,
+    },
+}
+
+/// A validated sink.
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+    /// Unique; deliveries are tracked per sink name.
+    pub name: String,
+    /// Customers whose alerts go here; empty means all.
+    pub customers: Vec<String>,
+    pub kind: SinkKind,
+}
+
+impl SinkConfig {
+    pub fn accepts(&self, customer: &str) -> bool {
+        self.customers.is_empty() || self.customers.iter().any(|c| c == customer)
+    }
+}
+
 /// A validated configuration.
 #[derive(Debug)]
 pub struct Config {
+    pub path: PathBuf,
     pub data_dir: Option<PathBuf>,
     pub transport: Transport,
+    pub sites_dir: PathBuf,
     pub sites: Vec<SiteProfile>,
     pub watchlists: PathBuf,
+    pub log_json: bool,
+    pub metrics_addr: Option<SocketAddr>,
+    pub schedule: Schedule,
+    pub sinks: Vec<SinkConfig>,
 }
 
 impl Config {
@@ -44,40 +188,219 @@ impl Config {
             });
             anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
         })?;
+        let file = path.display().to_string();
         let base = path.parent().unwrap_or(Path::new("."));
         let transport = match raw.tor {
             RawTor::Mode(m) if m == "off" => Transport::Direct,
             RawTor::Mode(m) if m == "embedded" => bail!(
-                "{}: tor = \"embedded\" is not in this build yet; run a Tor daemon and set tor = {{ socks = \"127.0.0.1:9050\" }}, or tor = \"off\" for clearnet sites",
-                path.display()
+                "{file}: tor = \"embedded\" is not in this build yet; run a Tor daemon and set tor = {{ socks = \"127.0.0.1:9050\" }}, or tor = \"off\" for clearnet sites"
             ),
             RawTor::Mode(m) => bail!(
-                "{}: tor = {m:?} is unknown; use \"off\" or {{ socks = \"127.0.0.1:9050\" }}",
-                path.display()
+                "{file}: tor = {m:?} is unknown; use \"off\" or {{ socks = \"127.0.0.1:9050\" }}"
             ),
             RawTor::Socks { socks } => Transport::Socks(socks.parse().with_context(|| {
-                format!("{}: tor.socks = {socks:?} is not an IP:port", path.display())
+                format!("{file}: tor.socks = {socks:?} is not an IP:port")
             })?),
         };
         let sites_dir = base.join(&raw.sites);
-        let mut sites = Vec::new();
-        for file in toml_files(&sites_dir)? {
-            sites.push(SiteProfile::load(&file)?);
-        }
+        let sites = load_profiles(&sites_dir)?;
         if sites.is_empty() {
             bail!(
-                "{}: no site profiles (*.toml) in {}",
-                path.display(),
+                "{file}: no site profiles (*.toml) in {}",
                 sites_dir.display()
             );
         }
+        let log_json = match raw.log_format.as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => bail!("{file}: log_format = {other:?}; use \"text\" or \"json\""),
+        };
+        let metrics_addr = raw
+            .metrics_addr
+            .map(|a| {
+                a.parse::<SocketAddr>()
+                    .with_context(|| format!("{file}: metrics_addr = {a:?} is not an IP:port"))
+            })
+            .transpose()?;
+        let s = raw.schedule;
+        let recrawl_minutes = s.recrawl_minutes.unwrap_or(60.0);
+        if !(recrawl_minutes.is_finite() && recrawl_minutes > 0.0) {
+            bail!("{file}: schedule.recrawl_minutes must be a positive number");
+        }
+        let schedule = Schedule {
+            recrawl: Duration::from_secs_f64(recrawl_minutes * 60.0),
+            shutdown_deadline: Duration::from_secs(s.shutdown_deadline_secs.unwrap_or(30)),
+            commit_every_docs: s.commit_every_docs.unwrap_or(200).max(1),
+            commit_every: Duration::from_secs(s.commit_every_secs.unwrap_or(10).max(1)),
+            reload_poll: Duration::from_secs(s.reload_poll_secs.unwrap_or(5).max(1)),
+        };
+        let mut sinks = Vec::new();
+        for raw in raw.sinks {
+            let sink = sink(raw, base, &file)?;
+            if sinks.iter().any(|s: &SinkConfig| s.name == sink.name) {
+                bail!(
+                    "{file}: two sinks are named {:?}; sink names must be unique",
+                    sink.name
+                );
+            }
+            sinks.push(sink);
+        }
         Ok(Config {
+            path: path.to_owned(),
             data_dir: raw.data_dir.map(|d| base.join(d)),
             transport,
+            sites_dir,
             sites,
             watchlists: base.join(raw.watchlists),
+            log_json,
+            metrics_addr,
+            schedule,
+            sinks,
         })
     }
+}
+
+/// Loads every site profile in a folder (or one file).
+pub fn load_profiles(dir: &Path) -> anyhow::Result<Vec<SiteProfile>> {
+    let mut sites: Vec<SiteProfile> = Vec::new();
+    for file in toml_files(dir)? {
+        let profile = SiteProfile::load(&file)?;
+        if sites.iter().any(|s| s.name == profile.name) {
+            bail!(
+                "{}: site name {:?} is used by another profile",
+                file.display(),
+                profile.name
+            );
+        }
+        sites.push(profile);
+    }
+    Ok(sites)
+}
+
+fn sink(raw: RawSink, base: &Path, file: &str) -> anyhow::Result<SinkConfig> {
+    let check_name = |name: &str| -> anyhow::Result<()> {
+        if name.trim().is_empty() {
+            bail!("{file}: a sink has an empty name");
+        }
+        Ok(())
+    };
+    Ok(match raw {
+        RawSink::Jsonl(s) => {
+            check_name(&s.name)?;
+            SinkConfig {
+                name: s.name,
+                customers: s.customers,
+                kind: SinkKind::Jsonl {
+                    path: base.join(s.path),
+                },
+            }
+        }
+        RawSink::Webhook(s) => {
+            check_name(&s.name)?;
+            let url = reqwest::Url::parse(&s.url).with_context(|| {
+                format!("{file}: sink {:?}: url {:?} is not a URL", s.name, s.url)
+            })?;
+            let secret = match (s.secret, s.secret_env) {
+                (Some(secret), None) => secret,
+                (None, Some(var)) => std::env::var(&var).with_context(|| {
+                    format!("{file}: sink {:?}: environment variable {var} (secret_env) is not set", s.name)
+                })?,
+                _ => bail!(
+                    "{file}: sink {:?}: give exactly one of secret or secret_env (the HMAC-SHA256 key)",
+                    s.name
+                ),
+            };
+            if secret.is_empty() {
+                bail!("{file}: sink {:?}: the webhook secret is empty", s.name);
+            }
+            SinkConfig {
+                name: s.name,
+                customers: s.customers,
+                kind: SinkKind::Webhook {
+                    url,
+                    secret: secret.into_bytes(),
+                    timeout: Duration::from_secs(s.timeout_secs.unwrap_or(10).max(1)),
+                },
+            }
+        }
+        RawSink::Email(s) => {
+            check_name(&s.name)?;
+            let (host, port) = s
+                .smtp
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+                .with_context(|| {
+                    format!(
+                        "{file}: sink {:?}: smtp = {:?}; write host:port",
+                        s.name, s.smtp
+                    )
+                })?;
+            let security = match s.security.as_deref() {
+                None | Some("starttls") => SmtpSecurity::StartTls,
+                Some("tls") => SmtpSecurity::Tls,
+                Some("none") => SmtpSecurity::None,
+                Some(other) => bail!(
+                    "{file}: sink {:?}: security = {other:?}; use \"starttls\", \"tls\" or \"none\" (local relays only)",
+                    s.name
+                ),
+            };
+            let digest = parse_digest(s.digest.as_deref().unwrap_or("hourly")).with_context(|| {
+                format!("{file}: sink {:?}: digest must be \"immediate\", \"hourly\", \"daily\" or like \"15m\"", s.name)
+            })?;
+            for address in std::iter::once(&s.from).chain(&s.to) {
+                address.parse::<lettre::Address>().with_context(|| {
+                    format!(
+                        "{file}: sink {:?}: {address:?} is not an e-mail address",
+                        s.name
+                    )
+                })?;
+            }
+            if s.to.is_empty() {
+                bail!("{file}: sink {:?}: `to` needs at least one address", s.name);
+            }
+            let credentials = match (s.username, s.password_env) {
+                (None, None) => None,
+                (Some(user), Some(var)) => Some((
+                    user,
+                    std::env::var(&var).with_context(|| {
+                        format!("{file}: sink {:?}: environment variable {var} (password_env) is not set", s.name)
+                    })?,
+                )),
+                _ => bail!("{file}: sink {:?}: username and password_env go together", s.name),
+            };
+            SinkConfig {
+                name: s.name,
+                customers: s.customers,
+                kind: SinkKind::Email {
+                    host,
+                    port,
+                    security,
+                    from: s.from,
+                    to: s.to,
+                    digest,
+                    credentials,
+                },
+            }
+        }
+    })
+}
+
+fn parse_digest(text: &str) -> Option<Digest> {
+    Some(match text {
+        "immediate" => Digest::Immediate,
+        "hourly" => Digest::Every(Duration::from_secs(3600)),
+        "daily" => Digest::Every(Duration::from_secs(86_400)),
+        other => {
+            let (n, unit) = other.split_at(other.len().checked_sub(1)?);
+            let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
+            Digest::Every(Duration::from_secs(match unit {
+                "s" => n,
+                "m" => n * 60,
+                "h" => n * 3600,
+                _ => return None,
+            }))
+        }
+    })
 }
 
 /// The `*.toml` files of a folder, sorted; or the file itself.
@@ -92,4 +415,84 @@ pub fn toml_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, config: &str) -> PathBuf {
+        std::fs::create_dir_all(dir.join("sites")).expect("mkdir");
+        let profile = include_str!("../examples/sites/demo-forum.toml");
+        std::fs::write(dir.join("sites/f.toml"), profile).expect("write");
+        let path = dir.join("leakwatch.toml");
+        std::fs::write(&path, config).expect("write");
+        path
+    }
+
+    #[test]
+    fn full_config_loads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            dir.path(),
+            r#"tor = { socks = "127.0.0.1:9050" }
+sites = "sites"
+watchlists = "w"
+metrics_addr = "127.0.0.1:9187"
+[schedule]
+recrawl_minutes = 0.5
+[[sinks]]
+kind = "jsonl"
+name = "file"
+path = "alerts.jsonl"
+[[sinks]]
+kind = "webhook"
+name = "soc"
+customers = ["mufg-group"]
+url = "http://127.0.0.1:9/hook"
+secret = "k"
+[[sinks]]
+kind = "email"
+name = "mail"
+smtp = "127.0.0.1:2525"
+security = "none"
+from = "lw@example.org"
+to = ["soc@example.org"]
+digest = "15m"
+"#,
+        );
+        let c = Config::load(&path).expect("valid");
+        assert_eq!(c.sinks.len(), 3);
+        assert_eq!(c.schedule.recrawl, Duration::from_secs(30));
+        assert!(c.sinks[1].accepts("mufg-group") && !c.sinks[1].accepts("other"));
+        assert!(matches!(
+            c.sinks[2].kind,
+            SinkKind::Email { digest: Digest::Every(d), .. } if d == Duration::from_secs(900)
+        ));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            dir.path(),
+            "tor = \"off\"\nsites = \"sites\"\nwatchlists = \"w\"\nrecrawl = 5\n",
+        );
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("leakwatch.toml:4"), "{err}");
+        let path = write(
+            dir.path(),
+            "tor = \"off\"\nsites = \"sites\"\nwatchlists = \"w\"\n[[sinks]]\nkind = \"webhook\"\nname = \"x\"\nurl = \"http://127.0.0.1:1/\"\n",
+        );
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("secret"), "{err}");
+        let path = write(
+            dir.path(),
+            "tor = \"tor\"\nsites = \"sites\"\nwatchlists = \"w\"\n",
+        );
+        assert!(Config::load(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("\"off\""));
+    }
 }

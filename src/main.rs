@@ -7,8 +7,13 @@ mod commands;
 mod config;
 mod convert;
 mod demo_market;
+mod metrics;
+mod neardup;
+mod outbox;
 mod paths;
 mod pipeline;
+mod service;
+mod sinks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,21 +32,21 @@ struct Cli {
 }
 
 #[derive(Debug, Args)]
-struct GlobalArgs {
+pub struct GlobalArgs {
     /// Data folder (index in DIR/index, state in DIR/state.db). Default: the
     /// platform data folder + /leakwatch.
     #[arg(long, global = true, env = "LEAKWATCH_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Log format on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
-    log_format: LogFormat,
+    /// Log format on stderr (default: text, or the config's `log_format` for `run`).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     /// More logging (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogFormat {
+pub enum LogFormat {
     Text,
     Json,
 }
@@ -51,6 +56,8 @@ enum Command {
     /// Run offline end to end on the bundled demo market: serve it on
     /// loopback, crawl, index, match the example watchlists, print alerts.
     Demo(commands::demo::DemoArgs),
+    /// The continuous service: crawl on schedule, index, match, deliver alerts.
+    Run(commands::run::RunArgs),
     /// Crawl every site of a config once, then index and match what was found.
     Crawl(commands::crawl::CrawlArgs),
     /// Search the index.
@@ -70,15 +77,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.global);
     let result = match cli.command {
-        Command::Demo(args) => commands::demo::run(&cli.global, args),
-        Command::Crawl(args) => commands::crawl::run(&cli.global, args),
-        Command::Search(args) => commands::search::run(&cli.global, args),
-        Command::Match(args) => commands::match_docs::run(args),
-        Command::Extract(args) => commands::extract::run(args),
-        Command::Alerts(args) => commands::alerts::run(&cli.global, args),
-        Command::Watchlist { command } => commands::watchlist::run(command),
+        Command::Run(args) => commands::run::run(&cli.global, args),
+        command => {
+            init_logging(&cli.global, LogFormat::Text);
+            dispatch(&cli.global, command)
+        }
     };
     match result {
         Ok(code) => code,
@@ -96,7 +100,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(global: &GlobalArgs) {
+fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(args) => commands::run::run(global, args),
+        Command::Demo(args) => commands::demo::run(global, args),
+        Command::Crawl(args) => commands::crawl::run(global, args),
+        Command::Search(args) => commands::search::run(global, args),
+        Command::Match(args) => commands::match_docs::run(args),
+        Command::Extract(args) => commands::extract::run(args),
+        Command::Alerts(args) => commands::alerts::run(global, args),
+        Command::Watchlist { command } => commands::watchlist::run(command),
+    }
+}
+
+/// Logs to stderr; `--log-format` wins over `default_format`.
+fn init_logging(global: &GlobalArgs, default_format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let default = match global.verbose {
         0 => "warn",
@@ -107,7 +125,7 @@ fn init_logging(global: &GlobalArgs) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match global.log_format {
+    match global.log_format.unwrap_or(default_format) {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }

@@ -1,32 +1,59 @@
 //! The path of one document after extraction: match the watchlists, record
-//! alerts in the alert log, write the document (with its alerts) to the index.
+//! alerts (and queue their deliveries) in the state store, write the
+//! document with its alerts to the index. Also re-runs changed watchlists
+//! over the documents already indexed (retro-hunt).
 
+use std::collections::HashSet;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use crawler::Document;
-use indexer::DocumentIndex;
-use watchlists::{Alert, Matcher};
+use indexer::{DocumentIndex, IndexDocument, SearchRequest, SortOrder};
+use watchlists::{Alert, MatchDocument, Matcher};
 
-use crate::alert_store::AlertStore;
+use crate::alert_store::{AlertStore, Recorded};
+use crate::config::SinkConfig;
 use crate::convert::{index_document, match_view};
-use crate::paths;
-
-/// Documents between index commits.
-const COMMIT_EVERY: usize = 500;
+use crate::neardup::simhash;
+use crate::{outbox, paths};
 
 /// An alert as the pipeline saw it.
 pub struct RaisedAlert {
-    pub id: i64,
-    pub is_new: bool,
+    pub recorded: Recorded,
     pub alert: Alert,
+}
+
+impl RaisedAlert {
+    pub fn is_new(&self) -> bool {
+        matches!(self.recorded, Recorded::New(_))
+    }
+}
+
+/// When the index is committed.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitPolicy {
+    pub every_docs: usize,
+    pub every: Duration,
+}
+
+impl Default for CommitPolicy {
+    fn default() -> Self {
+        CommitPolicy {
+            every_docs: 500,
+            every: Duration::from_secs(30),
+        }
+    }
 }
 
 pub struct Pipeline {
     index: DocumentIndex,
     matcher: Matcher,
     store: AlertStore,
+    sinks: Vec<SinkConfig>,
+    policy: CommitPolicy,
     uncommitted: usize,
+    last_commit: Instant,
     pub documents: usize,
 }
 
@@ -41,41 +68,154 @@ impl Pipeline {
             index,
             matcher,
             store,
+            sinks: Vec::new(),
+            policy: CommitPolicy::default(),
             uncommitted: 0,
+            last_commit: Instant::now(),
             documents: 0,
         })
+    }
+
+    /// Queues deliveries of new alerts to these sinks.
+    pub fn with_sinks(mut self, sinks: Vec<SinkConfig>, policy: CommitPolicy) -> Pipeline {
+        self.sinks = sinks;
+        self.policy = policy;
+        self
+    }
+
+    /// Replaces the watchlists' matcher (after a reload).
+    pub fn set_matcher(&mut self, matcher: Matcher) {
+        self.matcher = matcher;
     }
 
     /// Matches, records and indexes one document.
     pub fn process(&mut self, doc: &Document) -> anyhow::Result<Vec<RaisedAlert>> {
         let alerts = self.matcher.match_document(&match_view(doc));
-        let mut raised = Vec::with_capacity(alerts.len());
-        for alert in &alerts {
-            let (id, is_new) = self
-                .store
-                .record(alert)
-                .with_context(|| format!("cannot record an alert on {}", doc.id))?;
-            raised.push(RaisedAlert {
-                id,
-                is_new,
-                alert: alert.clone(),
-            });
-        }
+        let raised = self.record(&alerts, doc.title.as_deref(), doc.body.as_deref())?;
         self.index
             .upsert(&index_document(doc, &alerts))
             .with_context(|| format!("cannot index {}", doc.id))?;
         self.documents += 1;
         self.uncommitted += 1;
-        if self.uncommitted >= COMMIT_EVERY {
-            self.commit()?;
+        self.commit_if_due()?;
+        Ok(raised)
+    }
+
+    fn record(
+        &mut self,
+        alerts: &[Alert],
+        title: Option<&str>,
+        body: Option<&str>,
+    ) -> anyhow::Result<Vec<RaisedAlert>> {
+        if alerts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fingerprint = simhash(&format!("{}\n{}", title.unwrap_or(""), body.unwrap_or("")));
+        let now = chrono::Utc::now().timestamp();
+        let mut raised = Vec::with_capacity(alerts.len());
+        for alert in alerts {
+            let routes: Vec<(String, i64)> = self
+                .sinks
+                .iter()
+                .filter(|s| s.accepts(&alert.customer))
+                .map(|s| (s.name.clone(), outbox::first_attempt(s, alert, now)))
+                .collect();
+            let recorded = self
+                .store
+                .record(alert, fingerprint, &routes)
+                .with_context(|| format!("cannot record an alert on {}", alert.doc_id))?;
+            raised.push(RaisedAlert {
+                recorded,
+                alert: alert.clone(),
+            });
         }
         Ok(raised)
+    }
+
+    /// Commits when the policy says so (documents or time since the last commit).
+    pub fn commit_if_due(&mut self) -> anyhow::Result<()> {
+        if self.uncommitted >= self.policy.every_docs
+            || (self.uncommitted > 0 && self.last_commit.elapsed() >= self.policy.every)
+        {
+            self.commit()?;
+        }
+        Ok(())
     }
 
     /// Makes everything processed so far durable and searchable.
     pub fn commit(&mut self) -> anyhow::Result<()> {
         self.index.commit().context("cannot commit the index")?;
         self.uncommitted = 0;
+        self.last_commit = Instant::now();
         Ok(())
+    }
+
+    /// Runs the current matcher over every indexed document and records the
+    /// alerts of the assets in `assets` (`customer/asset`); returns them.
+    pub fn retro_hunt(&mut self, assets: &HashSet<String>) -> anyhow::Result<Vec<RaisedAlert>> {
+        const PAGE: usize = 500;
+        let mut raised = Vec::new();
+        let mut offset = 0;
+        let mut updated: Vec<IndexDocument> = Vec::new();
+        loop {
+            let request = SearchRequest {
+                query: String::new(),
+                limit: PAGE,
+                offset,
+                sort: SortOrder::Score,
+                ..Default::default()
+            };
+            let (_, hits) = self
+                .index
+                .search(&request)
+                .context("retro-hunt: reading the index")?;
+            if hits.is_empty() {
+                break;
+            }
+            offset += hits.len();
+            for hit in hits {
+                let mut doc = hit.document;
+                let view = MatchDocument {
+                    id: &doc.id,
+                    site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
+                    url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
+                    kind: Some(doc.kind.as_str()),
+                    title: doc.title.as_deref(),
+                    body: doc.body.as_deref(),
+                    price: doc.price.as_deref(),
+                };
+                let alerts: Vec<Alert> = self
+                    .matcher
+                    .match_document(&view)
+                    .into_iter()
+                    .filter(|a| assets.contains(&format!("{}/{}", a.customer, a.asset)))
+                    .collect();
+                if alerts.is_empty() {
+                    continue;
+                }
+                raised.extend(self.record(&alerts, doc.title.as_deref(), doc.body.as_deref())?);
+                for a in &alerts {
+                    let key = format!("{}/{}", a.customer, a.asset);
+                    if !doc.alerts.contains(&key) {
+                        doc.alerts.push(key);
+                    }
+                    if !doc.customers.contains(&a.customer) {
+                        doc.customers.push(a.customer.clone());
+                    }
+                }
+                updated.push(doc);
+            }
+        }
+        for doc in &updated {
+            self.index.upsert(doc)?;
+        }
+        if !updated.is_empty() {
+            self.commit()?;
+        }
+        Ok(raised)
+    }
+
+    pub fn index(&self) -> &DocumentIndex {
+        &self.index
     }
 }

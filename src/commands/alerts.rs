@@ -55,7 +55,6 @@ pub fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitCode> {
         customer: args.customer,
         status: args.status,
         since: args.since.as_deref().map(parse_date).transpose()?,
-        doc_ids: None,
     };
     let alerts = store.list(&filter)?;
     let colour = use_colour();

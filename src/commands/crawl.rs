@@ -50,8 +50,11 @@ pub fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let outcome = runtime.block_on(crawl_sites(config.sites, config.transport, &mut pipeline))?;
     let colour = use_colour();
-    for raised in outcome.alerts.iter().filter(|r| r.is_new) {
-        println!("{}\n", format_alert(&raised.alert, Some(raised.id), colour));
+    for raised in outcome.alerts.iter().filter(|r| r.is_new()) {
+        println!(
+            "{}\n",
+            format_alert(&raised.alert, Some(raised.recorded.id()), colour)
+        );
     }
     print_summary(&outcome, pipeline.documents);
     let failed = outcome
@@ -75,7 +78,7 @@ pub fn print_summary(outcome: &CrawlOutcome, documents: usize) {
             s.bytes / 1024
         );
     }
-    let new = outcome.alerts.iter().filter(|r| r.is_new).count();
+    let new = outcome.alerts.iter().filter(|r| r.is_new()).count();
     println!(
         "{documents} documents indexed, {} alerts ({new} new)",
         outcome.alerts.len()

@@ -29,12 +29,15 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     if args.serve {
         return runtime.block_on(async {
             let market = DemoMarket::start().await?;
-            println!("demo market at {}", market.url());
-            println!("  {}market/index.php (GBK)", market.url());
-            println!("  {}jp/board.cgi?page=1 (Shift_JIS)", market.url());
-            println!("  {}forum/index.php (UTF-8)", market.url());
+            let url = market.url();
+            let banner = format!(
+                "demo market at {url}\n  {url}market/index.php (GBK)\n  {url}jp/board.cgi?page=1 (Shift_JIS)\n  {url}forum/index.php (UTF-8)\n"
+            );
+            // One write, errors ignored: whoever started us may stop reading
+            // after the first line, and serving must go on.
             use std::io::Write;
-            std::io::stdout().flush().ok();
+            let mut out = std::io::stdout();
+            let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
             tokio::signal::ctrl_c()
                 .await
                 .context("cannot wait for Ctrl-C")?;
@@ -74,7 +77,10 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     });
     println!();
     for raised in &alerts {
-        println!("{}\n", format_alert(&raised.alert, Some(raised.id), colour));
+        println!(
+            "{}\n",
+            format_alert(&raised.alert, Some(raised.recorded.id()), colour)
+        );
     }
     print_summary(&outcome, pipeline.documents);
     let dd = match &global.data_dir {

@@ -5,6 +5,7 @@ pub mod crawl;
 pub mod demo;
 pub mod extract;
 pub mod match_docs;
+pub mod run;
 pub mod search;
 pub mod watchlist;
 

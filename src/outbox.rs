@@ -1,0 +1,115 @@
+//! The delivery outbox: takes due deliveries from the state store, hands
+//! each to its sink, marks it done or schedules a retry with exponential
+//! backoff. Deliveries survive restarts (they are rows, not memory).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use watchlists::{Alert, Severity};
+
+use crate::alert_store::{AlertStore, Delivery};
+use crate::config::{Digest, SinkConfig, SinkKind};
+use crate::sinks::Sinks;
+
+/// When the first attempt to deliver `alert` to `sink` is due (unix seconds):
+/// now, or for an e-mail digest the end of the current digest period
+/// (critical alerts are always mailed at once).
+pub fn first_attempt(sink: &SinkConfig, alert: &Alert, now: i64) -> i64 {
+    match &sink.kind {
+        SinkKind::Email {
+            digest: Digest::Every(period),
+            ..
+        } if alert.severity < Severity::Critical => {
+            let p = period.as_secs().max(1) as i64;
+            (now / p + 1) * p
+        }
+        _ => now,
+    }
+}
+
+/// Delay before retry number `attempts` (1-based): 2 s doubling to one hour,
+/// with ±20 % jitter.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let base = Duration::from_secs(2).saturating_mul(1 << attempts.saturating_sub(1).min(11));
+    let base = base.min(Duration::from_secs(3600));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    base.mul_f64(0.8 + f64::from(nanos % 1000) / 2500.0)
+}
+
+/// What one round of deliveries did.
+#[derive(Debug, Default, Clone)]
+pub struct RoundStats {
+    /// Deliveries made, per sink.
+    pub delivered: BTreeMap<String, u64>,
+    pub failed: u64,
+}
+
+/// Delivers every due delivery once. Deliveries of one e-mail sink that are
+/// due together go out as one digest message.
+pub async fn deliver_due(store: &mut AlertStore, sinks: &Sinks) -> anyhow::Result<RoundStats> {
+    let now = Utc::now().timestamp();
+    let due = store.due_deliveries(now, 1000)?;
+    let mut by_sink: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
+    for d in due {
+        by_sink.entry(d.sink.clone()).or_default().push(d);
+    }
+    let mut stats = RoundStats::default();
+    for (name, deliveries) in by_sink {
+        let Some(sink) = sinks.get(&name) else {
+            // A sink removed from the config: its queue waits until it returns.
+            tracing::warn!(sink = %name, pending = deliveries.len(), "deliveries for a sink that is no longer configured");
+            continue;
+        };
+        let results = sink.deliver(&deliveries).await;
+        for (delivery, result) in deliveries.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    store.delivered(delivery.id)?;
+                    *stats.delivered.entry(name.clone()).or_default() += 1;
+                    tracing::info!(sink = %name, alert = delivery.alert_id, "alert delivered");
+                }
+                Err(error) => {
+                    let delay = retry_delay(delivery.attempts + 1);
+                    store.failed(delivery.id, &error, now + delay.as_secs().max(1) as i64)?;
+                    stats.failed += 1;
+                    tracing::warn!(sink = %name, alert = delivery.alert_id, attempts = delivery.attempts + 1, %error, retry_in_s = delay.as_secs(), "delivery failed");
+                }
+            }
+        }
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_wait_for_the_period_except_critical() {
+        let sink = SinkConfig {
+            name: "m".into(),
+            customers: vec![],
+            kind: SinkKind::Email {
+                host: "h".into(),
+                port: 25,
+                security: crate::config::SmtpSecurity::None,
+                from: "a@b.c".into(),
+                to: vec!["a@b.c".into()],
+                digest: Digest::Every(Duration::from_secs(3600)),
+                credentials: None,
+            },
+        };
+        let mut alert: Alert = serde_json::from_str(
+            r#"{"doc_id":"d","customer":"c","asset":"a","asset_name":"A","severity":"high","terms":[],"context":[],"snippet":"","url":null,"site":null}"#,
+        )
+        .expect("alert");
+        assert_eq!(first_attempt(&sink, &alert, 7200 + 5), 10_800);
+        alert.severity = Severity::Critical;
+        assert_eq!(first_attempt(&sink, &alert, 7205), 7205);
+        assert!(retry_delay(1) < Duration::from_secs(3));
+        assert!(retry_delay(30) <= Duration::from_secs(4320));
+    }
+}

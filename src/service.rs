@@ -1,0 +1,413 @@
+//! `leakwatch run`: the continuous service. A scheduler starts a crawl pass
+//! per site every `recrawl` interval; documents flow through a bounded
+//! channel (back-pressure on the crawlers) to the pipeline (match, record,
+//! index, batched commits); an outbox task delivers alerts to the sinks.
+//! SIGHUP or a change in the watchlists folder reloads watchlists and site
+//! profiles (a bad file keeps the previous version) and retro-hunts new or
+//! changed assets. SIGTERM/SIGINT shut down within the configured deadline.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use crawler::{crawl_site, CrawlEvent, Document, FetchOptions, Fetcher, SiteProfile};
+use tokio::sync::{mpsc, watch};
+use watchlists::{Matcher, WatchlistSet};
+
+use crate::alert_store::AlertStore;
+use crate::config::{load_profiles, Config};
+use crate::metrics::Metrics;
+use crate::outbox;
+use crate::pipeline::{CommitPolicy, Pipeline};
+use crate::sinks::Sinks;
+
+/// Documents in flight between the crawlers and the pipeline; when full, the
+/// crawlers wait (no unbounded queue).
+const DOCUMENT_QUEUE: usize = 256;
+
+/// A new generation of watchlists for the pipeline.
+struct Reload {
+    matcher: Matcher,
+    /// `customer/asset` keys that are new or changed: retro-hunt these.
+    changed: HashSet<String>,
+}
+
+/// Runs the service until SIGTERM/SIGINT.
+pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = config.metrics_addr {
+        let bound = crate::metrics::serve(addr, metrics.clone()).await?;
+        tracing::info!(%bound, "metrics at /metrics, health at /healthz");
+    }
+    let set = load_watchlists(&config.watchlists)?;
+    let mut fingerprints = asset_fingerprints(&set);
+    let sinks = Sinks::new(&config.sinks)?;
+    let policy = CommitPolicy {
+        every_docs: config.schedule.commit_every_docs,
+        every: config.schedule.commit_every,
+    };
+    let mut pipeline =
+        Pipeline::open(&data_dir, Matcher::new(&set))?.with_sinks(config.sinks.clone(), policy);
+    metrics
+        .index_docs
+        .store(pipeline.index().num_docs(), Ordering::Relaxed);
+    // A watchlist added while the service was down is new to the index too.
+    let known_path = data_dir.join("watched-assets.json");
+    let previously = read_fingerprints(&known_path);
+    let changed_offline = changed_assets(&previously, &fingerprints);
+    if !changed_offline.is_empty() && !previously.is_empty() {
+        let raised = pipeline.retro_hunt(&changed_offline)?;
+        report_retro_hunt(&raised, &metrics);
+    }
+    write_fingerprints(&known_path, &fingerprints);
+
+    let fetcher = Arc::new(Fetcher::new(
+        config.transport.clone(),
+        FetchOptions::default(),
+    )?);
+    let profiles = Arc::new(RwLock::new(config.sites.clone()));
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let (docs_tx, mut docs_rx) = mpsc::channel::<Document>(DOCUMENT_QUEUE);
+    let (reload_tx, mut reload_rx) = mpsc::channel::<Reload>(4);
+
+    // Signals: the first TERM/INT shuts down gracefully, a second quits now.
+    {
+        let shutdown_tx = shutdown_tx.clone();
+        tokio::spawn(async move {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen for SIGTERM");
+                        return;
+                    }
+                };
+            let mut count = 0;
+            loop {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+                count += 1;
+                if count == 1 {
+                    tracing::warn!("shutting down (a second signal quits at once)");
+                    let _ = shutdown_tx.send(true);
+                } else {
+                    tracing::error!("second signal: quitting without finishing");
+                    std::process::exit(130);
+                }
+            }
+        });
+    }
+
+    // Reloads: SIGHUP, or a change seen in the watchlists folder.
+    let reload_task = {
+        let watchlist_dir = config.watchlists.clone();
+        let sites_dir = config.sites_dir.clone();
+        let profiles = profiles.clone();
+        let metrics = metrics.clone();
+        let poll = config.schedule.reload_poll;
+        let mut shutdown = shutdown.clone();
+        let known_path = known_path.clone();
+        tokio::spawn(async move {
+            let mut hup =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+            let mut seen = folder_state(&watchlist_dir);
+            loop {
+                let forced = tokio::select! {
+                    _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => true,
+                    _ = tokio::time::sleep(poll) => false,
+                    _ = shutdown.changed() => return,
+                };
+                let now = folder_state(&watchlist_dir);
+                if !forced && now == seen {
+                    continue;
+                }
+                seen = now;
+                if forced {
+                    match load_profiles(&sites_dir) {
+                        Ok(new) if !new.is_empty() => {
+                            tracing::info!(sites = new.len(), "site profiles reloaded");
+                            *profiles
+                                .write()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner) = new;
+                        }
+                        Ok(_) => {
+                            tracing::error!(dir = %sites_dir.display(), "no site profiles after reload; keeping the previous ones")
+                        }
+                        Err(e) => {
+                            metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+                            tracing::error!(error = %format!("{e:#}"), "site profiles not reloaded; keeping the previous ones");
+                        }
+                    }
+                }
+                match load_watchlists(&watchlist_dir) {
+                    Ok(set) => {
+                        let new = asset_fingerprints(&set);
+                        let changed = changed_assets(&fingerprints, &new);
+                        tracing::info!(
+                            assets = set.asset_count(),
+                            changed = changed.len(),
+                            "watchlists reloaded"
+                        );
+                        fingerprints = new;
+                        write_fingerprints(&known_path, &fingerprints);
+                        metrics.reloads.fetch_add(1, Ordering::Relaxed);
+                        if reload_tx
+                            .send(Reload {
+                                matcher: Matcher::new(&set),
+                                changed,
+                            })
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %format!("{e:#}"), "watchlists not reloaded; keeping the previous version");
+                    }
+                }
+            }
+        })
+    };
+
+    // Outbox: deliver due alerts every second; a last round at shutdown.
+    let outbox_task = {
+        let mut store = AlertStore::open(&crate::paths::state_db(&data_dir))?;
+        let metrics = metrics.clone();
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let stopping = *shutdown.borrow();
+                match outbox::deliver_due(&mut store, &sinks).await {
+                    Ok(stats) => {
+                        for (sink, n) in &stats.delivered {
+                            metrics.alerts_delivered(sink, *n);
+                        }
+                        metrics
+                            .delivery_failures
+                            .fetch_add(stats.failed, Ordering::Relaxed);
+                    }
+                    Err(e) => tracing::error!(error = %format!("{e:#}"), "outbox round failed"),
+                }
+                if let Ok(p) = store.pending_deliveries() {
+                    metrics.pending_deliveries.store(p, Ordering::Relaxed);
+                }
+                if stopping {
+                    return;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        })
+    };
+
+    // Scheduler: one pass per site per recrawl interval, never two at once.
+    let scheduler = {
+        let profiles = profiles.clone();
+        let metrics = metrics.clone();
+        let recrawl = config.schedule.recrawl;
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let mut next_due: HashMap<String, Instant> = HashMap::new();
+            let mut running: HashSet<String> = HashSet::new();
+            let mut tasks = tokio::task::JoinSet::new();
+            loop {
+                let now = Instant::now();
+                let current: Vec<SiteProfile> = profiles
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                for profile in current {
+                    let due = next_due.get(&profile.name).is_none_or(|t| *t <= now);
+                    if !due || running.contains(&profile.name) {
+                        continue;
+                    }
+                    next_due.insert(profile.name.clone(), now + recrawl);
+                    running.insert(profile.name.clone());
+                    let fetcher = fetcher.clone();
+                    let docs_tx = docs_tx.clone();
+                    let metrics = metrics.clone();
+                    tasks.spawn(async move {
+                        let span = tracing::info_span!("pass", site = %profile.name);
+                        let _enter = span.enter();
+                        let site = profile.name.clone();
+                        let stats = crawl_site(&fetcher, &profile, docs_tx, |event| match event {
+                            CrawlEvent::Fetched { .. } => metrics.page_fetched(&site),
+                            CrawlEvent::Failed { .. } => metrics.page_failed(&site),
+                        })
+                        .await;
+                        tracing::info!(
+                            pages = stats.pages,
+                            failed = stats.failed,
+                            documents = stats.documents,
+                            "pass finished"
+                        );
+                        site
+                    });
+                }
+                tokio::select! {
+                    Some(done) = tasks.join_next() => {
+                        if let Ok(site) = done {
+                            running.remove(&site);
+                        }
+                    }
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => break,
+                }
+            }
+            // Shutting down: let running passes finish for a while, then stop them.
+            drop(docs_tx);
+            let grace = tokio::time::sleep(Duration::from_secs(2));
+            tokio::pin!(grace);
+            loop {
+                tokio::select! {
+                    next = tasks.join_next() => if next.is_none() { break },
+                    _ = &mut grace => {
+                        tracing::warn!(running = tasks.len(), "stopping unfinished crawl passes; they restart on the next run");
+                        tasks.abort_all();
+                        while tasks.join_next().await.is_some() {}
+                        break;
+                    }
+                }
+            }
+        })
+    };
+
+    // The pipeline: documents and reloads in, batched commits.
+    let deadline = config.schedule.shutdown_deadline;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            doc = docs_rx.recv() => match doc {
+                Some(doc) => {
+                    for raised in pipeline.process(&doc)? {
+                        if raised.is_new() {
+                            metrics.alerts_raised.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(customer = %raised.alert.customer, asset = %raised.alert.asset, doc = %raised.alert.doc_id, severity = ?raised.alert.severity, "alert");
+                        }
+                    }
+                    metrics.documents.fetch_add(1, Ordering::Relaxed);
+                    metrics.queue_depth.store((DOCUMENT_QUEUE - docs_rx.capacity()) as u64, Ordering::Relaxed);
+                }
+                None => break, // every crawler is gone: shutting down
+            },
+            Some(reload) = reload_rx.recv() => {
+                pipeline.set_matcher(reload.matcher);
+                if !reload.changed.is_empty() {
+                    let raised = pipeline.retro_hunt(&reload.changed)?;
+                    report_retro_hunt(&raised, &metrics);
+                }
+            }
+            _ = tick.tick() => {
+                pipeline.commit_if_due()?;
+                metrics.index_docs.store(pipeline.index().num_docs(), Ordering::Relaxed);
+            }
+        }
+    }
+    pipeline.commit()?;
+    tracing::info!(documents = pipeline.documents, "index committed");
+    let started = Instant::now();
+    let _ = scheduler.await;
+    reload_task.abort();
+    match tokio::time::timeout(deadline.saturating_sub(started.elapsed()), outbox_task).await {
+        Ok(_) => tracing::info!("outbox flushed"),
+        Err(_) => tracing::warn!(
+            "outbox not flushed before the deadline; pending deliveries go out on the next start"
+        ),
+    }
+    Ok(())
+}
+
+fn report_retro_hunt(raised: &[crate::pipeline::RaisedAlert], metrics: &Metrics) {
+    let new = raised.iter().filter(|r| r.is_new()).count();
+    metrics
+        .alerts_raised
+        .fetch_add(new as u64, Ordering::Relaxed);
+    tracing::warn!(new, "retro-hunt over the index finished");
+}
+
+fn load_watchlists(path: &Path) -> anyhow::Result<WatchlistSet> {
+    WatchlistSet::load(path)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("{}: watchlists have errors", path.display()))
+}
+
+/// A fingerprint of each asset's definition, keyed `customer/asset`.
+fn asset_fingerprints(set: &WatchlistSet) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for list in set.watchlists() {
+        for asset in list.assets() {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            asset.name().hash(&mut h);
+            asset.kind().as_str().hash(&mut h);
+            for t in asset.terms() {
+                t.as_written().hash(&mut h);
+            }
+            asset.domains().hash(&mut h);
+            for t in asset.exclude() {
+                t.as_written().hash(&mut h);
+            }
+            asset.require_sale_context().hash(&mut h);
+            format!("{:?}", asset.base_severity()).hash(&mut h);
+            out.insert(
+                format!("{}/{}", list.customer(), asset.id()),
+                format!("{:016x}", h.finish()),
+            );
+        }
+    }
+    out
+}
+
+fn changed_assets(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> HashSet<String> {
+    new.iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn read_fingerprints(path: &Path) -> BTreeMap<String, String> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Written atomically (temp file + rename) so a crash never leaves half a file.
+fn write_fingerprints(path: &Path, fingerprints: &BTreeMap<String, String>) {
+    let tmp = path.with_extension("json.tmp");
+    let ok = serde_json::to_vec_pretty(fingerprints)
+        .ok()
+        .and_then(|bytes| std::fs::write(&tmp, bytes).ok())
+        .and_then(|_| std::fs::rename(&tmp, path).ok());
+    if ok.is_none() {
+        tracing::warn!(path = %path.display(), "cannot record the watched assets");
+    }
+}
+
+/// Names, sizes and modification times of the folder's TOML files.
+fn folder_state(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((e.path(), m.len(), m.modified().ok()))
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,262 @@
+//! Alert sinks: a JSON-lines file, a webhook (POST JSON signed with
+//! HMAC-SHA256), e-mail over SMTP. A sink only delivers; retries and
+//! bookkeeping are the outbox's.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use hmac::{Hmac, Mac};
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sha2::Sha256;
+
+use crate::alert_store::Delivery;
+use crate::commands::format_alert;
+use crate::config::{Digest, SinkConfig, SinkKind, SmtpSecurity};
+
+/// Header carrying `sha256=<hex HMAC of the body>`.
+pub const SIGNATURE_HEADER: &str = "x-leakwatch-signature";
+/// Header carrying the delivery id (stable across retries: receivers can
+/// drop a repeat).
+pub const DELIVERY_HEADER: &str = "x-leakwatch-delivery";
+
+enum Sink {
+    Jsonl(PathBuf),
+    Webhook {
+        client: reqwest::Client,
+        url: reqwest::Url,
+        secret: Vec<u8>,
+    },
+    Email {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: lettre::message::Mailbox,
+        to: Vec<lettre::message::Mailbox>,
+        /// Whether non-critical alerts due together go out as one digest.
+        digest: bool,
+    },
+}
+
+/// The configured sinks by name.
+pub struct Sinks {
+    sinks: HashMap<String, Sink>,
+}
+
+/// One sink, borrowed for a round of deliveries.
+pub struct SinkRef<'a> {
+    sink: &'a Sink,
+}
+
+impl Sinks {
+    pub fn new(configs: &[SinkConfig]) -> anyhow::Result<Sinks> {
+        let mut sinks = HashMap::new();
+        for c in configs {
+            let sink = match &c.kind {
+                SinkKind::Jsonl { path } => Sink::Jsonl(path.clone()),
+                SinkKind::Webhook {
+                    url,
+                    secret,
+                    timeout,
+                } => Sink::Webhook {
+                    client: reqwest::Client::builder()
+                        .timeout(*timeout)
+                        .connect_timeout(*timeout)
+                        .no_proxy()
+                        .redirect(reqwest::redirect::Policy::none())
+                        .build()?,
+                    url: url.clone(),
+                    secret: secret.clone(),
+                },
+                SinkKind::Email {
+                    host,
+                    port,
+                    security,
+                    from,
+                    to,
+                    credentials,
+                    digest,
+                } => {
+                    let builder = match security {
+                        SmtpSecurity::None => {
+                            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+                        }
+                        SmtpSecurity::StartTls => {
+                            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?
+                        }
+                        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
+                    };
+                    let mut builder = builder
+                        .port(*port)
+                        .timeout(Some(std::time::Duration::from_secs(30)));
+                    if let Some((user, password)) = credentials {
+                        builder =
+                            builder.credentials(Credentials::new(user.clone(), password.clone()));
+                    }
+                    Sink::Email {
+                        transport: builder.build(),
+                        from: from.parse()?,
+                        to: to.iter().map(|t| t.parse()).collect::<Result<_, _>>()?,
+                        digest: *digest != Digest::Immediate,
+                    }
+                }
+            };
+            sinks.insert(c.name.clone(), sink);
+        }
+        Ok(Sinks { sinks })
+    }
+
+    pub fn get(&self, name: &str) -> Option<SinkRef<'_>> {
+        self.sinks.get(name).map(|sink| SinkRef { sink })
+    }
+}
+
+/// The JSON a sink receives for one alert: the alert plus its id.
+pub fn payload(delivery: &Delivery) -> serde_json::Value {
+    let mut value = serde_json::to_value(&delivery.alert).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("alert_id".into(), delivery.alert_id.into());
+    }
+    value
+}
+
+/// `sha256=<hex>` HMAC of `body` with `secret`.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+impl SinkRef<'_> {
+    /// Delivers each of `deliveries`; one result each, in order.
+    pub async fn deliver(&self, deliveries: &[Delivery]) -> Vec<Result<(), String>> {
+        match self.sink {
+            Sink::Jsonl(path) => {
+                let result =
+                    append_jsonl(path, deliveries).map_err(|e| format!("{}: {e}", path.display()));
+                deliveries.iter().map(|_| result.clone()).collect()
+            }
+            Sink::Webhook {
+                client,
+                url,
+                secret,
+            } => {
+                let mut results = Vec::with_capacity(deliveries.len());
+                for d in deliveries {
+                    let body = payload(d).to_string().into_bytes();
+                    let sent = client
+                        .post(url.clone())
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .header(SIGNATURE_HEADER, signature(secret, &body))
+                        .header(DELIVERY_HEADER, d.id.to_string())
+                        .body(body)
+                        .send()
+                        .await;
+                    results.push(match sent {
+                        Ok(r) if r.status().is_success() => Ok(()),
+                        Ok(r) => Err(format!("{url}: HTTP {}", r.status().as_u16())),
+                        Err(e) => Err(format!("{url}: {e}")),
+                    });
+                }
+                results
+            }
+            Sink::Email {
+                transport,
+                from,
+                to,
+                digest,
+            } => {
+                // Critical alerts (and every alert of a non-digest sink) get
+                // a message each; the rest due together form one digest.
+                let mut results: Vec<Option<Result<(), String>>> = vec![None; deliveries.len()];
+                let mut batch = Vec::new();
+                for (i, d) in deliveries.iter().enumerate() {
+                    if *digest && d.alert.severity < watchlists::Severity::Critical {
+                        batch.push(i);
+                    } else {
+                        results[i] =
+                            Some(send_mail(transport, from, to, std::slice::from_ref(d)).await);
+                    }
+                }
+                if !batch.is_empty() {
+                    let group: Vec<Delivery> =
+                        batch.iter().map(|&i| deliveries[i].clone()).collect();
+                    let result = send_mail(transport, from, to, &group).await;
+                    for i in batch {
+                        results[i] = Some(result.clone());
+                    }
+                }
+                results
+                    .into_iter()
+                    .map(|r| r.unwrap_or_else(|| Err("not sent".to_owned())))
+                    .collect()
+            }
+        }
+    }
+}
+
+fn append_jsonl(path: &PathBuf, deliveries: &[Delivery]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut text = String::new();
+    for d in deliveries {
+        text.push_str(&payload(d).to_string());
+        text.push('\n');
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_data()
+}
+
+async fn send_mail(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &lettre::message::Mailbox,
+    to: &[lettre::message::Mailbox],
+    deliveries: &[Delivery],
+) -> Result<(), String> {
+    let subject = match deliveries {
+        [one] => format!(
+            "[leakwatch] {:?}: {}/{} offered on {}",
+            one.alert.severity,
+            one.alert.customer,
+            one.alert.asset,
+            one.alert.site.as_deref().unwrap_or("a watched site")
+        ),
+        many => format!("[leakwatch] digest: {} alerts", many.len()),
+    };
+    let body: Vec<String> = deliveries
+        .iter()
+        .map(|d| format_alert(&d.alert, Some(d.alert_id), false))
+        .collect();
+    let mut builder = Message::builder().from(from.clone()).subject(subject);
+    for t in to {
+        builder = builder.to(t.clone());
+    }
+    let message = builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(body.join("\n\n"))
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("SMTP: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_hex() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            signature(b"Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

@@ -1,0 +1,377 @@
+//! End-to-end test of `leakwatch run`: the service crawls the demo market
+//! over loopback and delivers alerts to a JSON-lines file, a webhook that
+//! fails at first (HMAC-signed, each alert exactly once) and a real SMTP
+//! dialogue; a watchlist dropped in while it runs is retro-hunted; kill -9
+//! and restart neither lose nor duplicate; SIGTERM exits 0 in time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+const BIN: &str = env!("CARGO_BIN_EXE_leakwatch");
+const SECRET: &str = "test-secret";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn demo_server() -> (Killed, String) {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo --serve starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("server prints its URL");
+    let root = first
+        .trim()
+        .trim_start_matches("demo market at ")
+        .to_owned();
+    assert!(root.starts_with("http://127.0.0.1:"), "{first}");
+    (Killed(child), root)
+}
+
+#[derive(Default)]
+struct Webhook {
+    /// Requests to refuse with 500 before accepting.
+    fail_first: usize,
+    seen: usize,
+    /// alert_id → times accepted.
+    accepted: BTreeMap<i64, usize>,
+    bad_signatures: usize,
+}
+
+async fn hook(
+    State(state): State<Arc<Mutex<Webhook>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let mut s = state.lock().expect("lock");
+    s.seen += 1;
+    if s.seen <= s.fail_first {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+    mac.update(&body);
+    let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    if headers
+        .get("x-leakwatch-signature")
+        .and_then(|v| v.to_str().ok())
+        != Some(want.as_str())
+    {
+        s.bad_signatures += 1;
+        return StatusCode::UNAUTHORIZED;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON body");
+    *s.accepted
+        .entry(v["alert_id"].as_i64().expect("alert_id"))
+        .or_default() += 1;
+    StatusCode::OK
+}
+
+/// A minimal SMTP server speaking the real dialogue; collects message bodies.
+async fn smtp_server(messages: Arc<Mutex<Vec<String>>>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let messages = messages.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = tokio::io::BufReader::new(read).lines();
+                write.write_all(b"220 sink.test ESMTP\r\n").await.ok();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-sink.test\r\n250 8BITMIME\r\n",
+                        "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+                        "DATA" => {
+                            write.write_all(b"354 go ahead\r\n").await.ok();
+                            let mut body = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                body.push_str(&l);
+                                body.push('\n');
+                            }
+                            messages.lock().expect("lock").push(body);
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok();
+                            break;
+                        }
+                        _ => b"502 unknown\r\n",
+                    };
+                    write.write_all(reply).await.ok();
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn jsonl_alert_ids(path: &Path) -> Vec<i64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["alert_id"].as_i64())
+        .collect()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn start_service(config: &Path, log: &Path) -> Killed {
+    let log = std::fs::File::create(log).expect("log file");
+    Killed(
+        Command::new(BIN)
+            .args(["run", "--config", config.to_str().expect("path"), "-v"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("leakwatch run starts"),
+    )
+}
+
+#[test]
+fn service_delivers_every_alert_exactly_once_and_survives_kill() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let webhook = Arc::new(Mutex::new(Webhook {
+        fail_first: 3,
+        ..Default::default()
+    }));
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let (hook_addr, smtp_addr) = runtime.block_on(async {
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(hook))
+            .with_state(webhook.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        (addr, smtp_server(mails.clone()).await)
+    });
+
+    let (_market, root) = demo_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sites = dir.path().join("sites");
+    let lists = dir.path().join("watchlists");
+    std::fs::create_dir_all(&sites).expect("mkdir");
+    std::fs::create_dir_all(&lists).expect("mkdir");
+    for name in ["demo-market", "demo-jp", "demo-forum"] {
+        let text = std::fs::read_to_string(repo().join(format!("examples/sites/{name}.toml")))
+            .expect("profile");
+        std::fs::write(
+            sites.join(format!("{name}.toml")),
+            text.replace("http://demo.invalid/", &root),
+        )
+        .expect("write");
+    }
+    for name in [
+        "mufg-group",
+        "japan-post",
+        "yahoo-japan",
+        "jp-government",
+        "melco",
+    ] {
+        std::fs::copy(
+            repo().join(format!("examples/watchlists/{name}.toml")),
+            lists.join(format!("{name}.toml")),
+        )
+        .expect("copy watchlist");
+    }
+    let metrics_port = free_port();
+    let config = dir.path().join("leakwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"tor = "off"
+sites = "sites"
+watchlists = "watchlists"
+data_dir = "data"
+metrics_addr = "127.0.0.1:{metrics_port}"
+[schedule]
+recrawl_minutes = 600
+reload_poll_secs = 1
+commit_every_secs = 1
+shutdown_deadline_secs = 10
+[[sinks]]
+kind = "jsonl"
+name = "file"
+path = "alerts.jsonl"
+[[sinks]]
+kind = "webhook"
+name = "soc"
+url = "http://{hook_addr}/hook"
+secret = "{SECRET}"
+timeout_secs = 5
+[[sinks]]
+kind = "email"
+name = "mail"
+customers = ["mufg-group"]
+smtp = "{smtp_addr}"
+security = "none"
+from = "leakwatch@example.org"
+to = ["soc@example.org"]
+digest = "immediate"
+"#
+        ),
+    )
+    .expect("write config");
+    let jsonl = dir.path().join("alerts.jsonl");
+    let log = dir.path().join("run.log");
+    let service = start_service(&config, &log);
+    let show_log = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    // 44 designed alerts less the 3 of the NEC watchlist held back.
+    wait_for(
+        "41 alerts in the JSONL sink",
+        Duration::from_secs(90),
+        || jsonl_alert_ids(&jsonl).len() >= 41,
+    );
+    wait_for("webhook deliveries", Duration::from_secs(60), || {
+        webhook.lock().expect("lock").accepted.len() >= 41
+    });
+
+    // A new watchlist dropped in: retro-hunted without a restart.
+    std::fs::copy(
+        repo().join("examples/watchlists/nec.toml"),
+        lists.join("nec.toml"),
+    )
+    .expect("copy");
+    wait_for(
+        "NEC alerts from the retro-hunt",
+        Duration::from_secs(60),
+        || jsonl_alert_ids(&jsonl).len() >= 44,
+    );
+
+    let metrics = runtime.block_on(async {
+        let get = |path: &'static str| async move {
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", metrics_port))
+                .await
+                .expect("connect");
+            s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
+                .await
+                .expect("write");
+            let mut out = String::new();
+            tokio::io::AsyncReadExt::read_to_string(&mut s, &mut out)
+                .await
+                .expect("read");
+            out
+        };
+        (get("/metrics").await, get("/healthz").await)
+    });
+    assert!(
+        metrics
+            .0
+            .contains("leakwatch_pages_fetched_total{site=\"demo-market\"} 44"),
+        "{}",
+        metrics.0
+    );
+    assert!(
+        metrics.0.contains("leakwatch_alerts_raised_total 44"),
+        "{}\n{}",
+        metrics.0,
+        show_log()
+    );
+    assert!(metrics.1.ends_with("ok\n"), "{}", metrics.1);
+
+    // kill -9, restart: nothing lost, nothing twice.
+    drop(service);
+    let ids_before: BTreeSet<i64> = jsonl_alert_ids(&jsonl).into_iter().collect();
+    let service = start_service(&config, &log);
+    std::thread::sleep(Duration::from_secs(4));
+    let ids = jsonl_alert_ids(&jsonl);
+    let unique: BTreeSet<i64> = ids.iter().copied().collect();
+    assert_eq!(
+        ids.len(),
+        unique.len(),
+        "an alert reached the JSONL sink twice"
+    );
+    assert_eq!(unique.len(), 44);
+    assert!(ids_before.is_subset(&unique));
+
+    {
+        let w = webhook.lock().expect("lock");
+        assert_eq!(w.bad_signatures, 0);
+        assert_eq!(w.accepted.len(), 44, "webhook alerts");
+        assert!(
+            w.accepted.values().all(|n| *n == 1),
+            "an alert reached the webhook twice: {:?}",
+            w.accepted
+        );
+    }
+    let mails = mails.lock().expect("lock").clone();
+    assert_eq!(mails.len(), 15, "one immediate mail per mufg-group alert");
+    assert!(
+        mails.iter().all(|m| m.contains("mufg-group/mufg")),
+        "{mails:?}"
+    );
+
+    // SIGTERM: a clean exit within the deadline.
+    let mut service = service;
+    let pid = service.0.id().to_string();
+    let started = Instant::now();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let status = loop {
+        if let Some(status) = service.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(12),
+            "no exit within the deadline\n{}",
+            show_log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit status {status}\n{}", show_log());
+    assert!(show_log().contains("index committed"), "{}", show_log());
+}
