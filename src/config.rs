@@ -472,6 +472,17 @@ digest = "15m"
     }
 
     #[test]
+    fn the_annotated_example_loads() {
+        std::env::set_var("LEAKWATCH_SOC_SECRET", "s");
+        std::env::set_var("LEAKWATCH_SMTP_PASSWORD", "p");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/leakwatch.toml");
+        let c = Config::load(&path).expect("examples/leakwatch.toml is valid");
+        assert_eq!(c.sinks.len(), 3);
+        assert!(c.log_json);
+        assert!(matches!(c.transport, Transport::Socks(_)));
+    }
+
+    #[test]
     fn errors_name_file_line_and_fix() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write(

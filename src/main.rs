@@ -109,7 +109,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Match(args) => commands::match_docs::run(args),
         Command::Extract(args) => commands::extract::run(args),
         Command::Alerts(args) => commands::alerts::run(global, args),
-        Command::Watchlist { command } => commands::watchlist::run(command),
+        Command::Watchlist { command } => commands::watchlist::run(global, command),
     }
 }
 

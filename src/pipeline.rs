@@ -150,9 +150,14 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Runs the current matcher over every indexed document and records the
-    /// alerts of the assets in `assets` (`customer/asset`); returns them.
-    pub fn retro_hunt(&mut self, assets: &HashSet<String>) -> anyhow::Result<Vec<RaisedAlert>> {
+    /// Runs the current matcher over every indexed document (posted or
+    /// fetched since `since`, if given) and records the alerts of the assets
+    /// in `assets` (`customer/asset`); returns them.
+    pub fn retro_hunt(
+        &mut self,
+        assets: &HashSet<String>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> anyhow::Result<Vec<RaisedAlert>> {
         const PAGE: usize = 500;
         let mut raised = Vec::new();
         let mut offset = 0;
@@ -162,6 +167,7 @@ impl Pipeline {
                 query: String::new(),
                 limit: PAGE,
                 offset,
+                since,
                 sort: SortOrder::Score,
                 ..Default::default()
             };

@@ -60,7 +60,7 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
     let previously = read_fingerprints(&known_path);
     let changed_offline = changed_assets(&previously, &fingerprints);
     if !changed_offline.is_empty() && !previously.is_empty() {
-        let raised = pipeline.retro_hunt(&changed_offline)?;
+        let raised = pipeline.retro_hunt(&changed_offline, None)?;
         report_retro_hunt(&raised, &metrics);
     }
     write_fingerprints(&known_path, &fingerprints);
@@ -303,7 +303,7 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
             Some(reload) = reload_rx.recv() => {
                 pipeline.set_matcher(reload.matcher);
                 if !reload.changed.is_empty() {
-                    let raised = pipeline.retro_hunt(&reload.changed)?;
+                    let raised = pipeline.retro_hunt(&reload.changed, None)?;
                     report_retro_hunt(&raised, &metrics);
                 }
             }

@@ -514,3 +514,59 @@ fn search_without_an_index_says_what_to_do() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("leakwatch demo"));
 }
+
+#[test]
+fn retro_hunt_raises_alerts_of_a_new_watchlist_on_the_index() {
+    // A private index, so the shared demo's alert log is left alone. The new
+    // watchlist is NEC's under another customer name: it must find exactly
+    // the pages where the demo raises NEC alerts.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf-8 temp path");
+    let lists = dir.path().join("lists");
+    std::fs::create_dir(&lists).expect("mkdir");
+    let nec =
+        std::fs::read_to_string(repo().join("examples/watchlists/nec.toml")).expect("nec.toml");
+    let retro = nec.replace("customer = \"nec\"", "customer = \"retro\"");
+    assert_ne!(nec, retro);
+    std::fs::write(lists.join("retro.toml"), retro).expect("write");
+    assert!(leakwatch(&["demo", "--data-dir", data]).status.success());
+    let out = leakwatch(&[
+        "--data-dir",
+        data,
+        "watchlist",
+        "retro-hunt",
+        lists.to_str().expect("path"),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: BTreeSet<String> = json_lines(&out)
+        .iter()
+        .inspect(|a| assert_eq!(a["customer"], "retro"))
+        .map(|a| path_of(a["url"].as_str().expect("url")))
+        .collect();
+    let want: BTreeSet<String> = expected()["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| a["customer"] == "nec")
+        .map(|a| a["path"].as_str().expect("path").to_owned())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    let again = leakwatch(&[
+        "--data-dir",
+        data,
+        "watchlist",
+        "retro-hunt",
+        lists.to_str().expect("path"),
+    ]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains(&format!("{} alert(s), 0 new", want.len())),
+        "{stderr}"
+    );
+}

@@ -1,18 +1,36 @@
-//! `leakwatch watchlist check`: validate watchlist files with file:line errors.
+//! `leakwatch watchlist check` (validate with file:line errors) and
+//! `leakwatch watchlist retro-hunt` (run watchlists over the whole index).
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use watchlists::WatchlistSet;
+use watchlists::{Matcher, WatchlistSet};
+
+use crate::commands::{format_alert, parse_date, use_colour};
+use crate::pipeline::Pipeline;
+use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum WatchlistCommand {
     /// Validate a watchlist file or folder; print every problem as file:line.
     Check { path: PathBuf },
+    /// Run a (new or changed) watchlist over every document already in the
+    /// index and raise the alerts it would have raised.
+    RetroHunt {
+        /// A watchlist file or folder.
+        path: PathBuf,
+        /// Only documents posted (or fetched) since: 2026-11-01, RFC 3339, or 30d.
+        #[arg(long)]
+        since: Option<String>,
+        /// One JSON alert a line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn run(command: WatchlistCommand) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, command: WatchlistCommand) -> anyhow::Result<ExitCode> {
     match command {
         WatchlistCommand::Check { path } => match WatchlistSet::load(&path) {
             Ok(set) => {
@@ -31,5 +49,41 @@ pub fn run(command: WatchlistCommand) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
+        WatchlistCommand::RetroHunt { path, since, json } => {
+            let set = WatchlistSet::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let since = since.as_deref().map(parse_date).transpose()?;
+            let assets: HashSet<String> = set
+                .watchlists()
+                .iter()
+                .flat_map(|w| {
+                    w.assets()
+                        .iter()
+                        .map(move |a| format!("{}/{}", w.customer(), a.id()))
+                })
+                .collect();
+            let data_dir = paths::data_dir(global.data_dir.as_deref())?;
+            if !paths::index_dir(&data_dir).exists() {
+                anyhow::bail!(
+                    "{}: no index yet; run `leakwatch demo` or `leakwatch crawl` first",
+                    paths::index_dir(&data_dir).display()
+                );
+            }
+            let mut pipeline = Pipeline::open(&data_dir, Matcher::new(&set))?;
+            let raised = pipeline.retro_hunt(&assets, since)?;
+            let colour = use_colour();
+            for r in &raised {
+                if json {
+                    println!("{}", serde_json::to_string(&r.alert)?);
+                } else {
+                    println!(
+                        "{}\n",
+                        format_alert(&r.alert, Some(r.recorded.id()), colour)
+                    );
+                }
+            }
+            let new = raised.iter().filter(|r| r.is_new()).count();
+            eprintln!("retro-hunt: {} alert(s), {new} new", raised.len());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
