@@ -1,18 +1,27 @@
 //! The analyzer shared by indexing and querying: text is folded by
-//! `textfold` (NFKC, case, kana, kanji variants, confusables), then CJK runs
-//! become character bigrams and other scripts become word tokens.
+//! `textfold` (NFKC, case, kana, kanji variants, confusables — the matcher's
+//! folding, never a copy), then CJK runs become character bigrams and other
+//! scripts become word tokens.
 //!
 //! Positions are laid out so that a query's bigram sequence is a phrase of
 //! the indexed one: a run of n ≥ 2 CJK characters takes n − 1 positions in
 //! both modes. The index mode adds each character as a unigram at the
 //! position of a bigram that contains it, so one-character queries match.
 //! Token offsets point into the original (unfolded) text, for highlighting.
+//! Tokens are produced lazily into one reused buffer: no allocation per token.
 
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use std::borrow::Cow;
+use std::ops::Range;
 
-/// The name under which both modes are registered (index and query parser
-/// each get the mode they need).
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer};
+
+/// The name under which the folding analyzer is registered (the index gets
+/// the index mode, the query parser the query mode).
 pub const ANALYZER_NAME: &str = "leakwatch";
+
+/// The analyzer of keyword fields (site, kind, lang, currency, customer):
+/// the whole value as one token, lower-cased.
+pub const KEYWORD_ANALYZER_NAME: &str = "leakwatch_keyword";
 
 /// Longest word token kept, in bytes; longer runs are noise (hashes, base64).
 const MAX_WORD_BYTES: usize = 80;
@@ -30,50 +39,143 @@ pub enum TokenizerMode {
 #[derive(Debug, Clone)]
 pub struct FoldingTokenizer {
     mode: TokenizerMode,
-    tokens: Vec<Token>,
+    /// Whether tokens carry offsets into the original text. Indexing never
+    /// reads them (positions are what the postings keep), so the writer's
+    /// analyzer skips the offset map; highlighting needs it.
+    offsets: bool,
+    token: Token,
 }
 
 impl FoldingTokenizer {
+    /// A tokenizer whose tokens carry offsets into the original text.
     pub fn new(mode: TokenizerMode) -> FoldingTokenizer {
         FoldingTokenizer {
             mode,
-            tokens: Vec::new(),
+            offsets: true,
+            token: Token::default(),
+        }
+    }
+
+    /// The index-mode tokenizer for the writer: same tokens and positions,
+    /// offsets left at zero (faster; the postings do not store offsets).
+    pub(crate) fn for_writing() -> FoldingTokenizer {
+        FoldingTokenizer {
+            offsets: false,
+            ..FoldingTokenizer::new(TokenizerMode::Index)
+        }
+    }
+}
+
+/// The keyword analyzer: raw value, lower-cased.
+pub(crate) fn keyword_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .build()
+}
+
+/// Folded text, with or without the map back to the original.
+enum Folded {
+    Mapped(textfold::FoldedText),
+    Plain(String),
+}
+
+impl Folded {
+    fn as_str(&self) -> &str {
+        match self {
+            Folded::Mapped(f) => f.as_str(),
+            Folded::Plain(s) => s,
+        }
+    }
+
+    fn original_range(&self, range: Range<usize>) -> Range<usize> {
+        match self {
+            Folded::Mapped(f) => f.original_range(range),
+            Folded::Plain(_) => 0..0,
         }
     }
 }
 
 /// Iterates over the tokens made by [`FoldingTokenizer`].
 pub struct FoldingTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
-    next: usize,
+    folded: Folded,
+    mode: TokenizerMode,
+    /// Byte offset in the folded text where scanning resumes.
+    cursor: usize,
+    /// Whether the character at `cursor` continues a CJK run (its bigram
+    /// with the previous character was already emitted).
+    in_run: bool,
+    position: usize,
+    /// Tokens decided but not yet handed out: (folded range, position).
+    pending: [(Range<usize>, usize); 3],
+    pending_len: usize,
+    pending_next: usize,
+    token: &'a mut Token,
 }
 
 impl Tokenizer for FoldingTokenizer {
     type TokenStream<'a> = FoldingTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> FoldingTokenStream<'a> {
-        self.tokens.clear();
-        tokenize(text, self.mode, &mut self.tokens);
+        let text = lower_cyrillic_words(text);
+        let folded = if self.offsets {
+            Folded::Mapped(textfold::fold(&text))
+        } else {
+            Folded::Plain(textfold::fold_str(&text))
+        };
+        self.token.reset();
         FoldingTokenStream {
-            tokens: &mut self.tokens,
-            next: 0,
+            folded,
+            mode: self.mode,
+            cursor: 0,
+            in_run: false,
+            position: 0,
+            pending: [(0..0, 0), (0..0, 0), (0..0, 0)],
+            pending_len: 0,
+            pending_next: 0,
+            token: &mut self.token,
         }
     }
 }
 
-impl TokenStream for FoldingTokenStream<'_> {
-    fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
-    }
+fn is_cyrillic(c: char) -> bool {
+    matches!(c as u32, 0x0400..=0x052F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F)
+}
 
-    fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+/// Lower-cases the capitals of words written wholly in Cyrillic, before
+/// folding. textfold folds look-alikes before case (so `МUFG` ≡ `MUFG`), which
+/// sends capital `М` to `m` but leaves small `м` alone; without this step
+/// `Москва` and `москва` would not find each other. Words mixing in Latin
+/// letters (evasions) are left to textfold. Each replacement has the same
+/// UTF-8 length, so offsets into the result are offsets into `text`.
+fn lower_cyrillic_words(text: &str) -> Cow<'_, str> {
+    // Cyrillic capitals are encoded with lead bytes D0–D4.
+    if !text.bytes().any(|b| (0xD0..=0xD4).contains(&b)) {
+        return Cow::Borrowed(text);
     }
-
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| class(c) == Class::Word) {
+        out.push_str(&rest[..start]);
+        let word_len = rest[start..]
+            .find(|c: char| class(c) != Class::Word)
+            .unwrap_or(rest.len() - start);
+        let word = &rest[start..start + word_len];
+        let cyrillic_only = word.chars().all(|c| is_cyrillic(c) || !c.is_alphabetic());
+        if cyrillic_only {
+            for c in word.chars() {
+                let mut lower = c.to_lowercase();
+                match (lower.next(), lower.next()) {
+                    (Some(l), None) if l.len_utf8() == c.len_utf8() => out.push(l),
+                    _ => out.push(c),
+                }
+            }
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[start + word_len..];
     }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,8 +185,15 @@ enum Class {
     Other,
 }
 
+#[inline]
 fn class(c: char) -> Class {
-    if textfold::is_cjk(c) {
+    if c.is_ascii() {
+        if c.is_ascii_alphanumeric() {
+            Class::Word
+        } else {
+            Class::Other
+        }
+    } else if textfold::is_cjk(c) {
         Class::Cjk
     } else if c.is_alphanumeric() {
         Class::Word
@@ -93,59 +202,126 @@ fn class(c: char) -> Class {
     }
 }
 
-/// Appends the tokens of `text` to `out`.
-pub(crate) fn tokenize(text: &str, mode: TokenizerMode, out: &mut Vec<Token>) {
-    let folded = textfold::fold(text);
-    let f = folded.as_str();
-    let mut position = 0usize;
-    let push = |out: &mut Vec<Token>, range: std::ops::Range<usize>, position: usize| {
-        let original = folded.original_range(range.clone());
-        out.push(Token {
-            offset_from: original.start,
-            offset_to: original.end,
-            position,
-            text: f[range].to_owned(),
-            position_length: 1,
-        });
-    };
-    let chars: Vec<(usize, char)> = f.char_indices().collect();
-    let end_of = |i: usize| chars.get(i + 1).map_or(f.len(), |&(b, _)| b);
-    let mut i = 0;
-    while i < chars.len() {
-        let kind = class(chars[i].1);
-        let mut j = i;
-        while j + 1 < chars.len() && class(chars[j + 1].1) == kind {
-            j += 1;
-        }
-        // chars[i..=j] is one run of the same class.
-        match kind {
-            Class::Other => {}
-            Class::Word => {
-                let range = chars[i].0..end_of(j);
-                if range.len() <= MAX_WORD_BYTES {
-                    push(out, range, position);
-                    position += 1;
-                }
-            }
-            Class::Cjk if i == j => {
-                push(out, chars[i].0..end_of(i), position);
-                position += 1;
-            }
-            Class::Cjk => {
-                for k in i..j {
-                    if mode == TokenizerMode::Index {
-                        push(out, chars[k].0..end_of(k), position);
-                    }
-                    push(out, chars[k].0..end_of(k + 1), position);
-                    if mode == TokenizerMode::Index && k + 1 == j {
-                        push(out, chars[j].0..end_of(j), position);
-                    }
-                    position += 1;
-                }
-            }
-        }
-        i = j + 1;
+/// The character at byte `at` of `s` and its byte length, if any.
+#[inline]
+fn char_at(s: &str, at: usize) -> Option<(char, usize)> {
+    s[at..].chars().next().map(|c| (c, c.len_utf8()))
+}
+
+impl FoldingTokenStream<'_> {
+    fn push(&mut self, range: Range<usize>, position: usize) {
+        self.pending[self.pending_len] = (range, position);
+        self.pending_len += 1;
     }
+
+    /// Decides the next group of tokens (one position's worth); false at the end.
+    fn refill(&mut self) -> bool {
+        self.pending_len = 0;
+        self.pending_next = 0;
+        let index = self.mode == TokenizerMode::Index;
+        while self.pending_len == 0 {
+            let text = self.folded.as_str();
+            let Some((c, len)) = char_at(text, self.cursor) else {
+                return false;
+            };
+            let start = self.cursor;
+            match class(c) {
+                Class::Other => {
+                    self.cursor += len;
+                    self.in_run = false;
+                }
+                Class::Word => {
+                    let mut end = start + len;
+                    while let Some((d, l)) = char_at(text, end) {
+                        if class(d) != Class::Word {
+                            break;
+                        }
+                        end += l;
+                    }
+                    self.cursor = end;
+                    self.in_run = false;
+                    if end - start <= MAX_WORD_BYTES {
+                        let position = self.position;
+                        self.push(start..end, position);
+                        self.position += 1;
+                    }
+                }
+                Class::Cjk => {
+                    let next = start + len;
+                    let next_char = char_at(text, next).filter(|&(d, _)| class(d) == Class::Cjk);
+                    let continuing = self.in_run;
+                    self.cursor = next;
+                    match next_char {
+                        Some((_, l2)) => {
+                            // Bigram of this and the next character.
+                            let after = next + l2;
+                            let last_pair =
+                                char_at(text, after).is_none_or(|(d, _)| class(d) != Class::Cjk);
+                            let position = self.position;
+                            if index {
+                                self.push(start..next, position);
+                            }
+                            self.push(start..after, position);
+                            if index && last_pair {
+                                self.push(next..after, position);
+                            }
+                            self.position += 1;
+                            self.in_run = true;
+                        }
+                        None => {
+                            self.in_run = false;
+                            if !continuing {
+                                // A lone CJK character: a unigram in both modes.
+                                let position = self.position;
+                                self.push(start..next, position);
+                                self.position += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+impl TokenStream for FoldingTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        if self.pending_next == self.pending_len && !self.refill() {
+            return false;
+        }
+        let (range, position) = self.pending[self.pending_next].clone();
+        self.pending_next += 1;
+        let original = self.folded.original_range(range.clone());
+        let token = &mut *self.token;
+        token.text.clear();
+        token.text.push_str(&self.folded.as_str()[range]);
+        token.position = position;
+        token.offset_from = original.start;
+        token.offset_to = original.end;
+        token.position_length = 1;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+/// The tokens of `text`.
+#[cfg(test)]
+pub(crate) fn tokenize(text: &str, mode: TokenizerMode) -> Vec<Token> {
+    let mut tokenizer = FoldingTokenizer::new(mode);
+    let mut stream = tokenizer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().clone());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -153,15 +329,24 @@ mod tests {
     use super::*;
 
     fn texts(text: &str, mode: TokenizerMode) -> Vec<(String, usize)> {
-        let mut out = Vec::new();
-        tokenize(text, mode, &mut out);
-        out.into_iter().map(|t| (t.text, t.position)).collect()
+        tokenize(text, mode)
+            .into_iter()
+            .map(|t| (t.text, t.position))
+            .collect()
     }
 
     fn query(text: &str) -> Vec<String> {
         texts(text, TokenizerMode::Query)
             .into_iter()
             .map(|t| t.0)
+            .collect()
+    }
+
+    fn index(text: &str) -> Vec<(&'static str, usize)> {
+        // Leaked for terse assertions; tests only.
+        texts(text, TokenizerMode::Index)
+            .into_iter()
+            .map(|(t, p)| (&*Box::leak(t.into_boxed_str()), p))
             .collect()
     }
 
@@ -173,42 +358,103 @@ mod tests {
         );
         let q = texts("三菱UFJ銀行 sale", TokenizerMode::Query);
         let words: Vec<&str> = q.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(words.len(), 4, "{q:?}");
-        assert_eq!(words[1], "ufj");
-        assert_eq!(words[3], "sale");
+        assert_eq!(words, ["三菱", "ufj", "银行", "sale"], "{q:?}");
         let positions: Vec<usize> = q.iter().map(|t| t.1).collect();
         assert_eq!(positions, [0, 1, 2, 3]);
     }
 
     #[test]
     fn index_mode_adds_unigrams_at_bigram_positions() {
-        let idx = texts("銀行卡x", TokenizerMode::Index);
-        let at = |p: usize| -> Vec<String> {
-            idx.iter()
-                .filter(|t| t.1 == p)
-                .map(|t| t.0.clone())
-                .collect()
-        };
-        assert_eq!(at(0).len(), 2);
-        assert_eq!(at(1).len(), 3, "{idx:?}");
-        assert_eq!(at(2), ["x"]);
+        assert_eq!(
+            index("銀行卡x"),
+            [
+                ("银", 0),
+                ("银行", 0),
+                ("行", 1),
+                ("行卡", 1),
+                ("卡", 1),
+                ("x", 2)
+            ]
+        );
+        // Lone characters and runs separated by punctuation.
+        assert_eq!(
+            index("卡、三菱"),
+            [("卡", 0), ("三", 1), ("三菱", 1), ("菱", 1)]
+        );
+    }
+
+    #[test]
+    fn query_mode_is_a_phrase_of_index_mode() {
+        // Every query bigram appears in the index at the same relative position.
+        let doc = index("【出售】三菱日联银行网银账户");
+        let q = texts("三菱日联银行", TokenizerMode::Query);
+        let base = doc.iter().find(|t| t.0 == q[0].0).expect("first bigram").1;
+        for (text, pos) in &q {
+            assert!(
+                doc.contains(&(text.as_str(), base + pos)),
+                "{text}@{pos} in {doc:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn chinese_japanese_english_russian() {
+        assert_eq!(query("出售银行卡"), ["出售", "售银", "银行", "行卡"]);
+        // 売 folds to its simplified form 卖, like every kanji variant.
+        assert_eq!(
+            query("口座を売ります"),
+            ["口座", "座を", "を卖", "卖り", "りま", "ます"]
+        );
+        assert_eq!(
+            query("Selling fresh LOGS, 10k balance!"),
+            ["selling", "fresh", "logs", "10k", "balance"]
+        );
+        // Cyrillic words stay words; letters that look Latin fold to Latin
+        // (textfold's confusables), the same way in documents and queries.
+        assert_eq!(query("Продам базу клиентов").len(), 3);
+        assert_eq!(query("ПРОДАМ БАЗУ"), query("продам базу"));
+        assert_eq!(query("Москва"), query("москва"));
+        // A Cyrillic look-alike inside a Latin word still folds to Latin.
+        assert_eq!(query("МUFG"), ["mufg"]);
+        assert_eq!(query("한국 은행"), ["한국", "은행"]);
+        // Words longer than the cap (hashes, base64) are dropped.
+        assert!(query(&"a".repeat(81)).is_empty());
+        assert!(query("、。！？ --- ...").is_empty());
     }
 
     #[test]
     fn variants_fold_to_the_same_tokens() {
         assert_eq!(query("銀行"), query("银行"));
         assert_eq!(query("総務省"), query("总务省"));
+        assert_eq!(query("總務省"), query("总务省"));
         assert_eq!(query("ゆうちょ"), query("ユウチョ"));
         assert_eq!(query("ゆうちょ"), query("ﾕｳﾁｮ"));
         assert_eq!(query("Продам"), query("продам"));
+        assert_eq!(query("ＭＵＦＧ"), query("mufg"));
     }
 
     #[test]
     fn offsets_point_into_the_original() {
         let text = "【出售】三菱ＵＦＪ銀行";
-        let mut out = Vec::new();
-        tokenize(text, TokenizerMode::Query, &mut out);
+        let out = tokenize(text, TokenizerMode::Query);
         let ufj = out.iter().find(|t| t.text == "ufj").expect("ufj token");
+        let text2 = "Продам Москва";
+        let moscow = tokenize(text2, TokenizerMode::Query).pop().expect("token");
+        assert_eq!(&text2[moscow.offset_from..moscow.offset_to], "Москва");
         assert_eq!(&text[ufj.offset_from..ufj.offset_to], "ＵＦＪ");
+        let bank = out.iter().find(|t| t.text == "银行").expect("bank token");
+        assert_eq!(&text[bank.offset_from..bank.offset_to], "銀行");
+    }
+
+    #[test]
+    fn writing_tokens_equal_reading_tokens() {
+        let text = "ゆうちょ銀行 四件套 MUFG ＵＦＪ 総務省 продам";
+        let mut w = FoldingTokenizer::for_writing();
+        let mut stream = w.token_stream(text);
+        let mut written = Vec::new();
+        while stream.advance() {
+            written.push((stream.token().text.clone(), stream.token().position));
+        }
+        assert_eq!(written, texts(text, TokenizerMode::Index));
     }
 }

@@ -1,186 +1,189 @@
-//! Opening, writing and reading the on-disk index.
-//!
-//! One writer at a time (Tantivy's lock enforces it across processes);
-//! readers in other processes see the last commit and never a partial one.
+//! Opening an index folder: creating it, refusing what is not ours, reindexing
+//! an older schema, and reading the live generation. One writer at a time
+//! (the folder's writer lock, across processes); readers in other processes
+//! see the last commit and never a partial one.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use tantivy::schema::{Schema, TantivyDocument, Value};
-use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use tantivy::query::QueryParser;
+use tantivy::schema::Schema;
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
+use tantivy::{Index, IndexReader, ReloadPolicy};
 
-use crate::analyzer::{FoldingTokenizer, TokenizerMode, ANALYZER_NAME};
+use crate::analyzer::{
+    keyword_analyzer, FoldingTokenizer, TokenizerMode, ANALYZER_NAME, KEYWORD_ANALYZER_NAME,
+};
+use crate::document::StoredFields;
 use crate::error::IndexError;
+use crate::layout::{self, FolderState, Marker, MARKER};
+use crate::reindex::{self, ReindexProgress};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::writer::{CommitPolicy, Writer};
 
-/// Marker file that tells a leakwatch index from any other folder.
-const MARKER: &str = "leakwatch-index.json";
-const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
+/// Memory for the writer's in-memory segments (split across its threads).
+pub(crate) const WRITER_HEAP_BYTES: usize = 96 * 1024 * 1024;
 
-#[derive(Serialize, Deserialize)]
-struct Marker {
-    schema_version: u32,
-}
+/// Attempts at opening when another process switches generations meanwhile.
+const OPEN_ATTEMPTS: usize = 5;
 
-/// A document as the index stores it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IndexDocument {
-    pub id: String,
-    pub site: String,
-    pub url: String,
-    pub kind: String,
-    pub lang: Option<String>,
-    pub title: Option<String>,
-    pub body: Option<String>,
-    pub price: Option<String>,
-    pub seller: Option<String>,
-    pub category: Option<String>,
-    pub posted_at: Option<DateTime<Utc>>,
-    pub fetched_at: Option<DateTime<Utc>>,
-    pub encoding: Option<String>,
-    /// Customers with an alert on this document (for `--customer`).
-    pub customers: Vec<String>,
-    /// `customer/asset` of each alert on this document.
-    pub alerts: Vec<String>,
-}
-
-/// The leakwatch index under one folder.
+/// The leakwatch index in one folder.
 pub struct DocumentIndex {
-    path: PathBuf,
+    pub(crate) root: PathBuf,
+    pub(crate) marker: Marker,
     pub(crate) index: Index,
     pub(crate) fields: Fields,
+    pub(crate) stored: StoredFields,
     pub(crate) reader: IndexReader,
-    writer: Option<IndexWriter>,
+    pub(crate) query_parser: QueryParser,
+    pub(crate) writer: Option<Writer>,
+    pub(crate) policy: CommitPolicy,
+    /// Checkpoint to save with the next commit.
+    pub(crate) checkpoint: Option<String>,
+    /// Checkpoint of the last commit this handle has seen.
+    pub(crate) saved_checkpoint: Option<String>,
+}
+
+/// Registers the analyzers the schema names, index mode, on `index`.
+pub(crate) fn register_analyzers(index: &Index) {
+    index.tokenizers().register(
+        ANALYZER_NAME,
+        TextAnalyzer::from(FoldingTokenizer::for_writing()),
+    );
+    index
+        .tokenizers()
+        .register(KEYWORD_ANALYZER_NAME, keyword_analyzer());
+}
+
+/// What to do with a folder that is not a current index.
+struct OpenMode<'p> {
+    create: bool,
+    /// Reindex an older schema (with this progress callback) instead of failing.
+    upgrade: Option<&'p mut dyn FnMut(ReindexProgress)>,
 }
 
 impl DocumentIndex {
-    /// Opens the index in `path`, creating it if the folder is absent or empty.
-    pub fn open_or_create(path: &Path) -> Result<DocumentIndex, IndexError> {
-        let io = |source| IndexError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        std::fs::create_dir_all(path).map_err(io)?;
-        let empty = std::fs::read_dir(path).map_err(io)?.next().is_none();
-        if empty {
-            let (schema, _) = schema::build();
-            Index::create_in_dir(path, schema)?;
-            let marker = serde_json::to_vec(&Marker {
-                schema_version: SCHEMA_VERSION,
-            })
-            .expect("marker serialises");
-            std::fs::write(path.join(MARKER), marker).map_err(io)?;
-        }
-        DocumentIndex::open(path)
+    /// Opens the index in `path` for searching. Fails with
+    /// [`IndexError::Missing`], [`IndexError::Foreign`],
+    /// [`IndexError::TooNew`] or [`IndexError::TooOld`] when the folder does
+    /// not hold an index of this schema.
+    pub fn open(path: &Path) -> Result<DocumentIndex, IndexError> {
+        DocumentIndex::open_with(
+            path,
+            OpenMode {
+                create: false,
+                upgrade: None,
+            },
+        )
     }
 
-    /// Opens an existing index for reading (and later writing).
-    pub fn open(path: &Path) -> Result<DocumentIndex, IndexError> {
-        let marker_path = path.join(MARKER);
-        let marker = match std::fs::read(&marker_path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(
-                    if path.join("meta.json").exists()
-                        || path.exists()
-                            && std::fs::read_dir(path)
-                                .map(|mut d| d.next().is_some())
-                                .unwrap_or(false)
-                    {
-                        IndexError::Foreign {
-                            path: path.to_owned(),
-                            marker: MARKER,
+    /// Like [`open`](Self::open), but an index of an older schema is rebuilt
+    /// from its stored documents first (needs the writer lock).
+    pub fn open_upgrading(
+        path: &Path,
+        mut progress: impl FnMut(ReindexProgress),
+    ) -> Result<DocumentIndex, IndexError> {
+        DocumentIndex::open_with(
+            path,
+            OpenMode {
+                create: false,
+                upgrade: Some(&mut progress),
+            },
+        )
+    }
+
+    /// Opens the index in `path`, creating it if the folder is absent or
+    /// empty and rebuilding it if it has an older schema.
+    pub fn open_or_create(path: &Path) -> Result<DocumentIndex, IndexError> {
+        DocumentIndex::open_or_create_with_progress(path, |_| {})
+    }
+
+    /// [`open_or_create`](Self::open_or_create), reporting reindex progress.
+    pub fn open_or_create_with_progress(
+        path: &Path,
+        mut progress: impl FnMut(ReindexProgress),
+    ) -> Result<DocumentIndex, IndexError> {
+        DocumentIndex::open_with(
+            path,
+            OpenMode {
+                create: true,
+                upgrade: Some(&mut progress),
+            },
+        )
+    }
+
+    fn open_with(path: &Path, mut mode: OpenMode<'_>) -> Result<DocumentIndex, IndexError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let marker = match layout::read_state(path)? {
+                FolderState::Missing | FolderState::Empty if !mode.create => {
+                    return Err(IndexError::Missing {
+                        path: path.to_owned(),
+                    })
+                }
+                FolderState::Missing | FolderState::Empty => create(path)?,
+                FolderState::Index(m) if m.schema_version > SCHEMA_VERSION => {
+                    return Err(IndexError::TooNew {
+                        path: path.to_owned(),
+                        found: m.schema_version,
+                        known: SCHEMA_VERSION,
+                    })
+                }
+                FolderState::Index(m) if m.schema_version < SCHEMA_VERSION => {
+                    match &mut mode.upgrade {
+                        Some(progress) => upgrade(path, &mut **progress)?,
+                        None => {
+                            return Err(IndexError::TooOld {
+                                path: path.to_owned(),
+                                found: m.schema_version,
+                                known: SCHEMA_VERSION,
+                            })
                         }
-                    } else {
-                        IndexError::Missing {
-                            path: path.to_owned(),
-                        }
-                    },
-                );
+                    }
+                }
+                FolderState::Index(m) => m,
+            };
+            match DocumentIndex::open_generation(path, marker) {
+                Ok(index) => return Ok(index),
+                // The generation may have been switched and removed between
+                // reading the marker and opening it: read the marker again.
+                Err(IndexError::Tantivy(_) | IndexError::Io { .. }) if attempt < OPEN_ATTEMPTS => {
+                    std::thread::sleep(Duration::from_millis(20 * attempt as u64))
+                }
+                Err(e) => return Err(e),
             }
-            Err(source) => {
-                return Err(IndexError::Io {
-                    path: marker_path,
-                    source,
-                })
-            }
-        };
-        let marker: Marker = serde_json::from_slice(&marker).map_err(|_| IndexError::Foreign {
-            path: path.to_owned(),
-            marker: MARKER,
-        })?;
-        if marker.schema_version > SCHEMA_VERSION {
-            return Err(IndexError::TooNew {
-                path: path.to_owned(),
-                found: marker.schema_version,
-                known: SCHEMA_VERSION,
-            });
         }
-        if marker.schema_version < SCHEMA_VERSION {
-            return Err(IndexError::TooOld {
-                path: path.to_owned(),
-                found: marker.schema_version,
-                known: SCHEMA_VERSION,
-            });
-        }
-        let index = Index::open_in_dir(path)?;
-        index.tokenizers().register(
-            ANALYZER_NAME,
-            TextAnalyzer::from(FoldingTokenizer::new(TokenizerMode::Index)),
-        );
-        let (_, fields) = schema::build();
-        check_schema(path, &index.schema())?;
+    }
+
+    fn open_generation(root: &Path, marker: Marker) -> Result<DocumentIndex, IndexError> {
+        let index = Index::open_in_dir(marker.tantivy_dir(root))?;
+        register_analyzers(&index);
+        let (expected, fields) = schema::build();
+        check_schema(root, &index.schema(), &expected)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let saved_checkpoint = index.load_metas()?.payload;
         Ok(DocumentIndex {
-            path: path.to_owned(),
+            root: root.to_owned(),
+            marker,
+            stored: StoredFields::resolve(&expected),
+            query_parser: query_parser(&expected, &fields),
             index,
             fields,
             reader,
             writer: None,
+            policy: CommitPolicy::MANUAL,
+            checkpoint: None,
+            saved_checkpoint,
         })
     }
 
     /// The folder of this index.
     pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn writer(&mut self) -> Result<&mut IndexWriter, IndexError> {
-        if self.writer.is_none() {
-            let writer = self.index.writer(WRITER_HEAP_BYTES).map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => IndexError::Locked {
-                    path: self.path.clone(),
-                },
-                other => IndexError::Tantivy(other),
-            })?;
-            self.writer = Some(writer);
-        }
-        Ok(self.writer.as_mut().expect("writer was just set"))
-    }
-
-    /// Adds `doc`, replacing any document with the same id (visible after
-    /// the next [`commit`](Self::commit)).
-    pub fn upsert(&mut self, doc: &IndexDocument) -> Result<(), IndexError> {
-        let tantivy_doc = self.to_tantivy(doc);
-        let id_field = self.fields.id;
-        let writer = self.writer()?;
-        writer.delete_term(Term::from_field_text(id_field, &doc.id));
-        writer.add_document(tantivy_doc)?;
-        Ok(())
-    }
-
-    /// Makes every upsert so far durable and visible to readers.
-    pub fn commit(&mut self) -> Result<(), IndexError> {
-        if let Some(writer) = self.writer.as_mut() {
-            writer.commit()?;
-            self.reader.reload()?;
-        }
-        Ok(())
+        &self.root
     }
 
     /// Number of documents visible to readers.
@@ -188,101 +191,140 @@ impl DocumentIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// Re-reads the last commit (another process may have written).
-    pub fn reload(&self) -> Result<(), IndexError> {
-        Ok(self.reader.reload()?)
-    }
-
-    fn to_tantivy(&self, d: &IndexDocument) -> TantivyDocument {
-        let f = &self.fields;
-        let mut doc = TantivyDocument::default();
-        doc.add_text(f.id, &d.id);
-        doc.add_text(f.site, &d.site);
-        doc.add_text(f.url, &d.url);
-        doc.add_text(f.kind, &d.kind);
-        let texts = [
-            (f.lang, &d.lang),
-            (f.title, &d.title),
-            (f.body, &d.body),
-            (f.price, &d.price),
-            (f.seller, &d.seller),
-            (f.category, &d.category),
-            (f.encoding, &d.encoding),
-        ];
-        for (field, value) in texts {
-            if let Some(v) = value {
-                doc.add_text(field, v);
+    /// Bytes on disk of the live generation.
+    pub fn size_on_disk(&self) -> Result<u64, IndexError> {
+        let dir = self.marker.tantivy_dir(&self.root);
+        let mut total = 0;
+        let entries = std::fs::read_dir(&dir).map_err(|source| IndexError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            if let Ok(meta) = entry.metadata() {
+                if meta.is_file() {
+                    total += meta.len();
+                }
             }
         }
-        let date = |d: DateTime<Utc>| tantivy::DateTime::from_timestamp_secs(d.timestamp());
-        if let Some(p) = d.posted_at {
-            doc.add_date(f.posted_at, date(p));
-        }
-        if let Some(p) = d.fetched_at {
-            doc.add_date(f.fetched_at, date(p));
-        }
-        if let Some(p) = d.posted_at.or(d.fetched_at) {
-            doc.add_date(f.date, date(p));
-        }
-        for c in &d.customers {
-            doc.add_text(f.customer, c);
-        }
-        for a in &d.alerts {
-            doc.add_text(f.alert, a);
-        }
-        doc
+        Ok(total)
     }
 
-    pub(crate) fn from_tantivy(&self, doc: &TantivyDocument) -> IndexDocument {
-        let f = &self.fields;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
-        let texts = |field| {
-            doc.get_all(field)
-                .filter_map(|v| v.as_str())
-                .map(str::to_owned)
-                .collect()
-        };
-        let date = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_datetime())
-                .and_then(|d| DateTime::from_timestamp(d.into_timestamp_secs(), 0))
-        };
-        IndexDocument {
-            id: text(f.id).unwrap_or_default(),
-            site: text(f.site).unwrap_or_default(),
-            url: text(f.url).unwrap_or_default(),
-            kind: text(f.kind).unwrap_or_default(),
-            lang: text(f.lang),
-            title: text(f.title),
-            body: text(f.body),
-            price: text(f.price),
-            seller: text(f.seller),
-            category: text(f.category),
-            posted_at: date(f.posted_at),
-            fetched_at: date(f.fetched_at),
-            encoding: text(f.encoding),
-            customers: texts(f.customer),
-            alerts: texts(f.alert),
+    /// Sees the last commit, which another process may have made (and
+    /// follows a switch to a new generation).
+    pub fn reload(&mut self) -> Result<(), IndexError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = match layout::read_state(&self.root)? {
+                FolderState::Index(m) if m == self.marker => self
+                    .reader
+                    .reload()
+                    .map_err(IndexError::from)
+                    .and_then(|()| Ok(self.index.load_metas()?.payload))
+                    .map(|payload| self.saved_checkpoint = payload),
+                FolderState::Index(m)
+                    if self.writer.is_none() && m.schema_version == SCHEMA_VERSION =>
+                {
+                    DocumentIndex::open_generation(&self.root, m).map(|fresh| {
+                        let policy = self.policy;
+                        *self = DocumentIndex { policy, ..fresh };
+                    })
+                }
+                _ => {
+                    return Err(IndexError::Replaced {
+                        path: self.root.clone(),
+                    })
+                }
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                // A writer in another process may have removed merged segments
+                // between our reading meta.json and opening them.
+                Err(IndexError::Tantivy(_) | IndexError::Io { .. }) if attempt < OPEN_ATTEMPTS => {
+                    std::thread::sleep(Duration::from_millis(10 * attempt as u64))
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 }
 
-fn check_schema(path: &Path, found: &Schema) -> Result<(), IndexError> {
-    let (expected, _) = schema::build();
+/// Creates an index in an absent or empty folder (under the writer lock, so
+/// two processes cannot both create one).
+fn create(root: &Path) -> Result<Marker, IndexError> {
+    std::fs::create_dir_all(root).map_err(|source| IndexError::Io {
+        path: root.to_owned(),
+        source,
+    })?;
+    let _lock = layout::lock_writer(root)?;
+    match layout::read_state(root)? {
+        FolderState::Index(m) => return Ok(m),
+        FolderState::Missing | FolderState::Empty => {}
+    }
+    let marker = Marker {
+        schema_version: SCHEMA_VERSION,
+        generation: Some(layout::new_generation_name(SCHEMA_VERSION)),
+    };
+    layout::remove_stale(root, &marker);
+    let dir = marker.tantivy_dir(root);
+    std::fs::create_dir(&dir).map_err(|source| IndexError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let (schema, _) = schema::build();
+    Index::create_in_dir(&dir, schema)?;
+    layout::write_marker(root, &marker)?;
+    Ok(marker)
+}
+
+/// Rebuilds an older index under the writer lock; returns the live marker.
+fn upgrade(root: &Path, progress: &mut dyn FnMut(ReindexProgress)) -> Result<Marker, IndexError> {
+    let _lock = layout::lock_writer(root)?;
+    let old = match layout::read_state(root)? {
+        FolderState::Index(m) if m.schema_version < SCHEMA_VERSION => m,
+        // Another process upgraded it while we waited for the lock.
+        FolderState::Index(m) => return Ok(m),
+        FolderState::Missing | FolderState::Empty => {
+            return Err(IndexError::Missing {
+                path: root.to_owned(),
+            })
+        }
+    };
+    let marker = reindex::reindex(root, &old, progress)?;
+    layout::remove_stale(root, &marker);
+    Ok(marker)
+}
+
+fn check_schema(path: &Path, found: &Schema, expected: &Schema) -> Result<(), IndexError> {
     let names = |s: &Schema| {
         s.fields()
-            .map(|(_, e)| e.name().to_owned())
+            .map(|(_, e)| (e.name().to_owned(), format!("{:?}", e.field_type())))
             .collect::<Vec<_>>()
     };
-    if names(found) != names(&expected) {
+    if names(found) != names(expected) {
         return Err(IndexError::Foreign {
             path: path.to_owned(),
             marker: MARKER,
         });
     }
     Ok(())
+}
+
+/// The query parser: the folding analyzer in query mode over title, body,
+/// seller, category and price (title counting double).
+fn query_parser(schema: &Schema, f: &Fields) -> QueryParser {
+    let tokenizers = TokenizerManager::default();
+    tokenizers.register(
+        ANALYZER_NAME,
+        TextAnalyzer::from(FoldingTokenizer::new(TokenizerMode::Query)),
+    );
+    tokenizers.register(KEYWORD_ANALYZER_NAME, keyword_analyzer());
+    let mut parser = QueryParser::new(
+        schema.clone(),
+        vec![f.title, f.body, f.seller, f.category, f.price],
+        tokenizers,
+    );
+    parser.set_conjunction_by_default();
+    parser.set_field_boost(f.title, 2.0);
+    parser
 }

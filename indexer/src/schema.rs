@@ -1,15 +1,18 @@
-//! The index schema and its version. A change to fields or analysis bumps
-//! [`SCHEMA_VERSION`].
+//! The index schema and its version. Any change to fields or analysis bumps
+//! [`SCHEMA_VERSION`], which makes the next writer reindex from stored documents.
 
 use tantivy::schema::{
-    DateOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED,
-    STRING,
+    DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    STORED, STRING,
 };
 
-use crate::analyzer::ANALYZER_NAME;
+use crate::analyzer::{ANALYZER_NAME, KEYWORD_ANALYZER_NAME};
 
 /// Version of the schema and analysis written by this build.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// History: 1 — first release (flat folder layout); 2 — price amount and
+/// currency, case-insensitive keyword fields, generation folders.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The fields, resolved once.
 #[derive(Debug, Clone)]
@@ -21,7 +24,12 @@ pub(crate) struct Fields {
     pub lang: Field,
     pub title: Field,
     pub body: Field,
+    /// The price as the page wrote it (searchable text).
     pub price: Field,
+    /// The price's amount, parsed (`amount:[0 TO 0.5]`).
+    pub amount: Field,
+    /// The price's currency code, parsed (`currency:btc`).
+    pub currency: Field,
     pub seller: Field,
     pub category: Field,
     pub posted_at: Field,
@@ -34,6 +42,9 @@ pub(crate) struct Fields {
     pub alert: Field,
 }
 
+/// Name of the fast field that date sorting reads.
+pub(crate) const DATE_FIELD: &str = "date";
+
 pub(crate) fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = TextOptions::default()
@@ -43,24 +54,41 @@ pub(crate) fn build() -> (Schema, Fields) {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
         .set_stored();
+    // Exact values, compared without case: `site:DeepMix` finds `deepmix`.
+    let keyword = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(KEYWORD_ANALYZER_NAME)
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        )
+        .set_stored();
     let date = DateOptions::default().set_indexed().set_stored();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
-        site: b.add_text_field("site", STRING | STORED | FAST),
+        site: b.add_text_field("site", keyword.clone()),
         url: b.add_text_field("url", STORED),
-        kind: b.add_text_field("kind", STRING | STORED),
-        lang: b.add_text_field("lang", STRING | STORED),
+        kind: b.add_text_field("kind", keyword.clone()),
+        lang: b.add_text_field("lang", keyword.clone()),
         title: b.add_text_field("title", text.clone()),
         body: b.add_text_field("body", text.clone()),
         price: b.add_text_field("price", text.clone()),
+        amount: b.add_f64_field(
+            "amount",
+            NumericOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_stored(),
+        ),
+        currency: b.add_text_field("currency", keyword.clone()),
         seller: b.add_text_field("seller", text.clone()),
         category: b.add_text_field("category", text),
         posted_at: b.add_date_field("posted_at", date.clone()),
         fetched_at: b.add_date_field("fetched_at", date.clone()),
-        date: b.add_date_field("date", date.set_fast()),
+        date: b.add_date_field(DATE_FIELD, date.set_fast()),
         encoding: b.add_text_field("encoding", STORED),
-        customer: b.add_text_field("customer", STRING | STORED),
-        alert: b.add_text_field("alert", STRING | STORED),
+        customer: b.add_text_field("customer", keyword.clone()),
+        alert: b.add_text_field("alert", keyword),
     };
     (b.build(), fields)
 }

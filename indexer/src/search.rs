@@ -1,27 +1,34 @@
-//! Searching: the query language (Tantivy's parser over title, body, seller,
-//! category, price, with `site:`, `lang:`, `kind:`, `seller:` fields), filters,
-//! sorting and highlighted snippets in the original text.
+//! Running a search: the parsed query plus filters (site, customer, date
+//! range), one page of hits by score or date, and highlighted snippets in the
+//! original text. Read-only.
 
+use std::collections::BTreeMap;
 use std::ops::{Bound, Range};
 
 use chrono::{DateTime, Utc};
-use tantivy::collector::TopDocs;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, TantivyDocument};
-use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
-use tantivy::{DocAddress, Order, Term};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, TantivyDocument};
+use tantivy::snippet::{Snippet, SnippetGenerator};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, Order, Searcher, Term};
 
-use crate::analyzer::{FoldingTokenizer, TokenizerMode, ANALYZER_NAME};
+use crate::analyzer::{FoldingTokenizer, TokenizerMode};
+use crate::document::IndexDocument;
 use crate::error::IndexError;
-use crate::index::{DocumentIndex, IndexDocument};
+use crate::index::DocumentIndex;
+use crate::price::Price;
+use crate::schema::DATE_FIELD;
+
+/// Longest snippet, in bytes of the original text (about 80 CJK characters).
+const SNIPPET_BYTES: usize = 240;
 
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
     #[default]
     Score,
-    /// Newest first (posted time, else fetch time).
+    /// Newest first (posted time, else fetch time); undated documents last.
     Date,
 }
 
@@ -31,9 +38,13 @@ pub struct SearchRequest {
     pub query: String,
     pub site: Option<String>,
     pub customer: Option<String>,
+    /// Posted (else fetched) at or after.
     pub since: Option<DateTime<Utc>>,
+    /// Posted (else fetched) before.
     pub until: Option<DateTime<Utc>>,
+    /// Hits per page (at least one).
     pub limit: usize,
+    /// Hits to skip (for paging).
     pub offset: usize,
     pub sort: SortOrder,
 }
@@ -49,98 +60,80 @@ pub struct Highlighted {
 /// One hit.
 #[derive(Debug, Clone)]
 pub struct SearchHit {
+    /// Relevance (BM25); 0 when sorted by date.
     pub score: f32,
     pub document: IndexDocument,
+    /// The price's amount and currency, parsed.
+    pub price: Option<Price>,
     /// The best fragment of the body (or title) with the hits marked.
     pub snippet: Highlighted,
+}
+
+/// One page of results.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    /// Documents matching (all pages).
+    pub total: usize,
+    pub hits: Vec<SearchHit>,
 }
 
 impl DocumentIndex {
     /// Runs `request`; returns the total number of matches and one page of hits.
     pub fn search(&self, request: &SearchRequest) -> Result<(usize, Vec<SearchHit>), IndexError> {
+        let results = self.search_page(request)?;
+        Ok((results.total, results.hits))
+    }
+
+    /// Runs `request`.
+    pub fn search_page(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let f = &self.fields;
-        let text_query: Box<dyn Query> = if request.query.trim().is_empty() {
-            Box::new(AllQuery)
-        } else {
-            let tokenizers = TokenizerManager::default();
-            tokenizers.register(
-                ANALYZER_NAME,
-                TextAnalyzer::from(FoldingTokenizer::new(TokenizerMode::Query)),
-            );
-            let mut parser = QueryParser::new(
-                self.index.schema(),
-                vec![f.title, f.body, f.seller, f.category, f.price],
-                tokenizers,
-            );
-            parser.set_conjunction_by_default();
-            parser.set_field_boost(f.title, 2.0);
-            parser.parse_query(&request.query).map_err(|e| IndexError::Query {
-                query: request.query.clone(),
-                message: format!(
-                    "{e}; write words or \"phrases\", combine with AND/OR/NOT, filter with site:, lang:, kind:, seller:"
-                ),
-            })?
-        };
+        let text_query = self.parse_query(&request.query)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query.box_clone())];
-        let term = |field, value: &str| -> Box<dyn Query> {
+        let keyword = |field: Field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
-                Term::from_field_text(field, value),
+                Term::from_field_text(field, &value.to_lowercase()),
                 IndexRecordOption::Basic,
             ))
         };
         if let Some(site) = &request.site {
-            clauses.push((Occur::Must, term(f.site, site)));
+            clauses.push((Occur::Must, keyword(f.site, site)));
         }
         if let Some(customer) = &request.customer {
-            clauses.push((Occur::Must, term(f.customer, customer)));
+            clauses.push((Occur::Must, keyword(f.customer, customer)));
         }
         if request.since.is_some() || request.until.is_some() {
-            let bound = |d: Option<DateTime<Utc>>, inclusive: bool| match d {
-                None => Bound::Unbounded,
-                Some(d) => {
-                    let t = Term::from_field_date_for_search(
-                        f.date,
-                        tantivy::DateTime::from_timestamp_secs(d.timestamp()),
-                    );
-                    if inclusive {
-                        Bound::Included(t)
-                    } else {
-                        Bound::Excluded(t)
-                    }
-                }
+            let term = |d: DateTime<Utc>| {
+                Term::from_field_date_for_search(
+                    f.date,
+                    tantivy::DateTime::from_timestamp_secs(d.timestamp()),
+                )
             };
-            clauses.push((
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    bound(request.since, true),
-                    bound(request.until, false),
-                )),
-            ));
+            let lower = request
+                .since
+                .map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
+            let upper = request
+                .until
+                .map_or(Bound::Unbounded, |d| Bound::Excluded(term(d)));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        let limit = request.limit.max(1);
-        let total = searcher.search(&query, &tantivy::collector::Count)?;
-        let addresses: Vec<(f32, DocAddress)> = match request.sort {
-            SortOrder::Score => searcher.search(
-                &query,
-                &TopDocs::with_limit(limit)
-                    .and_offset(request.offset)
-                    .order_by_score(),
-            )?,
-            SortOrder::Date => searcher
-                .search(
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match request.sort {
+            SortOrder::Score => searcher.search(&query, &(Count, top.order_by_score()))?,
+            SortOrder::Date => {
+                let (total, by_date) = searcher.search(
                     &query,
-                    &TopDocs::with_limit(limit)
-                        .and_offset(request.offset)
-                        .order_by_fast_field::<tantivy::DateTime>("date", Order::Desc),
-                )?
-                .into_iter()
-                .map(|(_, addr)| (0.0, addr))
-                .collect(),
+                    &(
+                        Count,
+                        top.order_by_fast_field::<tantivy::DateTime>(DATE_FIELD, Order::Desc),
+                    ),
+                )?;
+                (total, by_date.into_iter().map(|(_, a)| (0.0, a)).collect())
+            }
         };
-        let body_snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)?;
-        let title_snippets = SnippetGenerator::create(&searcher, &*text_query, f.title)?;
+        let body_snippets = self.snippet_generator(&searcher, &*text_query, f.body)?;
+        let title_snippets = self.snippet_generator(&searcher, &*text_query, f.title)?;
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -151,13 +144,47 @@ impl DocumentIndex {
                     snippet = title;
                 }
             }
+            let document = self.stored.read(&doc);
             hits.push(SearchHit {
                 score,
-                document: self.from_tantivy(&doc),
+                price: document.parsed_price(),
+                document,
                 snippet,
             });
         }
-        Ok((total, hits))
+        Ok(SearchResults { total, hits })
+    }
+
+    /// A snippet generator for `field` that tokenizes with offsets into the
+    /// original text (the writer's analyzer skips them).
+    fn snippet_generator(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        field: Field,
+    ) -> Result<SnippetGenerator, IndexError> {
+        let mut terms: BTreeMap<String, f32> = BTreeMap::new();
+        let mut found: Vec<Term> = Vec::new();
+        query.query_terms(&mut |term, _| {
+            if term.field() == field {
+                found.push(term.clone());
+            }
+        });
+        for term in found {
+            let Some(text) = term.value().as_str().map(str::to_owned) else {
+                continue;
+            };
+            let doc_freq = searcher.doc_freq(&term)?;
+            if doc_freq > 0 {
+                terms.insert(text, 1.0 / (1.0 + doc_freq as f32));
+            }
+        }
+        Ok(SnippetGenerator::new(
+            terms,
+            TextAnalyzer::from(FoldingTokenizer::new(TokenizerMode::Index)),
+            field,
+            SNIPPET_BYTES,
+        ))
     }
 
     /// The stored document with this id, if any.
@@ -171,7 +198,7 @@ impl DocumentIndex {
         match top.first() {
             Some((_, address)) => {
                 let doc: TantivyDocument = searcher.doc(*address)?;
-                Ok(Some(self.from_tantivy(&doc)))
+                Ok(Some(self.stored.read(&doc)))
             }
             None => Ok(None),
         }
@@ -179,7 +206,7 @@ impl DocumentIndex {
 }
 
 /// Merges overlapping highlight ranges (bigrams overlap by one character).
-fn highlighted(snippet: tantivy::snippet::Snippet) -> Highlighted {
+fn highlighted(snippet: Snippet) -> Highlighted {
     let mut ranges: Vec<Range<usize>> = snippet.highlighted().to_vec();
     ranges.sort_by_key(|r| r.start);
     let mut merged: Vec<Range<usize>> = Vec::new();
@@ -192,121 +219,5 @@ fn highlighted(snippet: tantivy::snippet::Snippet) -> Highlighted {
     Highlighted {
         text: snippet.fragment().to_owned(),
         ranges: merged,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn doc(id: &str, title: &str, body: &str) -> IndexDocument {
-        IndexDocument {
-            id: id.into(),
-            site: "s".into(),
-            url: format!("http://x.onion/{id}"),
-            kind: "listing".into(),
-            title: Some(title.into()),
-            body: Some(body.into()),
-            ..Default::default()
-        }
-    }
-
-    fn ids(index: &DocumentIndex, q: &str) -> Vec<String> {
-        let (_, hits) = index
-            .search(&SearchRequest {
-                query: q.into(),
-                limit: 10,
-                ..Default::default()
-            })
-            .expect("search");
-        let mut ids: Vec<String> = hits.into_iter().map(|h| h.document.id).collect();
-        ids.sort();
-        ids
-    }
-
-    #[test]
-    fn folded_cjk_search_and_upsert() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut index = DocumentIndex::open_or_create(dir.path()).expect("create");
-        index
-            .upsert(&doc("a", "【出售】日本三菱日联银行网银账户", "带登录密码"))
-            .expect("add");
-        index
-            .upsert(&doc("b", "三菱ＵＦＪ銀行 口座 売ります", "即日発送"))
-            .expect("add");
-        index
-            .upsert(&doc("c", "ゆうちょ銀行 四件套", "ユウチョ 存折+卡"))
-            .expect("add");
-        index
-            .upsert(&doc(
-                "d",
-                "Продам доступ",
-                "MUFG customer database, price $500",
-            ))
-            .expect("add");
-        index.commit().expect("commit");
-        assert_eq!(ids(&index, "三菱日联"), ["a"]);
-        assert_eq!(ids(&index, "三菱UFJ"), ["b"]);
-        assert_eq!(ids(&index, "銀行"), ["a", "b", "c"]);
-        assert_eq!(ids(&index, "银行"), ["a", "b", "c"]);
-        assert_eq!(ids(&index, "ユウチョ"), ["c"]);
-        assert_eq!(ids(&index, "行"), ["a", "b", "c"]);
-        assert_eq!(ids(&index, "продам"), ["d"]);
-        assert_eq!(ids(&index, "mufg"), ["d"]);
-        assert_eq!(ids(&index, "site:s AND mufg"), ["d"]);
-        // Upsert replaces.
-        index.upsert(&doc("a", "已售出", "nothing")).expect("add");
-        index.commit().expect("commit");
-        assert!(ids(&index, "三菱日联").is_empty());
-        assert_eq!(index.num_docs(), 4);
-    }
-
-    #[test]
-    fn snippet_marks_the_original_text() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut index = DocumentIndex::open_or_create(dir.path()).expect("create");
-        index
-            .upsert(&doc("b", "口座", "三菱ＵＦＪ銀行の口座を売ります"))
-            .expect("add");
-        index.commit().expect("commit");
-        let (_, hits) = index
-            .search(&SearchRequest {
-                query: "三菱UFJ".into(),
-                limit: 5,
-                ..Default::default()
-            })
-            .expect("search");
-        let s = &hits[0].snippet;
-        let marked: Vec<&str> = s.ranges.iter().map(|r| &s.text[r.clone()]).collect();
-        assert_eq!(marked, ["三菱ＵＦＪ"]);
-    }
-
-    #[test]
-    fn foreign_and_missing_folders_are_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let missing = dir.path().join("none");
-        assert!(matches!(
-            DocumentIndex::open(&missing),
-            Err(IndexError::Missing { .. })
-        ));
-        std::fs::write(dir.path().join("something.txt"), "x").expect("write");
-        assert!(matches!(
-            DocumentIndex::open_or_create(dir.path()),
-            Err(IndexError::Foreign { .. })
-        ));
-    }
-
-    #[test]
-    fn syntax_error_is_reported() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let index = DocumentIndex::open_or_create(dir.path()).expect("create");
-        let err = index
-            .search(&SearchRequest {
-                query: "title:(".into(),
-                limit: 5,
-                ..Default::default()
-            })
-            .unwrap_err();
-        assert!(err.to_string().contains("title:("), "{err}");
     }
 }

@@ -1,0 +1,209 @@
+//! [`IndexDocument`], the document as the index stores it, and its conversion
+//! to and from Tantivy documents. Reading goes by field name, so documents
+//! stored under an older schema read back too (that is how reindexing works).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{Field, Schema, TantivyDocument, Value};
+
+use crate::price::Price;
+use crate::schema::Fields;
+
+/// A document as the index stores it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct IndexDocument {
+    pub id: String,
+    pub site: String,
+    pub url: String,
+    pub kind: String,
+    pub lang: Option<String>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    /// The price as the page wrote it; the amount and currency are parsed
+    /// from it when indexing (see [`IndexDocument::parsed_price`]).
+    pub price: Option<String>,
+    pub seller: Option<String>,
+    pub category: Option<String>,
+    pub posted_at: Option<DateTime<Utc>>,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub encoding: Option<String>,
+    /// Customers with an alert on this document (for `--customer`).
+    pub customers: Vec<String>,
+    /// `customer/asset` of each alert on this document.
+    pub alerts: Vec<String>,
+}
+
+impl IndexDocument {
+    /// The price's amount and currency, when the price text has a number.
+    pub fn parsed_price(&self) -> Option<Price> {
+        Price::parse(self.price.as_deref()?, self.lang.as_deref())
+    }
+}
+
+fn tantivy_date(d: DateTime<Utc>) -> tantivy::DateTime {
+    tantivy::DateTime::from_timestamp_secs(d.timestamp())
+}
+
+/// The Tantivy document for `d` under the current schema.
+pub(crate) fn to_tantivy(f: &Fields, d: &IndexDocument) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &d.id);
+    doc.add_text(f.site, &d.site);
+    doc.add_text(f.url, &d.url);
+    doc.add_text(f.kind, &d.kind);
+    let texts = [
+        (f.lang, &d.lang),
+        (f.title, &d.title),
+        (f.body, &d.body),
+        (f.price, &d.price),
+        (f.seller, &d.seller),
+        (f.category, &d.category),
+        (f.encoding, &d.encoding),
+    ];
+    for (field, value) in texts {
+        if let Some(v) = value {
+            doc.add_text(field, v);
+        }
+    }
+    if let Some(price) = d.parsed_price() {
+        doc.add_f64(f.amount, price.amount);
+        if let Some(currency) = price.currency {
+            doc.add_text(f.currency, currency.code());
+        }
+    }
+    if let Some(p) = d.posted_at {
+        doc.add_date(f.posted_at, tantivy_date(p));
+    }
+    if let Some(p) = d.fetched_at {
+        doc.add_date(f.fetched_at, tantivy_date(p));
+    }
+    if let Some(p) = d.posted_at.or(d.fetched_at) {
+        doc.add_date(f.date, tantivy_date(p));
+    }
+    for c in &d.customers {
+        doc.add_text(f.customer, c);
+    }
+    for a in &d.alerts {
+        doc.add_text(f.alert, a);
+    }
+    doc
+}
+
+/// The stored fields of some schema version, looked up by name (a field an
+/// older schema lacks is `None`).
+pub(crate) struct StoredFields {
+    id: Option<Field>,
+    site: Option<Field>,
+    url: Option<Field>,
+    kind: Option<Field>,
+    lang: Option<Field>,
+    title: Option<Field>,
+    body: Option<Field>,
+    price: Option<Field>,
+    seller: Option<Field>,
+    category: Option<Field>,
+    posted_at: Option<Field>,
+    fetched_at: Option<Field>,
+    encoding: Option<Field>,
+    customer: Option<Field>,
+    alert: Option<Field>,
+}
+
+impl StoredFields {
+    pub fn resolve(schema: &Schema) -> StoredFields {
+        let f = |name: &str| schema.get_field(name).ok();
+        StoredFields {
+            id: f("id"),
+            site: f("site"),
+            url: f("url"),
+            kind: f("kind"),
+            lang: f("lang"),
+            title: f("title"),
+            body: f("body"),
+            price: f("price"),
+            seller: f("seller"),
+            category: f("category"),
+            posted_at: f("posted_at"),
+            fetched_at: f("fetched_at"),
+            encoding: f("encoding"),
+            customer: f("customer"),
+            alert: f("alert"),
+        }
+    }
+
+    /// The document stored as `doc`.
+    pub fn read(&self, doc: &TantivyDocument) -> IndexDocument {
+        let text = |field: Option<Field>| {
+            doc.get_first(field?)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let texts = |field: Option<Field>| match field {
+            Some(field) => doc
+                .get_all(field)
+                .filter_map(|v| v.as_str())
+                .map(str::to_owned)
+                .collect(),
+            None => Vec::new(),
+        };
+        let date = |field: Option<Field>| {
+            doc.get_first(field?)
+                .and_then(|v| v.as_datetime())
+                .and_then(|d| DateTime::from_timestamp(d.into_timestamp_secs(), 0))
+        };
+        IndexDocument {
+            id: text(self.id).unwrap_or_default(),
+            site: text(self.site).unwrap_or_default(),
+            url: text(self.url).unwrap_or_default(),
+            kind: text(self.kind).unwrap_or_default(),
+            lang: text(self.lang),
+            title: text(self.title),
+            body: text(self.body),
+            price: text(self.price),
+            seller: text(self.seller),
+            category: text(self.category),
+            posted_at: date(self.posted_at),
+            fetched_at: date(self.fetched_at),
+            encoding: text(self.encoding),
+            customers: texts(self.customer),
+            alerts: texts(self.alert),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_through_tantivy() {
+        let (schema, fields) = crate::schema::build();
+        let d = IndexDocument {
+            id: "deepmix/8647".into(),
+            site: "DeepMix".into(),
+            url: "http://x.onion/viewtopic.php?t=8647".into(),
+            kind: "listing".into(),
+            lang: Some("zh".into()),
+            title: Some("出售 三菱UFJ銀行 账户".into()),
+            body: Some("带登录".into()),
+            price: Some("0.35 [BTC]".into()),
+            seller: Some("fullbitmin".into()),
+            category: Some("数据-情报类".into()),
+            posted_at: DateTime::from_timestamp(1_535_570_160, 0),
+            fetched_at: DateTime::from_timestamp(1_790_000_000, 0),
+            encoding: Some("gbk".into()),
+            customers: vec!["mufg-group".into()],
+            alerts: vec!["mufg-group/mufg".into()],
+        };
+        let t = to_tantivy(&fields, &d);
+        assert_eq!(StoredFields::resolve(&schema).read(&t), d);
+        assert_eq!(
+            t.get_first(fields.amount).and_then(|v| v.as_f64()),
+            Some(0.35)
+        );
+        assert_eq!(
+            t.get_first(fields.currency).and_then(|v| v.as_str()),
+            Some("BTC")
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! Writing: upsert by document id, batched commits (every N documents or T
+//! seconds, whichever comes first) and a checkpoint stored atomically with
+//! each commit, so a service can tell after a crash which of its records made
+//! it into the index and replay the rest. Nothing here is visible to readers
+//! before a commit; a commit is all or nothing.
+
+use std::time::{Duration, Instant};
+
+use tantivy::schema::TantivyDocument;
+use tantivy::{IndexWriter, Term};
+
+use crate::document::{to_tantivy, IndexDocument};
+use crate::error::IndexError;
+use crate::index::{DocumentIndex, WRITER_HEAP_BYTES};
+use crate::layout::{self, FolderState, WriterLock};
+
+/// When buffered documents are committed on their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitPolicy {
+    /// Commit once this many documents are buffered.
+    pub max_documents: Option<usize>,
+    /// Commit once the oldest buffered document has waited this long
+    /// (checked on each write and by [`DocumentIndex::commit_if_due`]).
+    pub max_delay: Option<Duration>,
+}
+
+impl CommitPolicy {
+    /// Only explicit [`DocumentIndex::commit`] calls commit (the default).
+    pub const MANUAL: CommitPolicy = CommitPolicy {
+        max_documents: None,
+        max_delay: None,
+    };
+
+    /// Commit every `documents` documents or `delay` after the first
+    /// uncommitted one, whichever comes first.
+    pub fn every(documents: usize, delay: Duration) -> CommitPolicy {
+        CommitPolicy {
+            max_documents: Some(documents.max(1)),
+            max_delay: Some(delay),
+        }
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Buffered; visible after the next commit.
+    Buffered,
+    /// The commit policy committed it (and everything before it).
+    Committed,
+}
+
+/// The open writer of a [`DocumentIndex`].
+pub(crate) struct Writer {
+    writer: IndexWriter,
+    _lock: WriterLock,
+    /// Documents written since the last commit.
+    pending: usize,
+    /// When the first of them was written.
+    pending_since: Option<Instant>,
+}
+
+impl DocumentIndex {
+    /// Sets when buffered writes commit on their own (default: manual).
+    pub fn set_commit_policy(&mut self, policy: CommitPolicy) {
+        self.policy = policy;
+    }
+
+    /// Records how far the caller's own log has been written to the index
+    /// (e.g. a state-store sequence number). It is saved with the next commit
+    /// and read back with [`committed_checkpoint`](Self::committed_checkpoint).
+    pub fn set_checkpoint(&mut self, checkpoint: impl Into<String>) {
+        self.checkpoint = Some(checkpoint.into());
+    }
+
+    /// The checkpoint saved with the last commit, if any (after a crash: what
+    /// the index has; replay what came after it).
+    pub fn committed_checkpoint(&self) -> Option<&str> {
+        self.saved_checkpoint.as_deref()
+    }
+
+    /// Documents written but not committed.
+    pub fn pending_documents(&self) -> usize {
+        self.writer.as_ref().map_or(0, |w| w.pending)
+    }
+
+    /// Adds `doc`, replacing any document with the same id. Visible to readers
+    /// after the next commit (which the commit policy may make right away).
+    pub fn upsert(&mut self, doc: &IndexDocument) -> Result<WriteOutcome, IndexError> {
+        let tantivy_doc = to_tantivy(&self.fields, doc);
+        let id = Term::from_field_text(self.fields.id, &doc.id);
+        let writer = self.writer()?;
+        writer.writer.delete_term(id);
+        writer.writer.add_document(tantivy_doc)?;
+        self.after_write()
+    }
+
+    /// Removes the document with this id (from the next commit on).
+    pub fn delete(&mut self, id: &str) -> Result<WriteOutcome, IndexError> {
+        let id = Term::from_field_text(self.fields.id, id);
+        self.writer()?.writer.delete_term(id);
+        self.after_write()
+    }
+
+    /// Makes every write so far durable and visible to readers, with the
+    /// last checkpoint set. A no-op when nothing changed.
+    pub fn commit(&mut self) -> Result<(), IndexError> {
+        let checkpoint = self.checkpoint.clone();
+        let checkpoint_moved = checkpoint.is_some() && checkpoint != self.saved_checkpoint;
+        if self.pending_documents() == 0 && !checkpoint_moved {
+            return Ok(());
+        }
+        let writer = self.writer()?;
+        let mut prepared = writer.writer.prepare_commit()?;
+        if let Some(c) = &checkpoint {
+            prepared.set_payload(c);
+        }
+        prepared.commit()?;
+        writer.pending = 0;
+        writer.pending_since = None;
+        self.saved_checkpoint = checkpoint;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Commits if the policy's delay has passed since the first uncommitted
+    /// write. Call it from a timer when writes may pause.
+    pub fn commit_if_due(&mut self) -> Result<WriteOutcome, IndexError> {
+        let due = match (&self.writer, self.policy.max_delay) {
+            (Some(w), Some(delay)) => w.pending_since.is_some_and(|t| t.elapsed() >= delay),
+            _ => false,
+        };
+        if due {
+            self.commit()?;
+            Ok(WriteOutcome::Committed)
+        } else {
+            Ok(WriteOutcome::Buffered)
+        }
+    }
+
+    /// Waits for background merges to finish and closes the writer (its lock
+    /// is released). Uncommitted writes are dropped: commit first.
+    pub fn close_writer(&mut self) -> Result<(), IndexError> {
+        if let Some(w) = self.writer.take() {
+            w.writer.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+
+    fn after_write(&mut self) -> Result<WriteOutcome, IndexError> {
+        let writer = self.writer.as_mut().expect("a write opened the writer");
+        writer.pending += 1;
+        let since = *writer.pending_since.get_or_insert_with(Instant::now);
+        let full = self
+            .policy
+            .max_documents
+            .is_some_and(|n| writer.pending >= n);
+        let late = self.policy.max_delay.is_some_and(|d| since.elapsed() >= d);
+        if full || late {
+            self.commit()?;
+            Ok(WriteOutcome::Committed)
+        } else {
+            Ok(WriteOutcome::Buffered)
+        }
+    }
+
+    /// The writer, opened on first use: takes the folder's writer lock and
+    /// clears what an interrupted reindex or creation left behind.
+    fn writer(&mut self) -> Result<&mut Writer, IndexError> {
+        if self.writer.is_none() {
+            let lock = layout::lock_writer(&self.root)?;
+            // Under the lock: the generation must still be the live one.
+            match layout::read_state(&self.root)? {
+                FolderState::Index(m) if m == self.marker => {}
+                _ => {
+                    return Err(IndexError::Replaced {
+                        path: self.root.clone(),
+                    })
+                }
+            }
+            layout::remove_stale(&self.root, &self.marker);
+            let writer = self
+                .index
+                .writer::<TantivyDocument>(WRITER_HEAP_BYTES)
+                .map_err(|e| match e {
+                    tantivy::TantivyError::LockFailure(..) => IndexError::Locked {
+                        path: self.root.clone(),
+                    },
+                    other => IndexError::Tantivy(other),
+                })?;
+            self.writer = Some(Writer {
+                writer,
+                _lock: lock,
+                pending: 0,
+                pending_since: None,
+            });
+        }
+        Ok(self.writer.as_mut().expect("writer was just set"))
+    }
+}
