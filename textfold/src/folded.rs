@@ -4,7 +4,8 @@
 use std::ops::Range;
 
 use crate::table::{
-    fold_segment_fixpoint, joins_previous, CharFold, CHAR_MAPS, JOINS_PREVIOUS, TABLE, TABLE_END,
+    fold_segment_fixpoint, joins_previous, CharFold, CHAR_MAPS, JOINS_PREVIOUS, SAME_LEN, TABLE,
+    TABLE_END,
 };
 
 /// Folded text with a map back to byte offsets of the original text.
@@ -70,7 +71,11 @@ impl FoldedText {
             return 0..0;
         }
         if a == b {
-            let at = if a < len { self.start_of(a) } else { self.end_of(len) };
+            let at = if a < len {
+                self.start_of(a)
+            } else {
+                self.end_of(len)
+            };
             return at..at;
         }
         self.start_of(a)..self.end_of(b)
@@ -78,7 +83,10 @@ impl FoldedText {
 
     /// Original offset of folded byte `a` (`a < len`).
     fn start_of(&self, a: usize) -> usize {
-        let i = self.runs.partition_point(|r| r.folded as usize <= a).saturating_sub(1);
+        let i = self
+            .runs
+            .partition_point(|r| r.folded as usize <= a)
+            .saturating_sub(1);
         let r = self.runs[i];
         match r.kind {
             RunKind::Exact => r.original as usize + (a - r.folded as usize),
@@ -91,11 +99,17 @@ impl FoldedText {
         if b == 0 {
             return 0;
         }
-        let j = self.runs.partition_point(|r| (r.folded as usize) < b).saturating_sub(1);
+        let j = self
+            .runs
+            .partition_point(|r| (r.folded as usize) < b)
+            .saturating_sub(1);
         let r = self.runs[j];
         match r.kind {
             RunKind::Exact => r.original as usize + (b - r.folded as usize),
-            _ => self.runs.get(j + 1).map_or(self.original_len as usize, |n| n.original as usize),
+            _ => self
+                .runs
+                .get(j + 1)
+                .map_or(self.original_len as usize, |n| n.original as usize),
         }
     }
 }
@@ -130,20 +144,35 @@ impl MapSink for Vec<Run> {
                 return;
             }
         }
-        self.push(Run { folded: folded as u32, original: original as u32, kind: RunKind::Exact });
+        self.push(Run {
+            folded: folded as u32,
+            original: original as u32,
+            kind: RunKind::Exact,
+        });
     }
 
     #[inline]
     fn segment(&mut self, folded: usize, original: usize) {
-        self.push(Run { folded: folded as u32, original: original as u32, kind: RunKind::Segment });
+        self.push(Run {
+            folded: folded as u32,
+            original: original as u32,
+            kind: RunKind::Segment,
+        });
     }
 
     #[inline]
     fn removed(&mut self, folded: usize, original: usize) {
-        if self.last().is_some_and(|l| l.kind == RunKind::Removed && l.folded as usize == folded) {
+        if self
+            .last()
+            .is_some_and(|l| l.kind == RunKind::Removed && l.folded as usize == folded)
+        {
             return;
         }
-        self.push(Run { folded: folded as u32, original: original as u32, kind: RunKind::Removed });
+        self.push(Run {
+            folded: folded as u32,
+            original: original as u32,
+            kind: RunKind::Removed,
+        });
     }
 
     fn retract(&mut self, original: usize) {
@@ -161,7 +190,11 @@ pub fn fold(text: &str) -> FoldedText {
     let mut out = String::with_capacity(text.len());
     let mut runs = Vec::with_capacity(8);
     fold_into(text, &mut out, &mut runs);
-    FoldedText { text: out, runs, original_len: text.len() as u32 }
+    FoldedText {
+        text: out,
+        runs,
+        original_len: text.len() as u32,
+    }
 }
 
 /// Folds `text` without building the offset map (fast path for analyzers and keys).
@@ -171,44 +204,103 @@ pub fn fold_str(text: &str) -> String {
     out
 }
 
+/// Lower-cases 8 ASCII bytes at once (every byte must be below 0x80).
+#[inline(always)]
+fn ascii_lower8(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // High bit set in bytes >= 'A' and in bytes > 'Z': upper case is the first without the second.
+    let ge_a = x.wrapping_add(ONES * (0x80 - b'A' as u64));
+    let gt_z = x.wrapping_add(ONES * (0x80 - b'Z' as u64 - 1));
+    x | (((ge_a & !gt_z) & (ONES * 0x80)) >> 2)
+}
+
 fn fold_into<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
     let table = &*TABLE;
     let bytes = text.as_bytes();
+    let n = bytes.len();
+    // SAFETY: only whole UTF-8 sequences are appended to `buf`: lower-cased ASCII bytes,
+    // complete characters copied from `text`, and the table's replacements (valid UTF-8).
+    let buf = unsafe { out.as_mut_vec() };
+    buf.reserve(n);
     let mut i = 0;
+    // `out.len() - i` of the exact run the sink saw last, while it is still the open run:
+    // characters that keep this delta extend it without telling the sink.
+    let mut exact_delta: Option<usize> = None;
     // Start (folded, original) of the last segment emitted: a joining character that follows
     // is normalised together with it. Removed characters are transparent here.
     let mut prev: Option<(usize, usize)> = None;
-    while i < bytes.len() {
-        if bytes[i] < 0x80 {
+    macro_rules! exact_at {
+        ($f:expr, $o:expr) => {{
+            let (f, o): (usize, usize) = ($f, $o);
+            let d = f.wrapping_sub(o);
+            if exact_delta != Some(d) {
+                sink.exact(f, o);
+                exact_delta = Some(d);
+            }
+        }};
+    }
+    while i < n {
+        let b = bytes[i];
+        if b < 0x80 {
+            // A run of ASCII: lower-cased and copied, 8 bytes at a time where possible.
+            let f = buf.len();
+            exact_at!(f, i);
             let start = i;
-            while i < bytes.len() && bytes[i] < 0x80 {
+            while i + 8 <= n {
+                let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0x80; 8]));
+                if w & 0x8080_8080_8080_8080 != 0 {
+                    break;
+                }
+                buf.extend_from_slice(&ascii_lower8(w).to_le_bytes());
+                i += 8;
+            }
+            while i < n && bytes[i] < 0x80 {
+                buf.push(bytes[i].to_ascii_lowercase());
                 i += 1;
             }
-            let f = out.len();
-            sink.exact(f, start);
-            out.push_str(&text[start..i]);
-            out[f..].make_ascii_lowercase();
-            prev = Some((out.len() - 1, i - 1));
+            if i > start {
+                prev = Some((f + (i - 1 - start), i - 1));
+            }
             continue;
         }
-        let Some(c) = text[i..].chars().next() else { break };
-        let l = c.len_utf8();
+        let (c, l) = decode(bytes, i);
         let entry = if (c as u32) < TABLE_END {
             table.entry(c)
         } else if joins_previous(c) {
             JOINS_PREVIOUS
         } else {
             // Rare planes: fold through the slow path as a segment of its own.
-            let f = out.len();
-            fold_slow_segment(text, i, i + l, f, out, sink);
+            let f = buf.len();
+            exact_delta = None;
+            with_string(buf, |out| fold_slow_segment(text, i, i + l, f, out, sink));
             prev = Some((f, i));
             i += l;
             continue;
         };
+        if entry == 0 {
+            // Folds to itself and starts a segment.
+            let f = buf.len();
+            exact_at!(f, i);
+            buf.extend_from_slice(&bytes[i..i + l]);
+            prev = Some((f, i));
+            i += l;
+            continue;
+        }
+        if entry & (JOINS_PREVIOUS | SAME_LEN) == SAME_LEN {
+            // One character of the same length (katakana → hiragana, kanji variants).
+            let f = buf.len();
+            exact_at!(f, i);
+            buf.extend_from_slice(table.replacement_bytes(entry));
+            prev = Some((f, i));
+            i += l;
+            continue;
+        }
+        exact_delta = None;
         if entry & JOINS_PREVIOUS != 0 {
-            let (pf, po) = prev.unwrap_or((out.len(), i));
+            let (pf, po) = prev.unwrap_or((buf.len(), i));
             let mut j = i + l;
-            while let Some(d) = text[j..].chars().next() {
+            while j < n && bytes[j] >= 0x80 {
+                let (d, dl) = decode(bytes, j);
                 let joins = if (d as u32) < TABLE_END {
                     table.entry(d) & JOINS_PREVIOUS != 0
                 } else {
@@ -217,30 +309,30 @@ fn fold_into<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
                 if !joins {
                     break;
                 }
-                j += d.len_utf8();
+                j += dl;
             }
-            out.truncate(pf);
+            buf.truncate(pf);
             sink.retract(po);
-            fold_slow_segment(text, po, j, pf, out, sink);
+            with_string(buf, |out| fold_slow_segment(text, po, j, pf, out, sink));
             prev = Some((pf, po));
             i = j;
             continue;
         }
-        let f = out.len();
+        let f = buf.len();
         match table.decode(entry) {
             CharFold::Removed => sink.removed(f, i),
             CharFold::Same => {
                 sink.exact(f, i);
-                out.push_str(&text[i..i + l]);
+                buf.extend_from_slice(&bytes[i..i + l]);
                 prev = Some((f, i));
             }
-            CharFold::Replaced(s) => {
-                if s.len() == l && s.chars().nth(1).is_none() {
+            CharFold::Replaced(r) => {
+                if r.len() == l && r.chars().nth(1).is_none() {
                     sink.exact(f, i);
                 } else {
                     sink.segment(f, i);
                 }
-                out.push_str(s);
+                buf.extend_from_slice(r.as_bytes());
                 prev = Some((f, i));
             }
         }
@@ -248,8 +340,43 @@ fn fold_into<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
     }
 }
 
+/// Lends the fold buffer out as the `String` it is (no copy).
+#[inline]
+fn with_string(buf: &mut Vec<u8>, f: impl FnOnce(&mut String)) {
+    // SAFETY: `fold_into` only ever appends whole UTF-8 sequences to `buf`, so it is valid
+    // UTF-8 whenever this is called.
+    let mut s = unsafe { String::from_utf8_unchecked(std::mem::take(buf)) };
+    f(&mut s);
+    *buf = s.into_bytes();
+}
+
+/// Decodes the (non-ASCII) character starting at `bytes[i]` of valid UTF-8.
+#[inline]
+fn decode(bytes: &[u8], i: usize) -> (char, usize) {
+    let b = bytes[i] as u32;
+    let cont = |k: usize| (bytes.get(i + k).copied().unwrap_or(0x80) & 0x3F) as u32;
+    let (v, l) = if b < 0xE0 {
+        (((b & 0x1F) << 6) | cont(1), 2)
+    } else if b < 0xF0 {
+        (((b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        (
+            ((b & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        )
+    };
+    (char::from_u32(v).unwrap_or(char::REPLACEMENT_CHARACTER), l)
+}
+
 /// Folds original `text[from..to]` as one normalisation segment, appending at folded offset `f`.
-fn fold_slow_segment<S: MapSink>(text: &str, from: usize, to: usize, f: usize, out: &mut String, sink: &mut S) {
+fn fold_slow_segment<S: MapSink>(
+    text: &str,
+    from: usize,
+    to: usize,
+    f: usize,
+    out: &mut String,
+    sink: &mut S,
+) {
     fold_segment_fixpoint(&text[from..to], &CHAR_MAPS, out);
     if out.len() == f {
         sink.removed(f, from);

@@ -16,8 +16,12 @@ pub(crate) const TABLE_END: u32 = 0x30000;
 pub(crate) const JOINS_PREVIOUS: u32 = 1 << 31;
 /// Entry bit: the character folds to nothing (zero-width characters, soft hyphen, variation selectors).
 pub(crate) const REMOVED: u32 = 1 << 30;
-const LEN_BITS: u32 = 6;
-const VALUE_MASK: u32 = REMOVED - 1;
+/// Entry bit: the character folds to one other character of the same UTF-8 length
+/// (katakana → hiragana, kanji variants): the fold loop copies it without breaking an
+/// exact run of the offset map.
+pub(crate) const SAME_LEN: u32 = 1 << 29;
+pub(crate) const LEN_BITS: u32 = 6;
+const VALUE_MASK: u32 = SAME_LEN - 1;
 
 /// Lookup table plus the pool holding every non-identity replacement.
 pub(crate) struct FoldTable {
@@ -53,7 +57,20 @@ impl FoldTable {
         let mut pool = String::new();
         let mut buf = String::new();
         for cp in 0x80..TABLE_END {
-            let Some(c) = char::from_u32(cp) else { continue };
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            // Unified ideographs and hangul syllables are NFKC-stable starters: only their
+            // variant mapping can change them (saves most of the start-up time).
+            if stable_starter(cp) {
+                if let Some(&k) = maps.kanji.get(&c) {
+                    let offset = pool.len() as u32;
+                    pool.push(k);
+                    let same = if k.len_utf8() == c.len_utf8() { SAME_LEN } else { 0 };
+                    entries[cp as usize] = same | (offset << LEN_BITS) | k.len_utf8() as u32;
+                }
+                continue;
+            }
             let mut entry = if joins_previous(c) { JOINS_PREVIOUS } else { 0 };
             if !quick_identity(c, maps) {
                 buf.clear();
@@ -64,9 +81,15 @@ impl FoldTable {
                 } else if buf != *c.encode_utf8(&mut one) {
                     let offset = pool.len() as u32;
                     let len = buf.len() as u32;
-                    assert!(len < (1 << LEN_BITS), "a single character folds to fewer than 64 bytes");
+                    assert!(
+                        len < (1 << LEN_BITS),
+                        "a single character folds to fewer than 64 bytes"
+                    );
                     pool.push_str(&buf);
                     entry |= (offset << LEN_BITS) | len;
+                    if buf.chars().nth(1).is_none() && buf.len() == c.len_utf8() {
+                        entry |= SAME_LEN;
+                    }
                 }
             }
             entries[cp as usize] = entry;
@@ -77,7 +100,10 @@ impl FoldTable {
     /// The table entry of a non-ASCII character (`TABLE_END` and above: computed).
     #[inline]
     pub(crate) fn entry(&self, c: char) -> u32 {
-        self.entries.get(c as usize).copied().unwrap_or(JOINS_PREVIOUS)
+        self.entries
+            .get(c as usize)
+            .copied()
+            .unwrap_or(JOINS_PREVIOUS)
     }
 
     #[inline]
@@ -89,10 +115,32 @@ impl FoldTable {
         if v == 0 {
             return CharFold::Same;
         }
+        CharFold::Replaced(self.replacement(entry))
+    }
+
+    /// The replacement text of an entry that has one (not removed, not identity).
+    #[inline]
+    pub(crate) fn replacement(&self, entry: u32) -> &str {
+        let v = entry & VALUE_MASK;
         let offset = (v >> LEN_BITS) as usize;
         let len = (v & ((1 << LEN_BITS) - 1)) as usize;
-        CharFold::Replaced(&self.pool[offset..offset + len])
+        &self.pool[offset..offset + len]
     }
+
+    /// The replacement bytes of a `SAME_LEN` entry (`len` bytes, as the original character).
+    #[inline]
+    pub(crate) fn replacement_bytes(&self, entry: u32) -> &[u8] {
+        let v = entry & VALUE_MASK;
+        let offset = (v >> LEN_BITS) as usize;
+        let len = (v & ((1 << LEN_BITS) - 1)) as usize;
+        &self.pool.as_bytes()[offset..offset + len]
+    }
+}
+
+/// Code points that are NFKC starters, unchanged by NFKC, case folding and kana folding:
+/// CJK unified ideographs (BMP, extension A, extensions B–F) and hangul syllables.
+fn stable_starter(cp: u32) -> bool {
+    matches!(cp, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 | 0x20000..=0x2EBEF)
 }
 
 /// Characters NFKC may compose with, or reorder around, the character before them:
@@ -100,7 +148,8 @@ impl FoldTable {
 /// characters whose compatibility decomposition starts with one (half-width ﾞ → U+3099).
 pub(crate) fn joins_previous(c: char) -> bool {
     let unstable = |d: char| {
-        canonical_combining_class(d) != 0 || is_nfkc_quick(std::iter::once(d)) == IsNormalized::Maybe
+        canonical_combining_class(d) != 0
+            || is_nfkc_quick(std::iter::once(d)) == IsNormalized::Maybe
     };
     if unstable(c) {
         return true;
@@ -200,7 +249,15 @@ mod tests {
         assert_eq!(t.decode(t.entry('\u{200B}')), CharFold::Removed);
         assert_eq!(t.decode(t.entry('Ｍ')), CharFold::Replaced("m"));
         assert_eq!(t.decode(t.entry('總')), CharFold::Replaced("总"));
-        assert_ne!(t.entry('ﾞ') & JOINS_PREVIOUS, 0, "half-width voiced mark joins the kana before it");
-        assert_eq!(t.entry('，') & JOINS_PREVIOUS, 0, "full-width comma starts its own segment");
+        assert_ne!(
+            t.entry('ﾞ') & JOINS_PREVIOUS,
+            0,
+            "half-width voiced mark joins the kana before it"
+        );
+        assert_eq!(
+            t.entry('，') & JOINS_PREVIOUS,
+            0,
+            "full-width comma starts its own segment"
+        );
     }
 }

@@ -39,17 +39,21 @@ const FOLDS: &[(&str, &str)] = &[
     ("み\u{200D}ず\u{FEFF}ほ", "みずほ"),
     ("ｽ\u{200B}ﾞ", "ず"),
     // Confusables → Latin, before case folding.
-    ("МUFG", "mufg"),        // Cyrillic М
-    ("ΜUFG", "mufg"),        // Greek Μ
-    ("ΝΕC", "nec"),          // Greek Ν, Ε
-    ("ν", "v"),              // lower-case nu looks like v
-    ("раураl", "paypal"),    // Cyrillic р а у а
+    ("МUFG", "mufg"),     // Cyrillic М
+    ("ΜUFG", "mufg"),     // Greek Μ
+    ("ΝΕC", "nec"),       // Greek Ν, Ε
+    ("ν", "v"),           // lower-case nu looks like v
+    ("раураl", "paypal"), // Cyrillic р а у а
     ("Місrosoft", "microsoft"),
     // Untouched: separators and punctuation stay (the matcher decides about them).
     ("M.U.F.G", "m.u.f.g"),
     ("三 菱", "三 菱"),
     ("み-ず-ほ", "み-ず-ほ"),
-    ("продам", "пpoдaм"),
+    ("продам", "пpoдam"),
+    // Case pairs fold together even when only the capital imitates Latin (К → K).
+    ("Куплю", "kyплю"),
+    ("КУПЛЮ", "kyплю"),
+    ("куплю", "kyплю"),
 ];
 
 #[test]
@@ -86,9 +90,16 @@ const RANGES: &[(&str, &str, &str)] = &[
 fn original_ranges() {
     for &(original, needle, want) in RANGES {
         let f = fold(original);
-        let at = f.as_str().find(needle).unwrap_or_else(|| panic!("{needle:?} in fold({original:?}) = {:?}", f.as_str()));
+        let at = f
+            .as_str()
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} in fold({original:?}) = {:?}", f.as_str()));
         let r = f.original_range(at..at + needle.len());
-        assert_eq!(&original[r.clone()], want, "{needle:?} in {original:?} → {r:?}");
+        assert_eq!(
+            &original[r.clone()],
+            want,
+            "{needle:?} in {original:?} → {r:?}"
+        );
     }
 }
 
@@ -128,10 +139,59 @@ fn piece() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-zA-Z0-9 .\\-\n]{1,4}",
         prop::sample::select(vec![
-            "三", "菱", "総", "總", "务", "銀", "银", "ミ", "ズ", "ホ", "み", "ず", "ほ", "ｽ", "ﾞ", "ﾟ", "ﾄ",
-            "ｺ", "ﾓ", "Ｍ", "ｕ", "１", "Ⓜ", "𝐔", "М", "Ν", "ν", "ß", "Σ", "ς", "\u{200B}", "\u{00AD}",
-            "\u{FEFF}", "\u{301}", "\u{3099}", "é", "ㇰ", "ー", "、", "。", "・", "　", "İ", "ǰ", "한", "ᄀ",
-            "ᅡ", "ﾡ", "㈱", "ﬁ", "\u{E0041}", "𠀋", "\u{30000}",
+            "三",
+            "菱",
+            "総",
+            "總",
+            "务",
+            "銀",
+            "银",
+            "ミ",
+            "ズ",
+            "ホ",
+            "み",
+            "ず",
+            "ほ",
+            "ｽ",
+            "ﾞ",
+            "ﾟ",
+            "ﾄ",
+            "ｺ",
+            "ﾓ",
+            "Ｍ",
+            "ｕ",
+            "１",
+            "Ⓜ",
+            "𝐔",
+            "М",
+            "Ν",
+            "ν",
+            "ß",
+            "Σ",
+            "ς",
+            "\u{200B}",
+            "\u{00AD}",
+            "\u{FEFF}",
+            "\u{301}",
+            "\u{3099}",
+            "é",
+            "ㇰ",
+            "ー",
+            "、",
+            "。",
+            "・",
+            "　",
+            "İ",
+            "ǰ",
+            "한",
+            "ᄀ",
+            "ᅡ",
+            "ﾡ",
+            "㈱",
+            "ﬁ",
+            "\u{E0041}",
+            "𠀋",
+            "\u{30000}",
         ])
         .prop_map(str::to_string),
     ]

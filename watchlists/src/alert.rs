@@ -15,7 +15,12 @@ pub enum Severity {
 
 impl Severity {
     /// All severities, lowest first.
-    pub const ALL: [Severity; 4] = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
 
     /// The name used in watchlist files and JSON (`"high"`).
     pub fn as_str(self) -> &'static str {
@@ -29,7 +34,9 @@ impl Severity {
 
     /// Parses a name as written in a watchlist file (case-insensitive).
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
     }
 
     /// One step lower (saturating at `Low`).
@@ -67,4 +74,48 @@ pub struct Alert {
     pub snippet: String,
     pub url: Option<String>,
     pub site: Option<String>,
+}
+
+/// What deduplicates alerts: one alert per (customer, asset, document id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AlertKey {
+    pub customer: String,
+    pub asset: String,
+    pub doc_id: String,
+}
+
+impl std::fmt::Display for AlertKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}@{}", self.customer, self.asset, self.doc_id)
+    }
+}
+
+impl Alert {
+    /// The deduplication key of this alert.
+    pub fn key(&self) -> AlertKey {
+        AlertKey {
+            customer: self.customer.clone(),
+            asset: self.asset.clone(),
+            doc_id: self.doc_id.clone(),
+        }
+    }
+
+    /// The evidence of the hit, independent of order and of the snippet: the matched terms
+    /// and sale cues, folded and sorted. A recrawled document whose alert has the same
+    /// evidence as before carries no new hit and need not re-alert.
+    pub fn evidence(&self) -> Vec<String> {
+        let mut e: Vec<String> = self
+            .terms
+            .iter()
+            .map(|t| format!("term:{}", textfold::fold_str(t)))
+            .chain(
+                self.context
+                    .iter()
+                    .map(|c| format!("cue:{}", textfold::fold_str(c))),
+            )
+            .collect();
+        e.sort();
+        e.dedup();
+        e
+    }
 }

@@ -48,7 +48,9 @@ impl AssetKind {
     }
 
     pub fn parse(s: &str) -> Option<AssetKind> {
-        AssetKind::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+        AssetKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
     }
 
     /// Severity of a selling offer for this kind of asset, without an override.
@@ -195,12 +197,22 @@ impl WatchlistSet {
                         .collect();
                     files.sort();
                     if files.is_empty() {
-                        errors.push(err(path, None, "no .toml watchlist files in this folder", "add one file per customer, e.g. acme.toml"));
+                        errors.push(err(
+                            path,
+                            None,
+                            "no .toml watchlist files in this folder",
+                            "add one file per customer, e.g. acme.toml",
+                        ));
                     }
                     files
                 }
                 Err(e) => {
-                    errors.push(err(path, None, &format!("cannot read folder: {e}"), "check the path and its permissions"));
+                    errors.push(err(
+                        path,
+                        None,
+                        &format!("cannot read folder: {e}"),
+                        "check the path and its permissions",
+                    ));
                     Vec::new()
                 }
             }
@@ -214,7 +226,12 @@ impl WatchlistSet {
                     Ok(w) => set.push(w, &src, &mut errors),
                     Err(mut e) => errors.append(&mut e),
                 },
-                Err(e) => errors.push(err(&file, None, &format!("cannot read file: {e}"), "check the path and its permissions")),
+                Err(e) => errors.push(err(
+                    &file,
+                    None,
+                    &format!("cannot read file: {e}"),
+                    "check the path and its permissions",
+                )),
             }
         }
         if errors.is_empty() {
@@ -294,12 +311,21 @@ struct RawAsset {
 }
 
 fn err(path: &Path, line: Option<usize>, message: &str, fix: &str) -> LoadError {
-    LoadError { path: path.to_path_buf(), line, message: message.to_string(), fix: fix.to_string() }
+    LoadError {
+        path: path.to_path_buf(),
+        line,
+        message: message.to_string(),
+        fix: fix.to_string(),
+    }
 }
 
 fn line_of(src: &str, byte: usize) -> usize {
     let byte = byte.min(src.len());
-    src.as_bytes()[..byte].iter().filter(|&&b| b == b'\n').count() + 1
+    src.as_bytes()[..byte]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn parse_watchlist(path: &Path, src: &str) -> Result<Watchlist, Vec<LoadError>> {
@@ -324,16 +350,31 @@ fn parse_watchlist(path: &Path, src: &str) -> Result<Watchlist, Vec<LoadError>> 
     let customer = match raw.customer {
         Some(c) if !c.get_ref().trim().is_empty() => c.get_ref().trim().to_string(),
         Some(c) => {
-            errors.push(err(path, at(&c.span()), "customer is empty", "set customer = \"tenant-id\""));
+            errors.push(err(
+                path,
+                at(&c.span()),
+                "customer is empty",
+                "set customer = \"tenant-id\"",
+            ));
             String::new()
         }
         None => {
-            errors.push(err(path, Some(1), "missing customer", "add customer = \"tenant-id\" at the top of the file"));
+            errors.push(err(
+                path,
+                Some(1),
+                "missing customer",
+                "add customer = \"tenant-id\" at the top of the file",
+            ));
             String::new()
         }
     };
     if raw.assets.is_empty() {
-        errors.push(err(path, Some(line_of(src, src.len())), "no assets", "add at least one [[assets]] table with an id and terms"));
+        errors.push(err(
+            path,
+            Some(line_of(src, src.len())),
+            "no assets",
+            "add at least one [[assets]] table with an id and terms",
+        ));
     }
 
     let mut assets: Vec<Asset> = Vec::new();
@@ -358,11 +399,21 @@ fn parse_watchlist(path: &Path, src: &str) -> Result<Watchlist, Vec<LoadError>> 
                 id_text
             }
             Some(id) => {
-                errors.push(err(path, at(&id.span()), "asset id is empty", "set id = \"short-unique-name\""));
+                errors.push(err(
+                    path,
+                    at(&id.span()),
+                    "asset id is empty",
+                    "set id = \"short-unique-name\"",
+                ));
                 String::new()
             }
             None => {
-                errors.push(err(path, asset_line, "asset without an id", "add id = \"short-unique-name\" to this [[assets]] table"));
+                errors.push(err(
+                    path,
+                    asset_line,
+                    "asset without an id",
+                    "add id = \"short-unique-name\" to this [[assets]] table",
+                ));
                 String::new()
             }
         };
@@ -412,7 +463,12 @@ fn parse_watchlist(path: &Path, src: &str) -> Result<Watchlist, Vec<LoadError>> 
             }
         }
         if a.terms.is_empty() && a.domains.is_empty() {
-            errors.push(err(path, asset_line, &format!("asset \"{id}\" has no terms and no domains"), "add terms = [\"name as written\", …] or domains = [\"example.jp\"]"));
+            errors.push(err(
+                path,
+                asset_line,
+                &format!("asset \"{id}\" has no terms and no domains"),
+                "add terms = [\"name as written\", …] or domains = [\"example.jp\"]",
+            ));
         }
         let name = a
             .name
@@ -433,7 +489,11 @@ fn parse_watchlist(path: &Path, src: &str) -> Result<Watchlist, Vec<LoadError>> 
         });
     }
     if errors.is_empty() {
-        Ok(Watchlist { customer, source: path.to_path_buf(), assets })
+        Ok(Watchlist {
+            customer,
+            source: path.to_path_buf(),
+            assets,
+        })
     } else {
         Err(errors)
     }
@@ -443,20 +503,31 @@ fn parse_watchlist(path: &Path, src: &str) -> Result<Watchlist, Vec<LoadError>> 
 fn validate_term(written: &str, is_term: bool) -> Result<WatchTerm, (String, &'static str)> {
     let what = if is_term { "term" } else { "exclude phrase" };
     if written.trim().is_empty() {
-        return Err((format!("empty {what}"), "remove it or write the name it should match"));
+        return Err((
+            format!("empty {what}"),
+            "remove it or write the name it should match",
+        ));
     }
     let Some(key) = PhraseKey::new(written) else {
         return Err((
-            format!("{what} \"{written}\" is only separators or invisible characters once normalised"),
+            format!(
+                "{what} \"{written}\" is only separators or invisible characters once normalised"
+            ),
             "write the name with letters, digits or CJK characters",
         ));
     };
     if is_term {
         if let Some(problem) = too_short(&key.key) {
-            return Err((format!("term \"{written}\" {problem} and would match almost everywhere"), "use a longer, more specific name (or put it in a longer phrase)"));
+            return Err((
+                format!("term \"{written}\" {problem} and would match almost everywhere"),
+                "use a longer, more specific name (or put it in a longer phrase)",
+            ));
         }
     }
-    Ok(WatchTerm { written: written.to_string(), key })
+    Ok(WatchTerm {
+        written: written.to_string(),
+        key,
+    })
 }
 
 /// Why a folded key is too short to watch, if it is.
@@ -482,12 +553,23 @@ fn validate_domain(written: &str) -> Result<String, (String, &'static str)> {
         }
     }
     let d = d.trim_end_matches(['/', '.']).to_string();
-    let ok_label = |l: &str| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
     if d.is_empty() {
-        return Err(("empty domain".to_string(), "remove it or write a domain such as example.jp"));
+        return Err((
+            "empty domain".to_string(),
+            "remove it or write a domain such as example.jp",
+        ));
     }
     if !d.contains('.') || !d.split('.').all(ok_label) {
-        return Err((format!("\"{written}\" is not a domain name"), "write a bare domain such as example.co.jp (no path, no @)"));
+        return Err((
+            format!("\"{written}\" is not a domain name"),
+            "write a bare domain such as example.co.jp (no path, no @)",
+        ));
     }
     Ok(d)
 }
@@ -558,12 +640,24 @@ severity = "critical"
     #[test]
     fn loads_a_folder_sorted_and_rejects_duplicate_customers() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("b.toml"), "customer = \"b\"\n[[assets]]\nid = \"x\"\nterms = [\"bee corp\"]\n").expect("write");
-        std::fs::write(dir.path().join("a.toml"), "customer = \"a\"\n[[assets]]\nid = \"x\"\nterms = [\"ay corp\"]\n").expect("write");
+        std::fs::write(
+            dir.path().join("b.toml"),
+            "customer = \"b\"\n[[assets]]\nid = \"x\"\nterms = [\"bee corp\"]\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("a.toml"),
+            "customer = \"a\"\n[[assets]]\nid = \"x\"\nterms = [\"ay corp\"]\n",
+        )
+        .expect("write");
         std::fs::write(dir.path().join("notes.txt"), "not a watchlist").expect("write");
         let set = WatchlistSet::load(dir.path()).expect("valid folder");
         assert_eq!(set.customers().collect::<Vec<_>>(), ["a", "b"]);
-        std::fs::write(dir.path().join("c.toml"), "customer = \"a\"\n[[assets]]\nid = \"y\"\nterms = [\"cee\"]\n").expect("write");
+        std::fs::write(
+            dir.path().join("c.toml"),
+            "customer = \"a\"\n[[assets]]\nid = \"y\"\nterms = [\"cee\"]\n",
+        )
+        .expect("write");
         let e = WatchlistSet::load(dir.path()).expect_err("duplicate customer");
         assert!(e.to_string().contains("already defined"), "{e}");
         assert!(WatchlistSet::load(&dir.path().join("missing.toml")).is_err());

@@ -29,6 +29,7 @@ pub struct CueLexicon {
     pub(crate) line_start: Vec<(char, CueKind, Vec<String>)>,
     pub(crate) not_offer: Vec<String>,
     pub(crate) warning: Vec<String>,
+    pub(crate) title_warning: Vec<String>,
     pub(crate) not_warning: Vec<String>,
 }
 
@@ -57,6 +58,8 @@ struct RawLexicon {
     #[serde(default)]
     warning: BTreeMap<String, Vec<String>>,
     #[serde(default)]
+    title_warning: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
     not_warning: BTreeMap<String, Vec<String>>,
 }
 
@@ -74,7 +77,8 @@ struct RawLineStart {
 impl CueLexicon {
     /// The lexicon shipped in `cues.toml`.
     pub fn shipped() -> CueLexicon {
-        CueLexicon::from_toml_str(SHIPPED_LEXICON).expect("the shipped cues.toml parses (tested)")
+        CueLexicon::from_toml_str(SHIPPED_LEXICON)
+            .unwrap_or_else(|e| panic!("the shipped cues.toml parses (tested): {e}"))
     }
 
     /// Parses a lexicon file of the same shape as `cues.toml` (every section optional).
@@ -82,21 +86,31 @@ impl CueLexicon {
         let raw: RawLexicon = toml::from_str(src)?;
         let flat = |m: BTreeMap<String, Vec<String>>| m.into_values().flatten().collect::<Vec<_>>();
         let mut lex = CueLexicon::default();
-        for (section, kind) in [(raw.sell, CueKind::Sell), (raw.buy, CueKind::Buy), (raw.trade, CueKind::Trade)] {
-            lex.cues.extend(flat(section).into_iter().map(|p| (p, kind)));
+        for (section, kind) in [
+            (raw.sell, CueKind::Sell),
+            (raw.buy, CueKind::Buy),
+            (raw.trade, CueKind::Trade),
+        ] {
+            lex.cues
+                .extend(flat(section).into_iter().map(|p| (p, kind)));
         }
         let mut not_before = raw.line_start.not_before;
-        for (list, kind) in [(raw.line_start.sell, CueKind::Sell), (raw.line_start.buy, CueKind::Buy)] {
+        for (list, kind) in [
+            (raw.line_start.sell, CueKind::Sell),
+            (raw.line_start.buy, CueKind::Buy),
+        ] {
             for s in list {
                 let mut it = s.chars();
                 let (Some(c), None) = (it.next(), it.next()) else {
                     return Err(LexiconError::NotOneChar(s));
                 };
-                lex.line_start.push((c, kind, not_before.remove(&s).unwrap_or_default()));
+                lex.line_start
+                    .push((c, kind, not_before.remove(&s).unwrap_or_default()));
             }
         }
         lex.not_offer = flat(raw.not_offer);
         lex.warning = flat(raw.warning);
+        lex.title_warning = flat(raw.title_warning);
         lex.not_warning = flat(raw.not_warning);
         Ok(lex)
     }
@@ -107,6 +121,7 @@ impl CueLexicon {
         self.line_start.extend(other.line_start);
         self.not_offer.extend(other.not_offer);
         self.warning.extend(other.warning);
+        self.title_warning.extend(other.title_warning);
         self.not_warning.extend(other.not_warning);
     }
 }
@@ -118,10 +133,30 @@ mod tests {
     #[test]
     fn shipped_lexicon_parses_and_covers_four_languages() {
         let lex = CueLexicon::shipped();
-        for phrase in ["出售", "販売", "売ります", "for sale", "wts", "продам", "收购", "買います", "wtb", "куплю", "价格", "escrow", "цена"] {
-            assert!(lex.cues.iter().any(|(p, _)| p == phrase), "{phrase} is a cue");
+        for phrase in [
+            "出售",
+            "販売",
+            "売ります",
+            "for sale",
+            "wts",
+            "продам",
+            "收购",
+            "買います",
+            "wtb",
+            "куплю",
+            "价格",
+            "escrow",
+            "цена",
+        ] {
+            assert!(
+                lex.cues.iter().any(|(p, _)| p == phrase),
+                "{phrase} is a cue"
+            );
         }
-        assert!(lex.line_start.iter().any(|(c, k, nb)| *c == '收' && *k == CueKind::Buy && nb.iter().any(|x| x == "到")));
+        assert!(lex
+            .line_start
+            .iter()
+            .any(|(c, k, nb)| *c == '收' && *k == CueKind::Buy && nb.iter().any(|x| x == "到")));
         assert!(lex.not_offer.iter().any(|p| p == "買いました"));
         assert!(CueKind::Sell > CueKind::Buy);
     }

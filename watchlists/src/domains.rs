@@ -13,7 +13,9 @@ pub(crate) struct DomainIndex {
 
 /// Dot spellings accepted between labels, longest first (after folding: lower case,
 /// full-width forms already ASCII).
-const DOTS: &[&str] = &["[dot]", "(dot)", "{dot}", " [.] ", " (.) ", "[.]", "(.)", "{.}", "\\.", "."];
+const DOTS: &[&str] = &[
+    "[dot]", "(dot)", "{dot}", " [.] ", " (.) ", " dot ", "[.]", "(.)", "{.}", "\\.", "。", ".",
+];
 
 fn is_label_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
@@ -57,7 +59,9 @@ impl DomainIndex {
                 host.push_str(&folded[l0..i]);
                 end = i;
                 labels += 1;
-                let Some(dot) = DOTS.iter().find(|d| folded[i..].starts_with(**d)) else { break };
+                let Some(dot) = DOTS.iter().find(|d| folded[i..].starts_with(**d)) else {
+                    break;
+                };
                 let after = i + dot.len();
                 if after < bytes.len() && is_label_byte(bytes[after]) {
                     host.push('.');
@@ -116,6 +120,9 @@ mod tests {
             ("mufg.jp.evil.com", &[]),
             ("mufg jp", &[]),
             ("ajaxa.jp mofa.go.jp.", &["1:mofa.go.jp"]),
+            ("mufg dot jp", &["0:mufg dot jp"]),
+            ("mufg。jp", &["0:mufg。jp"]),
+            ("the dot com era", &[]),
         ];
         for &(text, want) in cases {
             assert_eq!(hosts(text), want, "{text}");

@@ -20,12 +20,25 @@ mod config;
 mod cues;
 mod domains;
 mod matcher;
+mod scanner;
 mod text;
 
-pub use alert::{Alert, Severity};
-pub use config::{Asset, AssetKind, LoadError, LoadErrors, Watchlist, WatchlistSet, WatchTerm};
+pub use alert::{Alert, AlertKey, Severity};
+pub use config::{Asset, AssetKind, LoadError, LoadErrors, WatchTerm, Watchlist, WatchlistSet};
 pub use cues::{CueKind, CueLexicon, LexiconError, SHIPPED_LEXICON};
 pub use matcher::{MatchDocument, Matcher, CUE_WINDOW_CHARS};
+
+/// Internals exposed for `benches/match.rs` only; not part of the API.
+#[doc(hidden)]
+pub mod bench_support {
+    /// A document folded and stripped, as the phrase scanner sees it.
+    pub struct PreparedText(pub(crate) crate::text::MatchText);
+
+    /// Folds and strips a document (the first half of `match_document`).
+    pub fn prepare(title: Option<&str>, body: Option<&str>) -> PreparedText {
+        PreparedText(crate::text::MatchText::new(title, body))
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -1,24 +1,27 @@
-//! The matcher: one Aho-Corasick automaton over every customer's terms, exclude phrases
-//! and the cue lexicon, run once over a document's folded, separator-free text; then
+//! The matcher: one phrase scanner (Aho-Corasick) over every customer's terms, exclude
+//! phrases and the cue lexicon, run once over a document's folded, separator-free text; then
 //! boundary checks, exclusions, sale-context gating and one alert per (customer, asset).
 //! Pure: no I/O, no state between documents.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use textfold::{is_cjk, is_kana};
 
 use crate::alert::{Alert, Severity};
 use crate::config::WatchlistSet;
 use crate::cues::{CueKind, CueLexicon};
 use crate::domains::DomainIndex;
-use crate::text::{is_separator, is_word_char, MatchText, PhraseKey};
+use crate::scanner::PhraseScanner;
+use crate::text::{is_separator, is_transparent, is_word_char, MatchText, PhraseKey};
 
 /// How far (in characters of the original text) a cue may be from a hit and still count.
 pub const CUE_WINDOW_CHARS: usize = 200;
 /// Characters of original text kept on each side of a hit in an alert's snippet.
 const SNIPPET_CHARS: usize = 60;
+/// Latin terms at least this long (bytes, separators removed) may be split by spaces
+/// anywhere (`Mitsu bishi UFJ`); shorter ones only when letter-spaced (`M U F G`).
+const LONG_TERM_BYTES: usize = 8;
 /// Longest separator run (in characters) ignored inside a term.
 const MAX_INNER_SEPARATOR_RUN: usize = 3;
 
@@ -38,7 +41,7 @@ pub struct MatchDocument<'a> {
 /// Matches documents against every customer's watchlist at once.
 #[derive(Debug)]
 pub struct Matcher {
-    automaton: AhoCorasick,
+    scanner: PhraseScanner,
     patterns: Vec<Pattern>,
     assets: Vec<AssetEntry>,
     domains: DomainIndex,
@@ -76,6 +79,7 @@ enum Role {
     LineStart(CueKind, u32),
     NotOffer,
     Warning,
+    TitleWarning,
     NotWarning,
 }
 
@@ -123,8 +127,15 @@ impl Matcher {
         }
         let mut not_before = Vec::new();
         for (c, kind, nb) in &lexicon.line_start {
-            let folded: Vec<String> = nb.iter().filter_map(|s| PhraseKey::new(s)).map(|k| k.key).collect();
-            builder.add_phrase(&c.to_string(), Role::LineStart(*kind, not_before.len() as u32));
+            let folded: Vec<String> = nb
+                .iter()
+                .filter_map(|s| PhraseKey::new(s))
+                .map(|k| k.key)
+                .collect();
+            builder.add_phrase(
+                &c.to_string(),
+                Role::LineStart(*kind, not_before.len() as u32),
+            );
             not_before.push(folded);
         }
         for p in &lexicon.not_offer {
@@ -133,19 +144,47 @@ impl Matcher {
         for p in &lexicon.warning {
             builder.add_phrase(p, Role::Warning);
         }
+        for p in &lexicon.title_warning {
+            builder.add_phrase(p, Role::TitleWarning);
+        }
         for p in &lexicon.not_warning {
             builder.add_phrase(p, Role::NotWarning);
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&builder.keys)
-            .expect("watch phrases fit aho-corasick's limits (they are non-empty and far below 2^31 states)");
-        Matcher { automaton, patterns: builder.patterns, assets, domains, not_before }
+        let scanner = PhraseScanner::new(&builder.keys);
+        Matcher {
+            scanner,
+            patterns: builder.patterns,
+            assets,
+            domains,
+            not_before,
+        }
+    }
+
+    /// Heap bytes used by the automaton.
+    pub fn automaton_memory(&self) -> usize {
+        self.scanner.memory_usage()
     }
 
     /// Number of distinct phrases in the automaton (terms, exclusions and cues).
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
+    }
+
+    /// Runs only the phrase scanner over a prepared document; returns the number of raw
+    /// matches. For benchmarks.
+    #[doc(hidden)]
+    pub fn scan_count(&self, text: &crate::bench_support::PreparedText) -> usize {
+        let mut n = 0;
+        self.scanner
+            .for_each_match(&text.0.stripped, &text.0.run_starts, |_, _, _| n += 1);
+        n
+    }
+
+    /// (character positions, prefix-filter candidates, bytes walked) of a prepared view.
+    /// For benchmarks.
+    #[doc(hidden)]
+    pub fn filter_stats(&self, text: &crate::bench_support::PreparedText) -> (usize, usize, usize) {
+        self.scanner.filter_stats(&text.0.stripped)
     }
 
     /// Matches one document; returns one alert per (customer, asset) found in a sale context.
@@ -161,43 +200,68 @@ impl Matcher {
     /// Runs the automaton and the domain scan, keeping only hits that pass boundary checks.
     fn scan(&self, text: &MatchText) -> Scan {
         let mut s = Scan::default();
-        for m in self.automaton.find_overlapping_iter(&text.stripped) {
-            let p = &self.patterns[m.pattern().as_usize()];
-            let stripped = m.start()..m.end();
-            let folded = text.folded_range(stripped.clone());
-            if !self.accepts(p, text, &stripped, &folded) {
-                continue;
-            }
-            for &role in &p.roles {
-                match role {
-                    Role::Term(asset) => s.hits.push(AssetHit { asset, folded: folded.clone() }),
-                    Role::Exclude(asset) => s.excludes.push((asset, folded.clone())),
-                    Role::Cue(kind) => s.cues.push((kind, folded.clone())),
-                    Role::LineStart(kind, nb) => {
-                        let rest = &text.stripped[stripped.end..];
-                        if at_line_start(text.folded_str(), folded.start)
-                            && !self.not_before[nb as usize].iter().any(|n| rest.starts_with(n.as_str()))
-                        {
-                            s.cues.push((kind, folded.clone()));
-                        }
-                    }
-                    Role::NotOffer => s.not_offer.push(folded.clone()),
-                    Role::Warning => s.warnings.push(folded.clone()),
-                    Role::NotWarning => s.not_warning.push(folded.clone()),
+        self.scanner
+            .for_each_match(&text.stripped, &text.run_starts, |pattern, start, end| {
+                let p = &self.patterns[pattern];
+                let stripped = start..end;
+                let folded = text.folded_range(stripped.clone());
+                if !self.accepts(p, text, &stripped, &folded) {
+                    return;
                 }
-            }
-        }
-        self.domains.scan(text.folded_str(), |asset, folded| s.hits.push(AssetHit { asset, folded }));
+                for &role in &p.roles {
+                    match role {
+                        Role::Term(asset) => s.hits.push(AssetHit {
+                            asset,
+                            folded: folded.clone(),
+                        }),
+                        Role::Exclude(asset) => s.excludes.push((asset, folded.clone())),
+                        Role::Cue(kind) => s.cues.push((kind, folded.clone())),
+                        Role::LineStart(kind, nb) => {
+                            let rest = &text.stripped[stripped.end..];
+                            if at_line_start(text.folded_str(), folded.start)
+                                && !self.not_before[nb as usize]
+                                    .iter()
+                                    .any(|n| rest.starts_with(n.as_str()))
+                            {
+                                s.cues.push((kind, folded.clone()));
+                            }
+                        }
+                        Role::NotOffer => s.not_offer.push(folded.clone()),
+                        Role::Warning => s.warnings.push(folded.clone()),
+                        Role::TitleWarning => s.title_warnings.push(folded.clone()),
+                        Role::NotWarning => s.not_warning.push(folded.clone()),
+                    }
+                }
+            });
+        self.domains.scan(text.folded_str(), |asset, folded| {
+            s.hits.push(AssetHit { asset, folded })
+        });
         s
     }
 
     /// Boundary, separator and kana-continuation checks for one automaton match.
-    fn accepts(&self, p: &Pattern, text: &MatchText, stripped: &Range<usize>, folded: &Range<usize>) -> bool {
+    fn accepts(
+        &self,
+        p: &Pattern,
+        text: &MatchText,
+        stripped: &Range<usize>,
+        folded: &Range<usize>,
+    ) -> bool {
         let f = text.folded_str();
-        if p.left_word && f[..folded.start].chars().next_back().is_some_and(is_word_char) {
+        if p.left_word
+            && f[..folded.start]
+                .chars()
+                .rev()
+                .take(16)
+                .find(|&c| !is_transparent(c))
+                .is_some_and(is_word_char)
+        {
             return false;
         }
-        let next = f[folded.end..].chars().next();
+        let next = f[folded.end..]
+            .chars()
+            .take(16)
+            .find(|&c| !is_transparent(c));
         if p.right_word && next.is_some_and(is_word_char) {
             return false;
         }
@@ -206,30 +270,52 @@ impl Matcher {
                 return false;
             }
         }
-        if folded.len() != stripped.len() && !inner_separators_ok(&f[folded.clone()], &p.breaks) {
+        if folded.len() != stripped.len()
+            && !inner_separators_ok(&f[folded.clone()], &p.breaks, stripped.len())
+        {
             return false;
         }
         true
     }
 
     fn decide(&self, doc: &MatchDocument<'_>, text: &MatchText, mut scan: Scan) -> Vec<Alert> {
-        let contains = |outer: &Range<usize>, inner: &Range<usize>| outer.start <= inner.start && inner.end <= outer.end;
-        scan.cues.retain(|(_, r)| !scan.not_offer.iter().any(|n| contains(n, r)));
-        scan.warnings.retain(|r| !scan.not_warning.iter().any(|n| contains(n, r)));
-        scan.hits.retain(|h| !scan.excludes.iter().any(|(a, x)| *a == h.asset && contains(x, &h.folded)));
-        scan.hits.sort_by_key(|h| (h.asset, h.folded.start, h.folded.end));
+        // Every step below is O(n log n) in the number of hits and cues, so a hostile
+        // document repeating a term and a cue many times stays linear-ish.
+        let not_offer = Nested::new(std::mem::take(&mut scan.not_offer));
+        scan.cues.retain(|(_, r)| !not_offer.covers(r));
+        let not_warning = Nested::new(std::mem::take(&mut scan.not_warning));
+        scan.warnings.retain(|r| !not_warning.covers(r));
+        scan.title_warnings.retain(|r| !not_warning.covers(r));
+        let mut excludes: HashMap<u32, Vec<Range<usize>>> = HashMap::new();
+        for (a, r) in std::mem::take(&mut scan.excludes) {
+            excludes.entry(a).or_default().push(r);
+        }
+        let excludes: HashMap<u32, Nested> = excludes
+            .into_iter()
+            .map(|(a, v)| (a, Nested::new(v)))
+            .collect();
+        scan.hits
+            .retain(|h| !excludes.get(&h.asset).is_some_and(|x| x.covers(&h.folded)));
+        scan.hits
+            .sort_by_key(|h| (h.asset, h.folded.start, h.folded.end));
 
         let orig = |r: &Range<usize>| text.original_range(r.clone());
-        let mut cues: Vec<(CueKind, Range<usize>)> = scan.cues.iter().map(|(k, r)| (*k, orig(r))).collect();
+        let mut cues: Vec<(CueKind, Range<usize>)> =
+            scan.cues.iter().map(|(k, r)| (*k, orig(r))).collect();
         drop_contained(&mut cues, |(_, r)| r.clone());
         let warnings: Vec<Range<usize>> = scan.warnings.iter().map(orig).collect();
         let in_title = |r: &Range<usize>| r.start < text.title_end;
-        let listing_price = doc.kind.is_some_and(|k| k.trim().eq_ignore_ascii_case("listing"))
+        // A market listing with a price: kind "listing", or no kind at all (only market
+        // extractors fill `price`); a post or thread quoting a price is not a listing.
+        let listing_price = doc
+            .kind
+            .is_none_or(|k| k.trim().eq_ignore_ascii_case("listing"))
             .then(|| doc.price.map(str::trim).filter(|p| !p.is_empty()))
             .flatten();
         // An offer in the title outweighs a warning or news phrase in the body ("骗子别来").
         let title_offers = cues.iter().any(|(k, r)| *k == CueKind::Sell && in_title(r));
-        let warning_in_title = warnings.iter().any(in_title);
+        let warning_in_title = warnings.iter().any(in_title)
+            || scan.title_warnings.iter().map(orig).any(|r| in_title(&r));
 
         let mut alerts = Vec::new();
         let mut i = 0;
@@ -239,20 +325,27 @@ impl Matcher {
             while j < scan.hits.len() && scan.hits[j].asset == asset_idx {
                 j += 1;
             }
-            let mut hits: Vec<Range<usize>> = scan.hits[i..j].iter().map(|h| orig(&h.folded)).collect();
+            let mut hits: Vec<Range<usize>> =
+                scan.hits[i..j].iter().map(|h| orig(&h.folded)).collect();
             drop_contained(&mut hits, Range::clone);
             i = j;
             let asset = &self.assets[asset_idx as usize];
 
-            let near = |r: &Range<usize>| hits.iter().any(|h| char_gap(&text.original, h, r) <= CUE_WINDOW_CHARS);
-            let support: Vec<&(CueKind, Range<usize>)> = cues.iter().filter(|(_, r)| in_title(r) || near(r)).collect();
-            let warned = warning_in_title || (!title_offers && warnings.iter().any(near));
+            let near_hit = |r: &Range<usize>| near_any(&text.original, &hits, r);
+            let support: Vec<(CueKind, Range<usize>)> = cues
+                .iter()
+                .filter(|(_, r)| in_title(r) || near_hit(r))
+                .cloned()
+                .collect();
+            let warned = warning_in_title || (!title_offers && warnings.iter().any(near_hit));
             let in_context = listing_price.is_some() || (!support.is_empty() && !warned);
             if asset.require_sale_context && !in_context {
                 continue;
             }
             let strongest = support.iter().map(|(k, _)| *k).max();
-            let severity = if listing_price.is_some() || matches!(strongest, Some(CueKind::Sell | CueKind::Trade)) {
+            let severity = if listing_price.is_some()
+                || matches!(strongest, Some(CueKind::Sell | CueKind::Trade))
+            {
                 asset.base
             } else {
                 asset.base.lower()
@@ -270,9 +363,11 @@ impl Matcher {
             for h in &hits {
                 push_unique(&mut terms, &text.original[h.clone()]);
             }
+            let support_ranges: Vec<Range<usize>> =
+                support.iter().map(|(_, r)| r.clone()).collect();
             let focus = hits
                 .iter()
-                .find(|h| support.iter().any(|(_, r)| char_gap(&text.original, h, r) <= CUE_WINDOW_CHARS))
+                .find(|h| near_any(&text.original, &support_ranges, h))
                 .unwrap_or(&hits[0]);
             alerts.push(Alert {
                 doc_id: doc.id.to_string(),
@@ -298,6 +393,7 @@ struct Scan {
     cues: Vec<(CueKind, Range<usize>)>,
     not_offer: Vec<Range<usize>>,
     warnings: Vec<Range<usize>>,
+    title_warnings: Vec<Range<usize>>,
     not_warning: Vec<Range<usize>>,
 }
 
@@ -369,8 +465,9 @@ fn kana_continues(last: char, next: char) -> bool {
 /// Whether the separators inside a match (`seg`, folded) are evasion padding rather than
 /// real word breaks: runs of at most three characters without a newline, at a break the
 /// term itself has, next to a CJK character, or between Latin letters only as punctuation
-/// (`M.U.F.G`) or letter-spacing (`M U F G`, pieces of at most two letters).
-fn inner_separators_ok(seg: &str, breaks: &[u32]) -> bool {
+/// (`M.U.F.G`) or letter-spacing (`M U F G`, pieces of at most two letters; any split of
+/// a term of `LONG_TERM_BYTES` or more, which words do not spell by accident).
+fn inner_separators_ok(seg: &str, breaks: &[u32], term_len: usize) -> bool {
     struct Piece {
         len_chars: usize,
         first: char,
@@ -387,9 +484,17 @@ fn inner_separators_ok(seg: &str, breaks: &[u32]) -> bool {
     let mut key_len = 0u32;
     let mut in_gap = false;
     for c in seg.chars() {
+        if is_transparent(c) {
+            continue;
+        }
         if is_separator(c) {
             if !in_gap {
-                gaps.push(Gap { at: key_len, chars: 0, newline: false, space: false });
+                gaps.push(Gap {
+                    at: key_len,
+                    chars: 0,
+                    newline: false,
+                    space: false,
+                });
                 in_gap = true;
             }
             if let Some(g) = gaps.last_mut() {
@@ -399,7 +504,11 @@ fn inner_separators_ok(seg: &str, breaks: &[u32]) -> bool {
             }
         } else {
             if in_gap || pieces.is_empty() {
-                pieces.push(Piece { len_chars: 0, first: c, last: c });
+                pieces.push(Piece {
+                    len_chars: 0,
+                    first: c,
+                    last: c,
+                });
                 in_gap = false;
             }
             if let Some(p) = pieces.last_mut() {
@@ -422,13 +531,19 @@ fn inner_separators_ok(seg: &str, breaks: &[u32]) -> bool {
         if is_cjk(before.last) || is_cjk(after.first) {
             return true;
         }
-        !g.space || (before.len_chars <= 2 && after.len_chars <= 2)
+        !g.space || term_len >= LONG_TERM_BYTES || (before.len_chars <= 2 && after.len_chars <= 2)
     })
 }
 
 /// Characters between two original ranges (0 when they overlap).
 fn char_gap(original: &str, a: &Range<usize>, b: &Range<usize>) -> usize {
-    let (lo, hi) = if a.end <= b.start { (a.end, b.start) } else if b.end <= a.start { (b.end, a.start) } else { return 0 };
+    let (lo, hi) = if a.end <= b.start {
+        (a.end, b.start)
+    } else if b.end <= a.start {
+        (b.end, a.start)
+    } else {
+        return 0;
+    };
     let gap = &original[lo..hi];
     if gap.len() <= CUE_WINDOW_CHARS {
         return gap.len().min(gap.chars().count());
@@ -457,16 +572,71 @@ fn drop_contained<T>(items: &mut Vec<T>, range: impl Fn(&T) -> Range<usize>) {
     });
 }
 
+/// Most distinct strings an alert lists in `terms` or `context`.
+const MAX_LISTED: usize = 20;
+
 fn push_unique(list: &mut Vec<String>, s: &str) {
-    if !list.iter().any(|x| x == s) {
+    if list.len() < MAX_LISTED && !list.iter().any(|x| x == s) {
         list.push(s.to_string());
     }
+}
+
+/// Ranges (possibly nested) answering "is this range inside one of them?" in O(log n).
+struct Nested {
+    /// Sorted by start.
+    ranges: Vec<Range<usize>>,
+    /// `max_end[k]`: the largest end among `ranges[..=k]`.
+    max_end: Vec<usize>,
+}
+
+impl Nested {
+    fn new(mut ranges: Vec<Range<usize>>) -> Nested {
+        ranges.sort_by_key(|r| r.start);
+        let mut m = 0;
+        let max_end = ranges
+            .iter()
+            .map(|r| {
+                m = m.max(r.end);
+                m
+            })
+            .collect();
+        Nested { ranges, max_end }
+    }
+
+    fn covers(&self, r: &Range<usize>) -> bool {
+        let n = self.ranges.partition_point(|x| x.start <= r.start);
+        n > 0 && self.max_end[n - 1] >= r.end
+    }
+}
+
+/// Whether `r` is within `CUE_WINDOW_CHARS` characters of one of `sorted`, which is
+/// sorted by start with no range inside another (so ends are sorted too): only the
+/// neighbours on each side need checking.
+fn near_any(original: &str, sorted: &[Range<usize>], r: &Range<usize>) -> bool {
+    let k = sorted.partition_point(|x| x.start < r.start);
+    let left = k.checked_sub(1).and_then(|k| sorted.get(k));
+    // Ranges starting at or after r.start: the first is the closest; an earlier-ending
+    // overlap can only be found among the left ones, which `left` covers (ends sorted).
+    let right = sorted.get(k);
+    left.into_iter()
+        .chain(right)
+        .any(|x| char_gap(original, x, r) <= CUE_WINDOW_CHARS)
 }
 
 /// One line of original text around `hit`: up to `SNIPPET_CHARS` characters each side,
 /// whitespace collapsed.
 fn snippet(original: &str, hit: &Range<usize>) -> String {
-    let start = original[..hit.start].char_indices().rev().nth(SNIPPET_CHARS - 1).map_or(0, |(i, _)| i);
-    let end = original[hit.end..].char_indices().nth(SNIPPET_CHARS).map_or(original.len(), |(i, _)| hit.end + i);
-    original[start..end].split_whitespace().collect::<Vec<_>>().join(" ")
+    let start = original[..hit.start]
+        .char_indices()
+        .rev()
+        .nth(SNIPPET_CHARS - 1)
+        .map_or(0, |(i, _)| i);
+    let end = original[hit.end..]
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map_or(original.len(), |(i, _)| hit.end + i);
+    original[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

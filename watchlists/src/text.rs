@@ -29,9 +29,58 @@ pub(crate) fn is_separator(c: char) -> bool {
         )
 }
 
+/// Combining marks left over after NFKC (no precomposed form): strike-through, Zalgo
+/// stacks, enclosing marks. Ignored entirely when matching: `M̶U̶F̶G̶` is `MUFG`.
+pub(crate) fn is_transparent(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
 /// A letter or digit of a space-separated script: the characters word boundaries are about.
 pub(crate) fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() && !is_cjk(c)
+}
+
+/// Copies `folded` without separators, in spans, recording where each span came from.
+fn strip_separators(folded: &str) -> (String, Vec<(u32, u32)>) {
+    let bytes = folded.as_bytes();
+    let mut stripped = String::with_capacity(folded.len());
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    let mut span = 0;
+    let mut i = 0;
+    let mut flush = |span: usize, end: usize, stripped: &mut String| {
+        if span < end {
+            let contiguous = runs
+                .last()
+                .is_some_and(|&(s, f)| (f as usize) + (stripped.len() - s as usize) == span);
+            if !contiguous {
+                runs.push((stripped.len() as u32, span as u32));
+            }
+            stripped.push_str(&folded[span..end]);
+        }
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (len, sep) = match b {
+            0x00..=0x7F => (1, !b.is_ascii_alphanumeric()),
+            // Han ideographs U+4E00–U+9FFF: never separators.
+            0xE4..=0xE9 => (3, false),
+            // Hiragana and katakana U+3040–U+30FF: only the middle dot ・ (E3 83 BB).
+            0xE3 if matches!(bytes.get(i + 1), Some(0x81..=0x83)) => {
+                (3, bytes[i + 1] == 0x83 && bytes.get(i + 2) == Some(&0xBB))
+            }
+            _ => match folded[i..].chars().next() {
+                Some(c) => (c.len_utf8(), is_separator(c) || is_transparent(c)),
+                None => break,
+            },
+        };
+        if sep {
+            flush(span, i, &mut stripped);
+            span = i + len;
+        }
+        i += len;
+    }
+    flush(span, bytes.len(), &mut stripped);
+    (stripped, runs)
 }
 
 /// A watch phrase (term, exclude phrase or cue) in the form the automaton matches.
@@ -51,6 +100,9 @@ impl PhraseKey {
         let mut breaks = Vec::new();
         let mut pending_break = false;
         for c in folded.chars() {
+            if is_transparent(c) {
+                continue;
+            }
             if is_separator(c) {
                 pending_break = !key.is_empty();
                 continue;
@@ -73,8 +125,11 @@ pub(crate) struct MatchText {
     pub(crate) folded: FoldedText,
     /// Folded text without separators.
     pub(crate) stripped: String,
-    /// For each byte of `stripped`, its byte offset in the folded text.
-    strip_map: Vec<u32>,
+    /// Runs of `stripped` copied from the folded text: `(stripped_start, folded_start)`;
+    /// a new run starts after every removed separator.
+    strip_runs: Vec<(u32, u32)>,
+    /// `strip_runs[..].0`: offsets in `stripped` that follow a removed separator.
+    pub(crate) run_starts: Vec<u32>,
 }
 
 impl MatchText {
@@ -92,41 +147,39 @@ impl MatchText {
             (None, None) => (String::new(), 0),
         };
         let folded = fold(&original);
-        let f = folded.as_str();
-        let mut stripped = String::with_capacity(f.len());
-        let mut strip_map = Vec::with_capacity(f.len());
-        let bytes = f.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b < 0x80 {
-                if b.is_ascii_alphanumeric() {
-                    stripped.push(b as char);
-                    strip_map.push(i as u32);
-                }
-                i += 1;
-                continue;
-            }
-            let Some(c) = f[i..].chars().next() else { break };
-            let l = c.len_utf8();
-            if !is_separator(c) {
-                stripped.push_str(&f[i..i + l]);
-                strip_map.extend((i..i + l).map(|k| k as u32));
-            }
-            i += l;
+        let (stripped, strip_runs) = strip_separators(folded.as_str());
+        let run_starts = strip_runs.iter().map(|&(s, _)| s).collect();
+        MatchText {
+            original,
+            title_end,
+            folded,
+            stripped,
+            strip_runs,
+            run_starts,
         }
-        MatchText { original, title_end, folded, stripped, strip_map }
+    }
+
+    /// Folded byte offset of stripped byte `at` (`at < stripped.len()`).
+    fn folded_offset(&self, at: usize) -> usize {
+        let run = self
+            .strip_runs
+            .partition_point(|&(s, _)| s as usize <= at)
+            .saturating_sub(1);
+        let (s, f) = self.strip_runs.get(run).copied().unwrap_or((0, 0));
+        f as usize + (at - s as usize)
     }
 
     /// Folded byte range of a stripped byte range.
     pub(crate) fn folded_range(&self, stripped: Range<usize>) -> Range<usize> {
-        if stripped.is_empty() {
-            let at = self.strip_map.get(stripped.start).map_or(self.folded.as_str().len(), |&x| x as usize);
-            return at..at;
+        if stripped.start >= self.stripped.len() {
+            let end = self.folded.as_str().len();
+            return end..end;
         }
-        let start = self.strip_map[stripped.start] as usize;
-        let end = self.strip_map[stripped.end - 1] as usize + 1;
-        start..end
+        let start = self.folded_offset(stripped.start);
+        if stripped.is_empty() {
+            return start..start;
+        }
+        start..self.folded_offset(stripped.end - 1) + 1
     }
 
     /// Original byte range of a folded byte range.
@@ -148,7 +201,10 @@ mod tests {
         let k = PhraseKey::new("Yahoo! JAPAN").expect("non-empty");
         assert_eq!(k.key, "yahoojapan");
         assert_eq!(k.breaks, vec![5]);
-        assert_eq!(PhraseKey::new("三菱UFJ銀行").map(|k| k.key), Some("三菱ufj银行".into()));
+        assert_eq!(
+            PhraseKey::new("三菱UFJ銀行").map(|k| k.key),
+            Some("三菱ufj银行".into())
+        );
         assert_eq!(PhraseKey::new(" -・ "), None);
         assert_eq!(PhraseKey::new("\u{200B}"), None);
     }
@@ -166,7 +222,9 @@ mod tests {
 
     #[test]
     fn separators() {
-        for c in [' ', '.', '-', '・', '　', '【', '】', '、', '。', '★', '→', '😀', '\n'] {
+        for c in [
+            ' ', '.', '-', '・', '　', '【', '】', '、', '。', '★', '→', '😀', '\n',
+        ] {
             assert!(is_separator(c), "{c:?}");
         }
         for c in ['a', '1', '三', 'ー', '々', 'я', 'é'] {

@@ -63,7 +63,23 @@ fn variants(c: char) -> Vec<String> {
 
 fn filler() -> impl Strategy<Value = String> {
     prop::collection::vec(
-        prop::sample::select(vec!["今天", "天气", "很好", "logs", "fresh", "の", "口座", "账号", "带密码", "ok", "123", "、", "。", "\n", "価格"]),
+        prop::sample::select(vec![
+            "今天",
+            "天气",
+            "很好",
+            "logs",
+            "fresh",
+            "の",
+            "口座",
+            "账号",
+            "带密码",
+            "ok",
+            "123",
+            "、",
+            "。",
+            "\n",
+            "価格",
+        ]),
         0..12,
     )
     .prop_map(|v| v.join(" "))
@@ -71,30 +87,36 @@ fn filler() -> impl Strategy<Value = String> {
 
 /// A term spelled with random variants and one separator style.
 fn spelled() -> impl Strategy<Value = (String, &'static str)> {
-    (prop::sample::select(TERMS.to_vec()), any::<u64>(), 0u8..4).prop_map(|((term, asset), seed, style)| {
-        let mut rng = seed;
-        let mut next = |n: usize| {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((rng >> 33) as usize) % n.max(1)
-        };
-        let chars: Vec<char> = term.chars().collect();
-        let mut out = String::new();
-        for (i, &c) in chars.iter().enumerate() {
-            let v = variants(c);
-            out.push_str(&v[next(v.len())]);
-            if i + 1 < chars.len() {
-                match style {
-                    0 => {}
-                    // Letter-spacing with one separator everywhere (三 菱 U F J).
-                    1 => out.push_str([" ", "  ", "\u{3000}"][next(3)]),
-                    // Punctuation or invisible characters anywhere (M.U.F.G, み-ず-ほ).
-                    2 => out.push_str([".", "-", "_", "・", "*", "\u{200B}", "\u{00AD}", ""][next(8)]),
-                    _ => out.push_str(["", "\u{200B}", "\u{FEFF}"][next(3)]),
+    (prop::sample::select(TERMS.to_vec()), any::<u64>(), 0u8..4).prop_map(
+        |((term, asset), seed, style)| {
+            let mut rng = seed;
+            let mut next = |n: usize| {
+                rng = rng
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((rng >> 33) as usize) % n.max(1)
+            };
+            let chars: Vec<char> = term.chars().collect();
+            let mut out = String::new();
+            for (i, &c) in chars.iter().enumerate() {
+                let v = variants(c);
+                out.push_str(&v[next(v.len())]);
+                if i + 1 < chars.len() {
+                    match style {
+                        0 => {}
+                        // Letter-spacing with one separator everywhere (三 菱 U F J).
+                        1 => out.push_str([" ", "  ", "\u{3000}"][next(3)]),
+                        // Punctuation or invisible characters anywhere (M.U.F.G, み-ず-ほ).
+                        2 => out.push_str(
+                            [".", "-", "_", "・", "*", "\u{200B}", "\u{00AD}", ""][next(8)],
+                        ),
+                        _ => out.push_str(["", "\u{200B}", "\u{FEFF}"][next(3)]),
+                    }
                 }
             }
-        }
-        (out, asset)
-    })
+            (out, asset)
+        },
+    )
 }
 
 proptest! {

@@ -1,0 +1,591 @@
+//! Matcher throughput on a generated, reproducible mixed zh/ja/en corpus with 10,000 watch
+//! terms: fold, automaton scan and the whole `match` path (JSON parse + fold + match +
+//! context), each as MB/s and as a ratio against baselines measured in the same run — a
+//! plain aho-corasick scan of the raw text with the raw terms, and `rg -F -f terms.txt`
+//! when ripgrep is installed. Sizes: LEAKWATCH_BENCH_MB (default 16), LEAKWATCH_BENCH_TERMS
+//! (default 10000); LEAKWATCH_BENCH_QUICK=1 skips the criterion statistics.
+
+use std::hint::black_box;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use criterion::{Criterion, Throughput};
+use serde::Deserialize;
+use watchlists::{bench_support, MatchDocument, Matcher, WatchlistSet};
+
+/// Deterministic xorshift generator: the same corpus on every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+}
+
+const ZH: &[&str] = &[
+    "今天",
+    "银行",
+    "账户",
+    "数据",
+    "公司",
+    "系统",
+    "我们",
+    "可以",
+    "问题",
+    "日本",
+    "中国",
+    "服务",
+    "信息",
+    "安全",
+    "网络",
+    "密码",
+    "用户",
+    "时间",
+    "需要",
+    "已经",
+    "这个",
+    "没有",
+    "大家",
+    "资料",
+    "登录",
+    "邮箱",
+    "手机",
+    "实名",
+    "认证",
+    "资金",
+    "转账",
+    "老号",
+    "稳定",
+    "测试",
+    "内部",
+    "文件",
+    "权限",
+    "服务器",
+    "漏洞",
+    "客户",
+    "交流",
+    "论坛",
+    "朋友",
+    "知道",
+    "怎么",
+    "什么",
+    "因为",
+    "所以",
+    "然后",
+    "还是",
+    "市场",
+    "国际",
+];
+const JA: &[&str] = &[
+    "これは",
+    "口座",
+    "銀行",
+    "の",
+    "です",
+    "ます",
+    "アカウント",
+    "ログイン",
+    "情報",
+    "確認",
+    "システム",
+    "会社",
+    "社員",
+    "データ",
+    "メール",
+    "パスワード",
+    "について",
+    "します",
+    "ください",
+    "今日",
+    "日本",
+    "東京",
+    "大阪",
+    "証券",
+    "カード",
+    "ネット",
+    "サービス",
+    "利用",
+    "本人",
+    "確認書類",
+    "まとめて",
+    "すぐに",
+    "対応",
+    "可能",
+];
+const EN: &[&str] = &[
+    "the",
+    "and",
+    "access",
+    "bank",
+    "account",
+    "logs",
+    "fresh",
+    "with",
+    "mail",
+    "password",
+    "for",
+    "to",
+    "of",
+    "panel",
+    "admin",
+    "network",
+    "data",
+    "dump",
+    "database",
+    "customer",
+    "records",
+    "lines",
+    "valid",
+    "checked",
+    "in",
+    "on",
+    "from",
+    "this",
+    "that",
+    "is",
+    "are",
+    "was",
+    "we",
+    "you",
+    "they",
+    "have",
+    "has",
+    "japan",
+    "corporate",
+    "internal",
+    "server",
+    "vpn",
+    "rdp",
+    "shell",
+    "root",
+    "domain",
+    "users",
+    "emails",
+    "proof",
+];
+const CUES: &[&str] = &["出售", "販売", "WTS", "selling", "売ります", "求购"];
+/// Characters of Japanese and Chinese organisation names (banks, ministries, companies):
+/// name terms start with these, as real ones do, and only partly overlap the text vocabulary.
+const NAME_HAN: &str = "三菱井住友瑞穗野村田富士通電気东東芝松下丸紅伊藤忠物産鉄鋼化学薬品保険生命海上火災建設不動自車航空道旅客商船郵政储蓄農林中央信託證券興業勧角和光新生青空関西北陸九州四国沖縄静岡千葉横浜常陽群馬足利八十二百五大垣共立滋賀京都南都紀陽池泉阿波伊予愛媛高知福岡西日肥後鹿児島琉球華夏招商浦发兴民光大广发平安泰康人寿太保国寿中信中金华泰国泰君安申万宏源海通银河建工农交邮储";
+
+const HAN_SUFFIX: &[&str] = &[
+    "银行",
+    "証券",
+    "集团",
+    "株式会社",
+    "科技",
+    "省",
+    "電機",
+    "商事",
+];
+const KATAKANA: &[char] = &[
+    'ア', 'イ', 'ウ', 'エ', 'オ', 'カ', 'キ', 'ク', 'ケ', 'コ', 'サ', 'シ', 'ス', 'セ', 'ソ', 'タ',
+    'チ', 'ツ', 'テ', 'ト', 'ナ', 'ニ', 'ヌ', 'ネ', 'ノ', 'ハ', 'ヒ', 'フ', 'ヘ', 'ホ', 'マ', 'ミ',
+    'ム', 'メ', 'モ', 'ヤ', 'ユ', 'ヨ', 'ラ', 'リ', 'ル', 'レ', 'ロ', 'ワ', 'ン', 'ー', 'ガ', 'ド',
+    'バ', 'パ',
+];
+const SYLLABLES: &[&str] = &[
+    "ka", "to", "mi", "ra", "su", "no", "ha", "ya", "shi", "ko", "ne", "ri", "mo", "tek", "tron",
+    "max", "lex", "vo", "zen", "gra", "pho", "dis", "cor", "ven", "tal", "mir", "sol",
+];
+
+/// Watch terms: ~40% Han names, ~20% katakana names, ~40% Latin names (some two words).
+fn make_terms(n: usize, rng: &mut Rng) -> Vec<String> {
+    let han: Vec<char> = NAME_HAN.chars().collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut terms = Vec::with_capacity(n);
+    while terms.len() < n {
+        let t = match rng.below(10) {
+            0..=3 => {
+                let n = 2 + rng.below(3);
+                let mut s: String = (0..n).map(|_| rng.pick(&han)).collect();
+                s.push_str(rng.pick(HAN_SUFFIX));
+                s
+            }
+            4..=5 => {
+                let n = 3 + rng.below(4);
+                (0..n).map(|_| rng.pick(KATAKANA)).collect()
+            }
+            _ => {
+                let word = |rng: &mut Rng| -> String {
+                    let n = 2 + rng.below(3);
+                    let w: String = (0..n).map(|_| rng.pick(SYLLABLES)).collect();
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().chain(c).collect())
+                        .unwrap_or_default()
+                };
+                if rng.below(3) == 0 {
+                    format!("{} {}", word(rng), word(rng))
+                } else {
+                    word(rng)
+                }
+            }
+        };
+        if seen.insert(textfold::fold_str(&t)) {
+            terms.push(t);
+        }
+    }
+    terms
+}
+
+fn sentence(rng: &mut Rng, words: usize) -> String {
+    let lang = rng.below(3);
+    let mut s = String::new();
+    for i in 0..words {
+        match lang {
+            0 => {
+                s.push_str(rng.pick(ZH));
+                if i % 7 == 6 {
+                    s.push('，');
+                }
+            }
+            1 => {
+                s.push_str(rng.pick(JA));
+                if i % 8 == 7 {
+                    s.push('、');
+                }
+            }
+            _ => {
+                if i > 0 {
+                    s.push(' ');
+                }
+                s.push_str(rng.pick(EN));
+            }
+        }
+    }
+    s.push_str(["。", "。", "."][lang]);
+    s
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    id: String,
+    title: Option<String>,
+    body: Option<String>,
+    kind: Option<String>,
+    price: Option<String>,
+}
+
+/// JSONL documents of about `bytes` in all; ~2% carry a watched term next to a sale cue.
+fn make_corpus(bytes: usize, terms: &[String], rng: &mut Rng) -> (Vec<String>, usize) {
+    let mut lines = Vec::new();
+    let mut total = 0;
+    let mut planted = 0;
+    while total < bytes {
+        let n = 4 + rng.below(6);
+        let title = sentence(rng, n);
+        let mut body = String::new();
+        for _ in 0..3 + rng.below(12) {
+            let n = 8 + rng.below(20);
+            body.push_str(&sentence(rng, n));
+        }
+        if rng.below(50) == 0 {
+            let term = &terms[rng.below(terms.len())];
+            body.push_str(&format!("{} {term} 账号。", rng.pick(CUES)));
+            planted += 1;
+        }
+        let id = format!("bench-{}", lines.len());
+        let line = serde_json::json!({"id": id, "site": "bench", "kind": "post", "title": title, "body": body}).to_string();
+        total += title.len() + body.len();
+        lines.push(line);
+    }
+    (lines, planted)
+}
+
+/// Best wall-clock time of `runs` runs.
+fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / 1e6 / d.as_secs_f64().max(1e-9)
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn main() {
+    let table_build = textfold::warm_up();
+    let mb: usize = std::env::var("LEAKWATCH_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let n_terms: usize = std::env::var("LEAKWATCH_BENCH_TERMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let mut rng = Rng(0x5EED_1EA4_3A7C_0001);
+    let terms = make_terms(n_terms, &mut rng);
+    let (lines, planted) = make_corpus(mb * 1_000_000, &terms, &mut rng);
+    let docs: Vec<Doc> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("generated JSON parses"))
+        .collect();
+    let text_bytes: usize = docs
+        .iter()
+        .map(|d| d.title.as_deref().map_or(0, str::len) + 1 + d.body.as_deref().map_or(0, str::len))
+        .sum();
+
+    // Watchlists: 100 customers, 10 assets each, the terms spread over them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let per_customer = terms.len().div_ceil(100);
+    for (c, chunk) in terms.chunks(per_customer).enumerate() {
+        let mut toml = format!("customer = \"c{c}\"\n");
+        for (a, group) in chunk.chunks(chunk.len().div_ceil(10)).enumerate() {
+            let list: Vec<String> = group.iter().map(|t| format!("{t:?}")).collect();
+            toml.push_str(&format!(
+                "[[assets]]\nid = \"a{a}\"\nkind = \"company\"\nterms = [{}]\n",
+                list.join(", ")
+            ));
+        }
+        std::fs::write(dir.path().join(format!("c{c:03}.toml")), toml).expect("write watchlist");
+    }
+    let t = Instant::now();
+    let set = WatchlistSet::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let matcher = Matcher::new(&set);
+    let build = t.elapsed();
+
+    let raw: Vec<String> = docs
+        .iter()
+        .map(|d| {
+            format!(
+                "{}\n{}",
+                d.title.as_deref().unwrap_or(""),
+                d.body.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let stripped: Vec<bench_support::PreparedText> = docs
+        .iter()
+        .map(|d| bench_support::prepare(d.title.as_deref(), d.body.as_deref()))
+        .collect();
+
+    // Baseline: plain aho-corasick over the raw text with the raw terms (no folding).
+    let baseline_ac = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(&terms)
+        .expect("terms build");
+    let mut baseline_hits = 0;
+    let t_base = best_of(3, || {
+        baseline_hits = raw
+            .iter()
+            .map(|r| baseline_ac.find_overlapping_iter(r).count())
+            .sum()
+    });
+    let t_view = best_of(3, || {
+        for d in &docs {
+            black_box(bench_support::prepare(
+                d.title.as_deref(),
+                d.body.as_deref(),
+            ));
+        }
+    });
+    let t_json = best_of(3, || {
+        for line in &lines {
+            black_box(serde_json::from_str::<Doc>(line).expect("generated JSON parses"));
+        }
+    });
+    println!(
+        "fold+strip view {:.1} MB/s; JSON parse {:.1} MB/s",
+        mbps(text_bytes, t_view),
+        mbps(text_bytes, t_json)
+    );
+    let t_fold = best_of(3, || {
+        for r in &raw {
+            black_box(textfold::fold(r));
+        }
+    });
+    let mut scan_hits = 0;
+    let t_scan = best_of(3, || {
+        scan_hits = stripped.iter().map(|s| matcher.scan_count(s)).sum()
+    });
+    let mut alerts = 0;
+    let t_whole = best_of(3, || {
+        alerts = 0;
+        for line in &lines {
+            let d: Doc = serde_json::from_str(line).expect("generated JSON parses");
+            let doc = MatchDocument {
+                id: &d.id,
+                title: d.title.as_deref(),
+                body: d.body.as_deref(),
+                kind: d.kind.as_deref(),
+                price: d.price.as_deref(),
+                ..Default::default()
+            };
+            alerts += matcher.match_document(&doc).len();
+        }
+    });
+    assert!(
+        alerts >= planted * 9 / 10 && alerts > 0,
+        "whole path found {alerts} alerts for {planted} planted offers"
+    );
+    assert!(
+        baseline_hits > 0 && scan_hits >= baseline_hits,
+        "scan hits {scan_hits} < raw hits {baseline_hits}"
+    );
+
+    // ripgrep on the same text, if installed.
+    let rg = std::process::Command::new("rg")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| {
+            let corpus = dir.path().join("corpus.txt");
+            let terms_txt = dir.path().join("terms.txt");
+            let mut f = std::fs::File::create(&corpus).expect("corpus file");
+            for r in &raw {
+                writeln!(f, "{r}").expect("write corpus");
+            }
+            std::fs::write(&terms_txt, terms.join("\n")).expect("write terms");
+            best_of(2, || {
+                let out = std::process::Command::new("rg")
+                    .args(["-F", "-c", "-f"])
+                    .arg(&terms_txt)
+                    .arg(&corpus)
+                    .output()
+                    .expect("rg runs");
+                black_box(out.stdout.len());
+            })
+        });
+
+    let (positions, candidates, walked) = stripped
+        .iter()
+        .map(|s| matcher.filter_stats(s))
+        .fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+    println!(
+        "prefix filter: {candidates} candidates at {positions} character starts ({:.1}%), {:.1} bytes walked per candidate",
+        100.0 * candidates as f64 / positions.max(1) as f64,
+        walked as f64 / candidates.max(1) as f64
+    );
+    let base = mbps(text_bytes, t_base);
+    println!(
+        "\n== leakwatch matcher benchmark: {} docs, {:.1} MB text, {} terms, {} planted offers ==",
+        lines.len(),
+        text_bytes as f64 / 1e6,
+        terms.len(),
+        planted
+    );
+    println!(
+        "fold table build      {:>8.1} ms",
+        table_build.as_secs_f64() * 1e3
+    );
+    println!(
+        "watchlists + automaton {:>7.1} ms ({} phrases, automaton {:.1} MB)",
+        build.as_secs_f64() * 1e3,
+        matcher.pattern_count(),
+        matcher.automaton_memory() as f64 / 1e6
+    );
+    println!(
+        "{:<34} {:>9} {:>12} {:>10}",
+        "stage", "MB/s", "vs raw AC", "vs rg -F"
+    );
+    let rg_mbps = rg.map(|d| mbps(text_bytes, d));
+    let row = |name: &str, v: f64| {
+        let vs_rg = rg_mbps.map_or("n/a".to_string(), |r| format!("{:.1}x", v / r));
+        println!("{name:<34} {v:>9.1} {:>11.2}x {vs_rg:>10}", v / base);
+    };
+    row("baseline: raw aho-corasick scan", base);
+    if let Some(r) = rg_mbps {
+        row("baseline: rg -F -f terms.txt", r);
+    }
+    row("fold (with offset map)", mbps(text_bytes, t_fold));
+    row(
+        "automaton scan (folded, stripped)",
+        mbps(text_bytes, t_scan),
+    );
+    row(
+        "whole path (JSON+fold+match+ctx)",
+        mbps(text_bytes, t_whole),
+    );
+    println!(
+        "alerts {alerts}; peak RSS {:.0} MB\n",
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+
+    if std::env::var_os("LEAKWATCH_BENCH_QUICK").is_some() {
+        return;
+    }
+    // Criterion statistics on a 1 MB slice.
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let mut slice_bytes = 0;
+    let n = raw
+        .iter()
+        .take_while(|r| {
+            slice_bytes += r.len();
+            slice_bytes < 1_000_000
+        })
+        .count();
+    let mut g = c.benchmark_group("match");
+    g.throughput(Throughput::Bytes(
+        raw[..n].iter().map(|r| r.len() as u64).sum(),
+    ));
+    g.bench_function("raw_aho_corasick", |b| {
+        b.iter(|| {
+            raw[..n]
+                .iter()
+                .map(|r| baseline_ac.find_overlapping_iter(r).count())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("fold", |b| {
+        b.iter(|| {
+            raw[..n]
+                .iter()
+                .map(|r| textfold::fold(r).as_str().len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("automaton_scan", |b| {
+        b.iter(|| {
+            stripped[..n]
+                .iter()
+                .map(|s| matcher.scan_count(s))
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("whole_path", |b| {
+        b.iter(|| {
+            lines[..n]
+                .iter()
+                .map(|line| {
+                    let d: Doc = serde_json::from_str(line).expect("generated JSON parses");
+                    let doc = MatchDocument {
+                        id: &d.id,
+                        title: d.title.as_deref(),
+                        body: d.body.as_deref(),
+                        ..Default::default()
+                    };
+                    matcher.match_document(&doc).len()
+                })
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+    c.final_summary();
+}

@@ -1,0 +1,286 @@
+//! The phrase scanner: reports every occurrence (overlapping, across all customers) of
+//! every watch phrase in a text. One compact Aho-Corasick NFA holds all phrases; at each
+//! character start, small prefix bitsets (which stay in cache) decide whether an anchored
+//! walk of the NFA is needed. Finds exactly what one overlapping automaton scan finds.
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
+
+/// Hashed prefix filters have 2^HASH_BITS bits each (64 KiB: both stay in L2).
+const HASH_BITS: u32 = 19;
+
+/// Prefix lengths (bytes) of the filters: a phrase of length `n` registers its first
+/// `PREFIX_CLASS[n]` bytes. Lengths 1–2 index exact bitsets; 3 and 6 hashed ones.
+fn prefix_class(len: usize) -> usize {
+    match len {
+        0 | 1 => 1,
+        2 => 2,
+        3..=5 => 3,
+        _ => 6,
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct PhraseScanner {
+    nfa: NFA,
+    start: StateID,
+    /// Exact bitsets over the first byte / first two bytes.
+    first1: Vec<u64>,
+    first2: Vec<u64>,
+    /// Hashed bitsets over the first three / six bytes.
+    first3: Vec<u64>,
+    first6: Vec<u64>,
+    /// Whether any phrase is in that class (skips the lookup when none is).
+    has: [bool; 4],
+    max_len: usize,
+}
+
+/// Length of the UTF-8 sequence a byte starts (continuation bytes: 1, never at a start).
+const UTF8_LEN: [u8; 256] = {
+    let mut t = [1u8; 256];
+    let mut b = 0xC0;
+    while b < 256 {
+        t[b] = if b < 0xE0 {
+            2
+        } else if b < 0xF0 {
+            3
+        } else {
+            4
+        };
+        b += 1;
+    }
+    t
+};
+
+#[inline]
+fn hash(v: u64) -> usize {
+    (v.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HASH_BITS)) as usize
+}
+
+#[inline]
+fn bit(set: &[u64], i: usize) -> bool {
+    set[i / 64] & (1 << (i % 64)) != 0
+}
+
+fn set_bit(set: &mut [u64], i: usize) {
+    set[i / 64] |= 1 << (i % 64);
+}
+
+/// Little-endian value of the first `n` (≤ 8) bytes.
+#[inline]
+fn le_prefix(bytes: &[u8], n: usize) -> u64 {
+    let mut v = 0u64;
+    for (k, &b) in bytes[..n].iter().enumerate() {
+        v |= (b as u64) << (8 * k);
+    }
+    v
+}
+
+impl PhraseScanner {
+    /// `keys[i]` is reported as pattern `i`. Keys must be non-empty.
+    pub(crate) fn new(keys: &[String]) -> PhraseScanner {
+        let nfa = NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .build(keys)
+            .expect("watch phrases fit aho-corasick's limits (far below 2^31 states)");
+        let start = nfa
+            .start_state(Anchored::Yes)
+            .expect("a contiguous NFA supports anchored starts");
+        let mut s = PhraseScanner {
+            nfa,
+            start,
+            first1: vec![0; 256 / 64],
+            first2: vec![0; 65536 / 64],
+            first3: vec![0; (1 << HASH_BITS) / 64],
+            first6: vec![0; (1 << HASH_BITS) / 64],
+            has: [false; 4],
+            max_len: keys.iter().map(String::len).max().unwrap_or(0),
+        };
+        for k in keys {
+            let b = k.as_bytes();
+            match prefix_class(b.len()) {
+                1 => {
+                    set_bit(&mut s.first1, b[0] as usize);
+                    s.has[0] = true;
+                }
+                2 => {
+                    set_bit(&mut s.first2, le_prefix(b, 2) as usize);
+                    s.has[1] = true;
+                }
+                3 => {
+                    set_bit(&mut s.first3, hash(le_prefix(b, 3)));
+                    s.has[2] = true;
+                }
+                _ => {
+                    set_bit(&mut s.first6, hash(le_prefix(b, 6)));
+                    s.has[3] = true;
+                }
+            }
+        }
+        s
+    }
+
+    /// Heap bytes used by the automaton and the filters.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.nfa.memory_usage()
+            + 8 * (self.first1.len() + self.first2.len() + self.first3.len() + self.first6.len())
+    }
+
+    /// Whether some phrase may start at `bytes[i]`.
+    #[inline(always)]
+    fn may_start(&self, bytes: &[u8], i: usize) -> bool {
+        let rest = &bytes[i..];
+        let n = rest.len();
+        let word = match rest.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            Some(w) => u64::from_le_bytes(w),
+            None => le_prefix(rest, n.min(8)),
+        };
+        (self.has[3] && n >= 6 && bit(&self.first6, hash(word & 0xFFFF_FFFF_FFFF)))
+            || (self.has[2] && n >= 3 && bit(&self.first3, hash(word & 0xFF_FFFF)))
+            || (self.has[1] && n >= 2 && bit(&self.first2, (word & 0xFFFF) as usize))
+            || (self.has[0] && bit(&self.first1, (word & 0xFF) as usize))
+    }
+
+    /// Calls `f(pattern, start, end)` for every occurrence in `hay` of every phrase that could
+    /// pass a left word-boundary check: `run_starts` (sorted) are the offsets in `hay` that
+    /// follow a removed separator; elsewhere an ASCII letter or digit right after another
+    /// one cannot start a match (its phrase starts with a word character and would fail the
+    /// boundary check), so those positions are skipped.
+    pub(crate) fn for_each_match(
+        &self,
+        hay: &str,
+        run_starts: &[u32],
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
+        let bytes = hay.as_bytes();
+        let mut i = 0;
+        let mut run = 0;
+        let mut prev_alnum = false;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let alnum = b.is_ascii_alphanumeric();
+            if alnum && prev_alnum {
+                // Inside an ASCII word unless a separator was removed right before.
+                while run < run_starts.len() && (run_starts[run] as usize) < i {
+                    run += 1;
+                }
+                if run_starts.get(run).is_none_or(|&r| r as usize != i) {
+                    i += 1;
+                    continue;
+                }
+            }
+            prev_alnum = alnum;
+            let at = i;
+            // Step from character start to character start.
+            i += UTF8_LEN[b as usize] as usize;
+            if !self.may_start(bytes, at) {
+                continue;
+            }
+            self.walk(bytes, at, &mut f);
+        }
+    }
+
+    /// Walks the anchored NFA from `bytes[i]`, reporting the phrases that start there. A
+    /// match state also lists the matches of its suffixes, which start later and are
+    /// reported from their own start.
+    #[inline]
+    fn walk(&self, bytes: &[u8], i: usize, f: &mut impl FnMut(usize, usize, usize)) {
+        let end = (i + self.max_len).min(bytes.len());
+        let mut sid = self.start;
+        for (j, &b) in bytes[i..end].iter().enumerate() {
+            sid = self.nfa.next_state(Anchored::Yes, sid, b);
+            if self.nfa.is_dead(sid) {
+                break;
+            }
+            if self.nfa.is_match(sid) {
+                for k in 0..self.nfa.match_len(sid) {
+                    let pid = self.nfa.match_pattern(sid, k);
+                    if self.nfa.pattern_len(pid) == j + 1 {
+                        f(pid.as_usize(), i, i + j + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// (character starts, positions where an anchored walk ran, bytes walked) for `hay`,
+    /// without the word-start skip: how selective the prefix filters are.
+    pub(crate) fn filter_stats(&self, hay: &str) -> (usize, usize, usize) {
+        let bytes = hay.as_bytes();
+        let (mut starts, mut walks, mut walked) = (0, 0, 0);
+        for i in (0..bytes.len()).filter(|&i| (bytes[i] as i8) >= -0x40) {
+            starts += 1;
+            if self.may_start(bytes, i) {
+                walks += 1;
+                let end = (i + self.max_len).min(bytes.len());
+                let mut sid = self.start;
+                for &b in &bytes[i..end] {
+                    sid = self.nfa.next_state(Anchored::Yes, sid, b);
+                    walked += 1;
+                    if self.nfa.is_dead(sid) {
+                        break;
+                    }
+                }
+            }
+        }
+        (starts, walks, walked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aho_corasick::AhoCorasick;
+
+    #[test]
+    fn finds_what_one_overlapping_automaton_finds() {
+        let keys: Vec<String> = [
+            "三菱",
+            "三菱ufj银行",
+            "ufj",
+            "mufg",
+            "出",
+            "出售",
+            "mitsubishiufj",
+            "菱ufj银",
+            "银行",
+            "nec",
+            "ゆうちょ银行",
+            "jr",
+            "x",
+            "ab",
+            "abcdef",
+            "abcdefgh",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let scanner = PhraseScanner::new(&keys);
+        let reference = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&keys)
+            .expect("builds");
+        for hay in [
+            "出售三菱ufj银行mufg",
+            "mitsubishiufj nec 出 三菱ufj银 ゆうちょ银行",
+            "",
+            "三",
+            "三菱ufj银行三菱ufj银行",
+            "jrx abcdefghab abcdefg",
+            "x",
+        ] {
+            let mut got = Vec::new();
+            // Every position a run start: nothing is skipped.
+            let runs: Vec<u32> = (0..hay.len() as u32).collect();
+            scanner.for_each_match(hay, &runs, |p, s, e| got.push((p, s, e)));
+            let mut want: Vec<_> = reference
+                .find_overlapping_iter(hay)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{hay}");
+        }
+    }
+}
