@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use crawler::{SiteProfile, Transport};
+use crawler::SiteProfile;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -15,7 +15,8 @@ use serde::Deserialize;
 struct RawConfig {
     #[serde(default)]
     data_dir: Option<PathBuf>,
-    tor: RawTor,
+    #[serde(default)]
+    tor: Option<RawTor>,
     sites: PathBuf,
     watchlists: PathBuf,
     #[serde(default)]
@@ -33,6 +34,41 @@ struct RawConfig {
 enum RawTor {
     Mode(String),
     Socks { socks: String },
+    Embedded { embedded: RawEmbedded },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmbedded {
+    #[serde(default)]
+    test_network: Option<PathBuf>,
+    #[serde(default)]
+    bootstrap_timeout_secs: Option<u64>,
+}
+
+/// How requests leave the machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TorMode {
+    /// Direct; `.onion` refused.
+    Off,
+    /// An external Tor daemon's SOCKS port.
+    Socks(SocketAddr),
+    /// The in-process arti client (default).
+    Embedded {
+        /// A private test network description (tests/tornet).
+        test_network: Option<PathBuf>,
+        bootstrap_timeout: Duration,
+    },
+}
+
+impl TorMode {
+    /// The default: embedded Tor on the real network.
+    pub fn embedded() -> TorMode {
+        TorMode::Embedded {
+            test_network: None,
+            bootstrap_timeout: Duration::from_secs(180),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,7 +204,7 @@ impl SinkConfig {
 pub struct Config {
     pub path: PathBuf,
     pub data_dir: Option<PathBuf>,
-    pub transport: Transport,
+    pub tor: TorMode,
     pub sites_dir: PathBuf,
     pub sites: Vec<SiteProfile>,
     pub watchlists: PathBuf,
@@ -190,17 +226,20 @@ impl Config {
         })?;
         let file = path.display().to_string();
         let base = path.parent().unwrap_or(Path::new("."));
-        let transport = match raw.tor {
-            RawTor::Mode(m) if m == "off" => Transport::Direct,
-            RawTor::Mode(m) if m == "embedded" => bail!(
-                "{file}: tor = \"embedded\" is not in this build yet; run a Tor daemon and set tor = {{ socks = \"127.0.0.1:9050\" }}, or tor = \"off\" for clearnet sites"
+        let tor = match raw.tor {
+            None => TorMode::embedded(),
+            Some(RawTor::Mode(m)) if m == "off" => TorMode::Off,
+            Some(RawTor::Mode(m)) if m == "embedded" => TorMode::embedded(),
+            Some(RawTor::Mode(m)) => bail!(
+                "{file}: tor = {m:?} is unknown; use \"embedded\", \"off\" or {{ socks = \"127.0.0.1:9050\" }}"
             ),
-            RawTor::Mode(m) => bail!(
-                "{file}: tor = {m:?} is unknown; use \"off\" or {{ socks = \"127.0.0.1:9050\" }}"
-            ),
-            RawTor::Socks { socks } => Transport::Socks(socks.parse().with_context(|| {
+            Some(RawTor::Socks { socks }) => TorMode::Socks(socks.parse().with_context(|| {
                 format!("{file}: tor.socks = {socks:?} is not an IP:port")
             })?),
+            Some(RawTor::Embedded { embedded }) => TorMode::Embedded {
+                test_network: embedded.test_network.map(|p| base.join(p)),
+                bootstrap_timeout: Duration::from_secs(embedded.bootstrap_timeout_secs.unwrap_or(180).max(1)),
+            },
         };
         let sites_dir = base.join(&raw.sites);
         let sites = load_profiles(&sites_dir)?;
@@ -248,7 +287,7 @@ impl Config {
         Ok(Config {
             path: path.to_owned(),
             data_dir: raw.data_dir.map(|d| base.join(d)),
-            transport,
+            tor,
             sites_dir,
             sites,
             watchlists: base.join(raw.watchlists),
@@ -479,7 +518,7 @@ digest = "15m"
         let c = Config::load(&path).expect("examples/leakwatch.toml is valid");
         assert_eq!(c.sinks.len(), 3);
         assert!(c.log_json);
-        assert!(matches!(c.transport, Transport::Socks(_)));
+        assert!(matches!(c.tor, TorMode::Socks(_)));
     }
 
     #[test]

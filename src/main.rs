@@ -14,6 +14,7 @@ mod paths;
 mod pipeline;
 mod service;
 mod sinks;
+mod tor;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,6 +77,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // arti and the TLS clients share one process-wide crypto provider; it must
+    // be chosen before any of them starts.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => commands::run::run(&cli.global, args),

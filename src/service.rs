@@ -65,8 +65,9 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
     }
     write_fingerprints(&known_path, &fingerprints);
 
+    let tor = crate::tor::connect(&config.tor, &data_dir, false).await?;
     let fetcher = Arc::new(Fetcher::new(
-        config.transport.clone(),
+        tor.transport.clone(),
         FetchOptions::default(),
     )?);
     let profiles = Arc::new(RwLock::new(config.sites.clone()));

@@ -320,6 +320,12 @@ digest = "immediate"
     );
     assert!(metrics.1.ends_with("ok\n"), "{}", metrics.1);
 
+    // Every sink has everything before the kill, so a re-send after the
+    // restart could only come from a lost "delivered" mark.
+    wait_for("44 webhook deliveries", Duration::from_secs(60), || {
+        webhook.lock().expect("lock").accepted.len() >= 44
+    });
+
     // kill -9, restart: nothing lost, nothing twice.
     drop(service);
     let ids_before: BTreeSet<i64> = jsonl_alert_ids(&jsonl).into_iter().collect();

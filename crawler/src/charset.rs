@@ -1,5 +1,8 @@
 //! Charset decoding of fetched pages: BOM, then the profile's override, then
-//! the HTTP header, then `<meta charset>`, then statistical detection.
+//! the HTTP header, then `<meta charset>` / `http-equiv` / the XML
+//! declaration, then statistical detection (chardetng). A label that the
+//! bytes contradict wholesale (a GBK page served as UTF-8) loses to
+//! detection; a few stray bad bytes do not overturn it.
 //!
 //! Never fails: undecodable bytes become U+FFFD, and the encoding used is
 //! reported so a wrong guess can be seen on the document.
@@ -14,6 +17,8 @@ pub enum EncodingSource {
     Profile,
     Header,
     Meta,
+    /// `<?xml … encoding="…"?>` (XHTML pages, feeds).
+    XmlDeclaration,
     Detected,
 }
 
@@ -25,6 +30,9 @@ pub struct Decoded {
     pub source: EncodingSource,
     /// Whether any byte sequence was invalid in the chosen encoding.
     pub had_errors: bool,
+    /// The label's encoding when the bytes contradicted it and detection
+    /// won (a site lying in its header or meta tag).
+    pub overridden_label: Option<&'static Encoding>,
 }
 
 /// Decodes an HTML or text page.
@@ -36,39 +44,122 @@ pub fn decode_html(
     content_type: Option<&str>,
     forced: Option<&'static Encoding>,
 ) -> Decoded {
-    let (encoding, source) = choose_encoding(bytes, content_type, forced);
+    let (encoding, source, overridden_label) = choose_encoding(bytes, content_type, forced);
     let (text, used, had_errors) = encoding.decode(bytes);
     Decoded {
         text: text.into_owned(),
         encoding: used,
         source,
         had_errors,
+        overridden_label,
     }
 }
+
+/// Malformed sequences when `bytes` are decoded as `encoding`.
+fn malformed(bytes: &[u8], encoding: &'static Encoding) -> usize {
+    let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+    if had_errors {
+        text.chars().filter(|&c| c == '\u{FFFD}').count()
+    } else {
+        0
+    }
+}
+
+fn detect(bytes: &[u8]) -> &'static Encoding {
+    let mut detector = EncodingDetector::new(Iso2022JpDetection::Allow);
+    detector.feed(bytes, true);
+    detector.guess(None, Utf8Detection::Allow)
+}
+
+type Choice = (&'static Encoding, EncodingSource, Option<&'static Encoding>);
 
 fn choose_encoding(
     bytes: &[u8],
     content_type: Option<&str>,
     forced: Option<&'static Encoding>,
-) -> (&'static Encoding, EncodingSource) {
+) -> Choice {
     if let Some((enc, _)) = Encoding::for_bom(bytes) {
-        return (enc, EncodingSource::Bom);
+        return (enc, EncodingSource::Bom, None);
     }
     if let Some(enc) = forced {
-        return (enc, EncodingSource::Profile);
+        return (enc, EncodingSource::Profile, None);
     }
-    if let Some(enc) = content_type.and_then(charset_param).and_then(label) {
-        return (enc, EncodingSource::Header);
+    let header = content_type
+        .and_then(charset_param)
+        .and_then(label)
+        .map(|e| (e, EncodingSource::Header));
+    let in_page = meta_charset(bytes)
+        .map(|e| (e, EncodingSource::Meta))
+        .or_else(|| xml_declaration(bytes).map(|e| (e, EncodingSource::XmlDeclaration)));
+    let Some((labelled, source)) = header.or(in_page) else {
+        return (detect(bytes), EncodingSource::Detected, None);
+    };
+    // A 7-bit page full of ISO-2022-JP escapes is ISO-2022-JP, whatever
+    // the label: no error count can tell, since ASCII decodes as anything.
+    if labelled != encoding_rs::ISO_2022_JP && bytes.is_ascii() && has_iso_2022_jp_escapes(bytes) {
+        return (
+            encoding_rs::ISO_2022_JP,
+            EncodingSource::Detected,
+            Some(labelled),
+        );
     }
-    if let Some(enc) = meta_charset(bytes) {
-        return (enc, EncodingSource::Meta);
+    // `ISO-8859-1` in a header is most often a server default (Apache's
+    // AddDefaultCharset), not the page's word: a legacy page's own label
+    // or a clean detection says more. windows-1252 never fails to decode,
+    // so errors cannot tell.
+    if labelled == encoding_rs::WINDOWS_1252 && source == EncodingSource::Header {
+        if let Some((e, s)) = in_page.filter(|(e, _)| *e != labelled) {
+            return (e, s, Some(labelled));
+        }
+        let detected = detect(bytes);
+        if detected != labelled && malformed(bytes, detected) == 0 {
+            return (detected, EncodingSource::Detected, Some(labelled));
+        }
     }
-    let mut detector = EncodingDetector::new(Iso2022JpDetection::Allow);
-    detector.feed(bytes, true);
-    (
-        detector.guess(None, Utf8Detection::Allow),
-        EncodingSource::Detected,
-    )
+    let errors = malformed(bytes, labelled);
+    let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
+    // A few bad bytes in a long page are damage, not a lie.
+    if errors <= 3 || errors * 50 <= non_ascii {
+        return (labelled, source, None);
+    }
+    let mut alternatives = Vec::new();
+    if let Some((e, s)) = in_page.filter(|(e, _)| *e != labelled) {
+        alternatives.push((e, s));
+    }
+    alternatives.push((detect(bytes), EncodingSource::Detected));
+    for (alt, alt_source) in alternatives {
+        if alt != labelled && malformed(bytes, alt) * 4 < errors {
+            return (alt, alt_source, Some(labelled));
+        }
+    }
+    (labelled, source, None)
+}
+
+/// `ESC $ B` / `ESC $ @` (into JIS X 0208) and `ESC ( B` / `ESC ( J`
+/// (back to ASCII or Roman), both present.
+fn has_iso_2022_jp_escapes(bytes: &[u8]) -> bool {
+    let into = find(bytes, b"\x1B$B").is_some() || find(bytes, b"\x1B$@").is_some();
+    let back = find(bytes, b"\x1B(B").is_some() || find(bytes, b"\x1B(J").is_some();
+    into && back
+}
+
+/// The `encoding` of an XML declaration at the start of the document.
+fn xml_declaration(bytes: &[u8]) -> Option<&'static Encoding> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = &bytes[start..bytes.len().min(start + 256)];
+    if !rest.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = find(rest, b"?>")?;
+    let decl = std::str::from_utf8(&rest[..end]).ok()?;
+    let at = decl.find("encoding")?;
+    let value = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &value[1..];
+    label(&value[..value.find(quote)?])
 }
 
 /// Maps a label to an encoding; a UTF-16 label in a header or meta tag of a

@@ -1,22 +1,160 @@
-//! One crawl pass over a site: breadth-first from the seeds, following the
-//! profile's links, handing each extracted document to a bounded channel
-//! (the consumer's pace throttles the crawl).
-//!
-//! This pass keeps its frontier in memory; a failed page is reported and
-//! skipped, never fatal to the pass.
+//! Crawl passes: per site, take due URLs from the frontier (up to the site's
+//! concurrency, under a global cap), fetch and extract them, and record
+//! each outcome — links, documents, schedule, failure reason — in one
+//! frontier transaction before handing the documents on. Transient failures
+//! come back with backoff; a run of them trips the site's circuit breaker;
+//! a logged-out page stops the site. Never fetches a URL twice in a pass.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
+use std::time::Duration;
 
-use tokio::sync::mpsc;
+use chrono::{DateTime, TimeZone, Utc};
+use scraper::Html;
+use tokio::sync::{mpsc, Semaphore};
+use tracing::Instrument;
 use url::Url;
 
+use crate::canonical::CanonicalUrl;
 use crate::document::Document;
-use crate::error::CrawlError;
+use crate::error::{CrawlError, FrontierError};
 use crate::extract::extract_page;
-use crate::fetch::Fetcher;
+use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, Validators};
+use crate::frontier::{
+    Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, NEVER,
+};
+use crate::nesting::{cap_nesting, MAX_DEPTH};
+use crate::politeness::{backoff_delay, CircuitBreaker};
 use crate::profile::SiteProfile;
+use crate::recrawl::{content_hash, topic_row_signatures};
+use crate::scope::admit;
 
-/// Progress of a crawl, for progress bars and logs.
+/// The pause reason that marks a site stopped for a lost session.
+const LOGGED_OUT: &str = "logged out";
+
+/// Crawl-wide limits and retry policy.
+#[derive(Debug, Clone)]
+pub struct CrawlOptions {
+    /// Requests in flight across all sites.
+    pub max_in_flight: usize,
+    /// Attempts at a URL before it waits for its next regular recrawl.
+    pub max_attempts: u32,
+    /// First retry delay after a transient failure (doubles, with jitter).
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// Consecutive transient failures that rest a site.
+    pub breaker_threshold: u32,
+    pub breaker_pause: Duration,
+    pub breaker_max_pause: Duration,
+}
+
+impl Default for CrawlOptions {
+    fn default() -> Self {
+        CrawlOptions {
+            max_in_flight: 32,
+            max_attempts: 4,
+            retry_base: Duration::from_secs(10),
+            retry_cap: Duration::from_secs(30 * 60),
+            breaker_threshold: 5,
+            breaker_pause: Duration::from_secs(10 * 60),
+            breaker_max_pause: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+/// A document handed to the consumer, with the receipt to acknowledge once
+/// it is durable (until then it is delivered again after a restart).
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub document: Document,
+    pub receipt: Receipt,
+}
+
+/// Counts of one pass over one site.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CrawlStats {
+    /// Pages fetched (200) this pass.
+    pub pages: usize,
+    /// Failed attempts (each reason is recorded in the frontier).
+    pub failed: usize,
+    /// Documents handed on.
+    pub documents: usize,
+    pub bytes: usize,
+    /// `304 Not Modified` answers.
+    pub not_modified: usize,
+    /// Pages fetched whose documents had not changed.
+    pub unchanged: usize,
+    /// Failed attempts scheduled to be tried again.
+    pub retries: usize,
+}
+
+/// How a site's pass ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteOutcome {
+    /// Nothing more is due.
+    Finished,
+    /// The profile's `max_pages` for one pass was reached.
+    PageLimit,
+    /// The site is resting (circuit breaker, or paused from an earlier run).
+    Paused {
+        until: DateTime<Utc>,
+        reason: String,
+    },
+    /// The site showed its login page; it stays stopped until its cookies
+    /// change.
+    LoggedOut,
+    /// The consumer of documents went away, or the site cannot be crawled.
+    Stopped { reason: String },
+}
+
+/// One site's pass.
+#[derive(Debug, Clone)]
+pub struct SiteReport {
+    pub site: String,
+    pub stats: CrawlStats,
+    pub outcome: SiteOutcome,
+    /// When the site's next URL falls due (`None`: nothing scheduled).
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// What happens during a pass, for progress bars, metrics and logs.
+#[derive(Debug)]
+pub enum SiteEvent<'a> {
+    Fetched {
+        site: &'a str,
+        url: &'a Url,
+        status: u16,
+        bytes: usize,
+        documents: usize,
+    },
+    NotModified {
+        site: &'a str,
+        url: &'a Url,
+    },
+    Failed {
+        site: &'a str,
+        url: &'a Url,
+        error: &'a CrawlError,
+        /// When it is tried again (`None`: only on a later recrawl).
+        retry_at: Option<DateTime<Utc>>,
+    },
+    /// The site rests until `until` (the operator should know).
+    Paused {
+        site: &'a str,
+        until: DateTime<Utc>,
+        reason: &'a str,
+    },
+    /// The site's session is gone: the operator must renew its cookies.
+    LoggedOut {
+        site: &'a str,
+        url: &'a Url,
+    },
+}
+
+/// Progress of the one-off [`crawl_site`], kept for its callers.
 #[derive(Debug)]
 pub enum CrawlEvent<'a> {
     Fetched {
@@ -31,78 +169,726 @@ pub enum CrawlEvent<'a> {
     },
 }
 
-/// Counts of one pass.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CrawlStats {
-    pub pages: usize,
-    pub failed: usize,
-    pub documents: usize,
-    pub bytes: usize,
+type EventSink = Arc<dyn Fn(SiteEvent<'_>) + Send + Sync>;
+
+/// A crawler over a durable frontier. Cheap to clone.
+#[derive(Clone)]
+pub struct Crawler {
+    fetcher: Arc<Fetcher>,
+    frontier: Arc<Mutex<Frontier>>,
+    options: CrawlOptions,
+    global: Arc<Semaphore>,
 }
 
-/// Crawls `profile`'s site once. Returns early (with the counts so far) if
-/// the receiver of `documents` is gone.
+impl std::fmt::Debug for Crawler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crawler")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Crawler {
+    pub fn new(fetcher: Arc<Fetcher>, frontier: Frontier, options: CrawlOptions) -> Crawler {
+        let global = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
+        Crawler {
+            fetcher,
+            frontier: Arc::new(Mutex::new(frontier)),
+            options,
+            global,
+        }
+    }
+
+    /// The frontier, for queries (hold the guard briefly).
+    pub fn frontier(&self) -> MutexGuard<'_, Frontier> {
+        lock(&self.frontier)
+    }
+
+    /// The consumer made these documents durable.
+    pub fn acknowledge(&self, receipts: &[Receipt]) -> Result<(), FrontierError> {
+        with_frontier(&self.frontier, |f| f.acknowledge(receipts))
+    }
+
+    /// Hands on documents queued by an earlier run that was not
+    /// acknowledged (it was killed first); returns how many.
+    pub async fn redeliver(
+        &self,
+        documents: &mpsc::Sender<Delivery>,
+    ) -> Result<usize, FrontierError> {
+        let pending = with_frontier(&self.frontier, |f| f.unacknowledged(usize::MAX >> 1))?;
+        let n = pending.len();
+        for (receipt, document) in pending {
+            if documents
+                .send(Delivery { document, receipt })
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
+    /// One pass over `sites`, concurrently: redelivers unacknowledged
+    /// documents first, then fetches everything due. Returns one report per
+    /// site, sorted by name.
+    pub async fn crawl_once(
+        &self,
+        sites: Vec<SiteProfile>,
+        documents: mpsc::Sender<Delivery>,
+        on_event: impl Fn(SiteEvent<'_>) + Send + Sync + 'static,
+    ) -> Result<Vec<SiteReport>, FrontierError> {
+        self.redeliver(&documents).await?;
+        let on_event: EventSink = Arc::new(on_event);
+        let mut tasks = tokio::task::JoinSet::new();
+        for profile in sites {
+            let crawler = self.clone();
+            let documents = documents.clone();
+            let on_event = on_event.clone();
+            tasks.spawn(async move {
+                let ctx = SiteContext {
+                    fetcher: &crawler.fetcher,
+                    frontier: &crawler.frontier,
+                    options: &crawler.options,
+                    global: &crawler.global,
+                    profile: Arc::new(profile),
+                };
+                let mut events = |e: SiteEvent<'_>| on_event(e);
+                run_site(&ctx, Sink::Durable(&documents), &mut events).await
+            });
+        }
+        drop(documents);
+        let mut reports = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(report) => reports.push(report?),
+                Err(e) => tracing::error!(error = %e, "a site's crawl task failed"),
+            }
+        }
+        reports.sort_by(|a, b| a.site.cmp(&b.site));
+        Ok(reports)
+    }
+}
+
+/// Crawls `profile`'s site once from its seeds with a frontier that lives
+/// only for this call (nothing is remembered between calls). Returns early
+/// if the receiver of `documents` is gone. The durable form is [`Crawler`].
 pub async fn crawl_site(
     fetcher: &Fetcher,
     profile: &SiteProfile,
     documents: mpsc::Sender<Document>,
-    mut on_event: impl FnMut(CrawlEvent<'_>),
+    mut on_event: impl FnMut(CrawlEvent<'_>) + Send,
 ) -> CrawlStats {
-    let span = tracing::info_span!("site", site = %profile.name);
-    let _guard = span.enter();
-    let mut stats = CrawlStats::default();
-    let mut seen: HashSet<Url> = HashSet::new();
-    let mut queue: VecDeque<(Url, u32)> = VecDeque::new();
-    for seed in &profile.seeds {
-        if seen.insert(seed.clone()) {
-            queue.push_back((seed.clone(), 0));
+    let frontier = match Frontier::in_memory() {
+        Ok(f) => Mutex::new(f),
+        Err(e) => {
+            tracing::error!(site = %profile.name, error = %e, "cannot create an in-memory frontier");
+            return CrawlStats::default();
+        }
+    };
+    let options = CrawlOptions {
+        retry_base: Duration::from_secs(2),
+        max_attempts: 3,
+        ..CrawlOptions::default()
+    };
+    let global = Semaphore::new(profile.concurrency.max(1));
+    let ctx = SiteContext {
+        fetcher,
+        frontier: &frontier,
+        options: &options,
+        global: &global,
+        profile: Arc::new(profile.clone()),
+    };
+    let mut events = |e: SiteEvent<'_>| match e {
+        SiteEvent::Fetched {
+            url,
+            bytes,
+            documents,
+            ..
+        } => on_event(CrawlEvent::Fetched {
+            url,
+            bytes,
+            documents,
+            queued: 0,
+        }),
+        SiteEvent::Failed { url, error, .. } => on_event(CrawlEvent::Failed { url, error }),
+        _ => {}
+    };
+    match run_site(&ctx, Sink::Plain(&documents), &mut events).await {
+        Ok(report) => report.stats,
+        Err(e) => {
+            tracing::error!(site = %profile.name, error = %e, "in-memory frontier failed");
+            CrawlStats::default()
         }
     }
-    while let Some((url, depth)) = queue.pop_front() {
-        if stats.pages + stats.failed >= profile.max_pages {
-            tracing::info!(max_pages = profile.max_pages, "page limit reached");
-            break;
+}
+
+/// Where a site's documents go.
+enum Sink<'a> {
+    /// With receipts, acknowledged by the consumer.
+    Durable(&'a mpsc::Sender<Delivery>),
+    /// Plain documents; receipts are acknowledged at once.
+    Plain(&'a mpsc::Sender<Document>),
+}
+
+struct SiteContext<'a> {
+    fetcher: &'a Fetcher,
+    frontier: &'a Mutex<Frontier>,
+    options: &'a CrawlOptions,
+    global: &'a Semaphore,
+    profile: Arc<SiteProfile>,
+}
+
+/// What fetching and extracting one page produced.
+enum PageWork {
+    Page(Box<ExtractedPage>),
+    NotModified,
+}
+
+struct ExtractedPage {
+    url: Url,
+    status: u16,
+    bytes: usize,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    documents: Vec<Document>,
+    links: Vec<CanonicalUrl>,
+    signatures: HashMap<CanonicalUrl, String>,
+    logged_out: bool,
+    hash: String,
+}
+
+type FetchResult = (FrontierUrl, Result<PageWork, FetchFailure>);
+
+async fn run_site(
+    ctx: &SiteContext<'_>,
+    sink: Sink<'_>,
+    events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
+) -> Result<SiteReport, FrontierError> {
+    let profile = ctx.profile.clone();
+    let site = profile.name.as_str();
+    let span = tracing::info_span!("site", site = %site);
+    let mut stats = CrawlStats::default();
+    let report = |stats, outcome| SiteReport {
+        site: site.to_owned(),
+        stats,
+        outcome,
+        next_due: with_frontier(ctx.frontier, |f| f.earliest_due(site))
+            .ok()
+            .flatten()
+            .map(to_time),
+    };
+
+    // Resume the site's state: a rest still running, a lost session.
+    let now = now_ms();
+    let fingerprint = profile.session.fingerprint();
+    let mut state = with_frontier(ctx.frontier, |f| f.site_state(site))?;
+    if state.pause_reason.as_deref() == Some(LOGGED_OUT) {
+        if state.session_fingerprint.as_deref() == Some(fingerprint.as_str()) {
+            let until = to_time(NEVER);
+            events(SiteEvent::Paused {
+                site,
+                until,
+                reason: "still logged out: renew the site's cookies (session.cookies or session.cookie_file)",
+            });
+            return Ok(report(stats, SiteOutcome::LoggedOut));
         }
-        let page = match fetcher.fetch(profile, &url).await {
-            Ok(page) => page,
-            Err(error) => {
-                tracing::warn!(%url, %error, "fetch failed");
-                stats.failed += 1;
-                on_event(CrawlEvent::Failed {
-                    url: &url,
-                    error: &error,
-                });
-                continue;
+        tracing::info!(parent: &span, "the site's cookies changed: trying it again");
+        state.paused_until = None;
+        state.pause_reason = None;
+    }
+    let mut breaker = CircuitBreaker::new(
+        ctx.options.breaker_threshold,
+        ctx.options.breaker_pause,
+        ctx.options.breaker_max_pause,
+    );
+    breaker.consecutive_failures = state.consecutive_failures;
+    breaker.trips = state.breaker_trips;
+    if let Some(until) = state.paused_until {
+        if until > now {
+            let reason = state.pause_reason.clone().unwrap_or_default();
+            events(SiteEvent::Paused {
+                site,
+                until: to_time(until),
+                reason: &reason,
+            });
+            return Ok(report(
+                stats,
+                SiteOutcome::Paused {
+                    until: to_time(until),
+                    reason,
+                },
+            ));
+        }
+        breaker.half_open();
+        state.paused_until = None;
+        state.pause_reason = None;
+    }
+
+    let gate = match ctx.fetcher.gate(&profile) {
+        Ok(g) => g,
+        Err(e) => {
+            events(SiteEvent::Failed {
+                site,
+                url: &profile.base_url,
+                error: &e,
+                retry_at: None,
+            });
+            return Ok(report(
+                stats,
+                SiteOutcome::Stopped {
+                    reason: e.to_string(),
+                },
+            ));
+        }
+    };
+    let seeds: Vec<(CanonicalUrl, PageRole)> = profile
+        .seeds
+        .iter()
+        .filter_map(|s| CanonicalUrl::new(s.clone(), &profile.links.url_rules).ok())
+        .map(|u| {
+            let role = role_of(&profile, &u);
+            (u, role)
+        })
+        .collect();
+    with_frontier(ctx.frontier, |f| f.add_seeds(site, &seeds, now))?;
+
+    let mut in_flight: InFlight<'_, FetchResult> = InFlight::default();
+    let mut flying: HashSet<i64> = HashSet::new();
+    let mut retrying: HashSet<i64> = HashSet::new();
+    let mut claimed = 0usize;
+    let mut stopping: Option<SiteOutcome> = None;
+    loop {
+        if stopping.is_none() {
+            while in_flight.len() < profile.concurrency && claimed < profile.max_pages {
+                let next = with_frontier(ctx.frontier, |f| f.next_due(site, now_ms(), &flying))?;
+                let Some(url) = next else { break };
+                flying.insert(url.id);
+                retrying.remove(&url.id);
+                claimed += 1;
+                in_flight.push(Box::pin(fetch_and_extract(ctx, url)));
             }
+        }
+        if in_flight.is_empty() {
+            if stopping.is_some() {
+                break;
+            }
+            if claimed >= profile.max_pages {
+                tracing::info!(parent: &span, max_pages = profile.max_pages, "page limit of one pass reached");
+                stopping = Some(SiteOutcome::PageLimit);
+                break;
+            }
+            if retrying.is_empty() {
+                break;
+            }
+            // Only retries of this pass are left: wait for the first.
+            let earliest = with_frontier(ctx.frontier, |f| f.earliest_due(site))?.unwrap_or(NEVER);
+            let wait = (earliest - now_ms()).clamp(1, ctx.options.retry_cap.as_millis() as i64);
+            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            continue;
+        }
+        // Wait for a page, or for a retry to fall due while there is room.
+        let retry_wakeup = if stopping.is_none()
+            && !retrying.is_empty()
+            && in_flight.len() < profile.concurrency
+        {
+            let earliest = with_frontier(ctx.frontier, |f| f.earliest_due(site))?.unwrap_or(NEVER);
+            Some(Duration::from_millis(
+                (earliest - now_ms()).clamp(1, 60_000) as u64,
+            ))
+        } else {
+            None
         };
-        stats.pages += 1;
-        stats.bytes += page.bytes;
-        let extracted = extract_page(
-            profile,
-            &page.url,
-            &page.decoded.text,
-            page.fetched_at,
-            Some(page.decoded.encoding.name()),
-        );
-        if depth < profile.max_depth {
-            for link in extracted.links {
-                if seen.insert(link.clone()) {
-                    queue.push_back((link, depth + 1));
+        let done = match retry_wakeup {
+            Some(wait) => tokio::select! {
+                done = in_flight.next() => Some(done),
+                () = tokio::time::sleep(wait) => None,
+            },
+            None => Some(in_flight.next().await),
+        };
+        let Some((url, result)) = done else { continue };
+        flying.remove(&url.id);
+        let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.base_url.clone());
+        let now = now_ms();
+        match result {
+            Ok(PageWork::Page(page)) if page.logged_out => {
+                stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events)?;
+                stopping = Some(SiteOutcome::LoggedOut);
+            }
+            Ok(PageWork::Page(page)) => {
+                breaker.success();
+                let links: Vec<NewLink> = if url.depth < profile.max_depth {
+                    page.links
+                        .iter()
+                        .map(|l| NewLink {
+                            url: l.clone(),
+                            depth: url.depth + 1,
+                            role: role_of(&profile, l),
+                            row_signature: page.signatures.get(l).cloned(),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let next_due = now + interval_ms(&profile, url.role);
+                let receipts = with_frontier(ctx.frontier, |f| {
+                    f.record(
+                        &url,
+                        &PageOutcome::Fetched {
+                            status: page.status,
+                            etag: page.etag.as_deref(),
+                            last_modified: page.last_modified.as_deref(),
+                            content_hash: &page.hash,
+                            next_due,
+                            links: &links,
+                            documents: &page.documents,
+                        },
+                        now,
+                    )
+                })?;
+                stats.pages += 1;
+                stats.bytes += page.bytes;
+                let fresh = receipts.len() == page.documents.len();
+                if !fresh {
+                    stats.unchanged += 1;
+                }
+                events(SiteEvent::Fetched {
+                    site,
+                    url: &page.url,
+                    status: page.status,
+                    bytes: page.bytes,
+                    documents: if fresh { page.documents.len() } else { 0 },
+                });
+                if fresh {
+                    let ExtractedPage { documents, .. } = *page;
+                    let n = documents.len();
+                    if deliver(ctx, &sink, documents, receipts).await? {
+                        stats.documents += n;
+                    } else {
+                        stopping = Some(SiteOutcome::Stopped {
+                            reason: "the consumer of documents has gone".into(),
+                        });
+                    }
+                }
+            }
+            Ok(PageWork::NotModified) => {
+                breaker.success();
+                let next_due = now + interval_ms(&profile, url.role);
+                with_frontier(ctx.frontier, |f| {
+                    f.record(&url, &PageOutcome::NotModified { next_due }, now)
+                })?;
+                stats.not_modified += 1;
+                events(SiteEvent::NotModified {
+                    site,
+                    url: &page_url,
+                });
+            }
+            Err(failure) => {
+                if let CrawlError::LoggedOut { .. } = failure.error {
+                    stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events)?;
+                    stopping = Some(SiteOutcome::LoggedOut);
+                    continue;
+                }
+                stats.failed += 1;
+                let error_text = failure.error.to_string();
+                let status = match failure.error {
+                    CrawlError::Status { status, .. } => Some(status),
+                    _ => None,
+                };
+                let retry_at = if failure.error.is_transient() {
+                    if let Some(pause) = failure.retry_after {
+                        gate.pause_for(pause);
+                    }
+                    let attempt = url.attempts + 1;
+                    if attempt >= ctx.options.max_attempts {
+                        now + interval_ms(&profile, url.role)
+                    } else {
+                        let backoff = backoff_delay(
+                            ctx.options.retry_base,
+                            attempt - 1,
+                            ctx.options.retry_cap,
+                        );
+                        let delay = failure.retry_after.unwrap_or_default().max(backoff);
+                        retrying.insert(url.id);
+                        stats.retries += 1;
+                        now + delay.as_millis() as i64
+                    }
+                } else {
+                    NEVER
+                };
+                with_frontier(ctx.frontier, |f| {
+                    f.record(
+                        &url,
+                        &PageOutcome::Failed {
+                            status,
+                            error: &error_text,
+                            retry_at,
+                            count_attempt: true,
+                        },
+                        now,
+                    )
+                })?;
+                tracing::warn!(parent: &span, url = %page_url, error = %failure.error, "fetch failed");
+                events(SiteEvent::Failed {
+                    site,
+                    url: &page_url,
+                    error: &failure.error,
+                    retry_at: (retry_at != NEVER).then(|| to_time(retry_at)),
+                });
+                if failure.error.is_transient() {
+                    if let Some(pause) = breaker.failure() {
+                        let until = now + pause.as_millis() as i64;
+                        let reason = format!(
+                            "{} consecutive failures, the last: {error_text}",
+                            breaker.consecutive_failures
+                        );
+                        tracing::warn!(parent: &span, until = %to_time(until), %reason, "site paused (circuit breaker)");
+                        state.paused_until = Some(until);
+                        state.pause_reason = Some(reason.clone());
+                        events(SiteEvent::Paused {
+                            site,
+                            until: to_time(until),
+                            reason: &reason,
+                        });
+                        stopping = Some(SiteOutcome::Paused {
+                            until: to_time(until),
+                            reason,
+                        });
+                    }
                 }
             }
         }
-        on_event(CrawlEvent::Fetched {
-            url: &url,
-            bytes: page.bytes,
-            documents: extracted.documents.len(),
-            queued: queue.len(),
-        });
-        for doc in extracted.documents {
-            stats.documents += 1;
-            if documents.send(doc).await.is_err() {
-                return stats;
+    }
+    state.consecutive_failures = breaker.consecutive_failures;
+    state.breaker_trips = breaker.trips;
+    with_frontier(ctx.frontier, |f| f.set_site_state(site, &state))?;
+    Ok(report(stats, stopping.unwrap_or(SiteOutcome::Finished)))
+}
+
+/// Hands documents on; `false` when the consumer is gone.
+async fn deliver(
+    ctx: &SiteContext<'_>,
+    sink: &Sink<'_>,
+    documents: Vec<Document>,
+    receipts: Vec<Receipt>,
+) -> Result<bool, FrontierError> {
+    match sink {
+        Sink::Durable(tx) => {
+            for (document, receipt) in documents.into_iter().zip(receipts) {
+                if tx.send(Delivery { document, receipt }).await.is_err() {
+                    return Ok(false);
+                }
+            }
+        }
+        Sink::Plain(tx) => {
+            with_frontier(ctx.frontier, |f| f.acknowledge(&receipts))?;
+            for document in documents {
+                if tx.send(document).await.is_err() {
+                    return Ok(false);
+                }
             }
         }
     }
-    stats
+    Ok(true)
+}
+
+/// Stops a site whose session is gone, until its cookies change: the
+/// login page is never crawled in a loop.
+fn stop_logged_out(
+    ctx: &SiteContext<'_>,
+    site: &str,
+    fingerprint: &str,
+    url: &Url,
+    state: &mut SiteState,
+    events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
+) -> Result<(), FrontierError> {
+    tracing::error!(
+        site,
+        url = %url,
+        "logged out: the site shows its login page; stopping it until its cookies are renewed"
+    );
+    state.paused_until = Some(NEVER);
+    state.pause_reason = Some(LOGGED_OUT.to_owned());
+    state.session_fingerprint = Some(fingerprint.to_owned());
+    with_frontier(ctx.frontier, |f| f.set_site_state(site, state))?;
+    events(SiteEvent::LoggedOut { site, url });
+    Ok(())
+}
+
+/// Fetches one frontier URL (holding a global permit) and extracts it on
+/// the blocking pool.
+async fn fetch_and_extract(ctx: &SiteContext<'_>, url: FrontierUrl) -> FetchResult {
+    let profile = ctx.profile.clone();
+    let canonical = match CanonicalUrl::parse(&url.url, &profile.links.url_rules) {
+        Ok(c) => c,
+        Err(e) => {
+            let error = CrawlError::Refused {
+                url: url.url.clone(),
+                reason: e.to_string(),
+            };
+            return (url, Err(error.into()));
+        }
+    };
+    let validators = if url.fetches > 0 {
+        Validators {
+            etag: url.etag.clone(),
+            last_modified: url.last_modified.clone(),
+        }
+    } else {
+        Validators::default()
+    };
+    let fetched = {
+        // The semaphore is never closed; without a permit we still go on.
+        let _permit = ctx.global.acquire().await.ok();
+        let span = tracing::debug_span!("fetch", site = %profile.name, url = %canonical, attempt = url.attempts + 1);
+        ctx.fetcher
+            .fetch_conditional(&profile, &canonical, &validators)
+            .instrument(span)
+            .await
+    };
+    let page = match fetched {
+        Ok(FetchOutcome::Page(page)) => page,
+        Ok(FetchOutcome::NotModified) => return (url, Ok(PageWork::NotModified)),
+        Err(f) => return (url, Err(f)),
+    };
+    let role = url.role;
+    let extracted = tokio::task::spawn_blocking(move || extract(&profile, role, *page)).await;
+    match extracted {
+        Ok(page) => (url, Ok(PageWork::Page(Box::new(page)))),
+        Err(e) => {
+            let error = CrawlError::Refused {
+                url: url.url.clone(),
+                reason: format!("extraction failed: {e}"),
+            };
+            (url, Err(error.into()))
+        }
+    }
+}
+
+/// Decoding is done; parses, checks for a logged-out page, extracts
+/// documents and links, and signs list rows. CPU only.
+fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> ExtractedPage {
+    let text = &*cap_nesting(&page.decoded.text, MAX_DEPTH);
+    let parsed = (role == PageRole::List || profile.session.logged_out.is_some())
+        .then(|| Html::parse_document(text));
+    let logged_out = parsed
+        .as_ref()
+        .is_some_and(|html| profile.session.is_logged_out(&page.url, html));
+    let (documents, links, signatures) = if logged_out {
+        (Vec::new(), Vec::new(), HashMap::new())
+    } else {
+        let extracted = extract_page(
+            profile,
+            &page.url,
+            text,
+            page.fetched_at,
+            Some(page.decoded.encoding.name()),
+        );
+        let links = extracted
+            .links
+            .into_iter()
+            .filter_map(|l| admit(profile, l).ok())
+            .collect();
+        let signatures = match (&parsed, role) {
+            (Some(html), PageRole::List) => topic_row_signatures(profile, &page.url, html)
+                .into_iter()
+                .collect(),
+            _ => HashMap::new(),
+        };
+        (extracted.documents, links, signatures)
+    };
+    ExtractedPage {
+        hash: content_hash(&documents),
+        url: page.url,
+        status: page.status,
+        bytes: page.bytes,
+        etag: page.etag,
+        last_modified: page.last_modified,
+        documents,
+        links,
+        signatures,
+        logged_out,
+    }
+}
+
+fn role_of(profile: &SiteProfile, url: &CanonicalUrl) -> PageRole {
+    if profile.topic.url.is_match(url.as_str()) {
+        PageRole::Topic
+    } else {
+        PageRole::List
+    }
+}
+
+fn interval_ms(profile: &SiteProfile, role: PageRole) -> i64 {
+    let d = match role {
+        PageRole::List => profile.recrawl.list_interval,
+        PageRole::Topic => profile.recrawl.topic_interval,
+    };
+    i64::try_from(d.as_millis()).unwrap_or(NEVER / 2)
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn to_time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms.min(253_402_300_799_000))
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Runs one frontier operation. SQLite calls block, so on a multi-threaded
+/// runtime they step off the worker (`block_in_place`): the other sites'
+/// requests and timers keep their schedule meanwhile.
+fn with_frontier<T>(frontier: &Mutex<Frontier>, op: impl FnOnce(&mut Frontier) -> T) -> T {
+    let run = || op(&mut lock(frontier));
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+        _ => run(),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Futures run together inside one task (no `'static` needed), finished in
+/// completion order. Small: at most a site's concurrency.
+struct InFlight<'a, T> {
+    futures: Vec<Pin<Box<dyn Future<Output = T> + Send + 'a>>>,
+}
+
+impl<T> Default for InFlight<'_, T> {
+    fn default() -> Self {
+        InFlight {
+            futures: Vec::new(),
+        }
+    }
+}
+
+impl<'a, T> InFlight<'a, T> {
+    fn push(&mut self, f: Pin<Box<dyn Future<Output = T> + Send + 'a>>) {
+        self.futures.push(f);
+    }
+
+    fn len(&self) -> usize {
+        self.futures.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.futures.is_empty()
+    }
+
+    /// The next finished future's output (pending forever when empty).
+    fn next(&mut self) -> impl Future<Output = T> + use<'_, 'a, T> {
+        std::future::poll_fn(move |cx| {
+            for i in 0..self.futures.len() {
+                if let Poll::Ready(v) = self.futures[i].as_mut().poll(cx) {
+                    drop(self.futures.swap_remove(i));
+                    return Poll::Ready(v);
+                }
+            }
+            Poll::Pending
+        })
+    }
 }

@@ -1,6 +1,8 @@
 //! The document: one extracted listing, post or thread, in the shape that
 //! `extract` prints and `match` reads (DESIGN.md "The document").
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// What kind of page a document came from.
@@ -63,4 +65,8 @@ pub struct Document {
     /// The character encoding the page was decoded from (e.g. `GBK`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
+    /// Further fields a profile or preset names (`price_usd`, `trade_type`,
+    /// `replies`), as the page shows them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
 }

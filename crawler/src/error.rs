@@ -1,4 +1,6 @@
-//! Errors of the crawler: bad site profiles and failed fetches.
+//! Errors of the crawler: bad site profiles, failed fetches and a state
+//! store that cannot be used. Messages name the file, URL or site involved
+//! and never carry cookie or header values.
 
 use std::path::PathBuf;
 
@@ -25,14 +27,28 @@ pub enum ProfileError {
 }
 
 /// Why one URL could not be fetched.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum CrawlError {
     #[error("{url}: HTTP status {status}")]
     Status { url: String, status: u16 },
-    #[error("{url}: content type {content_type:?} is not a page (only HTML and text are fetched)")]
+    #[error("{url}: content type {content_type:?} is not a page (only HTML, XHTML and plain text are fetched)")]
     ContentType { url: String, content_type: String },
-    #[error("{url}: body larger than the {limit}-byte cap")]
+    #[error("{url}: body larger than the {limit}-byte cap (after decompression)")]
     TooLarge { url: String, limit: u64 },
+    #[error("{url}: {phase} timed out after {secs:.1} s")]
+    Timeout {
+        url: String,
+        phase: &'static str,
+        secs: f64,
+    },
+    #[error("{url}: redirect loop (back to {target})")]
+    RedirectLoop { url: String, target: String },
+    #[error("{url}: more than {limit} redirects")]
+    TooManyRedirects { url: String, limit: usize },
+    #[error("{url}: redirect leaves the site (to {target})")]
+    OffSiteRedirect { url: String, target: String },
+    #[error("{url}: the site shows its login page: the session has expired or was never valid")]
+    LoggedOut { url: String },
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
     #[error("{url}: refused: {reason}")]
@@ -40,12 +56,33 @@ pub enum CrawlError {
 }
 
 impl CrawlError {
-    /// Whether trying again later may succeed (timeouts, 5xx, 429).
+    /// Whether trying again later may succeed (timeouts, connection
+    /// failures, 408, 429, 5xx). Only these count against a site's circuit
+    /// breaker: a 404 says nothing about whether the site is up.
     pub fn is_transient(&self) -> bool {
         match self {
-            CrawlError::Status { status, .. } => *status == 429 || *status >= 500,
-            CrawlError::Transport { .. } => true,
+            CrawlError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
+            CrawlError::Transport { .. } | CrawlError::Timeout { .. } => true,
             _ => false,
         }
     }
+}
+
+/// The frontier's SQLite store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FrontierError {
+    #[error("{path}: cannot open the crawl state: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{path}: cannot create its folder: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("crawl state: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("crawl state: document in the outbox is unreadable: {0}")]
+    Outbox(#[from] serde_json::Error),
 }

@@ -1,21 +1,74 @@
 //! Extraction: one decoded page plus its site profile → documents and the
-//! in-site links to follow. Pure: no I/O, so it is tested on saved pages.
+//! in-site links to follow. Rules come from the profile, then its engine
+//! preset (fixed, or recognised on the page), then generic extraction.
+//! Pure: no I/O, so it is tested on saved pages.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::dates::parse_posted_at;
-use crate::document::Document;
-use crate::profile::{FieldSpec, SiteProfile};
+use crate::canonical::CanonicalUrl;
+use crate::dates::{parse_date, DateContext};
+use crate::document::{Document, DocumentKind};
+use crate::engines::{detect, Engine, EngineChoice};
+use crate::generic::{find_rows, main_text};
+use crate::profile::SiteProfile;
+use crate::scope::admit;
+use crate::selectors::{FieldRule, FieldSpec, ListSelectors, Pick, TopicSelectors};
+use crate::text::{element_text, tidy};
 
 /// What one page yielded.
 #[derive(Debug, Clone, Default)]
 pub struct Extracted {
     pub documents: Vec<Document>,
-    /// In-site links allowed by the profile, without fragments, deduplicated,
-    /// in page order.
+    /// In-scope links (see [`crate::admit`]) in canonical form,
+    /// deduplicated, in page order.
     pub links: Vec<Url>,
+}
+
+/// Choices of a caller other than the crawl loop.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    /// Emit a document for every list row, also for rows whose topic page
+    /// the crawl visits anyway (the crawl leaves those to the topic page, so
+    /// a recrawled list never overwrites the fuller topic document).
+    pub all_rows: bool,
+    /// The URL is a guess (a saved page without `--url`): decide topic or
+    /// list page from the content rather than from the topic pattern.
+    pub url_is_guess: bool,
+    /// Force an engine for this call (`--engine`), overriding the profile's.
+    pub engine: Option<EngineChoice>,
+}
+
+/// Why each field has its value: for people writing profiles.
+#[derive(Debug, Clone, Default)]
+pub struct Explanation {
+    /// The rules used: `custom`, `preset phpbb`, `preset mybb (detected: …)`,
+    /// `generic`.
+    pub rules: String,
+    /// Topic page, list page, or content page, and why.
+    pub page: String,
+    pub fields: Vec<FieldTrace>,
+}
+
+/// How one field of one document was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldTrace {
+    /// Index of the document in [`Extracted::documents`].
+    pub document: usize,
+    pub field: String,
+    /// `profile`, `preset phpbb`, `generic`.
+    pub origin: String,
+    /// The selector (or heuristic) that produced it.
+    pub rule: String,
+    /// The text on the page, before parsing.
+    pub raw: String,
+    /// The value kept in the document.
+    pub value: String,
 }
 
 /// Extracts documents and links from a page of `profile`'s site.
@@ -26,52 +79,560 @@ pub fn extract_page(
     fetched_at: DateTime<Utc>,
     encoding: Option<&str>,
 ) -> Extracted {
+    extract_page_explained(
+        profile,
+        url,
+        html,
+        fetched_at,
+        encoding,
+        &ExtractOptions::default(),
+    )
+    .0
+}
+
+/// [`extract_page`] with options, also saying where each field came from.
+pub fn extract_page_explained(
+    profile: &SiteProfile,
+    url: &Url,
+    html: &str,
+    fetched_at: DateTime<Utc>,
+    encoding: Option<&str>,
+    options: &ExtractOptions,
+) -> (Extracted, Explanation) {
     let page = Html::parse_document(html);
     let links = follow_links(profile, url, &page);
+    let mut explain = Explanation::default();
+    let choice = options.engine.unwrap_or(profile.engine);
+    let engine = match choice {
+        EngineChoice::Custom => {
+            explain.rules = "custom (the profile's own selectors)".into();
+            None
+        }
+        EngineChoice::Fixed(e) => {
+            explain.rules = format!("preset {}", e.name());
+            Some(e)
+        }
+        EngineChoice::Generic => {
+            explain.rules = "generic".into();
+            None
+        }
+        EngineChoice::Auto => match detect(&page, html) {
+            Some(d) => {
+                explain.rules = format!("preset {} (detected: {})", d.engine.name(), d.evidence);
+                Some(d.engine)
+            }
+            None => {
+                explain.rules = "generic (no engine recognised)".into();
+                None
+            }
+        },
+    };
+    let rules = Rules::new(profile, engine);
+    let ctx = Context {
+        profile,
+        url,
+        page: &page,
+        fetched_at,
+        encoding,
+        dates: DateContext {
+            utc_offset_secs: site_offset(profile, engine),
+            fetched_at,
+        },
+    };
+    let use_generic = matches!(choice, EngineChoice::Generic)
+        || (choice == EngineChoice::Auto && engine.is_none());
+    let url_says_topic = profile.topic.url.is_match(url.as_str());
     let mut documents = Vec::new();
-    if profile.topic.url.is_match(url.as_str()) {
-        if let Some(doc) = topic_document(profile, url, &page, fetched_at, encoding) {
-            documents.push(doc);
+    let mut traces = Vec::new();
+
+    // Which kind of page is this?
+    let row_selector = rules.list_row();
+    let row_count = row_selector.map_or(0, |(s, _)| page.select(s).count());
+    let topic_page = if options.url_is_guess {
+        row_count == 0 && (use_generic || rules.has_topic_fields())
+    } else {
+        url_says_topic
+    };
+    if topic_page {
+        explain.page = if options.url_is_guess {
+            "topic page (no --url; the page has no list rows)".into()
+        } else {
+            format!(
+                "topic page (URL matches topic.url /{}/)",
+                short_pattern(profile.topic.url.as_str())
+            )
+        };
+        let doc = if use_generic {
+            None
+        } else {
+            topic_document(&ctx, &rules, &mut traces)
+        };
+        match doc {
+            Some(doc) => documents.push(doc),
+            None if choice != EngineChoice::Custom => {
+                if let Some(doc) = generic_content(&ctx, &mut traces) {
+                    if !use_generic {
+                        explain
+                            .page
+                            .push_str("; the preset found nothing, generic main text used");
+                    }
+                    documents.push(doc);
+                }
+            }
+            None => tracing::debug!(site = %profile.name, %url, "topic page without title or body"),
+        }
+    } else if let Some((selector, css)) = row_selector.filter(|_| row_count > 0) {
+        explain.page = format!("list page ({row_count} rows of list.row {css:?})");
+        let kind = rules.list_kind();
+        for row in page.select(selector) {
+            if let Some(doc) = row_document(
+                &ctx,
+                &rules,
+                row,
+                kind,
+                options.all_rows,
+                documents.len(),
+                &mut traces,
+            ) {
+                documents.push(doc);
+            }
+        }
+    } else if use_generic {
+        match find_rows(&page) {
+            Some(set) => {
+                explain.page = format!(
+                    "list page (generic: {} repeated rows at {})",
+                    set.rows.len(),
+                    set.path
+                );
+                for row in set.rows {
+                    let Ok(link) = url.join(row.href.trim()) else {
+                        continue;
+                    };
+                    if !options.all_rows && profile.topic.url.is_match(link.as_str()) {
+                        continue;
+                    }
+                    let index = documents.len();
+                    let mut trace = |field: &str, raw: &str, value: &str| {
+                        traces.push(FieldTrace {
+                            document: index,
+                            field: field.into(),
+                            origin: "generic".into(),
+                            rule: format!("repeated rows at {}", set.path),
+                            raw: raw.into(),
+                            value: value.into(),
+                        })
+                    };
+                    trace("title", &row.title, &row.title);
+                    trace("url", &row.href, link.as_str());
+                    let posted_at = row.posted_at.as_deref().and_then(|raw| {
+                        let value = parse_date(raw, &ctx.dates).map(rfc3339);
+                        trace("posted_at", raw, value.as_deref().unwrap_or("(unparsed)"));
+                        value
+                    });
+                    let price = row.price.as_deref().map(tidy_price);
+                    if let (Some(raw), Some(p)) = (&row.price, &price) {
+                        trace("price", raw, p);
+                    }
+                    if let Some(s) = &row.seller {
+                        trace("seller", s, s);
+                    }
+                    documents.push(Document {
+                        id: document_id(profile, &link, None),
+                        site: profile.name.clone(),
+                        url: link.to_string(),
+                        kind: DocumentKind::Thread,
+                        lang: profile.lang.clone(),
+                        title: Some(row.title),
+                        price,
+                        seller: row.seller,
+                        posted_at,
+                        fetched_at: Some(rfc3339(fetched_at)),
+                        encoding: encoding.map(str::to_owned),
+                        ..Document::default()
+                    });
+                }
+            }
+            None => {
+                explain.page = "content page (generic: no repeated rows)".into();
+                if let Some(doc) = generic_content(&ctx, &mut traces) {
+                    documents.push(doc);
+                }
+            }
+        }
+    } else {
+        explain.page = format!(
+            "list page (URL does not match topic.url /{}/; no list.row rows)",
+            short_pattern(profile.topic.url.as_str())
+        );
+    }
+    explain.fields = traces;
+    (Extracted { documents, links }, explain)
+}
+
+struct Context<'a> {
+    profile: &'a SiteProfile,
+    url: &'a Url,
+    page: &'a Html,
+    fetched_at: DateTime<Utc>,
+    encoding: Option<&'a str>,
+    dates: DateContext,
+}
+
+/// The profile's rules over its preset's, over that preset's base.
+struct Rules<'a> {
+    topics: Vec<&'a TopicSelectors>,
+    lists: Vec<&'a ListSelectors>,
+}
+
+impl<'a> Rules<'a> {
+    fn new(profile: &'a SiteProfile, engine: Option<Engine>) -> Rules<'a> {
+        let mut topics = vec![&profile.topic];
+        let mut lists = vec![&profile.list];
+        let mut next = engine;
+        while let Some(e) = next {
+            let preset = e.preset();
+            topics.push(&preset.topic);
+            lists.push(&preset.list);
+            next = preset.base;
+        }
+        Rules { topics, lists }
+    }
+
+    fn topic(
+        &self,
+        get: impl Fn(&'a TopicSelectors) -> Option<&'a FieldRule>,
+    ) -> Option<&'a FieldRule> {
+        self.topics.iter().find_map(|t| get(t))
+    }
+
+    fn list(
+        &self,
+        get: impl Fn(&'a ListSelectors) -> Option<&'a FieldRule>,
+    ) -> Option<&'a FieldRule> {
+        self.lists.iter().find_map(|l| get(l))
+    }
+
+    fn list_row(&self) -> Option<&'a (Selector, String)> {
+        self.lists.iter().find_map(|l| l.row.as_ref())
+    }
+
+    fn topic_kind(&self) -> DocumentKind {
+        self.topics.iter().find_map(|t| t.kind).unwrap_or_default()
+    }
+
+    fn list_kind(&self) -> DocumentKind {
+        self.lists
+            .iter()
+            .find_map(|l| l.kind)
+            .unwrap_or(DocumentKind::Thread)
+    }
+
+    fn has_topic_fields(&self) -> bool {
+        self.topic(|t| t.title.as_ref()).is_some() || self.topic(|t| t.body.as_ref()).is_some()
+    }
+
+    /// Extra fields by name, the profile's first.
+    fn topic_extra(&self) -> Vec<(&'a str, &'a FieldRule)> {
+        first_of_each_name(self.topics.iter().map(|t| &t.extra))
+    }
+
+    fn list_extra(&self) -> Vec<(&'a str, &'a FieldRule)> {
+        first_of_each_name(self.lists.iter().map(|l| &l.extra))
+    }
+}
+
+/// Extra fields by name, the first layer's (the profile's) first.
+fn first_of_each_name<'a>(
+    layers: impl Iterator<Item = &'a Vec<(String, FieldRule)>>,
+) -> Vec<(&'a str, &'a FieldRule)> {
+    let mut out: Vec<(&str, &FieldRule)> = Vec::new();
+    for (name, rule) in layers.flatten() {
+        if !out.iter().any(|(n, _)| n == name) {
+            out.push((name, rule));
         }
     }
-    Extracted { documents, links }
+    out
+}
+
+/// Reads one field within `scope` (the page root, or a list row), tidies a
+/// price, and records how.
+fn read(
+    ctx: &Context<'_>,
+    name: &str,
+    rule: &FieldRule,
+    scope: ElementRef<'_>,
+    tr: &mut Tracer<'_>,
+) -> Option<String> {
+    let (spec, raw) = apply(rule, scope, ctx.page.root_element(), ctx.url)?;
+    let value = if name == "price" || name.starts_with("price_") {
+        tidy_price(&raw)
+    } else {
+        raw.clone()
+    };
+    tr.push(name, rule, spec, &raw, &value);
+    Some(value)
+}
+
+/// Records what a rule found, and returns the value.
+struct Tracer<'t> {
+    traces: &'t mut Vec<FieldTrace>,
+    document: usize,
+}
+
+impl Tracer<'_> {
+    fn push(&mut self, field: &str, rule: &FieldRule, spec: &FieldSpec, raw: &str, value: &str) {
+        self.traces.push(FieldTrace {
+            document: self.document,
+            field: field.to_owned(),
+            origin: rule.origin.to_string(),
+            rule: spec.describe(),
+            raw: raw.to_owned(),
+            value: value.to_owned(),
+        });
+    }
 }
 
 fn topic_document(
-    profile: &SiteProfile,
-    url: &Url,
-    page: &Html,
-    fetched_at: DateTime<Utc>,
-    encoding: Option<&str>,
+    ctx: &Context<'_>,
+    rules: &Rules<'_>,
+    traces: &mut Vec<FieldTrace>,
 ) -> Option<Document> {
-    let t = &profile.topic;
-    let title = field(page, &t.title);
-    let body = field(page, &t.body);
+    let root = ctx.page.root_element();
+    let mark = traces.len();
+    let mut tr = Tracer {
+        traces,
+        document: 0,
+    };
+    let text = |name: &str, rule: Option<&FieldRule>, tr: &mut Tracer<'_>| {
+        read(ctx, name, rule?, root, tr)
+    };
+    let title = text("title", rules.topic(|t| t.title.as_ref()), &mut tr);
+    let body = text("body", rules.topic(|t| t.body.as_ref()), &mut tr);
     if title.is_none() && body.is_none() {
-        tracing::debug!(site = %profile.name, %url, "topic page without title or body");
+        tr.traces.truncate(mark);
         return None;
     }
-    let get = |spec: &Option<FieldSpec>| spec.as_ref().and_then(|s| field(page, s));
-    let listing_number = get(&t.listing_number);
-    let posted_at = get(&t.posted_at)
-        .and_then(|raw| parse_posted_at(&raw, profile.utc_offset_secs))
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let listing_number = text(
+        "listing_number",
+        rules.topic(|t| t.listing_number.as_ref()),
+        &mut tr,
+    );
+    let price = text("price", rules.topic(|t| t.price.as_ref()), &mut tr);
+    let seller = text("seller", rules.topic(|t| t.seller.as_ref()), &mut tr);
+    let category = text("category", rules.topic(|t| t.category.as_ref()), &mut tr);
+    let posted_at = posted(
+        ctx,
+        rules.topic(|t| t.posted_at.as_ref()),
+        root,
+        root,
+        &mut tr,
+    );
+    let mut extra = BTreeMap::new();
+    if let Some(replies) = text("replies", rules.topic(|t| t.replies.as_ref()), &mut tr) {
+        extra.insert("replies".to_owned(), replies);
+    }
+    for (name, rule) in rules.topic_extra() {
+        if let Some(v) = text(name, Some(rule), &mut tr) {
+            extra.insert(name.to_owned(), v);
+        }
+    }
     Some(Document {
-        id: document_id(profile, url, listing_number.as_deref()),
-        site: profile.name.clone(),
-        url: url.to_string(),
-        kind: t.kind,
-        lang: profile.lang.clone(),
+        id: document_id(ctx.profile, ctx.url, listing_number.as_deref()),
+        site: ctx.profile.name.clone(),
+        url: ctx.url.to_string(),
+        kind: rules.topic_kind(),
+        lang: ctx.profile.lang.clone(),
         title,
         body,
-        price: get(&t.price),
-        seller: get(&t.seller),
-        category: get(&t.category),
+        price,
+        seller,
+        category,
         listing_number,
         posted_at,
-        fetched_at: Some(fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        encoding: encoding.map(str::to_owned),
+        fetched_at: Some(rfc3339(ctx.fetched_at)),
+        encoding: ctx.encoding.map(str::to_owned),
+        extra,
     })
+}
+
+/// The first alternative of `rule` that yields a date the parser reads.
+fn posted(
+    ctx: &Context<'_>,
+    rule: Option<&FieldRule>,
+    scope: ElementRef<'_>,
+    page_root: ElementRef<'_>,
+    tr: &mut Tracer<'_>,
+) -> Option<String> {
+    let rule = rule?;
+    let mut first_unparsed: Option<(&FieldSpec, String)> = None;
+    for spec in &rule.alternatives {
+        let Some(raw) = apply_spec(spec, scope, page_root, ctx.url) else {
+            continue;
+        };
+        match parse_date(&raw, &ctx.dates) {
+            Some(date) => {
+                let value = rfc3339(date);
+                tr.push("posted_at", rule, spec, &raw, &value);
+                return Some(value);
+            }
+            None => {
+                first_unparsed.get_or_insert((spec, raw));
+            }
+        }
+    }
+    if let Some((spec, raw)) = first_unparsed {
+        tr.push("posted_at", rule, spec, &raw, "(no date form recognised)");
+    }
+    None
+}
+
+fn row_document(
+    ctx: &Context<'_>,
+    rules: &Rules<'_>,
+    row: ElementRef<'_>,
+    kind: DocumentKind,
+    all_rows: bool,
+    index: usize,
+    traces: &mut Vec<FieldTrace>,
+) -> Option<Document> {
+    let root = ctx.page.root_element();
+    let mark = traces.len();
+    let mut tr = Tracer {
+        traces,
+        document: index,
+    };
+    let text =
+        |name: &str, rule: Option<&FieldRule>, tr: &mut Tracer<'_>| read(ctx, name, rule?, row, tr);
+    let title = text("title", rules.list(|l| l.title.as_ref()), &mut tr)?;
+    let href = text("link", rules.list(|l| l.link.as_ref()), &mut tr);
+    let link = href
+        .as_deref()
+        .and_then(|h| page_base(ctx.url, ctx.page).join(h.trim()).ok());
+    let link = match link {
+        Some(l) => admit(ctx.profile, l.clone())
+            .map(CanonicalUrl::into_url)
+            .unwrap_or(l),
+        None => ctx.url.clone(),
+    };
+    if !all_rows && ctx.profile.topic.url.is_match(link.as_str()) {
+        tr.traces.truncate(mark);
+        return None;
+    }
+    let price = text("price", rules.list(|l| l.price.as_ref()), &mut tr);
+    let seller = text("seller", rules.list(|l| l.seller.as_ref()), &mut tr);
+    let category = text("category", rules.list(|l| l.category.as_ref()), &mut tr);
+    let posted_at = posted(
+        ctx,
+        rules.list(|l| l.posted_at.as_ref()),
+        row,
+        root,
+        &mut tr,
+    );
+    let mut extra = BTreeMap::new();
+    if let Some(replies) = text("replies", rules.list(|l| l.replies.as_ref()), &mut tr) {
+        extra.insert("replies".to_owned(), replies);
+    }
+    for (name, rule) in rules.list_extra() {
+        if let Some(v) = text(name, Some(rule), &mut tr) {
+            extra.insert(name.to_owned(), v);
+        }
+    }
+    Some(Document {
+        id: document_id(ctx.profile, &link, None),
+        site: ctx.profile.name.clone(),
+        url: link.to_string(),
+        kind,
+        lang: ctx.profile.lang.clone(),
+        title: Some(title),
+        price,
+        seller,
+        category,
+        posted_at,
+        fetched_at: Some(rfc3339(ctx.fetched_at)),
+        encoding: ctx.encoding.map(str::to_owned),
+        extra,
+        ..Document::default()
+    })
+}
+
+/// A content page read by the generic main-text extractor.
+fn generic_content(ctx: &Context<'_>, traces: &mut Vec<FieldTrace>) -> Option<Document> {
+    let main = main_text(ctx.page)?;
+    let rule = format!("main text of {}", main.container);
+    traces.push(FieldTrace {
+        document: 0,
+        field: "body".into(),
+        origin: "generic".into(),
+        rule,
+        raw: String::new(),
+        value: main.body.chars().take(80).collect(),
+    });
+    if let Some(t) = &main.title {
+        traces.push(FieldTrace {
+            document: 0,
+            field: "title".into(),
+            origin: "generic".into(),
+            rule: "og:title, else the first h1, else <title>".into(),
+            raw: t.clone(),
+            value: t.clone(),
+        });
+    }
+    Some(Document {
+        id: document_id(ctx.profile, ctx.url, None),
+        site: ctx.profile.name.clone(),
+        url: ctx.url.to_string(),
+        kind: DocumentKind::Post,
+        lang: ctx.profile.lang.clone(),
+        title: main.title,
+        body: Some(main.body),
+        fetched_at: Some(rfc3339(ctx.fetched_at)),
+        encoding: ctx.encoding.map(str::to_owned),
+        ..Document::default()
+    })
+}
+
+/// A pattern for a message: the union of every preset's is long.
+fn short_pattern(pattern: &str) -> String {
+    if pattern.chars().count() <= 80 {
+        return pattern.to_owned();
+    }
+    let head: String = pattern.chars().take(60).collect();
+    format!("{head}… (the topic patterns of every preset)")
+}
+
+/// The profile's UTC offset, or, when it names none, the recognised
+/// engine's usual one (the Chinese market prints Beijing time).
+fn site_offset(profile: &SiteProfile, engine: Option<Engine>) -> i32 {
+    if profile.time_zone_given {
+        return profile.utc_offset_secs;
+    }
+    let mut next = engine;
+    while let Some(e) = next {
+        let preset = e.preset();
+        if let Some(offset) = preset
+            .time_zone
+            .as_deref()
+            .and_then(crate::profile::parse_utc_offset)
+        {
+            return offset;
+        }
+        next = preset.base;
+    }
+    profile.utc_offset_secs
+}
+
+fn rfc3339(d: DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+static BRACKETED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[\s*([^\[\]\s]{1,8})\s*\]").expect("valid"));
+
+/// A price as shown, tidied for reading: `1  [BTC]` → `1 BTC`. The amount
+/// and currency are parsed where prices are used (the indexer).
+pub(crate) fn tidy_price(raw: &str) -> String {
+    tidy(&BRACKETED.replace_all(raw, "$1")).replace('\n', " ")
 }
 
 /// A stable id: the site and its listing number, or else the site and the
@@ -93,89 +654,72 @@ pub(crate) fn document_id(
     }
 }
 
-/// Text of the first element matching `spec` (after its label), trimmed and
-/// with runs of blank space collapsed; `None` when absent or empty.
-fn field(page: &Html, spec: &FieldSpec) -> Option<String> {
-    for element in page.select(&spec.css) {
-        let raw = match &spec.attr {
-            Some(attr) => element.value().attr(attr).unwrap_or_default().to_owned(),
-            None => element_text(element),
-        };
-        let raw = raw.trim();
-        let value = match &spec.label {
-            Some(label) => match raw.strip_prefix(label.as_str()) {
-                Some(rest) => rest.trim_start_matches([':', '：', ' ', '\u{3000}']).trim(),
-                None => continue,
-            },
-            None => raw,
-        };
-        let value = match &spec.regex {
-            Some(re) => match re.captures(value) {
-                Some(c) => c.get(1).or_else(|| c.get(0)).map_or("", |m| m.as_str()),
-                None => continue,
-            },
-            None => value,
-        };
-        if !value.is_empty() {
-            return Some(value.to_owned());
-        }
-    }
-    None
+/// The first alternative of `rule` that yields a value, and the value.
+fn apply<'r>(
+    rule: &'r FieldRule,
+    scope: ElementRef<'_>,
+    page_root: ElementRef<'_>,
+    url: &Url,
+) -> Option<(&'r FieldSpec, String)> {
+    rule.alternatives
+        .iter()
+        .find_map(|spec| apply_spec(spec, scope, page_root, url).map(|v| (spec, v)))
 }
 
-/// Visible text of an element: block elements and `<br>` become line breaks,
-/// scripts and styles are dropped, blank runs collapse.
-fn element_text(element: ElementRef<'_>) -> String {
-    let mut out = String::new();
-    push_text(element, &mut out);
-    let mut lines: Vec<String> = Vec::new();
-    for line in out.lines() {
-        let collapsed = line.split_whitespace().collect::<Vec<_>>().join(" ");
-        if !collapsed.is_empty() {
-            lines.push(collapsed);
-        }
+/// One alternative: see [`FieldSpec`].
+fn apply_spec(
+    spec: &FieldSpec,
+    scope: ElementRef<'_>,
+    page_root: ElementRef<'_>,
+    url: &Url,
+) -> Option<String> {
+    if let Some(re) = &spec.url {
+        let c = re.captures(url.as_str())?;
+        let m = c.get(1).or_else(|| c.get(0))?;
+        return Some(m.as_str().to_owned()).filter(|v| !v.is_empty());
     }
-    lines.join("\n")
+    let base = if spec.page { page_root } else { scope };
+    let candidates: Vec<ElementRef<'_>> = match &spec.css {
+        Some(css) => base.select(css).collect(),
+        None => vec![base],
+    };
+    let mut ordered: Box<dyn Iterator<Item = ElementRef<'_>>> = match spec.pick {
+        Pick::First => Box::new(candidates.into_iter()),
+        Pick::Last => Box::new(candidates.into_iter().rev()),
+    };
+    ordered.find_map(|element| value_of(spec, element))
 }
 
-fn push_text(element: ElementRef<'_>, out: &mut String) {
-    for child in element.children() {
-        if let Some(text) = child.value().as_text() {
-            out.push_str(text);
-        } else if let Some(el) = ElementRef::wrap(child) {
-            let name = el.value().name();
-            match name {
-                "script" | "style" | "noscript" | "template" => continue,
-                "br" => out.push('\n'),
-                _ => {}
-            }
-            let block = matches!(
-                name,
-                "p" | "div"
-                    | "li"
-                    | "tr"
-                    | "dd"
-                    | "dt"
-                    | "h1"
-                    | "h2"
-                    | "h3"
-                    | "h4"
-                    | "blockquote"
-                    | "pre"
-                    | "table"
-                    | "ul"
-                    | "ol"
-                    | "dl"
-            );
-            if block {
-                out.push('\n');
-            }
-            push_text(el, out);
-            if block {
-                out.push('\n');
+fn value_of(spec: &FieldSpec, element: ElementRef<'_>) -> Option<String> {
+    let raw = match &spec.attr {
+        Some(attr) if spec.label.is_none() => tidy(element.value().attr(attr)?),
+        _ => element_text(element, spec.drop.as_ref()),
+    };
+    let value: String = match &spec.label {
+        Some(label) => {
+            let rest = raw.strip_prefix(label.as_str())?;
+            let rest = rest.trim_start_matches([':', '：', ' ', '\u{3000}']).trim();
+            if rest.is_empty() {
+                // The label has a cell of its own: the value is the next one.
+                let next = element.next_siblings().find_map(ElementRef::wrap)?;
+                match &spec.attr {
+                    Some(attr) => tidy(next.value().attr(attr)?),
+                    None => element_text(next, spec.drop.as_ref()),
+                }
+            } else {
+                rest.to_owned()
             }
         }
-    }
+        None => raw,
+    };
+    let value = match &spec.regex {
+        Some(re) => {
+            let c = re.captures(&value)?;
+            c.get(1).or_else(|| c.get(0))?.as_str().trim().to_owned()
+        }
+        None => value,
+    };
+    (!value.is_empty()).then_some(value)
 }
 
 fn follow_links(profile: &SiteProfile, page_url: &Url, page: &Html) -> Vec<Url> {
@@ -194,19 +738,12 @@ fn follow_links(profile: &SiteProfile, page_url: &Url, page: &Html) -> Vec<Url> 
                     .collect()
             };
             for href in hrefs {
-                let Ok(mut link) = base.join(href.trim()) else {
+                let Ok(link) = base.join(href.trim()) else {
                     continue;
                 };
-                link.set_fragment(None);
-                if !profile.contains(&link) {
+                let Ok(link) = admit(profile, link).map(CanonicalUrl::into_url) else {
                     continue;
-                }
-                let s = link.as_str();
-                let allowed = profile.links.allow.is_empty()
-                    || profile.links.allow.iter().any(|r| r.is_match(s));
-                if !allowed || profile.links.deny.iter().any(|r| r.is_match(s)) {
-                    continue;
-                }
+                };
                 if seen.insert(link.clone()) {
                     links.push(link);
                 }
@@ -214,6 +751,18 @@ fn follow_links(profile: &SiteProfile, page_url: &Url, page: &Html) -> Vec<Url> 
         }
     }
     links
+}
+
+/// The page's absolute http(s) `<link rel="canonical">`, if any: where a
+/// saved page says it came from.
+pub fn canonical_link(html: &str) -> Option<Url> {
+    static CANONICAL: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("link[rel=canonical][href]").expect("a valid selector"));
+    let page = Html::parse_document(html);
+    let href = page.select(&CANONICAL).next()?.value().attr("href")?;
+    Url::parse(href.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 /// The page's `<base href>` if it has a valid one, else its own URL.
@@ -233,7 +782,7 @@ mod tests {
 
     const PROFILE: &str = r#"
 name = "mkt"
-base_url = "http://abc.onion/market/"
+base_url = "http://abc.example/market/"
 time_zone = "+08:00"
 [links]
 follow = ["a.topictitle", ".pagination"]
@@ -263,7 +812,7 @@ posted_at = { css = "dl.info dd", label = "交易发布时间" }
     #[test]
     fn topic_page_yields_one_document_and_in_site_links() {
         let profile = SiteProfile::parse(PROFILE, Path::new("p.toml")).expect("valid");
-        let url = Url::parse("http://abc.onion/market/viewtopic.php?t=10001").expect("url");
+        let url = Url::parse("http://abc.example/market/viewtopic.php?t=10001").expect("url");
         let out = extract_page(&profile, &url, PAGE, Utc::now(), Some("GBK"));
         assert_eq!(out.documents.len(), 1);
         let d = &out.documents[0];
@@ -276,8 +825,8 @@ posted_at = { css = "dl.info dd", label = "交易发布时间" }
         assert_eq!(
             links,
             [
-                "http://abc.onion/market/viewtopic.php?t=10002",
-                "http://abc.onion/market/viewforum.php?f=2&start=5"
+                "http://abc.example/market/viewtopic.php?t=10002",
+                "http://abc.example/market/viewforum.php?f=2&start=5"
             ]
         );
     }
@@ -285,9 +834,61 @@ posted_at = { css = "dl.info dd", label = "交易发布时间" }
     #[test]
     fn list_page_is_not_a_document() {
         let profile = SiteProfile::parse(PROFILE, Path::new("p.toml")).expect("valid");
-        let url = Url::parse("http://abc.onion/market/viewforum.php?f=2").expect("url");
+        let url = Url::parse("http://abc.example/market/viewforum.php?f=2").expect("url");
         let out = extract_page(&profile, &url, PAGE, Utc::now(), None);
         assert!(out.documents.is_empty());
         assert_eq!(out.links.len(), 2);
+    }
+
+    #[test]
+    fn explanation_names_selector_and_raw_text() {
+        let profile = SiteProfile::parse(PROFILE, Path::new("p.toml")).expect("valid");
+        let url = Url::parse("http://abc.example/market/viewtopic.php?t=10001").expect("url");
+        let (_, explain) = extract_page_explained(
+            &profile,
+            &url,
+            PAGE,
+            Utc::now(),
+            None,
+            &ExtractOptions::default(),
+        );
+        assert!(explain.rules.starts_with("custom"), "{}", explain.rules);
+        let price = explain
+            .fields
+            .iter()
+            .find(|f| f.field == "price")
+            .expect("price traced");
+        assert_eq!(price.origin, "profile");
+        assert_eq!(
+            price.rule,
+            r#"dl.info dd [label "商品单价"] =~ /([\d.]+\s*BTC)/"#
+        );
+        assert_eq!(price.raw, "0.0123 BTC");
+        let posted = explain
+            .fields
+            .iter()
+            .find(|f| f.field == "posted_at")
+            .expect("date traced");
+        assert_eq!(posted.raw, "2026年-11月-20日 19:16");
+        assert_eq!(posted.value, "2026-11-20T11:16:00Z");
+    }
+
+    #[test]
+    fn label_in_its_own_cell_takes_the_next_cell() {
+        let text = PROFILE.replace("dl.info dd", "table td");
+        let profile = SiteProfile::parse(&text, Path::new("p.toml")).expect("valid");
+        let page = r#"<h2 class="topic-title">t</h2><table><tr><td>交易编号:</td><td>8647</td><td>商品单价:</td><td><span>1</span>&nbsp;&nbsp;[BTC]</td></tr></table>"#;
+        let url = Url::parse("http://abc.example/market/viewtopic.php?t=8647").expect("url");
+        let out = extract_page(&profile, &url, page, Utc::now(), None);
+        assert_eq!(out.documents[0].listing_number.as_deref(), Some("8647"));
+        // The profile's regex wants "BTC" right after the number; the page has "[BTC]".
+        assert_eq!(out.documents[0].price, None);
+    }
+
+    #[test]
+    fn prices_are_tidied_not_parsed() {
+        assert_eq!(tidy_price("1\u{a0}\u{a0}[BTC]"), "1 BTC");
+        assert_eq!(tidy_price("6264.43  [美元]"), "6264.43 美元");
+        assert_eq!(tidy_price("USDT 150/个"), "USDT 150/个");
     }
 }

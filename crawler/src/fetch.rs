@@ -1,22 +1,29 @@
-//! Fetching one page politely and safely: per-site rate limit (governor),
-//! timeouts, redirect limit, content-type allow-list, a body cap enforced
-//! while streaming (so a decompression bomb stops at the cap too), retries
-//! with backoff for transient failures.
+//! Fetching one page safely: each request (redirect hops included) waits
+//! for the site's gate; connect, read and total timeouts; redirects
+//! followed by hand so each hop is checked for loops, the limit and the
+//! site's scope; a content-type allow-list checked before the body is read;
+//! a body cap counted after decompression while streaming, so a 2 GB body
+//! or a gzip bomb stops at the cap. Conditional GET with the last ETag and
+//! Last-Modified. No JavaScript is ever run.
 //!
 //! Never logs cookies or header values from a profile.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, ETAG,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER, USER_AGENT,
+};
 use url::Url;
 
+use crate::canonical::CanonicalUrl;
 use crate::charset::{decode_html, Decoded};
 use crate::error::CrawlError;
+use crate::politeness::{parse_retry_after, SiteGate};
 use crate::profile::SiteProfile;
 
 /// How requests leave the machine.
@@ -24,7 +31,8 @@ use crate::profile::SiteProfile;
 pub enum Transport {
     /// Straight to the site; refused for `.onion` hosts.
     Direct,
-    /// Through an external Tor SOCKS5 proxy, DNS included (`socks5h`).
+    /// Through an external Tor SOCKS5 proxy, DNS included (`socks5h`). Each
+    /// site gets its own SOCKS credentials, so Tor isolates its circuits.
     Socks(SocketAddr),
 }
 
@@ -32,14 +40,16 @@ pub enum Transport {
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     pub connect_timeout: Duration,
+    /// Longest wait for any single read (headers or a body chunk).
+    pub read_timeout: Duration,
+    /// Longest time for one request from sending to the last body byte (a
+    /// page that trickles forever stops here).
     pub request_timeout: Duration,
-    /// Cap on the (decompressed) body; the fetch fails past it.
+    /// Cap on the decompressed body; the fetch fails past it.
     pub max_body_bytes: u64,
     pub max_redirects: usize,
-    /// Further attempts after a transient failure.
-    pub retries: u32,
-    /// First backoff delay; doubles each retry, with jitter.
-    pub backoff: Duration,
+    /// Longest `Retry-After` honoured.
+    pub max_retry_after: Duration,
     pub user_agent: String,
 }
 
@@ -47,11 +57,11 @@ impl Default for FetchOptions {
     fn default() -> Self {
         FetchOptions {
             connect_timeout: Duration::from_secs(60),
-            request_timeout: Duration::from_secs(120),
+            read_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(180),
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
-            retries: 2,
-            backoff: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(6 * 3600),
             user_agent: "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
                 .to_owned(),
         }
@@ -67,210 +77,475 @@ pub struct FetchedPage {
     pub decoded: Decoded,
     pub bytes: usize,
     pub fetched_at: DateTime<Utc>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
 }
 
-/// Fetches pages through one transport, rate-limited per site.
-pub struct Fetcher {
+/// What a conditional fetch gave.
+#[derive(Debug, Clone)]
+pub enum FetchOutcome {
+    Page(Box<FetchedPage>),
+    /// The page has not changed since the validators were taken.
+    NotModified,
+}
+
+/// A failed fetch, with the site's requested pause if it gave one.
+#[derive(Debug, Clone)]
+pub struct FetchFailure {
+    pub error: CrawlError,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<CrawlError> for FetchFailure {
+    fn from(error: CrawlError) -> Self {
+        FetchFailure {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+/// Validators from the last fetch of a URL, for a conditional GET.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// One site's HTTP client (its own cookie jar and, over Tor, its own
+/// circuits) and gate.
+struct SiteClient {
     client: reqwest::Client,
+    gate: Arc<SiteGate>,
+    /// What the client was built from; a changed profile rebuilds it.
+    built_from: String,
+}
+
+/// Fetches pages through one transport; one client and gate per site.
+pub struct Fetcher {
     transport: Transport,
     options: FetchOptions,
-    limiters: Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
+    sites: Mutex<HashMap<String, Arc<SiteClient>>>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("transport", &self.transport)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Fetcher {
-    /// Builds the HTTP client for `transport`.
+    /// A fetcher for `transport`. Clients are built per site on first use.
     pub fn new(transport: Transport, options: FetchOptions) -> Result<Fetcher, CrawlError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
-            .cookie_store(true)
-            .no_proxy();
-        if let Transport::Socks(addr) = &transport {
-            let proxy = reqwest::Proxy::all(format!("socks5h://{addr}")).map_err(|e| {
-                CrawlError::Transport {
-                    url: format!("socks5h://{addr}"),
-                    message: e.to_string(),
-                }
-            })?;
-            builder = builder.proxy(proxy);
-        }
-        let client = builder.build().map_err(|e| CrawlError::Transport {
-            url: String::new(),
-            message: format!("cannot build the HTTP client: {e}"),
-        })?;
         Ok(Fetcher {
-            client,
             transport,
             options,
-            limiters: Mutex::new(HashMap::new()),
+            sites: Mutex::new(HashMap::new()),
         })
     }
 
-    fn limiter(&self, profile: &SiteProfile) -> Arc<DefaultDirectRateLimiter> {
-        let mut map = self
-            .limiters
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(profile.name.clone())
-            .or_insert_with(|| {
-                let quota = Quota::per_minute(profile.rate_limit.per_minute)
-                    .allow_burst(profile.rate_limit.burst);
-                Arc::new(RateLimiter::direct(quota))
-            })
-            .clone()
+    pub fn options(&self) -> &FetchOptions {
+        &self.options
     }
 
-    /// Fetches `url` of `profile`'s site, waiting for the site's rate limit
-    /// before each attempt and retrying transient failures.
+    /// The gate of `profile`'s site (shared by every fetch of the site).
+    pub fn gate(&self, profile: &SiteProfile) -> Result<Arc<SiteGate>, CrawlError> {
+        Ok(self.site(profile)?.gate.clone())
+    }
+
+    fn site(&self, profile: &SiteProfile) -> Result<Arc<SiteClient>, CrawlError> {
+        let built_from = format!(
+            "{}/{}/{}/{}",
+            profile.rate_limit.per_minute,
+            profile.rate_limit.burst,
+            profile.session.fingerprint(),
+            profile.headers.len()
+        );
+        let mut sites = self
+            .sites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(site) = sites
+            .get(&profile.name)
+            .filter(|s| s.built_from == built_from)
+        {
+            return Ok(site.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(self.options.connect_timeout)
+            .read_timeout(self.options.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(profile.session.jar(&profile.base_url))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .no_proxy();
+        if let Transport::Socks(addr) = &self.transport {
+            // Tor isolates streams by SOCKS credentials (IsolateSOCKSAuth):
+            // one identity per site keeps the sites' circuits apart.
+            let mut proxy_url =
+                Url::parse(&format!("socks5h://{addr}")).map_err(|e| CrawlError::Transport {
+                    url: format!("socks5h://{addr}"),
+                    message: e.to_string(),
+                })?;
+            let _ = proxy_url.set_username(&profile.name);
+            let _ = proxy_url.set_password(Some("leakwatch"));
+            let proxy =
+                reqwest::Proxy::all(proxy_url.as_str()).map_err(|e| CrawlError::Transport {
+                    url: format!("socks5h://{addr}"),
+                    message: e.to_string(),
+                })?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder.build().map_err(|e| CrawlError::Transport {
+            url: profile.base_url.to_string(),
+            message: format!("cannot build the HTTP client: {}", error_chain(&e)),
+        })?;
+        let gate = match sites.get(&profile.name) {
+            // Keep the budget already spent when only cookies changed.
+            Some(old)
+                if old
+                    .built_from
+                    .split('/')
+                    .take(2)
+                    .eq(built_from.split('/').take(2)) =>
+            {
+                old.gate.clone()
+            }
+            _ => Arc::new(SiteGate::new(profile.rate_limit)),
+        };
+        let site = Arc::new(SiteClient {
+            client,
+            gate,
+            built_from,
+        });
+        sites.insert(profile.name.clone(), site.clone());
+        Ok(site)
+    }
+
+    /// Fetches `url` of `profile`'s site once (no validators): the simple
+    /// form for tools and the one-off crawl.
     pub async fn fetch(&self, profile: &SiteProfile, url: &Url) -> Result<FetchedPage, CrawlError> {
+        let url = CanonicalUrl::new(url.clone(), &profile.links.url_rules).map_err(|e| {
+            CrawlError::Refused {
+                url: url.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        match self
+            .fetch_conditional(profile, &url, &Validators::default())
+            .await
+        {
+            Ok(FetchOutcome::Page(page)) => Ok(*page),
+            Ok(FetchOutcome::NotModified) => Err(CrawlError::Status {
+                url: url.to_string(),
+                status: 304,
+            }),
+            Err(f) => Err(f.error),
+        }
+    }
+
+    /// Fetches `url`, sending `validators` for a conditional GET. Every
+    /// request, redirect hops included, waits for the site's gate.
+    pub async fn fetch_conditional(
+        &self,
+        profile: &SiteProfile,
+        url: &CanonicalUrl,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchFailure> {
         if self.transport == Transport::Direct
-            && url.host_str().is_some_and(|h| h.ends_with(".onion"))
+            && url
+                .as_url()
+                .host_str()
+                .is_some_and(|h| h.ends_with(".onion"))
         {
             return Err(CrawlError::Refused {
                 url: url.to_string(),
                 reason: "an .onion address cannot be reached with tor = \"off\"; configure tor = { socks = \"127.0.0.1:9050\" }".into(),
-            });
+            }
+            .into());
         }
-        let limiter = self.limiter(profile);
-        let mut attempt = 0;
-        loop {
-            limiter.until_ready().await;
-            match self.fetch_once(profile, url).await {
-                Ok(page) => return Ok(page),
-                Err((err, retry_after)) if err.is_transient() && attempt < self.options.retries => {
-                    let delay =
-                        retry_after.unwrap_or_else(|| backoff(self.options.backoff, attempt));
-                    tracing::warn!(site = %profile.name, %url, error = %err, attempt, delay_ms = delay.as_millis() as u64, "retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
+        let site = self.site(profile)?;
+        let mut current = url.clone();
+        let mut visited: HashSet<CanonicalUrl> = HashSet::from([url.clone()]);
+        for _hop in 0..=self.options.max_redirects {
+            let turn = site.gate.wait_turn().await;
+            let total = self.options.request_timeout;
+            let attempt = self.request(&site.client, profile, &current, validators);
+            let hop = tokio::time::timeout(total, attempt).await;
+            drop(turn);
+            let hop = match hop {
+                Ok(result) => result?,
+                Err(_) => {
+                    return Err(CrawlError::Timeout {
+                        url: current.to_string(),
+                        phase: "request",
+                        secs: total.as_secs_f64(),
+                    }
+                    .into())
                 }
-                Err((err, _)) => return Err(err),
+            };
+            match hop {
+                Hop::Done(outcome) => return Ok(outcome),
+                Hop::Redirect(location) => {
+                    let target =
+                        current
+                            .as_url()
+                            .join(&location)
+                            .map_err(|_| CrawlError::Refused {
+                                url: current.to_string(),
+                                reason: format!("redirect to an invalid URL {location:?}"),
+                            })?;
+                    if profile
+                        .session
+                        .login_url
+                        .as_ref()
+                        .is_some_and(|r| r.is_match(target.as_str()))
+                    {
+                        return Err(CrawlError::LoggedOut {
+                            url: url.to_string(),
+                        }
+                        .into());
+                    }
+                    let target =
+                        CanonicalUrl::new(target, &profile.links.url_rules).map_err(|e| {
+                            CrawlError::OffSiteRedirect {
+                                url: current.to_string(),
+                                target: e.to_string(),
+                            }
+                        })?;
+                    if !profile.contains(target.as_url()) {
+                        return Err(CrawlError::OffSiteRedirect {
+                            url: current.to_string(),
+                            target: target.to_string(),
+                        }
+                        .into());
+                    }
+                    if !visited.insert(target.clone()) {
+                        return Err(CrawlError::RedirectLoop {
+                            url: url.to_string(),
+                            target: target.to_string(),
+                        }
+                        .into());
+                    }
+                    current = target;
+                }
             }
         }
+        Err(CrawlError::TooManyRedirects {
+            url: url.to_string(),
+            limit: self.options.max_redirects,
+        }
+        .into())
     }
 
-    async fn fetch_once(
+    /// One request, body included.
+    async fn request(
         &self,
+        client: &reqwest::Client,
         profile: &SiteProfile,
-        url: &Url,
-    ) -> Result<FetchedPage, (CrawlError, Option<Duration>)> {
-        let transport_err = |e: reqwest::Error| {
-            (
+        url: &CanonicalUrl,
+        validators: &Validators,
+    ) -> Result<Hop, FetchFailure> {
+        let transport_err = |e: reqwest::Error| -> FetchFailure {
+            if e.is_timeout() {
+                CrawlError::Timeout {
+                    url: url.to_string(),
+                    phase: if e.is_connect() { "connect" } else { "read" },
+                    secs: if e.is_connect() {
+                        self.options.connect_timeout.as_secs_f64()
+                    } else {
+                        self.options.read_timeout.as_secs_f64()
+                    },
+                }
+            } else {
                 CrawlError::Transport {
                     url: url.to_string(),
                     message: error_chain(&e),
-                },
-                None,
-            )
-        };
-        let mut headers = HeaderMap::new();
-        let ua = profile
-            .user_agent
-            .as_deref()
-            .unwrap_or(&self.options.user_agent);
-        if let Ok(v) = HeaderValue::from_str(ua) {
-            headers.insert(USER_AGENT, v);
-        }
-        for (k, v) in &profile.headers {
-            if let (Ok(k), Ok(mut v)) = (
-                HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(v),
-            ) {
-                v.set_sensitive(true);
-                headers.insert(k, v);
+                }
             }
-        }
-        let started = std::time::Instant::now();
-        let mut response = self
-            .client
-            .get(url.clone())
-            .headers(headers)
+            .into()
+        };
+        let started = Instant::now();
+        let mut response = client
+            .get(url.as_url().clone())
+            .headers(request_headers(profile, &self.options, validators))
             .send()
             .await
             .map_err(transport_err)?;
-        let status = response.status().as_u16();
-        let final_url = response.url().clone();
-        if !response.status().is_success() {
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(|s| Duration::from_secs(s.min(3600)));
-            return Err((
-                CrawlError::Status {
+        let status = response.status();
+        let headers = response.headers();
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if status.is_redirection() && status.as_u16() != 304 {
+            return match header(LOCATION) {
+                Some(location) => Ok(Hop::Redirect(location)),
+                None => Err(CrawlError::Status {
                     url: url.to_string(),
-                    status,
+                    status: status.as_u16(),
+                }
+                .into()),
+            };
+        }
+        if status.as_u16() == 304 {
+            return Ok(Hop::Done(FetchOutcome::NotModified));
+        }
+        if !status.is_success() {
+            let retry_after = header(RETRY_AFTER)
+                .and_then(|v| parse_retry_after(&v, Utc::now(), self.options.max_retry_after));
+            return Err(FetchFailure {
+                error: CrawlError::Status {
+                    url: url.to_string(),
+                    status: status.as_u16(),
                 },
                 retry_after,
-            ));
+            });
         }
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let content_type = header(CONTENT_TYPE);
         if let Some(ct) = &content_type {
-            let mime = ct
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase();
-            if !(mime.starts_with("text/") || mime == "application/xhtml+xml" || mime.is_empty()) {
-                return Err((
-                    CrawlError::ContentType {
-                        url: url.to_string(),
-                        content_type: ct.clone(),
-                    },
-                    None,
-                ));
+            if !is_page_type(ct) {
+                return Err(CrawlError::ContentType {
+                    url: url.to_string(),
+                    content_type: ct.clone(),
+                }
+                .into());
             }
         }
+        let etag = header(ETAG);
+        let last_modified = header(LAST_MODIFIED);
         let limit = self.options.max_body_bytes;
         if response.content_length().is_some_and(|len| len > limit) {
-            return Err((
-                CrawlError::TooLarge {
-                    url: url.to_string(),
-                    limit,
-                },
-                None,
-            ));
+            return Err(CrawlError::TooLarge {
+                url: url.to_string(),
+                limit,
+            }
+            .into());
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport_err)? {
             if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err((
-                    CrawlError::TooLarge {
-                        url: url.to_string(),
-                        limit,
-                    },
-                    None,
-                ));
+                return Err(CrawlError::TooLarge {
+                    url: url.to_string(),
+                    limit,
+                }
+                .into());
             }
             body.extend_from_slice(&chunk);
+            if content_type.is_none() && body.len() >= 512 && looks_binary(&body) {
+                break;
+            }
+        }
+        if content_type.is_none() && looks_binary(&body) {
+            return Err(CrawlError::ContentType {
+                url: url.to_string(),
+                content_type: "(none; the body is binary)".into(),
+            }
+            .into());
         }
         let decoded = decode_html(&body, content_type.as_deref(), profile.encoding);
-        tracing::debug!(site = %profile.name, url = %final_url, status, bytes = body.len(), ms = started.elapsed().as_millis() as u64, encoding = decoded.encoding.name(), "fetched");
-        Ok(FetchedPage {
-            url: final_url,
-            status,
+        tracing::debug!(
+            site = %profile.name,
+            url = %url,
+            status = status.as_u16(),
+            bytes = body.len(),
+            ms = started.elapsed().as_millis() as u64,
+            encoding = decoded.encoding.name(),
+            "fetched"
+        );
+        Ok(Hop::Done(FetchOutcome::Page(Box::new(FetchedPage {
+            url: url.as_url().clone(),
+            status: status.as_u16(),
             bytes: body.len(),
             decoded,
             fetched_at: Utc::now(),
-        })
+            etag,
+            last_modified,
+        }))))
     }
 }
 
-/// Exponential backoff with ±25 % jitter.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let exp = base.saturating_mul(1 << attempt.min(10));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let jitter = 0.75 + f64::from(nanos % 1000) / 2000.0;
-    exp.mul_f64(jitter)
+enum Hop {
+    Done(FetchOutcome),
+    Redirect(String),
+}
+
+fn request_headers(
+    profile: &SiteProfile,
+    options: &FetchOptions,
+    validators: &Validators,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let ua = profile.user_agent.as_deref().unwrap_or(&options.user_agent);
+    if let Ok(v) = HeaderValue::from_str(ua) {
+        headers.insert(USER_AGENT, v);
+    }
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static("text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"),
+    );
+    headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.5"));
+    for (k, v) in &profile.headers {
+        if let (Ok(k), Ok(mut v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v.expose()),
+        ) {
+            v.set_sensitive(true);
+            headers.insert(k, v);
+        }
+    }
+    if let Some(v) = validators
+        .etag
+        .as_deref()
+        .and_then(|e| HeaderValue::from_str(e).ok())
+    {
+        headers.insert(IF_NONE_MATCH, v);
+    }
+    if let Some(v) = validators
+        .last_modified
+        .as_deref()
+        .and_then(|e| HeaderValue::from_str(e).ok())
+    {
+        headers.insert(IF_MODIFIED_SINCE, v);
+    }
+    headers
+}
+
+/// The allow-list: HTML, XHTML and plain text.
+fn is_page_type(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        mime.as_str(),
+        "text/html" | "application/xhtml+xml" | "text/plain" | ""
+    )
+}
+
+/// A body without a content type that is not text: NUL bytes or the magic
+/// numbers of archives, images, executables and documents.
+fn looks_binary(body: &[u8]) -> bool {
+    const MAGIC: &[&[u8]] = &[
+        b"PK\x03\x04",
+        b"%PDF",
+        b"GIF8",
+        b"\x89PNG",
+        b"\xFF\xD8\xFF",
+        b"7z\xBC\xAF",
+        b"Rar!",
+        b"\x1F\x8B",
+        b"MZ",
+        b"\x7FELF",
+    ];
+    let head = &body[..body.len().min(512)];
+    MAGIC.iter().any(|m| head.starts_with(m)) || head.contains(&0)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -282,4 +557,39 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_type_allow_list() {
+        for ok in [
+            "text/html; charset=gbk",
+            "TEXT/HTML",
+            "application/xhtml+xml",
+            "text/plain",
+            "",
+        ] {
+            assert!(is_page_type(ok), "{ok}");
+        }
+        for bad in [
+            "application/octet-stream",
+            "image/jpeg",
+            "application/zip",
+            "text/javascript",
+            "application/pdf",
+        ] {
+            assert!(!is_page_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn binary_sniffing() {
+        assert!(looks_binary(b"PK\x03\x04rest"));
+        assert!(looks_binary(b"\x7FELF\x02\x01"));
+        assert!(looks_binary(b"<html>\0</html>"));
+        assert!(!looks_binary("<html><body>出售</body></html>".as_bytes()));
+    }
 }

@@ -5,21 +5,57 @@
 //! decodes legacy charsets, follows pagination and topic links inside the site,
 //! and extracts listings with the profile's CSS selectors. It knows nothing of
 //! indexes, watchlists or alerts: the binary wires those together.
+//!
+//! A [`Crawler`] keeps its [`Frontier`] in SQLite and hands documents on as
+//! [`Delivery`]s whose receipts the consumer acknowledges once they are
+//! durable: a crawl killed at any moment resumes without losing or
+//! repeating work. [`crawl_site`] is the same pass with a throwaway frontier.
 
+mod canonical;
 mod charset;
 mod crawl;
 mod dates;
 mod document;
+mod engines;
+#[cfg(feature = "embedded-tor")]
+mod embedded_tor;
 mod error;
 mod extract;
 mod fetch;
+mod generic;
+mod frontier;
+mod nesting;
+mod onion;
+mod politeness;
 mod profile;
+mod recrawl;
+mod scope;
+mod selectors;
+mod session;
+mod text;
 
+pub use canonical::{CanonicalUrl, UrlError, UrlRules, DEFAULT_STRIP_PARAMS};
 pub use charset::{decode_html, Decoded, EncodingSource};
-pub use crawl::{crawl_site, CrawlEvent, CrawlStats};
-pub use dates::parse_posted_at;
+pub use crawl::{
+    crawl_site, CrawlEvent, CrawlOptions, CrawlStats, Crawler, Delivery, SiteEvent, SiteOutcome, SiteReport,
+};
+pub use dates::{parse_date, parse_posted_at, DateContext};
 pub use document::{Document, DocumentKind};
-pub use error::{CrawlError, ProfileError};
-pub use extract::{extract_page, Extracted};
-pub use fetch::{FetchOptions, FetchedPage, Fetcher, Transport};
+#[cfg(feature = "embedded-tor")]
+pub use embedded_tor::{EmbeddedTor, EmbeddedTorConfig, TorError};
+pub use error::{CrawlError, FrontierError, ProfileError};
+pub use engines::{detect, Detection, Engine, EngineChoice, Preset, ENGINES};
+pub use extract::{canonical_link, extract_page, extract_page_explained, ExtractOptions, Explanation, Extracted, FieldTrace};
+pub use generic::{find_rows, main_text, GenericRow, MainText, RecordSet};
+pub use fetch::{FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, Transport, Validators};
+pub use onion::{is_onion, validate_onion_host, OnionError};
+pub use frontier::{
+    Frontier, FrontierCounts, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, NEVER,
+};
+pub use nesting::{cap_nesting, MAX_DEPTH};
+pub use politeness::{backoff_delay, parse_retry_after, CircuitBreaker, SiteGate};
 pub use profile::{FieldSpec, LinkRules, RateLimit, SiteProfile, TopicSelectors};
+pub use selectors::{FieldRule, ListSelectors, Pick, RuleOrigin};
+pub use recrawl::{content_hash, topic_row_signatures, RecrawlPolicy};
+pub use scope::{admit, OutOfScope};
+pub use session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig, SessionCookie};

@@ -5,7 +5,7 @@
 //! loads cannot fail later for a bad selector.
 
 use std::num::NonZeroU32;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use encoding_rs::Encoding;
@@ -14,8 +14,14 @@ use scraper::Selector;
 use serde::Deserialize;
 use url::Url;
 
-use crate::document::DocumentKind;
+use crate::canonical::{UrlRules, DEFAULT_STRIP_PARAMS};
+use crate::engines::{any_links, any_topic_url, EngineChoice, PresetLinks};
 use crate::error::ProfileError;
+use crate::recrawl::RecrawlPolicy;
+use crate::selectors::{Compiler, ListSelectors, RawList, RawTopic, RuleOrigin};
+use crate::session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig};
+
+pub use crate::selectors::{FieldSpec, TopicSelectors};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,8 +46,43 @@ struct RawProfile {
     headers: Vec<String>,
     #[serde(default)]
     rate_limit: Option<RawRateLimit>,
+    #[serde(default)]
+    concurrency: Option<usize>,
+    #[serde(default)]
     links: RawLinks,
-    topic: RawTopic,
+    #[serde(default)]
+    recrawl: Option<RawRecrawl>,
+    #[serde(default)]
+    session: Option<RawSession>,
+    /// An engine preset (`phpbb`, …), `auto` or `generic`; see `engines`.
+    #[serde(default)]
+    engine: Option<String>,
+    #[serde(default)]
+    list: Option<RawList>,
+    #[serde(default)]
+    topic: Option<RawTopic>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecrawl {
+    #[serde(default)]
+    list_interval: Option<String>,
+    #[serde(default)]
+    topic_interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    #[serde(default)]
+    cookies: Vec<String>,
+    #[serde(default)]
+    cookie_file: Option<PathBuf>,
+    #[serde(default)]
+    logged_out: Option<String>,
+    #[serde(default)]
+    login_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,53 +93,19 @@ struct RawRateLimit {
     burst: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLinks {
+    #[serde(default)]
     follow: Vec<String>,
     #[serde(default)]
     allow: Vec<String>,
     #[serde(default)]
     deny: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTopic {
-    url: String,
     #[serde(default)]
-    kind: Option<DocumentKind>,
-    title: RawField,
-    body: RawField,
+    strip_params: Option<Vec<String>>,
     #[serde(default)]
-    price: Option<RawField>,
-    #[serde(default)]
-    seller: Option<RawField>,
-    #[serde(default)]
-    posted_at: Option<RawField>,
-    #[serde(default)]
-    category: Option<RawField>,
-    #[serde(default)]
-    listing_number: Option<RawField>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RawField {
-    Css(String),
-    Spec(RawFieldSpec),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFieldSpec {
-    css: String,
-    #[serde(default)]
-    attr: Option<String>,
-    #[serde(default)]
-    label: Option<String>,
-    #[serde(default)]
-    regex: Option<String>,
+    sort_params: Option<bool>,
 }
 
 /// Requests per minute and burst for one site.
@@ -115,37 +122,10 @@ pub struct LinkRules {
     pub follow: Vec<Selector>,
     /// A followed URL must match one of these (when any are given)…
     pub allow: Vec<Regex>,
-    /// …and none of these.
+    /// …and none of these (both matched against the canonical URL).
     pub deny: Vec<Regex>,
-}
-
-/// How one field is found on a page.
-///
-/// `css` selects elements; the first one whose text starts with `label`
-/// (when given) is used, its `attr` or text, with the label cut off, and
-/// `regex`'s first capture group (or whole match) kept.
-#[derive(Debug, Clone)]
-pub struct FieldSpec {
-    pub css: Selector,
-    pub css_source: String,
-    pub attr: Option<String>,
-    pub label: Option<String>,
-    pub regex: Option<Regex>,
-}
-
-/// Selectors of a topic (listing/thread) page.
-#[derive(Debug, Clone)]
-pub struct TopicSelectors {
-    /// Which pages are topic pages (regex on the full URL).
-    pub url: Regex,
-    pub kind: DocumentKind,
-    pub title: FieldSpec,
-    pub body: FieldSpec,
-    pub price: Option<FieldSpec>,
-    pub seller: Option<FieldSpec>,
-    pub posted_at: Option<FieldSpec>,
-    pub category: Option<FieldSpec>,
-    pub listing_number: Option<FieldSpec>,
+    /// How URLs are canonicalised (session and tracking parameters).
+    pub url_rules: UrlRules,
 }
 
 /// A validated site profile.
@@ -161,12 +141,24 @@ pub struct SiteProfile {
     pub encoding: Option<&'static Encoding>,
     /// Offset of the site's local time from UTC, in seconds.
     pub utc_offset_secs: i32,
+    /// Whether the profile (or its fixed preset) set the offset; if not, a
+    /// preset recognised on the page may supply its own.
+    pub time_zone_given: bool,
     pub max_pages: usize,
     pub max_depth: u32,
     pub user_agent: Option<String>,
-    pub headers: Vec<(String, String)>,
+    /// Extra request headers; values are secrets (they may carry cookies).
+    pub headers: Vec<(String, Secret)>,
     pub rate_limit: RateLimit,
+    /// Requests in flight to this site at once.
+    pub concurrency: usize,
     pub links: LinkRules,
+    pub recrawl: RecrawlPolicy,
+    pub session: SessionConfig,
+    /// How extraction rules are chosen: own selectors, a preset, auto.
+    pub engine: EngineChoice,
+    /// List-page rows (fields left out fall back to the preset).
+    pub list: ListSelectors,
     pub topic: TopicSelectors,
 }
 
@@ -204,6 +196,10 @@ impl SiteProfile {
                 ),
             )
         })?;
+        if let Some(host) = base_url.host_str().filter(|h| crate::onion::is_onion(h)) {
+            crate::onion::validate_onion_host(host)
+                .map_err(|e| invalid("base_url", e.to_string()))?;
+        }
         let mut seeds = Vec::new();
         for seed in if raw.seeds.is_empty() {
             vec![String::new()]
@@ -226,7 +222,28 @@ impl SiteProfile {
                 )
             })?),
         };
-        let utc_offset_secs = match raw.time_zone.as_deref() {
+        let engine = match raw.engine.as_deref() {
+            Some(name) => EngineChoice::parse(name).ok_or_else(|| {
+                invalid(
+                    "engine",
+                    format!("unknown engine {name:?}; use one of {}", EngineChoice::known_names()),
+                )
+            })?,
+            None if raw.topic.is_some() => EngineChoice::Custom,
+            None => EngineChoice::Auto,
+        };
+        let preset = match engine {
+            EngineChoice::Fixed(e) => Some(e.preset()),
+            _ => None,
+        };
+        let time_zone = raw.time_zone.clone().or_else(|| {
+            preset.and_then(|p| {
+                p.time_zone
+                    .clone()
+                    .or_else(|| p.base.and_then(|b| b.preset().time_zone.clone()))
+            })
+        });
+        let utc_offset_secs = match time_zone.as_deref() {
             None | Some("UTC") | Some("Z") => 0,
             Some(tz) => parse_utc_offset(tz).ok_or_else(|| {
                 invalid(
@@ -256,7 +273,7 @@ impl SiteProfile {
             let (k, v) = line
                 .split_once(':')
                 .ok_or_else(|| invalid("headers", "each header is \"Name: value\"".into()))?;
-            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+            headers.push((k.trim().to_owned(), Secret::new(v.trim())));
         }
         let selector = |field: &str, css: &str| {
             Selector::parse(css)
@@ -265,57 +282,122 @@ impl SiteProfile {
         let regex = |field: &str, re: &str| {
             Regex::new(re).map_err(|e| invalid(field, format!("bad regex {re:?}: {e}")))
         };
-        let field = |name: &str, raw: RawField| -> Result<FieldSpec, ProfileError> {
-            let spec = match raw {
-                RawField::Css(css) => RawFieldSpec {
-                    css,
-                    attr: None,
-                    label: None,
-                    regex: None,
-                },
-                RawField::Spec(spec) => spec,
-            };
-            Ok(FieldSpec {
-                css: selector(name, &spec.css)?,
-                css_source: spec.css,
-                attr: spec.attr,
-                label: spec.label,
-                regex: spec.regex.as_deref().map(|r| regex(name, r)).transpose()?,
-            })
+        let link_defaults: Option<PresetLinks> = match engine {
+            EngineChoice::Custom => None,
+            EngineChoice::Fixed(e) => Some(e.preset().links.clone()),
+            EngineChoice::Auto | EngineChoice::Generic => Some(any_links()),
         };
-        let optional = |name: &str, raw: Option<RawField>| raw.map(|r| field(name, r)).transpose();
+        let (follow, allow, deny) = match (&link_defaults, raw.links.follow.is_empty()) {
+            (None, true) => {
+                return Err(invalid(
+                    "links.follow",
+                    "list the selectors of links to follow, or set engine = \"phpbb\" (or another preset, or \"auto\")".into(),
+                ))
+            }
+            // A preset's links, with the profile's allow replacing and its
+            // deny adding to the preset's.
+            (Some(d), true) => (
+                d.follow.clone(),
+                if raw.links.allow.is_empty() { d.allow.clone() } else { raw.links.allow.clone() },
+                d.deny.iter().chain(&raw.links.deny).cloned().collect(),
+            ),
+            (_, false) => (raw.links.follow.clone(), raw.links.allow.clone(), raw.links.deny.clone()),
+        };
         let links = LinkRules {
-            follow: raw
-                .links
-                .follow
+            follow: follow
                 .iter()
                 .map(|css| selector("links.follow", css))
                 .collect::<Result<_, _>>()?,
-            allow: raw
-                .links
-                .allow
+            allow: allow
                 .iter()
                 .map(|r| regex("links.allow", r))
                 .collect::<Result<_, _>>()?,
-            deny: raw
-                .links
-                .deny
+            deny: deny
                 .iter()
                 .map(|r| regex("links.deny", r))
                 .collect::<Result<_, _>>()?,
+            url_rules: match &raw.links.strip_params {
+                Some(names) => UrlRules::new(names.iter().map(String::as_str), raw.links.sort_params.unwrap_or(true)),
+                None => UrlRules::new(
+                    DEFAULT_STRIP_PARAMS.iter().copied(),
+                    raw.links.sort_params.unwrap_or(true),
+                ),
+            },
         };
-        let t = raw.topic;
-        let topic = TopicSelectors {
-            url: regex("topic.url", &t.url)?,
-            kind: t.kind.unwrap_or_default(),
-            title: field("topic.title", t.title)?,
-            body: field("topic.body", t.body)?,
-            price: optional("topic.price", t.price)?,
-            seller: optional("topic.seller", t.seller)?,
-            posted_at: optional("topic.posted_at", t.posted_at)?,
-            category: optional("topic.category", t.category)?,
-            listing_number: optional("topic.listing_number", t.listing_number)?,
+        let recrawl = match raw.recrawl {
+            None => RecrawlPolicy::default(),
+            Some(r) => {
+                let default = RecrawlPolicy::default();
+                let interval = |field: &str, value: Option<String>, default: Duration| match value {
+                    None => Ok(default),
+                    Some(v) => parse_duration(&v).ok_or_else(|| {
+                        invalid(field, format!("{v:?} is not a duration; write e.g. \"90s\", \"30m\", \"1h\" or \"7d\""))
+                    }),
+                };
+                RecrawlPolicy {
+                    list_interval: interval("recrawl.list_interval", r.list_interval, default.list_interval)?,
+                    topic_interval: interval("recrawl.topic_interval", r.topic_interval, default.topic_interval)?,
+                }
+            }
         };
+        let session = match raw.session {
+            None => SessionConfig::default(),
+            Some(s) => {
+                let mut cookies = Vec::new();
+                for line in &s.cookies {
+                    cookies.push(parse_cookie_line(line).ok_or_else(|| {
+                        invalid("session.cookies", "each cookie is \"name=value\"".into())
+                    })?);
+                }
+                if let Some(file) = &s.cookie_file {
+                    let file = path.parent().unwrap_or(Path::new(".")).join(file);
+                    let text = std::fs::read_to_string(&file).map_err(|source| ProfileError::Read {
+                        path: file.clone(),
+                        source,
+                    })?;
+                    cookies.extend(parse_cookie_file(&text, &file)?);
+                }
+                SessionConfig {
+                    cookies,
+                    logged_out: s
+                        .logged_out
+                        .as_deref()
+                        .map(|css| selector("session.logged_out", css))
+                        .transpose()?,
+                    login_url: s
+                        .login_url
+                        .as_deref()
+                        .map(|r| regex("session.login_url", r))
+                        .transpose()?,
+                }
+            }
+        };
+        let concurrency = match raw.concurrency {
+            None => 2,
+            Some(0) => return Err(invalid("concurrency", "must be at least 1".into())),
+            Some(n) => n,
+        };
+        let compiler = Compiler {
+            path,
+            origin: RuleOrigin::Profile,
+        };
+        let raw_topic = raw.topic.unwrap_or_default();
+        let topic_url = match (&raw_topic.url, engine) {
+            (Some(url), _) => regex("topic.url", url)?,
+            (None, EngineChoice::Fixed(e)) => e.preset().topic.url.clone(),
+            (None, EngineChoice::Auto | EngineChoice::Generic) => regex("topic.url", &any_topic_url())?,
+            (None, EngineChoice::Custom) => {
+                return Err(invalid("topic.url", "a regex on the URLs of topic pages is required without an engine".into()))
+            }
+        };
+        let topic = compiler.topic(raw_topic, topic_url)?;
+        if engine == EngineChoice::Custom && topic.title.is_none() && topic.body.is_none() {
+            return Err(invalid(
+                "topic",
+                "give topic.title or topic.body selectors, or set engine = \"phpbb\" (or another preset, or \"auto\")".into(),
+            ));
+        }
+        let list = compiler.list(raw.list.unwrap_or_default())?;
         Ok(SiteProfile {
             name: raw.name,
             base_url,
@@ -323,12 +405,18 @@ impl SiteProfile {
             lang: raw.lang,
             encoding,
             utc_offset_secs,
+            time_zone_given: time_zone.is_some(),
             max_pages: raw.max_pages.unwrap_or(10_000),
             max_depth: raw.max_depth.unwrap_or(20),
             user_agent: raw.user_agent,
             headers,
             rate_limit,
+            concurrency,
             links,
+            recrawl,
+            session,
+            engine,
+            list,
             topic,
         })
     }
@@ -372,7 +460,22 @@ pub(crate) fn line_of(text: &str, at: usize) -> usize {
         + 1
 }
 
-fn parse_utc_offset(tz: &str) -> Option<i32> {
+/// `90s`, `30m`, `1h`, `7d`, or plain seconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = number.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+pub(crate) fn parse_utc_offset(tz: &str) -> Option<i32> {
     let tz = tz.trim().trim_start_matches("UTC");
     let (sign, rest) = match tz.as_bytes().first()? {
         b'+' => (1, &tz[1..]),
@@ -390,7 +493,7 @@ mod tests {
 
     const MINIMAL: &str = r#"
 name = "m"
-base_url = "http://abc.onion/forum/"
+base_url = "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion/forum/"
 seeds = ["index.php"]
 time_zone = "+08:00"
 [links]
@@ -402,9 +505,16 @@ body = { css = "div.content" }
 "#;
 
     #[test]
+    fn onion_base_url_is_checksummed() {
+        let text = MINIMAL.replace("2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid", "3gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid");
+        let err = SiteProfile::parse(&text, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("base_url") && err.contains("checksum"), "{err}");
+    }
+
+    #[test]
     fn minimal_profile_loads() {
         let p = SiteProfile::parse(MINIMAL, Path::new("m.toml")).expect("valid profile");
-        assert_eq!(p.seeds[0].as_str(), "http://abc.onion/forum/index.php");
+        assert_eq!(p.seeds[0].as_str(), "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion/forum/index.php");
         assert_eq!(p.utc_offset_secs, 8 * 3600);
     }
 
@@ -428,6 +538,27 @@ body = { css = "div.content" }
             err.contains("topic.title") && err.contains("bad CSS selector"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn crawl_settings_parse_with_defaults_and_errors() {
+        let p = SiteProfile::parse(MINIMAL, Path::new("m.toml")).expect("valid profile");
+        assert_eq!(p.concurrency, 2);
+        assert_eq!(p.recrawl, RecrawlPolicy::default());
+        let text = MINIMAL.replace(
+            "[topic]",
+            "[recrawl]\nlist_interval = \"15m\"\ntopic_interval = \"7d\"\n[session]\ncookies = [\"u=1\"]\nlogged_out = \"form#login\"\n[topic]",
+        );
+        let p = SiteProfile::parse(&text, Path::new("m.toml")).expect("valid profile");
+        assert_eq!(p.recrawl.list_interval, Duration::from_secs(900));
+        assert_eq!(p.recrawl.topic_interval, Duration::from_secs(7 * 86_400));
+        assert_eq!(p.session.cookies.len(), 1);
+        let bad = text.replace("\"15m\"", "\"soon\"");
+        let err = SiteProfile::parse(&bad, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("recrawl.list_interval"), "{err}");
+        let missing = MINIMAL.replace("[topic]", "[session]\ncookie_file = \"no-such-jar.txt\"\n[topic]");
+        let err = SiteProfile::parse(&missing, Path::new("/nonexistent/m.toml")).unwrap_err().to_string();
+        assert!(err.contains("no-such-jar.txt"), "{err}");
     }
 
     #[test]

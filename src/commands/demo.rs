@@ -65,7 +65,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             "Demo market serving on {} — crawling 3 sites…",
             market.url()
         );
-        crawl_sites(sites, Transport::Direct, &mut pipeline).await
+        crawl_sites(sites, Transport::Direct, &data_dir, true, &mut pipeline).await
     })?;
     let colour = use_colour();
     let mut alerts: Vec<_> = outcome.alerts.iter().collect();

@@ -1,0 +1,500 @@
+//! Forum-engine presets shipped in the binary (phpBB, MyBB, XenForo, Discuz!,
+//! SMF, the 暗网中文网-style market) and recognition of the engine from a
+//! page. A preset is the same `[links]`/`[list]`/`[topic]` shape as a
+//! profile, so a site on a known engine needs only its URL.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::Html;
+use serde::Deserialize;
+
+use crate::selectors::{Compiler, ListSelectors, RawList, RawTopic, RuleOrigin, TopicSelectors};
+
+/// A forum or market engine with a shipped preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// phpBB 3 (prosilver and derivatives).
+    Phpbb,
+    /// The 暗网中文网-style market: phpBB topic pages with a 交易信息 block.
+    Anwang,
+    Mybb,
+    Xenforo,
+    /// Discuz! X.
+    Discuz,
+    /// Simple Machines Forum.
+    Smf,
+}
+
+/// Every engine, in the order detection prefers them (the market before the
+/// phpBB it is built on).
+pub const ENGINES: [Engine; 6] = [
+    Engine::Anwang,
+    Engine::Phpbb,
+    Engine::Mybb,
+    Engine::Xenforo,
+    Engine::Discuz,
+    Engine::Smf,
+];
+
+impl Engine {
+    /// The name used in profiles and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Phpbb => "phpbb",
+            Engine::Anwang => "anwang",
+            Engine::Mybb => "mybb",
+            Engine::Xenforo => "xenforo",
+            Engine::Discuz => "discuz",
+            Engine::Smf => "smf",
+        }
+    }
+
+    /// The engine of a name (any case; a few common aliases).
+    pub fn from_name(name: &str) -> Option<Engine> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "phpbb" | "phpbb3" | "prosilver" => Some(Engine::Phpbb),
+            "anwang" | "anwang-market" | "暗网中文网" => Some(Engine::Anwang),
+            "mybb" => Some(Engine::Mybb),
+            "xenforo" | "xf" => Some(Engine::Xenforo),
+            "discuz" | "discuz!" | "discuzx" => Some(Engine::Discuz),
+            "smf" | "simplemachines" => Some(Engine::Smf),
+            _ => None,
+        }
+    }
+
+    fn preset_text(self) -> &'static str {
+        match self {
+            Engine::Phpbb => include_str!("phpbb.toml"),
+            Engine::Anwang => include_str!("anwang.toml"),
+            Engine::Mybb => include_str!("mybb.toml"),
+            Engine::Xenforo => include_str!("xenforo.toml"),
+            Engine::Discuz => include_str!("discuz.toml"),
+            Engine::Smf => include_str!("smf.toml"),
+        }
+    }
+
+    /// The compiled preset.
+    pub fn preset(self) -> &'static Preset {
+        let i = ENGINES
+            .iter()
+            .position(|e| *e == self)
+            .expect("ENGINES lists every engine");
+        &PRESETS[i]
+    }
+}
+
+/// How a profile chooses its extraction rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Only the profile's own selectors (no `engine` key, `[topic]` given).
+    Custom,
+    /// One engine's preset under the profile's overrides.
+    Fixed(Engine),
+    /// Recognise the engine on each page; generic extraction when none is.
+    Auto,
+    /// Generic extraction only (repeated rows, main text).
+    Generic,
+}
+
+impl EngineChoice {
+    /// Parses `engine = "…"`/`--engine`: an engine name, `auto` or `generic`.
+    pub fn parse(name: &str) -> Option<EngineChoice> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(EngineChoice::Auto),
+            "generic" => Some(EngineChoice::Generic),
+            "none" | "custom" => Some(EngineChoice::Custom),
+            other => Engine::from_name(other).map(EngineChoice::Fixed),
+        }
+    }
+
+    /// The names accepted, for error messages.
+    pub fn known_names() -> String {
+        let mut names: Vec<&str> = ENGINES.iter().map(|e| e.name()).collect();
+        names.extend(["auto", "generic"]);
+        names.join(", ")
+    }
+}
+
+impl std::fmt::Display for EngineChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineChoice::Custom => f.write_str("custom"),
+            EngineChoice::Fixed(e) => f.write_str(e.name()),
+            EngineChoice::Auto => f.write_str("auto"),
+            EngineChoice::Generic => f.write_str("generic"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPreset {
+    #[serde(default)]
+    extends: Option<String>,
+    #[serde(default)]
+    time_zone: Option<String>,
+    links: PresetLinks,
+    #[serde(default)]
+    list: RawList,
+    #[serde(default)]
+    topic: RawTopic,
+}
+
+/// A preset's link rules, as text: the profile loader compiles them with its
+/// own (and the profile's) rules.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetLinks {
+    pub follow: Vec<String>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// A compiled engine preset.
+#[derive(Debug, Clone)]
+pub struct Preset {
+    pub engine: Engine,
+    /// The preset this one refines (its fields fill the gaps).
+    pub base: Option<Engine>,
+    /// The time zone the engine's sites usually print (`+08:00`), when a
+    /// profile names none.
+    pub time_zone: Option<String>,
+    pub links: PresetLinks,
+    pub list: ListSelectors,
+    pub topic: TopicSelectors,
+}
+
+static PRESETS: LazyLock<Vec<Preset>> = LazyLock::new(|| {
+    ENGINES
+        .iter()
+        .map(|&engine| {
+            compile_preset(engine)
+                .unwrap_or_else(|e| panic!("shipped preset {} is valid: {e}", engine.name()))
+        })
+        .collect()
+});
+
+fn compile_preset(engine: Engine) -> Result<Preset, String> {
+    let raw: RawPreset = toml::from_str(engine.preset_text()).map_err(|e| e.to_string())?;
+    let base = raw
+        .extends
+        .as_deref()
+        .map(|name| {
+            Engine::from_name(name).ok_or_else(|| format!("extends unknown engine {name:?}"))
+        })
+        .transpose()?;
+    let file = format!("preset {}", engine.name());
+    let compiler = Compiler {
+        path: Path::new(&file),
+        origin: RuleOrigin::Preset(engine.name()),
+    };
+    let url = match (&raw.topic.url, base) {
+        (Some(url), _) => compiler
+            .regex("topic.url", url)
+            .map_err(|e| e.to_string())?,
+        (None, Some(base)) => {
+            let text =
+                toml::from_str::<RawPreset>(base.preset_text()).map_err(|e| e.to_string())?;
+            let url = text.topic.url.ok_or("the base preset has no topic.url")?;
+            compiler
+                .regex("topic.url", &url)
+                .map_err(|e| e.to_string())?
+        }
+        (None, None) => return Err("topic.url is missing".into()),
+    };
+    Ok(Preset {
+        engine,
+        base,
+        time_zone: raw.time_zone,
+        links: raw.links,
+        list: compiler.list(raw.list).map_err(|e| e.to_string())?,
+        topic: compiler.topic(raw.topic, url).map_err(|e| e.to_string())?,
+    })
+}
+
+impl crate::profile::SiteProfile {
+    /// A profile with nothing but a name, a root URL and an engine choice:
+    /// what `extract --engine` uses, and all a site on a known engine needs.
+    pub fn for_engine(
+        name: &str,
+        base_url: &url::Url,
+        engine: EngineChoice,
+    ) -> Result<crate::profile::SiteProfile, crate::error::ProfileError> {
+        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+        let mut text = format!(
+            "name = {}\nbase_url = {}\n",
+            quote(name),
+            quote(base_url.as_str())
+        );
+        if engine != EngineChoice::Custom {
+            text.push_str(&format!("engine = {}\n", quote(&engine.to_string())));
+        }
+        crate::profile::SiteProfile::parse(&text, Path::new("(--engine)"))
+    }
+}
+
+/// The topic-page pattern of `auto`: any engine's.
+pub fn any_topic_url() -> String {
+    ENGINES
+        .iter()
+        .filter_map(|e| toml::from_str::<RawPreset>(e.preset_text()).ok()?.topic.url)
+        .map(|u| format!("(?:{u})"))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// Link rules when the engine is not known in advance: every in-site link
+/// except the login, posting, profile and search pages of every engine.
+pub fn any_links() -> PresetLinks {
+    let mut deny: Vec<String> = Vec::new();
+    for e in ENGINES {
+        for d in &e.preset().links.deny {
+            if !deny.contains(d) {
+                deny.push(d.clone());
+            }
+        }
+    }
+    // One alternation: a crawl tests every link against every deny pattern.
+    let deny = deny
+        .iter()
+        .map(|d| format!("(?:{d})"))
+        .collect::<Vec<_>>()
+        .join("|");
+    PresetLinks {
+        follow: vec!["a[href]".to_owned()],
+        allow: Vec::new(),
+        deny: vec![deny],
+    }
+}
+
+/// The engine a page was made with, and the evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub engine: Engine,
+    pub evidence: String,
+}
+
+/// One piece of evidence: text in the raw page (markup the engine's
+/// templates always print), worth `weight` for `engine`. Raw text, not
+/// selectors: detection must cost next to nothing beside the parse.
+struct Signal {
+    engine: Engine,
+    weight: u32,
+    what: &'static str,
+    text: &'static str,
+}
+
+const fn signal(engine: Engine, weight: u32, what: &'static str, text: &'static str) -> Signal {
+    Signal {
+        engine,
+        weight,
+        what,
+        text,
+    }
+}
+
+const SIGNALS: &[Signal] = &[
+    signal(
+        Engine::Anwang,
+        6,
+        "交易信息 block (table.v_table_1)",
+        "class=\"v_table_1\"",
+    ),
+    signal(Engine::Anwang, 4, "交易编号 label", "交易编号"),
+    signal(Engine::Anwang, 3, "主题帖交易信息一览", "交易信息一览"),
+    signal(Engine::Phpbb, 5, "<body id=\"phpbb\">", "id=\"phpbb\""),
+    signal(Engine::Phpbb, 5, "phpBB style comment", "phpBB style name"),
+    signal(Engine::Phpbb, 4, "Powered by phpBB", "phpBB</a>"),
+    signal(
+        Engine::Phpbb,
+        3,
+        "a.topictitle links",
+        "class=\"topictitle\"",
+    ),
+    signal(
+        Engine::Phpbb,
+        3,
+        "prosilver post markup",
+        "class=\"postbody\"",
+    ),
+    signal(Engine::Phpbb, 2, "viewtopic.php links", "viewtopic.php?"),
+    signal(Engine::Mybb, 5, "MyBB scripts", "MyBB."),
+    signal(Engine::Mybb, 5, "Powered by MyBB", "mybb.com"),
+    signal(Engine::Mybb, 3, "postbit markup", "post_body"),
+    signal(Engine::Mybb, 3, "forumdisplay rows", "class=\"inline_row\""),
+    signal(
+        Engine::Mybb,
+        2,
+        "showthread.php links",
+        "showthread.php?tid=",
+    ),
+    signal(Engine::Xenforo, 8, "<html id=\"XF\">", "id=\"XF\""),
+    signal(
+        Engine::Xenforo,
+        8,
+        "<html id=\"XenForo\">",
+        "id=\"XenForo\"",
+    ),
+    signal(
+        Engine::Xenforo,
+        5,
+        "data-xf-init attributes",
+        "data-xf-init",
+    ),
+    signal(Engine::Xenforo, 5, "Forum software by XenForo", "XenForo"),
+    signal(
+        Engine::Xenforo,
+        3,
+        "structItem thread rows",
+        "structItem--thread",
+    ),
+    signal(Engine::Xenforo, 3, "message--post markup", "message--post"),
+    signal(Engine::Discuz, 5, "discuz_uid script", "discuz_uid"),
+    signal(Engine::Discuz, 4, "Powered by Discuz!", "Discuz!"),
+    signal(Engine::Discuz, 3, "td.t_f post markup", "class=\"t_f\""),
+    signal(Engine::Discuz, 3, "#threadlisttableid", "threadlisttableid"),
+    signal(Engine::Smf, 6, "smf_scripturl script", "smf_scripturl"),
+    signal(Engine::Smf, 5, "Powered by SMF", "Simple Machines"),
+    signal(Engine::Smf, 3, "#forumposts", "id=\"forumposts\""),
+    signal(Engine::Smf, 3, "#messageindex", "id=\"messageindex\""),
+    signal(Engine::Smf, 2, "index.php?topic= links", "index.php?topic="),
+];
+
+/// All signal texts, found in one pass over the page.
+static SIGNAL_TEXTS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new(SIGNALS.iter().map(|s| s.text))
+        .expect("signal texts build an automaton")
+});
+
+/// The generator meta tag, read from the raw page (no tree walk).
+static GENERATOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)<meta\s[^>]*name\s*=\s*["']?generator["']?[^>]*>"#)
+        .expect("generator pattern is valid")
+});
+static CONTENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)content\s*=\s*["']([^"']*)"#).expect("content pattern is valid")
+});
+/// Generators naming an engine, and the score they give.
+const GENERATORS: &[(&str, Engine, u32)] = &[
+    ("discuz", Engine::Discuz, 8),
+    ("mybb", Engine::Mybb, 6),
+    ("phpbb", Engine::Phpbb, 6),
+    ("xenforo", Engine::Xenforo, 8),
+    ("smf", Engine::Smf, 6),
+];
+
+/// Recognises the engine of a page from its raw HTML; `None` when no engine
+/// scores at least 5 (one strong signal, or two weak ones). `page` is the
+/// parsed page, for signals that need the tree (none at present).
+pub fn detect(_page: &Html, html: &str) -> Option<Detection> {
+    let mut scores: Vec<(Engine, u32, Vec<&'static str>)> =
+        ENGINES.iter().map(|&e| (e, 0, Vec::new())).collect();
+    let mut add = |engine: Engine, weight: u32, what: &'static str| {
+        if let Some(entry) = scores.iter_mut().find(|(e, _, _)| *e == engine) {
+            entry.1 += weight;
+            entry.2.push(what);
+        }
+    };
+    let mut seen = [false; SIGNALS.len()];
+    for m in SIGNAL_TEXTS.find_overlapping_iter(html) {
+        seen[m.pattern().as_usize()] = true;
+    }
+    for (s, _) in SIGNALS.iter().zip(seen).filter(|(_, hit)| *hit) {
+        add(s.engine, s.weight, s.what);
+    }
+    let generator = GENERATOR
+        .find(html)
+        .and_then(|tag| CONTENT.captures(tag.as_str()))
+        .map(|c| c[1].to_ascii_lowercase())
+        .unwrap_or_default();
+    for &(name, engine, weight) in GENERATORS {
+        if generator.contains(name) {
+            add(engine, weight, "generator meta tag");
+        }
+    }
+    // The market is phpBB too: it needs its own block on top of phpBB markup.
+    let phpbb = scores
+        .iter()
+        .find(|(e, _, _)| *e == Engine::Phpbb)
+        .map_or(0, |s| s.1);
+    if let Some(market) = scores.iter_mut().find(|(e, _, _)| *e == Engine::Anwang) {
+        if market.1 < 6 || phpbb < 3 {
+            market.1 = 0;
+        } else {
+            market.1 += phpbb;
+        }
+    }
+    // Highest score wins; ties go to the order of ENGINES.
+    let best = scores
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, (_, score, _))| (*score, std::cmp::Reverse(*i)))
+        .map(|(_, s)| s)?;
+    (best.1 >= 5).then(|| Detection {
+        engine: best.0,
+        evidence: best.2.join(", "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_compiles() {
+        for e in ENGINES {
+            let p = e.preset();
+            assert_eq!(p.engine, e);
+            assert!(p.topic.title.is_some() || p.base.is_some(), "{}", e.name());
+            assert!(!p.links.follow.is_empty(), "{}", e.name());
+        }
+        assert_eq!(Engine::Anwang.preset().base, Some(Engine::Phpbb));
+        assert!(Regex::new(&any_topic_url()).is_ok());
+        for d in any_links().deny {
+            assert!(Regex::new(&d).is_ok(), "{d}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for e in ENGINES {
+            assert_eq!(Engine::from_name(e.name()), Some(e));
+            assert_eq!(EngineChoice::parse(e.name()), Some(EngineChoice::Fixed(e)));
+        }
+        assert_eq!(EngineChoice::parse("AUTO"), Some(EngineChoice::Auto));
+        assert_eq!(EngineChoice::parse("vbulletin"), None);
+    }
+
+    #[test]
+    fn detects_by_generator_and_markup() {
+        let d = |html: &str| detect(&Html::parse_document(html), html).map(|d| d.engine);
+        assert_eq!(
+            d(r#"<meta name="generator" content="Discuz! X3.4"><p>x</p>"#),
+            Some(Engine::Discuz)
+        );
+        assert_eq!(
+            d(r#"<html id="XF"><body></body></html>"#),
+            Some(Engine::Xenforo)
+        );
+        assert_eq!(
+            d(r#"<body id="phpbb"><a class="topictitle" href="viewtopic.php?t=1">x</a></body>"#),
+            Some(Engine::Phpbb)
+        );
+        assert_eq!(
+            d(
+                r#"<body id="phpbb"><table class="v_table_1"><tr><td>交易编号:</td><td>1</td></tr></table></body>"#
+            ),
+            Some(Engine::Anwang)
+        );
+        // A market block without phpBB around it is not the market.
+        assert_eq!(
+            d(r#"<table class="v_table_1"><tr><td>交易编号:</td></tr></table>"#),
+            None
+        );
+        assert_eq!(d("<p>plain page</p>"), None);
+    }
+}

@@ -1,0 +1,759 @@
+//! The crawl frontier in SQLite (WAL): every URL of every site with its
+//! schedule and fetch history, each site's pause state, and the outbox of
+//! extracted documents the consumer has not yet acknowledged. A page's
+//! outcome — its row, the links it found, its documents — is one
+//! transaction, so a kill -9 at any moment loses nothing fetched and
+//! repeats nothing finished. It never decides policy: callers pass times.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::canonical::CanonicalUrl;
+use crate::document::Document;
+use crate::error::FrontierError;
+
+/// `next_due` of a URL that is never fetched again.
+pub const NEVER: i64 = i64::MAX;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS crawl_urls (
+    id            INTEGER PRIMARY KEY,
+    site          TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    depth         INTEGER NOT NULL,
+    role          TEXT NOT NULL,
+    priority      INTEGER NOT NULL,
+    next_due      INTEGER NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    fetches       INTEGER NOT NULL DEFAULT 0,
+    last_status   INTEGER,
+    last_error    TEXT,
+    fetched_at    INTEGER,
+    etag          TEXT,
+    last_modified TEXT,
+    content_hash  TEXT,
+    row_signature TEXT,
+    UNIQUE (site, url)
+);
+CREATE INDEX IF NOT EXISTS crawl_urls_due ON crawl_urls (site, priority, next_due);
+CREATE TABLE IF NOT EXISTS crawl_outbox (
+    id       INTEGER PRIMARY KEY,
+    site     TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS crawl_sites (
+    site                 TEXT PRIMARY KEY,
+    paused_until         INTEGER,
+    pause_reason         TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    breaker_trips        INTEGER NOT NULL DEFAULT 0,
+    session_fingerprint  TEXT
+);
+CREATE TABLE IF NOT EXISTS crawl_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO crawl_meta (key, value) VALUES ('schema_version', '1');
+";
+
+/// Priorities, highest first: seeds, then everything new or changed, then
+/// routine recrawls of topics.
+pub const PRIORITY_SEED: i64 = 2;
+pub const PRIORITY_NEW: i64 = 1;
+pub const PRIORITY_RECRAWL: i64 = 0;
+
+/// What a page is to the crawl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageRole {
+    /// Index, forum and pagination pages: re-polled for new links.
+    List,
+    /// A topic or listing page: yields documents.
+    Topic,
+}
+
+impl PageRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            PageRole::List => "list",
+            PageRole::Topic => "topic",
+        }
+    }
+
+    fn parse(s: &str) -> PageRole {
+        if s == "topic" {
+            PageRole::Topic
+        } else {
+            PageRole::List
+        }
+    }
+}
+
+/// One URL as the frontier holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontierUrl {
+    pub id: i64,
+    pub site: String,
+    pub url: String,
+    pub depth: u32,
+    pub role: PageRole,
+    pub attempts: u32,
+    pub fetches: u32,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub content_hash: Option<String>,
+}
+
+/// A link found on a page.
+#[derive(Debug, Clone)]
+pub struct NewLink {
+    pub url: CanonicalUrl,
+    pub depth: u32,
+    pub role: PageRole,
+    /// Digest of the link's row on a list page (reply count, last post).
+    pub row_signature: Option<String>,
+}
+
+/// The outcome of fetching one frontier URL.
+#[derive(Debug)]
+pub enum PageOutcome<'a> {
+    /// A page was fetched and extracted.
+    Fetched {
+        status: u16,
+        etag: Option<&'a str>,
+        last_modified: Option<&'a str>,
+        /// Digest of the extracted documents; documents are queued only
+        /// when it differs from the last fetch's.
+        content_hash: &'a str,
+        next_due: i64,
+        links: &'a [NewLink],
+        documents: &'a [Document],
+    },
+    /// `304 Not Modified`.
+    NotModified { next_due: i64 },
+    /// The fetch failed; `retry_at` is when to try again (`NEVER`: give up).
+    Failed {
+        status: Option<u16>,
+        error: &'a str,
+        retry_at: i64,
+        /// Whether this counts as an attempt (a site-wide pause does not).
+        count_attempt: bool,
+    },
+}
+
+/// A document in the outbox, to acknowledge once the consumer has made it
+/// durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Receipt(pub i64);
+
+/// Per-site state kept across runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteState {
+    pub paused_until: Option<i64>,
+    pub pause_reason: Option<String>,
+    pub consecutive_failures: u32,
+    pub breaker_trips: u32,
+    pub session_fingerprint: Option<String>,
+}
+
+/// Counts of a site's URLs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrontierCounts {
+    pub urls: u64,
+    pub fetched: u64,
+    pub failed: u64,
+    pub due: u64,
+}
+
+/// The frontier store.
+pub struct Frontier {
+    db: Connection,
+}
+
+impl std::fmt::Debug for Frontier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frontier")
+            .field("path", &self.db.path())
+            .finish()
+    }
+}
+
+impl Frontier {
+    /// Opens (creating if needed) the frontier tables in the SQLite file at
+    /// `path` (the state store, shared with other tables).
+    ///
+    /// `synchronous = NORMAL` in WAL mode: a committed page survives the
+    /// process being killed (the OS holds the log); only a power cut can
+    /// roll back the last pages, which are then simply fetched again.
+    pub fn open(path: &Path) -> Result<Frontier, FrontierError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| FrontierError::Folder {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        let open_err = |source| FrontierError::Open {
+            path: PathBuf::from(path),
+            source,
+        };
+        let db = Connection::open(path).map_err(open_err)?;
+        db.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(open_err)?;
+        db.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        db.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        db.execute_batch(SCHEMA).map_err(open_err)?;
+        Ok(Frontier { db })
+    }
+
+    /// A frontier that lives only as long as the value (one pass, tests).
+    pub fn in_memory() -> Result<Frontier, FrontierError> {
+        let db = Connection::open_in_memory()?;
+        db.execute_batch(SCHEMA)?;
+        Ok(Frontier { db })
+    }
+
+    /// Adds a site's seeds (due now, highest priority); known seeds keep
+    /// their schedule.
+    pub fn add_seeds(
+        &mut self,
+        site: &str,
+        seeds: &[(CanonicalUrl, PageRole)],
+        now: i64,
+    ) -> Result<(), FrontierError> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO crawl_urls (site, url, depth, role, priority, next_due)
+                 VALUES (?1, ?2, 0, ?3, ?4, ?5)",
+            )?;
+            for (url, role) in seeds {
+                insert.execute(params![
+                    site,
+                    url.as_str(),
+                    role.as_str(),
+                    PRIORITY_SEED,
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Adds URLs discovered outside a page outcome (bulk loads, tests).
+    pub fn add_links(
+        &mut self,
+        site: &str,
+        links: &[NewLink],
+        now: i64,
+    ) -> Result<(), FrontierError> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        insert_links(&tx, site, links, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The next URL of `site` that is due at `now`, not in `skip` (URLs in
+    /// flight): seeds first, then new or changed pages, then recrawls; the
+    /// longest-waiting first within each.
+    pub fn next_due(
+        &self,
+        site: &str,
+        now: i64,
+        skip: &HashSet<i64>,
+    ) -> Result<Option<FrontierUrl>, FrontierError> {
+        let mut stmt = self.db.prepare_cached(
+            "SELECT id, site, url, depth, role, attempts, fetches, etag, last_modified, content_hash
+             FROM crawl_urls WHERE site = ?1 AND priority = ?2 AND next_due <= ?3
+             ORDER BY next_due, id LIMIT ?4",
+        )?;
+        for priority in [PRIORITY_SEED, PRIORITY_NEW, PRIORITY_RECRAWL] {
+            let limit = skip.len() as i64 + 1;
+            let rows = stmt.query_map(params![site, priority, now, limit], row_to_url)?;
+            for row in rows {
+                let row = row?;
+                if !skip.contains(&row.id) {
+                    return Ok(Some(row));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// When the site's next URL falls due (`None`: nothing scheduled).
+    pub fn earliest_due(&self, site: &str) -> Result<Option<i64>, FrontierError> {
+        let t: Option<i64> = self.db.query_row(
+            "SELECT min(next_due) FROM crawl_urls WHERE site = ?1 AND next_due < ?2",
+            params![site, NEVER],
+            |r| r.get(0),
+        )?;
+        Ok(t)
+    }
+
+    /// Records what fetching `url` gave, in one transaction; returns the
+    /// outbox receipts of the documents queued (in the order given).
+    pub fn record(
+        &mut self,
+        url: &FrontierUrl,
+        outcome: &PageOutcome<'_>,
+        now: i64,
+    ) -> Result<Vec<Receipt>, FrontierError> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut receipts = Vec::new();
+        match outcome {
+            PageOutcome::Fetched {
+                status,
+                etag,
+                last_modified,
+                content_hash,
+                next_due,
+                links,
+                documents,
+            } => {
+                let previous: Option<String> = tx
+                    .query_row(
+                        "SELECT content_hash FROM crawl_urls WHERE id = ?1",
+                        [url.id],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .flatten();
+                let priority = if url.role == PageRole::Topic {
+                    PRIORITY_RECRAWL
+                } else if url.depth == 0 {
+                    PRIORITY_SEED
+                } else {
+                    PRIORITY_NEW
+                };
+                tx.execute(
+                    "UPDATE crawl_urls SET next_due = ?2, priority = ?3, attempts = 0,
+                        fetches = fetches + 1, last_status = ?4, last_error = NULL,
+                        fetched_at = ?5, etag = ?6, last_modified = ?7, content_hash = ?8
+                     WHERE id = ?1",
+                    params![
+                        url.id,
+                        next_due,
+                        priority,
+                        status,
+                        now,
+                        etag,
+                        last_modified,
+                        content_hash
+                    ],
+                )?;
+                insert_links(&tx, &url.site, links, now)?;
+                if previous.as_deref() != Some(*content_hash) {
+                    let mut insert = tx.prepare_cached(
+                        "INSERT INTO crawl_outbox (site, document) VALUES (?1, ?2)",
+                    )?;
+                    for doc in documents.iter() {
+                        insert.execute(params![url.site, serde_json::to_string(doc)?])?;
+                        receipts.push(Receipt(tx.last_insert_rowid()));
+                    }
+                }
+            }
+            PageOutcome::NotModified { next_due } => {
+                let priority = if url.role == PageRole::Topic {
+                    PRIORITY_RECRAWL
+                } else if url.depth == 0 {
+                    PRIORITY_SEED
+                } else {
+                    PRIORITY_NEW
+                };
+                tx.execute(
+                    "UPDATE crawl_urls SET next_due = ?2, priority = ?3, attempts = 0,
+                        fetches = fetches + 1, last_status = 304, last_error = NULL, fetched_at = ?4
+                     WHERE id = ?1",
+                    params![url.id, next_due, priority, now],
+                )?;
+            }
+            PageOutcome::Failed {
+                status,
+                error,
+                retry_at,
+                count_attempt,
+            } => {
+                tx.execute(
+                    "UPDATE crawl_urls SET next_due = ?2, attempts = attempts + ?3,
+                        last_status = ?4, last_error = ?5
+                     WHERE id = ?1",
+                    params![url.id, retry_at, i64::from(*count_attempt), status, error],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(receipts)
+    }
+
+    /// Documents queued but not yet acknowledged, oldest first.
+    pub fn unacknowledged(&self, limit: usize) -> Result<Vec<(Receipt, Document)>, FrontierError> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT id, document FROM crawl_outbox ORDER BY id LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row?;
+            out.push((Receipt(id), serde_json::from_str(&json)?));
+        }
+        Ok(out)
+    }
+
+    /// The consumer has made these documents durable: forget them.
+    pub fn acknowledge(&mut self, receipts: &[Receipt]) -> Result<(), FrontierError> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut delete = tx.prepare_cached("DELETE FROM crawl_outbox WHERE id = ?1")?;
+            for r in receipts {
+                delete.execute([r.0])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn site_state(&self, site: &str) -> Result<SiteState, FrontierError> {
+        let state = self
+            .db
+            .query_row(
+                "SELECT paused_until, pause_reason, consecutive_failures, breaker_trips, session_fingerprint
+                 FROM crawl_sites WHERE site = ?1",
+                [site],
+                |r| {
+                    Ok(SiteState {
+                        paused_until: r.get(0)?,
+                        pause_reason: r.get(1)?,
+                        consecutive_failures: r.get(2)?,
+                        breaker_trips: r.get(3)?,
+                        session_fingerprint: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(state.unwrap_or_default())
+    }
+
+    pub fn set_site_state(&mut self, site: &str, state: &SiteState) -> Result<(), FrontierError> {
+        self.db.execute(
+            "INSERT INTO crawl_sites (site, paused_until, pause_reason, consecutive_failures, breaker_trips, session_fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (site) DO UPDATE SET paused_until = ?2, pause_reason = ?3,
+                consecutive_failures = ?4, breaker_trips = ?5, session_fingerprint = ?6",
+            params![
+                site,
+                state.paused_until,
+                state.pause_reason,
+                state.consecutive_failures,
+                state.breaker_trips,
+                state.session_fingerprint
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// URLs of `site` whose last attempt failed, with the reason.
+    pub fn failures(&self, site: &str) -> Result<Vec<(String, String)>, FrontierError> {
+        let mut stmt = self.db.prepare_cached(
+            "SELECT url, last_error FROM crawl_urls WHERE site = ?1 AND last_error IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([site], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One URL's row, by URL.
+    pub fn get(&self, site: &str, url: &str) -> Result<Option<FrontierUrl>, FrontierError> {
+        Ok(self
+            .db
+            .query_row(
+                "SELECT id, site, url, depth, role, attempts, fetches, etag, last_modified, content_hash
+                 FROM crawl_urls WHERE site = ?1 AND url = ?2",
+                params![site, url],
+                row_to_url,
+            )
+            .optional()?)
+    }
+
+    pub fn counts(&self, site: &str, now: i64) -> Result<FrontierCounts, FrontierError> {
+        Ok(self.db.query_row(
+            "SELECT count(*), count(fetched_at), count(last_error), coalesce(sum(next_due <= ?2), 0)
+             FROM crawl_urls WHERE site = ?1",
+            params![site, now],
+            |r| {
+                Ok(FrontierCounts {
+                    urls: r.get::<_, i64>(0)? as u64,
+                    fetched: r.get::<_, i64>(1)? as u64,
+                    failed: r.get::<_, i64>(2)? as u64,
+                    due: r.get::<_, i64>(3)? as u64,
+                })
+            },
+        )?)
+    }
+
+    /// Drops everything known about `site` (a fresh start: the demo, a
+    /// site whose profile changed beyond recognition).
+    pub fn forget_site(&mut self, site: &str) -> Result<(), FrontierError> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM crawl_urls WHERE site = ?1", [site])?;
+        tx.execute("DELETE FROM crawl_outbox WHERE site = ?1", [site])?;
+        tx.execute("DELETE FROM crawl_sites WHERE site = ?1", [site])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Inserts new links; a known topic whose list-row signature changed since
+/// it was last fetched becomes due now (new replies).
+fn insert_links(
+    tx: &Transaction<'_>,
+    site: &str,
+    links: &[NewLink],
+    now: i64,
+) -> Result<(), FrontierError> {
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO crawl_urls (site, url, depth, role, priority, next_due, row_signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (site, url) DO UPDATE SET
+            next_due = CASE WHEN crawl_urls.fetches > 0 AND crawl_urls.row_signature IS NOT NULL
+                             AND crawl_urls.row_signature <> excluded.row_signature
+                        THEN min(crawl_urls.next_due, excluded.next_due) ELSE crawl_urls.next_due END,
+            priority = CASE WHEN crawl_urls.fetches > 0 AND crawl_urls.row_signature IS NOT NULL
+                             AND crawl_urls.row_signature <> excluded.row_signature
+                        THEN max(crawl_urls.priority, ?5) ELSE crawl_urls.priority END,
+            row_signature = excluded.row_signature
+         WHERE excluded.row_signature IS NOT NULL",
+    )?;
+    for link in links {
+        upsert.execute(params![
+            site,
+            link.url.as_str(),
+            link.depth,
+            link.role.as_str(),
+            PRIORITY_NEW,
+            now,
+            link.row_signature
+        ])?;
+    }
+    Ok(())
+}
+
+fn row_to_url(r: &rusqlite::Row<'_>) -> rusqlite::Result<FrontierUrl> {
+    Ok(FrontierUrl {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        url: r.get(2)?,
+        depth: r.get(3)?,
+        role: PageRole::parse(&r.get::<_, String>(4)?),
+        attempts: r.get(5)?,
+        fetches: r.get(6)?,
+        etag: r.get(7)?,
+        last_modified: r.get(8)?,
+        content_hash: r.get(9)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::UrlRules;
+
+    fn url(s: &str) -> CanonicalUrl {
+        CanonicalUrl::parse(s, &UrlRules::default()).expect("url")
+    }
+
+    fn link(s: &str, role: PageRole, sig: Option<&str>) -> NewLink {
+        NewLink {
+            url: url(s),
+            depth: 1,
+            role,
+            row_signature: sig.map(str::to_owned),
+        }
+    }
+
+    fn fetched<'a>(
+        hash: &'a str,
+        next_due: i64,
+        links: &'a [NewLink],
+        docs: &'a [Document],
+    ) -> PageOutcome<'a> {
+        PageOutcome::Fetched {
+            status: 200,
+            etag: Some("\"v1\""),
+            last_modified: None,
+            content_hash: hash,
+            next_due,
+            links,
+            documents: docs,
+        }
+    }
+
+    #[test]
+    fn seeds_then_links_in_priority_and_due_order() {
+        let mut f = Frontier::in_memory().expect("frontier");
+        f.add_seeds("s", &[(url("http://h/index.php"), PageRole::List)], 0)
+            .expect("seed");
+        let seed = f
+            .next_due("s", 0, &HashSet::new())
+            .expect("query")
+            .expect("seed due");
+        assert_eq!(seed.url, "http://h/index.php");
+        let links = [
+            link("http://h/viewtopic.php?t=1", PageRole::Topic, Some("a")),
+            link("http://h/viewtopic.php?t=2", PageRole::Topic, None),
+        ];
+        f.record(&seed, &fetched("h0", 3_600_000, &links, &[]), 10)
+            .expect("record");
+        // The seed is not due until its interval; the topics are, in order.
+        let first = f
+            .next_due("s", 10, &HashSet::new())
+            .expect("q")
+            .expect("due");
+        assert_eq!(first.url, "http://h/viewtopic.php?t=1");
+        let second = f
+            .next_due("s", 10, &HashSet::from([first.id]))
+            .expect("q")
+            .expect("due");
+        assert_eq!(second.url, "http://h/viewtopic.php?t=2");
+        assert_eq!(
+            f.next_due("s", 10, &HashSet::from([first.id, second.id]))
+                .expect("q"),
+            None
+        );
+        assert_eq!(f.earliest_due("s").expect("q"), Some(10));
+        assert_eq!(f.next_due("other", 10, &HashSet::new()).expect("q"), None);
+    }
+
+    #[test]
+    fn unchanged_content_queues_no_document_and_receipts_acknowledge() {
+        let mut f = Frontier::in_memory().expect("frontier");
+        f.add_seeds("s", &[(url("http://h/t?1"), PageRole::Topic)], 0)
+            .expect("seed");
+        let u = f
+            .next_due("s", 0, &HashSet::new())
+            .expect("q")
+            .expect("due");
+        let doc = Document {
+            id: "s:1".into(),
+            title: Some("t".into()),
+            ..Default::default()
+        };
+        let r1 = f
+            .record(&u, &fetched("h1", 100, &[], std::slice::from_ref(&doc)), 1)
+            .expect("record");
+        assert_eq!(r1.len(), 1);
+        let r2 = f
+            .record(&u, &fetched("h1", 200, &[], std::slice::from_ref(&doc)), 2)
+            .expect("record");
+        assert!(r2.is_empty(), "same hash: nothing new");
+        let pending = f.unacknowledged(10).expect("outbox");
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].1.id, "s:1");
+        f.acknowledge(&r1).expect("ack");
+        assert!(f.unacknowledged(10).expect("outbox").is_empty());
+        let r3 = f
+            .record(&u, &fetched("h2", 300, &[], std::slice::from_ref(&doc)), 3)
+            .expect("record");
+        assert_eq!(r3.len(), 1, "changed hash: queued again");
+    }
+
+    #[test]
+    fn changed_row_signature_makes_a_fetched_topic_due_again() {
+        let mut f = Frontier::in_memory().expect("frontier");
+        let t1 = link(
+            "http://h/viewtopic.php?t=1",
+            PageRole::Topic,
+            Some("replies:3"),
+        );
+        f.add_links("s", std::slice::from_ref(&t1), 0).expect("add");
+        let topic = f
+            .next_due("s", 0, &HashSet::new())
+            .expect("q")
+            .expect("due");
+        f.record(&topic, &fetched("h", 1_000_000, &[], &[]), 5)
+            .expect("record");
+        assert_eq!(f.next_due("s", 10, &HashSet::new()).expect("q"), None);
+        // Same row seen again on the list: still not due.
+        f.add_links("s", std::slice::from_ref(&t1), 20)
+            .expect("add");
+        assert_eq!(f.next_due("s", 20, &HashSet::new()).expect("q"), None);
+        // A new reply changes the row: due now.
+        let t1b = link(
+            "http://h/viewtopic.php?t=1",
+            PageRole::Topic,
+            Some("replies:4"),
+        );
+        f.add_links("s", &[t1b], 30).expect("add");
+        let again = f
+            .next_due("s", 30, &HashSet::new())
+            .expect("q")
+            .expect("due again");
+        assert_eq!(again.url, "http://h/viewtopic.php?t=1");
+        assert_eq!(
+            again.etag.as_deref(),
+            Some("\"v1\""),
+            "validators kept for the conditional GET"
+        );
+    }
+
+    #[test]
+    fn failures_are_recorded_with_their_reason_and_state_persists_on_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.db");
+        {
+            let mut f = Frontier::open(&path).expect("open");
+            f.add_seeds("s", &[(url("http://h/a"), PageRole::List)], 0)
+                .expect("seed");
+            let u = f
+                .next_due("s", 0, &HashSet::new())
+                .expect("q")
+                .expect("due");
+            f.record(
+                &u,
+                &PageOutcome::Failed {
+                    status: Some(404),
+                    error: "http://h/a: HTTP status 404",
+                    retry_at: NEVER,
+                    count_attempt: true,
+                },
+                1,
+            )
+            .expect("record");
+            f.set_site_state(
+                "s",
+                &SiteState {
+                    paused_until: Some(99),
+                    pause_reason: Some("dead".into()),
+                    ..Default::default()
+                },
+            )
+            .expect("state");
+        }
+        let f = Frontier::open(&path).expect("reopen");
+        assert_eq!(
+            f.failures("s").expect("q"),
+            [(
+                "http://h/a".to_owned(),
+                "http://h/a: HTTP status 404".to_owned()
+            )]
+        );
+        assert_eq!(
+            f.next_due("s", i64::MAX - 1, &HashSet::new()).expect("q"),
+            None,
+            "given up"
+        );
+        assert_eq!(f.site_state("s").expect("q").paused_until, Some(99));
+        let counts = f.counts("s", 0).expect("counts");
+        assert_eq!((counts.urls, counts.failed), (1, 1));
+    }
+}

@@ -1,0 +1,125 @@
+//! Scope: whether a link belongs to a site's crawl — canonical form, same
+//! site, the profile's allow/deny patterns, never its login page. Pure; the
+//! crawl loop adds the depth limit.
+
+use url::Url;
+
+use crate::canonical::{CanonicalUrl, UrlError};
+use crate::profile::SiteProfile;
+
+/// Why a link is not crawled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutOfScope {
+    #[error(transparent)]
+    NotCrawlable(#[from] UrlError),
+    #[error("{0}: outside the site's base URL")]
+    OtherSite(String),
+    #[error("{0}: matches no links.allow pattern")]
+    NotAllowed(String),
+    #[error("{url}: matches links.deny pattern {pattern:?}")]
+    Denied { url: String, pattern: String },
+    #[error("{0}: the site's login page (session.login_url)")]
+    LoginPage(String),
+}
+
+/// Canonicalises `url` with the site's rules and checks it is in scope.
+/// Patterns are matched against the canonical URL, so a session parameter
+/// cannot make a link slip past an anchored `allow` pattern.
+pub fn admit(profile: &SiteProfile, url: Url) -> Result<CanonicalUrl, OutOfScope> {
+    let url = CanonicalUrl::new(url, &profile.links.url_rules)?;
+    if !profile.contains(url.as_url()) {
+        return Err(OutOfScope::OtherSite(url.to_string()));
+    }
+    let s = url.as_str();
+    if profile
+        .session
+        .login_url
+        .as_ref()
+        .is_some_and(|r| r.is_match(s))
+    {
+        return Err(OutOfScope::LoginPage(url.to_string()));
+    }
+    if !profile.links.allow.is_empty() && !profile.links.allow.iter().any(|r| r.is_match(s)) {
+        return Err(OutOfScope::NotAllowed(url.to_string()));
+    }
+    if let Some(r) = profile.links.deny.iter().find(|r| r.is_match(s)) {
+        return Err(OutOfScope::Denied {
+            url: url.to_string(),
+            pattern: r.as_str().to_owned(),
+        });
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const ONION: &str = "juhanurmihxlp77nkq76byazcldy2hlmovfu2epvl5ankdibsot4csyd.onion";
+
+    fn profile() -> SiteProfile {
+        let text = format!(
+            r#"
+name = "board"
+base_url = "http://{ONION}/forum/"
+[links]
+follow = ["a"]
+allow = ['/viewforum\.php\?f=\d+(&start=\d+)?$', '/viewtopic\.php\?f=\d+&t=\d+(&start=\d+)?$']
+deny = ['mode=']
+[session]
+login_url = 'ucp\.php\?mode=login'
+[topic]
+url = 'viewtopic\.php'
+title = "h2"
+body = "div.content"
+"#
+        );
+        SiteProfile::parse(&text, Path::new("board.toml")).expect("valid profile")
+    }
+
+    fn check(url: &str) -> Result<String, OutOfScope> {
+        admit(&profile(), Url::parse(url).expect("url")).map(|c| c.to_string())
+    }
+
+    #[test]
+    fn session_parameters_do_not_defeat_anchored_allow_patterns() {
+        assert_eq!(
+            check(&format!("http://{ONION}/forum/viewtopic.php?t=8647&f=2&sid=9f8e7d6c5b4a39281706f5e4d3c2b1a0")),
+            Ok(format!("http://{ONION}/forum/viewtopic.php?f=2&t=8647"))
+        );
+    }
+
+    #[test]
+    fn other_hosts_paths_and_schemes_are_out() {
+        assert!(matches!(
+            check("http://elsewhere.onion/forum/viewforum.php?f=1"),
+            Err(OutOfScope::OtherSite(_))
+        ));
+        assert!(matches!(
+            check(&format!("http://{ONION}/other/viewforum.php?f=1")),
+            Err(OutOfScope::OtherSite(_))
+        ));
+        assert!(matches!(
+            check(&format!("https://{ONION}/forum/viewforum.php?f=1")),
+            Err(OutOfScope::OtherSite(_))
+        ));
+        assert!(matches!(
+            check(&format!("http://{ONION}:8080/forum/viewforum.php?f=1")),
+            Err(OutOfScope::OtherSite(_))
+        ));
+    }
+
+    #[test]
+    fn allow_deny_and_login_page() {
+        assert!(matches!(
+            check(&format!("http://{ONION}/forum/memberlist.php")),
+            Err(OutOfScope::NotAllowed(_))
+        ));
+        assert!(matches!(
+            check(&format!("http://{ONION}/forum/ucp.php?mode=login&sid=1")),
+            Err(OutOfScope::LoginPage(_))
+        ));
+        assert!(check(&format!("http://{ONION}/forum/viewforum.php?f=2&start=25")).is_ok());
+    }
+}

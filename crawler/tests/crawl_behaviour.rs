@@ -1,0 +1,323 @@
+//! What a crawl does across passes, against loopback servers: one fetch per
+//! canonical URL, the depth limit, recrawl with conditional GET, topics
+//! refetched only when their list row changes, unchanged content producing
+//! no document, and login-gated sites (cookies sent, a logged-out page
+//! stopping the site without ever looping on the login page).
+
+mod support;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crawler::{
+    crawl_site, CrawlEvent, CrawlOptions, Crawler, FetchOptions, Fetcher, Frontier, SiteEvent,
+    SiteOutcome, SiteProfile, SiteReport, Transport,
+};
+use support::{board_page, board_profile, collect, Reply, TestServer};
+use tokio::sync::mpsc;
+
+const FAST: &str = "[rate_limit]\nrequests_per_minute = 60000\nburst = 50";
+
+fn crawler_in(dir: &Path) -> Crawler {
+    let fetcher = Fetcher::new(Transport::Direct, FetchOptions::default()).expect("fetcher");
+    let frontier = Frontier::open(&dir.join("state.db")).expect("frontier");
+    Crawler::new(Arc::new(fetcher), frontier, CrawlOptions::default())
+}
+
+/// One pass; returns the reports, the documents and the events' kinds.
+async fn pass(
+    crawler: &Crawler,
+    sites: Vec<SiteProfile>,
+) -> (Vec<SiteReport>, Vec<crawler::Document>, Vec<String>) {
+    let (tx, rx) = mpsc::channel(64);
+    let consumer = tokio::spawn(collect(rx, crawler.clone()));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let reports = tokio::time::timeout(
+        Duration::from_secs(20),
+        crawler.crawl_once(sites, tx, move |e| {
+            let kind = match e {
+                SiteEvent::Fetched { .. } => "fetched",
+                SiteEvent::NotModified { .. } => "not-modified",
+                SiteEvent::Failed { .. } => "failed",
+                SiteEvent::Paused { .. } => "paused",
+                SiteEvent::LoggedOut { .. } => "logged-out",
+            };
+            sink.lock().expect("events").push(kind.to_owned());
+        }),
+    )
+    .await
+    .expect("the pass finishes")
+    .expect("frontier works");
+    let docs = consumer.await.expect("consumer");
+    let events = events.lock().expect("events").clone();
+    (reports, docs, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_canonical_url_is_fetched_once_and_depth_is_limited() {
+    let server = TestServer::start(|req| match req.path.as_str() {
+        // phpBB-style links to one topic: session ids, fragments, order.
+        "/list?p=1" => Reply::html(
+            r#"<a class=t href="topic?t=1&amp;sid=0123456789abcdef">a</a>
+               <a class=t href="./topic?sid=fedcba9876543210&amp;t=1#p5">b</a>
+               <a class=t href="/topic?t=1">c</a>
+               <a class=next href="list?p=2&amp;sid=1">next</a>"#,
+        ),
+        "/list?p=2" => Reply::html(
+            r#"<a class=t href="topic?t=2">d</a><a class=next href="list?p=3">next</a>"#,
+        ),
+        "/list?p=3" => Reply::html(r#"<a class=t href="topic?t=3">e</a>"#),
+        path => match board_page(path, 3, 1) {
+            Some(html) => Reply::html(html),
+            None => Reply::status(404),
+        },
+    })
+    .await;
+    let profile = board_profile("canon", &server.url("/"), &format!("max_depth = 1\n{FAST}"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, docs, _) = pass(&crawler_in(dir.path()), vec![profile]).await;
+    assert_eq!(
+        server.hits_of("/topic?t=1").len(),
+        1,
+        "three spellings, one fetch"
+    );
+    assert!(
+        server.hits().iter().all(|h| !h.path.contains("sid=")),
+        "session ids are never sent"
+    );
+    assert_eq!(server.hits_of("/list?p=2").len(), 1);
+    assert!(
+        server.hits_of("/list?p=3").is_empty(),
+        "depth 2 is beyond max_depth = 1"
+    );
+    assert!(
+        server.hits_of("/topic?t=2").is_empty(),
+        "depth 2 is beyond max_depth = 1"
+    );
+    let ids: Vec<_> = docs.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["canon:topic?t=1"]);
+}
+
+/// A board whose list page and topics answer conditional GETs; the test
+/// changes a topic's replies and another topic's view count.
+#[derive(Default)]
+struct Board {
+    replies: u32,
+    views: u32,
+}
+
+impl Board {
+    fn list(&self) -> String {
+        format!(
+            r#"<ul><li><a class=t href="topic?t=1">t1</a> {} replies</li>
+               <li><a class=t href="topic?t=2">t2</a> {} views</li></ul>"#,
+            self.replies, self.views
+        )
+    }
+
+    fn topic(&self, t: &str) -> Option<String> {
+        match t {
+            "1" => Some(format!(
+                "<h1>出售 one</h1><div class=body>post{}</div>",
+                " + reply".repeat(self.replies as usize)
+            )),
+            "2" => Some("<h1>出售 two</h1><div class=body>unchanged</div>".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recrawl_uses_conditional_get_and_reports_only_changes() {
+    let board = Arc::new(Mutex::new(Board::default()));
+    let server = {
+        let board = board.clone();
+        TestServer::start(move |req| {
+            let board = board.lock().expect("board");
+            if req.path == "/list?p=1" {
+                let list = board.list();
+                let etag = format!("\"{}-{}\"", board.replies, board.views);
+                if req.header("if-none-match") == Some(etag.as_str()) {
+                    return Reply::Page {
+                        status: 304,
+                        headers: vec![],
+                        body: vec![],
+                        delay: Duration::ZERO,
+                    };
+                }
+                return Reply::html(list).header("ETag", &etag);
+            }
+            // Topics have no validators: a refetch is a full 200.
+            match req
+                .path
+                .strip_prefix("/topic?t=")
+                .and_then(|t| board.topic(t))
+            {
+                Some(html) => Reply::html(html),
+                None => Reply::status(404),
+            }
+        })
+        .await
+    };
+    let extra = format!("[recrawl]\nlist_interval = \"1s\"\ntopic_interval = \"30d\"\n{FAST}");
+    let profile = || board_profile("b", &server.url("/"), &extra);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crawler = crawler_in(dir.path());
+
+    let (_, docs, _) = pass(&crawler, vec![profile()]).await;
+    assert_eq!(docs.len(), 2);
+    assert_eq!(server.hits().len(), 3);
+
+    // Straight away nothing is due: no request at all.
+    let (reports, docs, _) = pass(&crawler, vec![profile()]).await;
+    assert!(docs.is_empty());
+    assert_eq!(reports[0].stats, Default::default());
+    assert_eq!(server.hits().len(), 3);
+
+    // After the list interval: one conditional GET, answered 304.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (reports, docs, events) = pass(&crawler, vec![profile()]).await;
+    assert!(docs.is_empty());
+    assert_eq!(reports[0].stats.not_modified, 1);
+    assert_eq!(events, ["not-modified"]);
+    let last = server.hits().pop().expect("a request");
+    assert_eq!(
+        last.headers.get("if-none-match").map(String::as_str),
+        Some("\"0-0\"")
+    );
+
+    // Topic 1 gets a reply, topic 2 only a view: both rows change, both are
+    // fetched again, only topic 1 yields a (new) document.
+    {
+        let mut b = board.lock().expect("board");
+        b.replies = 1;
+        b.views = 7;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (reports, docs, _) = pass(&crawler, vec![profile()]).await;
+    assert_eq!(server.hits_of("/topic?t=1").len(), 2);
+    assert_eq!(server.hits_of("/topic?t=2").len(), 2);
+    let ids: Vec<_> = docs.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["b:topic?t=1"]);
+    assert_eq!(docs[0].body.as_deref(), Some("post + reply"));
+    assert_eq!(
+        reports[0].stats.unchanged, 1,
+        "topic 2: same content, no document"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_gated_site_stops_when_logged_out_and_resumes_with_new_cookies() {
+    let server = TestServer::start(|req| {
+        let cookie = req.header("cookie").unwrap_or_default();
+        if req.path == "/login.php" {
+            return Reply::html("<form id=login action=login.php></form>");
+        }
+        if req.path == "/gone" {
+            return Reply::redirect("login.php?redirect=gone");
+        }
+        if !cookie.split(';').any(|c| c.trim() == "sess=good") {
+            return Reply::html(
+                "<html><body>Please log in<form id=login action=login.php></form></body></html>",
+            );
+        }
+        match board_page(&req.path, 1, 3) {
+            Some(html) => Reply::html(html),
+            None => Reply::status(404),
+        }
+    })
+    .await;
+    let session = |cookie: &str| {
+        format!("[session]\ncookies = [\"{cookie}\"]\nlogged_out = \"form#login\"\nlogin_url = 'login\\.php'\n{FAST}")
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crawler = crawler_in(dir.path());
+
+    // A stale cookie: the first page is the login form; the site stops.
+    let (reports, docs, events) = pass(
+        &crawler,
+        vec![board_profile(
+            "gated",
+            &server.url("/"),
+            &session("sess=stale"),
+        )],
+    )
+    .await;
+    assert_eq!(reports[0].outcome, SiteOutcome::LoggedOut);
+    assert!(docs.is_empty());
+    assert_eq!(events, ["logged-out"]);
+    assert_eq!(server.hits().len(), 1);
+
+    // Run again with the same cookie: not one request, still stopped.
+    let (reports, _, _) = pass(
+        &crawler,
+        vec![board_profile(
+            "gated",
+            &server.url("/"),
+            &session("sess=stale"),
+        )],
+    )
+    .await;
+    assert_eq!(reports[0].outcome, SiteOutcome::LoggedOut);
+    assert_eq!(server.hits().len(), 1);
+
+    // The operator renews the cookie: the site is crawled, cookie sent.
+    let (reports, docs, _) = pass(
+        &crawler,
+        vec![board_profile(
+            "gated",
+            &server.url("/"),
+            &session("sess=good"),
+        )],
+    )
+    .await;
+    assert_eq!(reports[0].outcome, SiteOutcome::Finished);
+    assert_eq!(docs.len(), 3);
+    assert!(server.hits().iter().skip(1).all(|h| h
+        .headers
+        .get("cookie")
+        .is_some_and(|c| c.contains("sess=good"))));
+    assert!(
+        server.hits_of("/login.php").is_empty(),
+        "the login page is never crawled"
+    );
+
+    // A redirect to the login page is noticed without following it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crawler = crawler_in(dir.path());
+    let mut profile = board_profile("gated2", &server.url("/"), &session("sess=good"));
+    profile.seeds = vec![url::Url::parse(&server.url("/gone")).expect("url")];
+    let (reports, _, _) = pass(&crawler, vec![profile]).await;
+    assert_eq!(reports[0].outcome, SiteOutcome::LoggedOut);
+    assert!(server
+        .hits()
+        .iter()
+        .all(|h| !h.path.starts_with("/login.php")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_off_crawl_site_still_crawls_a_whole_board() {
+    let server = TestServer::start(|req| match board_page(&req.path, 2, 4) {
+        Some(html) => Reply::html(html),
+        None => Reply::status(404),
+    })
+    .await;
+    let profile = board_profile("once", &server.url("/"), FAST);
+    let fetcher = Fetcher::new(Transport::Direct, FetchOptions::default()).expect("fetcher");
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut fetched = 0;
+    let stats = crawl_site(&fetcher, &profile, tx, |e| {
+        if let CrawlEvent::Fetched { .. } = e {
+            fetched += 1;
+        }
+    })
+    .await;
+    let mut docs = Vec::new();
+    while let Some(d) = rx.recv().await {
+        docs.push(d);
+    }
+    assert_eq!(docs.len(), 8);
+    assert_eq!((stats.pages, stats.documents, fetched), (10, 8, 10));
+}

@@ -1,0 +1,103 @@
+//! `leakwatch extract` as a user runs it: a saved page, an engine or a
+//! profile, JSON lines on stdout, `--explain` on stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn extract(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
+        .arg("extract")
+        .args(args)
+        .output()
+        .expect("leakwatch runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn engine_auto_on_a_saved_market_page_with_explain() {
+    let page = repo().join("crawler/tests/fixtures/anwang/viewtopic.html");
+    let (ok, stdout, stderr) = extract(&[
+        page.to_str().expect("path"),
+        "--url",
+        "http://market.example/viewtopic.php?t=12034",
+        "--fetched-at",
+        "2018-11-03T00:00:00Z",
+        "--json",
+        "--explain",
+    ]);
+    assert!(ok, "{stderr}");
+    let docs: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON document a line"))
+        .collect();
+    assert_eq!(docs.len(), 1, "{stdout}");
+    assert_eq!(docs[0]["id"], "market:12034");
+    assert_eq!(docs[0]["price"], "0.0123 BTC");
+    assert_eq!(docs[0]["posted_at"], "2018-11-02T01:29:00Z");
+    assert!(
+        stderr.contains("rules:  preset anwang (detected: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains(r#"[label "商品单价"]"#), "{stderr}");
+    // The price read by the indexer's parser: amount and currency.
+    assert!(stderr.contains("(amount 0.0123, BTC)"), "{stderr}");
+}
+
+#[test]
+fn a_profile_on_a_page_it_does_not_fit_says_why() {
+    let page = repo().join("crawler/tests/fixtures/mybb/forumdisplay.html");
+    let profile = repo().join("examples/sites/demo-market.toml");
+    let (ok, stdout, stderr) = extract(&[
+        "--profile",
+        profile.to_str().expect("path"),
+        page.to_str().expect("path"),
+        "--url",
+        "http://demo.invalid/market/viewforum.php?f=2",
+    ]);
+    assert!(!ok);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("no document (list page"), "{stderr}");
+}
+
+#[test]
+fn unknown_engine_is_named() {
+    let page = Path::new("crawler/tests/fixtures/smf/topic.html");
+    let (ok, _, stderr) = extract(&["--engine", "vbulletin", page.to_str().expect("path")]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("vbulletin") && stderr.contains("phpbb"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_real_market_page_when_present() {
+    let page =
+        repo().join("../shared/fixtures/real/anwang-2018/ff5006c3b65567793eeb35908ec79ee6.html");
+    if !page.is_file() {
+        eprintln!(
+            "SKIPPED: {} is absent (the real pages live beside the checkout)",
+            page.display()
+        );
+        return;
+    }
+    // No --url: the page's canonical link says where it came from.
+    let (ok, stdout, stderr) = extract(&["--engine", "anwang", page.to_str().expect("path")]);
+    assert!(ok, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one document");
+    assert_eq!(
+        doc["url"],
+        "http://bmp3qqimv55xdznb.onion/viewtopic.php?t=8647"
+    );
+    assert_eq!(doc["listing_number"], "8647");
+    assert_eq!(doc["seller"], "fullbitmin");
+    assert_eq!(doc["extra"]["price_usd"], "6264.43 美元");
+}
