@@ -452,7 +452,7 @@ fn malformed_huge_and_deep_pages_are_survived() {
             let out = extract_page(&profile(choice, &url), &url, html, fetched_at(), None);
             assert!(out.documents.len() <= 50_000);
             assert!(
-                started.elapsed().as_secs() < 20,
+                started.elapsed().as_secs() < 60,
                 "{choice}: {:?} on a {}-byte page",
                 started.elapsed(),
                 html.len()
