@@ -44,6 +44,16 @@ impl FoldedText {
         &self.text
     }
 
+    /// Folds `text` into `self`, reusing its buffers: the same result as
+    /// [`fold`](crate::fold)`(text)` without allocating once the buffers are large enough
+    /// (for loops over many documents).
+    pub fn refold(&mut self, text: &str) {
+        self.text.clear();
+        self.runs.clear();
+        fold_into(text, &mut self.text, &mut self.runs);
+        self.original_len = text.len() as u32;
+    }
+
     /// Consumes the folded text, keeping only the string.
     pub fn into_string(self) -> String {
         self.text
@@ -273,7 +283,10 @@ fn fold_into<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
             let f = buf.len();
             exact_delta = None;
             with_string(buf, |out| fold_slow_segment(text, i, i + l, f, out, sink));
-            prev = Some((f, i));
+            if buf.len() > f {
+                // A removed character (a tag) is transparent to a joining one after it.
+                prev = Some((f, i));
+            }
             i += l;
             continue;
         };
@@ -281,7 +294,7 @@ fn fold_into<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
             // Folds to itself and starts a segment.
             let f = buf.len();
             exact_at!(f, i);
-            buf.extend_from_slice(&bytes[i..i + l]);
+            push_char(buf, &bytes[i..i + l]);
             prev = Some((f, i));
             i += l;
             continue;
@@ -290,7 +303,7 @@ fn fold_into<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
             // One character of the same length (katakana → hiragana, kanji variants).
             let f = buf.len();
             exact_at!(f, i);
-            buf.extend_from_slice(table.replacement_bytes(entry));
+            push_char(buf, table.replacement_bytes(entry));
             prev = Some((f, i));
             i += l;
             continue;
@@ -340,6 +353,16 @@ fn fold_into<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
     }
 }
 
+/// Appends one character's bytes (1–4) without a `memcpy` call for the usual lengths.
+#[inline(always)]
+fn push_char(buf: &mut Vec<u8>, c: &[u8]) {
+    match *c {
+        [a, b, c] => buf.extend_from_slice(&[a, b, c]),
+        [a, b] => buf.extend_from_slice(&[a, b]),
+        _ => buf.extend_from_slice(c),
+    }
+}
+
 /// Lends the fold buffer out as the `String` it is (no copy).
 #[inline]
 fn with_string(buf: &mut Vec<u8>, f: impl FnOnce(&mut String)) {
@@ -382,5 +405,140 @@ fn fold_slow_segment<S: MapSink>(
         sink.removed(f, from);
     } else {
         sink.segment(f, from);
+    }
+}
+
+#[cfg(test)]
+mod fast_path_oracle {
+    //! The straightforward fold loop (span copying, no fast paths) that `fold_into` must agree
+    //! with exactly: same folded text, same offset map.
+    use super::*;
+    pub(crate) fn fold_into_ref<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
+        let table = &*TABLE;
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        // `text[span..i]` is a pending run of characters that fold to themselves (ASCII is
+        // lower-cased in place when copied): copied in one go when something else comes.
+        let mut span = 0;
+        // Original start of the last character when it lies in the pending span.
+        let mut last_in_span: Option<usize> = None;
+        // Start (folded, original) of the last segment emitted: a joining character that follows
+        // is normalised together with it. Removed characters are transparent here.
+        let mut prev: Option<(usize, usize)> = None;
+        let flush = |span: usize,
+                     end: usize,
+                     last_in_span: Option<usize>,
+                     out: &mut String,
+                     sink: &mut S,
+                     prev: &mut Option<(usize, usize)>| {
+            if span < end {
+                let f = out.len();
+                sink.exact(f, span);
+                out.push_str(&text[span..end]);
+                out[f..].make_ascii_lowercase();
+                if let Some(lo) = last_in_span {
+                    *prev = Some((f + (lo - span), lo));
+                }
+            }
+        };
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                i += 1;
+                while i < bytes.len() && bytes[i] < 0x80 {
+                    i += 1;
+                }
+                last_in_span = Some(i - 1);
+                continue;
+            }
+            let (c, l) = decode(bytes, i);
+            let entry = if (c as u32) < TABLE_END {
+                table.entry(c)
+            } else if joins_previous(c) {
+                JOINS_PREVIOUS
+            } else {
+                // Rare planes: fold through the slow path as a segment of its own.
+                flush(span, i, last_in_span, out, sink, &mut prev);
+                let f = out.len();
+                fold_slow_segment(text, i, i + l, f, out, sink);
+                if out.len() > f {
+                    prev = Some((f, i));
+                }
+                i += l;
+                span = i;
+                last_in_span = None;
+                continue;
+            };
+            if entry == 0 {
+                // Folds to itself and starts a segment: stays in the pending span.
+                last_in_span = Some(i);
+                i += l;
+                continue;
+            }
+            flush(span, i, last_in_span, out, sink, &mut prev);
+            last_in_span = None;
+            if entry & JOINS_PREVIOUS != 0 {
+                let (pf, po) = prev.unwrap_or((out.len(), i));
+                let mut j = i + l;
+                while j < bytes.len() && bytes[j] >= 0x80 {
+                    let (d, dl) = decode(bytes, j);
+                    let joins = if (d as u32) < TABLE_END {
+                        table.entry(d) & JOINS_PREVIOUS != 0
+                    } else {
+                        joins_previous(d)
+                    };
+                    if !joins {
+                        break;
+                    }
+                    j += dl;
+                }
+                out.truncate(pf);
+                sink.retract(po);
+                fold_slow_segment(text, po, j, pf, out, sink);
+                prev = Some((pf, po));
+                i = j;
+                span = i;
+                continue;
+            }
+            let f = out.len();
+            match table.decode(entry) {
+                CharFold::Removed => sink.removed(f, i),
+                CharFold::Same => {
+                    sink.exact(f, i);
+                    out.push_str(&text[i..i + l]);
+                    prev = Some((f, i));
+                }
+                CharFold::Replaced(r) => {
+                    if r.len() == l && r.chars().nth(1).is_none() {
+                        sink.exact(f, i);
+                    } else {
+                        sink.segment(f, i);
+                    }
+                    out.push_str(r);
+                    prev = Some((f, i));
+                }
+            }
+            i += l;
+            span = i;
+        }
+        flush(span, bytes.len(), last_in_span, out, sink, &mut prev);
+    }
+
+    use proptest::prelude::*;
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20000))]
+        #[test]
+        fn same_as_reference(s in "[aZ. 9\u{301}\u{200B}\u{E0041}ＭミみﾄﾞｽﾞΣМ總総银行三\u{3099}ßİ\u{1D40C}\u{1F600}\n]{0,24}") {
+            let new = fold(&s);
+            let mut out = String::new();
+            let mut runs = Vec::new();
+            fold_into_ref(&s, &mut out, &mut runs);
+            prop_assert_eq!(new.as_str(), out.as_str());
+            prop_assert_eq!(&new.runs, &runs);
+            prop_assert_eq!(fold_str(&s), out.clone());
+            let mut re = fold("ＭＵＦＧ junk ｽﾞ");
+            re.refold(&s);
+            prop_assert_eq!(re, new);
+        }
     }
 }

@@ -66,7 +66,11 @@ impl FoldTable {
                 if let Some(&k) = maps.kanji.get(&c) {
                     let offset = pool.len() as u32;
                     pool.push(k);
-                    let same = if k.len_utf8() == c.len_utf8() { SAME_LEN } else { 0 };
+                    let same = if k.len_utf8() == c.len_utf8() {
+                        SAME_LEN
+                    } else {
+                        0
+                    };
                     entries[cp as usize] = same | (offset << LEN_BITS) | k.len_utf8() as u32;
                 }
                 continue;

@@ -59,6 +59,13 @@ impl DomainIndex {
                 host.push_str(&folded[l0..i]);
                 end = i;
                 labels += 1;
+                // Every dot spelling starts with one of these bytes (`。` with E3).
+                if !matches!(
+                    bytes.get(i),
+                    Some(b'[' | b'(' | b'{' | b' ' | b'\\' | b'.' | 0xE3)
+                ) {
+                    break;
+                }
                 let Some(dot) = DOTS.iter().find(|d| folded[i..].starts_with(**d)) else {
                     break;
                 };

@@ -42,6 +42,11 @@ pub struct MatchDocument<'a> {
 #[derive(Debug)]
 pub struct Matcher {
     scanner: PhraseScanner,
+    /// The phrases that are watch terms, alone: a document where none occurs (and no watched
+    /// domain) raises no alert, so most documents are scanned with this one only.
+    term_scanner: Option<PhraseScanner>,
+    /// `term_patterns[k]`: the index in `patterns` of the term scanner's pattern `k`.
+    term_patterns: Vec<u32>,
     patterns: Vec<Pattern>,
     assets: Vec<AssetEntry>,
     domains: DomainIndex,
@@ -69,6 +74,8 @@ struct Pattern {
     right_word: bool,
     /// The key's last character, when it is kana (a longer kana word may continue it).
     kana_tail: Option<char>,
+    /// Some role is a watch term.
+    has_term: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,8 +158,19 @@ impl Matcher {
             builder.add_phrase(p, Role::NotWarning);
         }
         let scanner = PhraseScanner::new(&builder.keys);
+        let (term_keys, term_patterns): (Vec<String>, Vec<u32>) = builder
+            .keys
+            .iter()
+            .zip(&builder.patterns)
+            .enumerate()
+            .filter(|(_, (_, p))| p.has_term)
+            .map(|(i, (k, _))| (k.clone(), i as u32))
+            .unzip();
+        let term_scanner = (!term_keys.is_empty()).then(|| PhraseScanner::new(&term_keys));
         Matcher {
             scanner,
+            term_scanner,
+            term_patterns,
             patterns: builder.patterns,
             assets,
             domains,
@@ -162,7 +180,7 @@ impl Matcher {
 
     /// Heap bytes used by the automaton.
     pub fn automaton_memory(&self) -> usize {
-        self.scanner.memory_usage()
+        self.scanner.memory_usage() + self.term_scanner.as_ref().map_or(0, |t| t.memory_usage())
     }
 
     /// Number of distinct phrases in the automaton (terms, exclusions and cues).
@@ -180,10 +198,19 @@ impl Matcher {
         n
     }
 
-    /// (character positions, prefix-filter candidates, bytes walked) of a prepared view.
-    /// For benchmarks.
+    /// Whether any watch term occurs (boundary checks passed) in a prepared document: the
+    /// scan every document gets
+    /// (the full phrase scan runs only when this is true or a watched domain occurs). For
+    /// benchmarks.
     #[doc(hidden)]
-    pub fn filter_stats(&self, text: &crate::bench_support::PreparedText) -> (usize, usize, usize) {
+    pub fn term_scan(&self, text: &crate::bench_support::PreparedText) -> bool {
+        self.any_term(&text.0)
+    }
+
+    /// (character positions, first-character candidates, prefix-filter candidates, bytes
+    /// walked, match states reached) of a prepared view. For benchmarks.
+    #[doc(hidden)]
+    pub fn filter_stats(&self, text: &crate::bench_support::PreparedText) -> [usize; 5] {
         self.scanner.filter_stats(&text.0.stripped)
     }
 
@@ -198,45 +225,79 @@ impl Matcher {
     }
 
     /// Runs the automaton and the domain scan, keeping only hits that pass boundary checks.
+    /// Cues, exclusions and warnings are only looked at when some term or domain occurs
+    /// (most documents mention no watched asset).
     fn scan(&self, text: &MatchText) -> Scan {
         let mut s = Scan::default();
+        let any_term = self.any_term(text);
+        let mut domain_hits = Vec::new();
+        self.domains.scan(text.folded_str(), |asset, folded| {
+            domain_hits.push(AssetHit { asset, folded })
+        });
+        if !any_term && domain_hits.is_empty() {
+            return s;
+        }
         self.scanner
             .for_each_match(&text.stripped, &text.run_starts, |pattern, start, end| {
-                let p = &self.patterns[pattern];
-                let stripped = start..end;
-                let folded = text.folded_range(stripped.clone());
-                if !self.accepts(p, text, &stripped, &folded) {
-                    return;
-                }
-                for &role in &p.roles {
-                    match role {
-                        Role::Term(asset) => s.hits.push(AssetHit {
-                            asset,
-                            folded: folded.clone(),
-                        }),
-                        Role::Exclude(asset) => s.excludes.push((asset, folded.clone())),
-                        Role::Cue(kind) => s.cues.push((kind, folded.clone())),
-                        Role::LineStart(kind, nb) => {
-                            let rest = &text.stripped[stripped.end..];
-                            if at_line_start(text.folded_str(), folded.start)
-                                && !self.not_before[nb as usize]
-                                    .iter()
-                                    .any(|n| rest.starts_with(n.as_str()))
-                            {
-                                s.cues.push((kind, folded.clone()));
-                            }
-                        }
-                        Role::NotOffer => s.not_offer.push(folded.clone()),
-                        Role::Warning => s.warnings.push(folded.clone()),
-                        Role::TitleWarning => s.title_warnings.push(folded.clone()),
-                        Role::NotWarning => s.not_warning.push(folded.clone()),
+                self.process_match(text, pattern, start, end, &mut s)
+            });
+        s.hits.extend(domain_hits);
+        s
+    }
+
+    /// Whether some watch term occurs and passes the boundary checks: exactly when the full
+    /// scan would record a term hit.
+    fn any_term(&self, text: &MatchText) -> bool {
+        let Some(terms) = &self.term_scanner else {
+            return false;
+        };
+        terms.any_match(&text.stripped, &text.run_starts, |k, start, end| {
+            let p = &self.patterns[self.term_patterns[k] as usize];
+            let stripped = start..end;
+            let folded = text.folded_range(stripped.clone());
+            self.accepts(p, text, &stripped, &folded)
+        })
+    }
+
+    /// Boundary checks and role bookkeeping for one automaton match.
+    fn process_match(
+        &self,
+        text: &MatchText,
+        pattern: usize,
+        start: usize,
+        end: usize,
+        s: &mut Scan,
+    ) {
+        let p = &self.patterns[pattern];
+        let stripped = start..end;
+        let folded = text.folded_range(stripped.clone());
+        if !self.accepts(p, text, &stripped, &folded) {
+            return;
+        }
+        for &role in &p.roles {
+            match role {
+                Role::Term(asset) => s.hits.push(AssetHit {
+                    asset,
+                    folded: folded.clone(),
+                }),
+                Role::Exclude(asset) => s.excludes.push((asset, folded.clone())),
+                Role::Cue(kind) => s.cues.push((kind, folded.clone())),
+                Role::LineStart(kind, nb) => {
+                    let rest = &text.stripped[stripped.end..];
+                    if at_line_start(text.folded_str(), folded.start)
+                        && !self.not_before[nb as usize]
+                            .iter()
+                            .any(|n| rest.starts_with(n.as_str()))
+                    {
+                        s.cues.push((kind, folded.clone()));
                     }
                 }
-            });
-        self.domains.scan(text.folded_str(), |asset, folded| {
-            s.hits.push(AssetHit { asset, folded })
-        });
-        s
+                Role::NotOffer => s.not_offer.push(folded.clone()),
+                Role::Warning => s.warnings.push(folded.clone()),
+                Role::TitleWarning => s.title_warnings.push(folded.clone()),
+                Role::NotWarning => s.not_warning.push(folded.clone()),
+            }
+        }
     }
 
     /// Boundary, separator and kana-continuation checks for one automaton match.
@@ -428,6 +489,7 @@ impl PatternBuilder {
         if !p.roles.contains(&role) {
             p.roles.push(role);
         }
+        p.has_term |= matches!(role, Role::Term(_));
         for b in key.breaks {
             if let Err(at) = p.breaks.binary_search(&b) {
                 p.breaks.insert(at, b);

@@ -3,6 +3,8 @@
 //! character start, small prefix bitsets (which stay in cache) decide whether an anchored
 //! walk of the NFA is needed. Finds exactly what one overlapping automaton scan finds.
 
+use std::ops::ControlFlow;
+
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
@@ -11,13 +13,15 @@ use aho_corasick::{Anchored, MatchKind};
 const HASH_BITS: u32 = 19;
 
 /// Prefix lengths (bytes) of the filters: a phrase of length `n` registers its first
-/// `PREFIX_CLASS[n]` bytes. Lengths 1–2 index exact bitsets; 3 and 6 hashed ones.
+/// `prefix_class(n)` bytes. Lengths 1–2 index exact bitsets; 3, 6 and 9 hashed ones (9
+/// bytes are three CJK characters: two-character prefixes of names are common words).
 fn prefix_class(len: usize) -> usize {
     match len {
         0 | 1 => 1,
         2 => 2,
         3..=5 => 3,
-        _ => 6,
+        6..=8 => 6,
+        _ => 9,
     }
 }
 
@@ -28,11 +32,20 @@ pub(crate) struct PhraseScanner {
     /// Exact bitsets over the first byte / first two bytes.
     first1: Vec<u64>,
     first2: Vec<u64>,
-    /// Hashed bitsets over the first three / six bytes.
+    /// Hashed bitsets over the first three / six / nine bytes.
     first3: Vec<u64>,
     first6: Vec<u64>,
-    /// Whether any phrase is in that class (skips the lookup when none is).
-    has: [bool; 4],
+    first9: Vec<u64>,
+    /// First-character filter, checked before the prefix filters: for phrases starting with
+    /// ASCII by their first two bytes (`b0 << 8 | b1`, `b1` = 0 at the end of the text), for
+    /// the others by the code point of their first character (BMP), the set of prefix
+    /// classes (bit 0–4: prefix lengths 1, 2, 3, 6, 9) of the phrases starting so; 0 when none does.
+    lead_ascii: Vec<u8>,
+    lead_bmp: Vec<u8>,
+    /// Bit `cp` set when `lead_bmp[cp] != 0`: an 8 KiB first look that stays in L1.
+    lead_bmp_any: Vec<u64>,
+    /// Classes of the phrases starting with a character outside the BMP.
+    lead_astral: u8,
     max_len: usize,
 }
 
@@ -56,6 +69,14 @@ const UTF8_LEN: [u8; 256] = {
 #[inline]
 fn hash(v: u64) -> usize {
     (v.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HASH_BITS)) as usize
+}
+
+/// Hash of nine bytes: the first eight (little-endian) and the ninth.
+#[inline]
+fn hash9(first8: u64, ninth: u8) -> usize {
+    let h = (first8.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ninth as u64)
+        .wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    (h >> (64 - HASH_BITS)) as usize
 }
 
 #[inline]
@@ -94,27 +115,53 @@ impl PhraseScanner {
             first2: vec![0; 65536 / 64],
             first3: vec![0; (1 << HASH_BITS) / 64],
             first6: vec![0; (1 << HASH_BITS) / 64],
-            has: [false; 4],
+            first9: vec![0; (1 << HASH_BITS) / 64],
+            lead_ascii: vec![0; 65536],
+            lead_bmp: vec![0; 65536],
+            lead_bmp_any: vec![0; 65536 / 64],
+            lead_astral: 0,
             max_len: keys.iter().map(String::len).max().unwrap_or(0),
         };
         for k in keys {
             let b = k.as_bytes();
+            let first = k.chars().next().expect("keys are non-empty");
+            let class = 1u8
+                << match prefix_class(b.len()) {
+                    1 => 0,
+                    2 => 1,
+                    3 => 2,
+                    6 => 3,
+                    _ => 4,
+                };
+            if first.is_ascii() {
+                if b.len() == 1 {
+                    for b1 in 0..256 {
+                        s.lead_ascii[(b[0] as usize) << 8 | b1] |= class;
+                    }
+                } else {
+                    s.lead_ascii[(b[0] as usize) << 8 | b[1] as usize] |= class;
+                }
+            } else if (first as u32) <= 0xFFFF {
+                s.lead_bmp[first as usize] |= class;
+                set_bit(&mut s.lead_bmp_any, first as usize);
+            } else {
+                s.lead_astral |= class;
+            }
             match prefix_class(b.len()) {
                 1 => {
                     set_bit(&mut s.first1, b[0] as usize);
-                    s.has[0] = true;
                 }
                 2 => {
                     set_bit(&mut s.first2, le_prefix(b, 2) as usize);
-                    s.has[1] = true;
                 }
                 3 => {
                     set_bit(&mut s.first3, hash(le_prefix(b, 3)));
-                    s.has[2] = true;
+                }
+                6 => {
+                    set_bit(&mut s.first6, hash(le_prefix(b, 6)));
                 }
                 _ => {
-                    set_bit(&mut s.first6, hash(le_prefix(b, 6)));
-                    s.has[3] = true;
+                    set_bit(&mut s.first9, hash9(le_prefix(b, 8), b[8]));
                 }
             }
         }
@@ -124,22 +171,54 @@ impl PhraseScanner {
     /// Heap bytes used by the automaton and the filters.
     pub(crate) fn memory_usage(&self) -> usize {
         self.nfa.memory_usage()
-            + 8 * (self.first1.len() + self.first2.len() + self.first3.len() + self.first6.len())
+            + 8 * (self.first1.len()
+                + self.first2.len()
+                + self.first3.len()
+                + self.first6.len()
+                + self.first9.len())
+            + self.lead_ascii.len()
+            + self.lead_bmp.len()
+            + 8 * self.lead_bmp_any.len()
     }
 
-    /// Whether some phrase may start at `bytes[i]`.
+    /// The prefix classes of the phrases that start with the character at `bytes[i]` (a
+    /// character start): a cheap first check that also tells
+    /// [`may_start`](Self::may_start) which filters to look at.
     #[inline(always)]
-    fn may_start(&self, bytes: &[u8], i: usize) -> bool {
+    fn lead_classes(&self, bytes: &[u8], i: usize) -> u8 {
+        let b = bytes[i];
+        if b < 0x80 {
+            let b1 = bytes.get(i + 1).copied().unwrap_or(0);
+            return self.lead_ascii[(b as usize) << 8 | b1 as usize];
+        }
+        let cont = |k: usize| (bytes.get(i + k).copied().unwrap_or(0x80) & 0x3F) as usize;
+        let cp = if b < 0xE0 {
+            ((b as usize & 0x1F) << 6) | cont(1)
+        } else if b < 0xF0 {
+            ((b as usize & 0x0F) << 12) | (cont(1) << 6) | cont(2)
+        } else {
+            return self.lead_astral;
+        };
+        if !bit(&self.lead_bmp_any, cp) {
+            return 0;
+        }
+        self.lead_bmp[cp]
+    }
+
+    /// Whether some phrase of the prefix classes `classes` may start at `bytes[i]`.
+    #[inline(always)]
+    fn may_start(&self, bytes: &[u8], i: usize, classes: u8) -> bool {
         let rest = &bytes[i..];
         let n = rest.len();
         let word = match rest.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
             Some(w) => u64::from_le_bytes(w),
             None => le_prefix(rest, n.min(8)),
         };
-        (self.has[3] && n >= 6 && bit(&self.first6, hash(word & 0xFFFF_FFFF_FFFF)))
-            || (self.has[2] && n >= 3 && bit(&self.first3, hash(word & 0xFF_FFFF)))
-            || (self.has[1] && n >= 2 && bit(&self.first2, (word & 0xFFFF) as usize))
-            || (self.has[0] && bit(&self.first1, (word & 0xFF) as usize))
+        (classes & 16 != 0 && n >= 9 && bit(&self.first9, hash9(word, rest[8])))
+            || (classes & 8 != 0 && n >= 6 && bit(&self.first6, hash(word & 0xFFFF_FFFF_FFFF)))
+            || (classes & 4 != 0 && n >= 3 && bit(&self.first3, hash(word & 0xFF_FFFF)))
+            || (classes & 2 != 0 && n >= 2 && bit(&self.first2, (word & 0xFFFF) as usize))
+            || (classes & 1 != 0 && bit(&self.first1, (word & 0xFF) as usize))
     }
 
     /// Calls `f(pattern, start, end)` for every occurrence in `hay` of every phrase that could
@@ -153,6 +232,38 @@ impl PhraseScanner {
         run_starts: &[u32],
         mut f: impl FnMut(usize, usize, usize),
     ) {
+        let _ = self.try_for_each_match(hay, run_starts, |p, s, e| {
+            f(p, s, e);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// Whether `accept(pattern, start, end)` holds for some occurrence that
+    /// [`for_each_match`](Self::for_each_match) would report; stops at the first.
+    pub(crate) fn any_match(
+        &self,
+        hay: &str,
+        run_starts: &[u32],
+        mut accept: impl FnMut(usize, usize, usize) -> bool,
+    ) -> bool {
+        self.try_for_each_match(hay, run_starts, |p, s, e| {
+            if accept(p, s, e) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .is_break()
+    }
+
+    /// [`for_each_match`](Self::for_each_match), stopping when `f` breaks.
+    #[inline]
+    fn try_for_each_match(
+        &self,
+        hay: &str,
+        run_starts: &[u32],
+        mut f: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let bytes = hay.as_bytes();
         let mut i = 0;
         let mut run = 0;
@@ -174,18 +285,25 @@ impl PhraseScanner {
             let at = i;
             // Step from character start to character start.
             i += UTF8_LEN[b as usize] as usize;
-            if !self.may_start(bytes, at) {
+            let classes = self.lead_classes(bytes, at);
+            if classes == 0 || !self.may_start(bytes, at, classes) {
                 continue;
             }
-            self.walk(bytes, at, &mut f);
+            self.walk(bytes, at, &mut f)?;
         }
+        ControlFlow::Continue(())
     }
 
     /// Walks the anchored NFA from `bytes[i]`, reporting the phrases that start there. A
     /// match state also lists the matches of its suffixes, which start later and are
     /// reported from their own start.
     #[inline]
-    fn walk(&self, bytes: &[u8], i: usize, f: &mut impl FnMut(usize, usize, usize)) {
+    fn walk(
+        &self,
+        bytes: &[u8],
+        i: usize,
+        f: &mut impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let end = (i + self.max_len).min(bytes.len());
         let mut sid = self.start;
         for (j, &b) in bytes[i..end].iter().enumerate() {
@@ -197,34 +315,44 @@ impl PhraseScanner {
                 for k in 0..self.nfa.match_len(sid) {
                     let pid = self.nfa.match_pattern(sid, k);
                     if self.nfa.pattern_len(pid) == j + 1 {
-                        f(pid.as_usize(), i, i + j + 1);
+                        f(pid.as_usize(), i, i + j + 1)?;
                     }
                 }
             }
         }
+        ControlFlow::Continue(())
     }
 
-    /// (character starts, positions where an anchored walk ran, bytes walked) for `hay`,
-    /// without the word-start skip: how selective the prefix filters are.
-    pub(crate) fn filter_stats(&self, hay: &str) -> (usize, usize, usize) {
+    /// (character starts, starts passing the first-character filter, positions where an
+    /// anchored walk ran, bytes walked, matches) for `hay`, without the word-start skip:
+    /// how selective the filters are.
+    pub(crate) fn filter_stats(&self, hay: &str) -> [usize; 5] {
         let bytes = hay.as_bytes();
-        let (mut starts, mut walks, mut walked) = (0, 0, 0);
+        let mut st = [0usize; 5];
         for i in (0..bytes.len()).filter(|&i| (bytes[i] as i8) >= -0x40) {
-            starts += 1;
-            if self.may_start(bytes, i) {
-                walks += 1;
+            st[0] += 1;
+            let classes = self.lead_classes(bytes, i);
+            if classes == 0 {
+                continue;
+            }
+            st[1] += 1;
+            if self.may_start(bytes, i, classes) {
+                st[2] += 1;
                 let end = (i + self.max_len).min(bytes.len());
                 let mut sid = self.start;
                 for &b in &bytes[i..end] {
                     sid = self.nfa.next_state(Anchored::Yes, sid, b);
-                    walked += 1;
+                    st[3] += 1;
                     if self.nfa.is_dead(sid) {
                         break;
+                    }
+                    if self.nfa.is_match(sid) {
+                        st[4] += 1;
                     }
                 }
             }
         }
-        (starts, walks, walked)
+        st
     }
 }
 

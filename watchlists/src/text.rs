@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use textfold::{fold, is_cjk, FoldedText};
+use textfold::{is_cjk, FoldedText};
 
 /// True for characters ignored inside a term: whitespace, punctuation and common symbols
 /// (ASCII, general punctuation, CJK punctuation and brackets, the katakana middle dot,
@@ -40,28 +40,79 @@ pub(crate) fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() && !is_cjk(c)
 }
 
-/// Copies `folded` without separators, in spans, recording where each span came from.
-fn strip_separators(folded: &str) -> (String, Vec<(u32, u32)>) {
+/// ASCII bytes kept in the stripped view (letters and digits).
+const ASCII_KEEP: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+/// Copies `folded` without separators into `stripped` (cleared first), recording in `runs`
+/// `(stripped_start, folded_start)` of every run of kept text (a new run starts after every
+/// removed separator) and in `run_starts` the same stripped starts.
+fn strip_separators(
+    folded: &str,
+    stripped: &mut String,
+    runs: &mut Vec<(u32, u32)>,
+    run_starts: &mut Vec<u32>,
+) {
     let bytes = folded.as_bytes();
-    let mut stripped = String::with_capacity(folded.len());
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    let mut span = 0;
+    let n = bytes.len();
+    stripped.clear();
+    runs.clear();
+    run_starts.clear();
+    // SAFETY: `out` ends up holding whole characters of `folded` (valid UTF-8) only: it is
+    // truncated to `w`, and every byte below `w` belongs to a kept character.
+    let out = unsafe { stripped.as_mut_vec() };
+    out.resize(n, 0);
+    // Next write position; `w <= i` throughout, so writes stay inside `out`.
+    let mut w = 0;
+    let mut need_run = true;
     let mut i = 0;
-    let mut flush = |span: usize, end: usize, stripped: &mut String| {
-        if span < end {
-            let contiguous = runs
-                .last()
-                .is_some_and(|&(s, f)| (f as usize) + (stripped.len() - s as usize) == span);
-            if !contiguous {
-                runs.push((stripped.len() as u32, span as u32));
-            }
-            stripped.push_str(&folded[span..end]);
-        }
-    };
-    while i < bytes.len() {
+    while i < n {
         let b = bytes[i];
+        if b < 0x80 {
+            // ASCII: letters and digits are kept, anything else is a separator.
+            if ASCII_KEEP[b as usize] {
+                if need_run {
+                    runs.push((w as u32, i as u32));
+                    run_starts.push(w as u32);
+                    need_run = false;
+                }
+                // The rest of the word.
+                while i < n && bytes[i] < 0x80 && ASCII_KEEP[bytes[i] as usize] {
+                    out[w] = bytes[i];
+                    w += 1;
+                    i += 1;
+                }
+            } else {
+                need_run = true;
+                i += 1;
+                while i < n && bytes[i] < 0x80 && !ASCII_KEEP[bytes[i] as usize] {
+                    i += 1;
+                }
+            }
+            continue;
+        }
+        if (0xE4..=0xE9).contains(&b) {
+            // Han ideographs U+4E00–U+9FFF: never separators; copied as a run.
+            if need_run {
+                runs.push((w as u32, i as u32));
+                run_starts.push(w as u32);
+                need_run = false;
+            }
+            while i + 3 <= n && (0xE4..=0xE9).contains(&bytes[i]) {
+                out[w..w + 3].copy_from_slice(&bytes[i..i + 3]);
+                w += 3;
+                i += 3;
+            }
+            continue;
+        }
         let (len, sep) = match b {
-            0x00..=0x7F => (1, !b.is_ascii_alphanumeric()),
             // Han ideographs U+4E00–U+9FFF: never separators.
             0xE4..=0xE9 => (3, false),
             // Hiragana and katakana U+3040–U+30FF: only the middle dot ・ (E3 83 BB).
@@ -74,13 +125,23 @@ fn strip_separators(folded: &str) -> (String, Vec<(u32, u32)>) {
             },
         };
         if sep {
-            flush(span, i, &mut stripped);
-            span = i + len;
+            need_run = true;
+        } else {
+            if need_run {
+                runs.push((w as u32, i as u32));
+                run_starts.push(w as u32);
+                need_run = false;
+            }
+            if len == 3 && i + 3 <= n {
+                out[w..w + 3].copy_from_slice(&bytes[i..i + 3]);
+            } else {
+                out[w..w + len].copy_from_slice(&bytes[i..i + len]);
+            }
+            w += len;
         }
         i += len;
     }
-    flush(span, bytes.len(), &mut stripped);
-    (stripped, runs)
+    out.truncate(w);
 }
 
 /// A watch phrase (term, exclude phrase or cue) in the form the automaton matches.
@@ -132,30 +193,78 @@ pub(crate) struct MatchText {
     pub(crate) run_starts: Vec<u32>,
 }
 
+/// Buffers of dropped `MatchText`s, reused by the next one on the same thread (the match
+/// loop then allocates nothing per document once the buffers have grown).
+#[derive(Default)]
+struct Buffers {
+    original: String,
+    folded: FoldedText,
+    stripped: String,
+    strip_runs: Vec<(u32, u32)>,
+    run_starts: Vec<u32>,
+}
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Option<Buffers>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Drop for MatchText {
+    fn drop(&mut self) {
+        let spare = Buffers {
+            original: std::mem::take(&mut self.original),
+            folded: std::mem::take(&mut self.folded),
+            stripped: std::mem::take(&mut self.stripped),
+            strip_runs: std::mem::take(&mut self.strip_runs),
+            run_starts: std::mem::take(&mut self.run_starts),
+        };
+        // Keep buffers of ordinary documents only: one huge document should not pin its memory.
+        if spare.original.capacity() <= 1 << 20 {
+            let _ = SPARE.try_with(|s| *s.borrow_mut() = Some(spare));
+        }
+    }
+}
+
 impl MatchText {
     pub(crate) fn new(title: Option<&str>, body: Option<&str>) -> MatchText {
-        let (original, title_end) = match (title, body) {
+        let mut buf = SPARE
+            .try_with(|s| s.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let original = &mut buf.original;
+        original.clear();
+        let title_end = match (title, body) {
             (Some(t), Some(b)) => {
-                let mut s = String::with_capacity(t.len() + 1 + b.len());
-                s.push_str(t);
-                s.push('\n');
-                s.push_str(b);
-                (s, t.len())
+                original.reserve(t.len() + 1 + b.len());
+                original.push_str(t);
+                original.push('\n');
+                original.push_str(b);
+                t.len()
             }
-            (Some(t), None) => (t.to_string(), t.len()),
-            (None, Some(b)) => (b.to_string(), 0),
-            (None, None) => (String::new(), 0),
+            (Some(t), None) => {
+                original.push_str(t);
+                t.len()
+            }
+            (None, Some(b)) => {
+                original.push_str(b);
+                0
+            }
+            (None, None) => 0,
         };
-        let folded = fold(&original);
-        let (stripped, strip_runs) = strip_separators(folded.as_str());
-        let run_starts = strip_runs.iter().map(|&(s, _)| s).collect();
+        buf.folded.refold(&buf.original);
+        strip_separators(
+            buf.folded.as_str(),
+            &mut buf.stripped,
+            &mut buf.strip_runs,
+            &mut buf.run_starts,
+        );
         MatchText {
-            original,
+            original: buf.original,
             title_end,
-            folded,
-            stripped,
-            strip_runs,
-            run_starts,
+            folded: buf.folded,
+            stripped: buf.stripped,
+            strip_runs: buf.strip_runs,
+            run_starts: buf.run_starts,
         }
     }
 
