@@ -6,15 +6,13 @@
 //! a logged-out page stops the site. Never fetches a URL twice in a pass.
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use scraper::Html;
 use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
 use tracing::Instrument;
 use url::Url;
 
@@ -231,7 +229,8 @@ impl Crawler {
 
     /// One pass over `sites`, concurrently: redelivers unacknowledged
     /// documents first, then fetches everything due. Returns one report per
-    /// site, sorted by name.
+    /// site, sorted by name. Acknowledge every delivery of a pass before
+    /// starting the next, or its documents are delivered again.
     pub async fn crawl_once(
         &self,
         sites: Vec<SiteProfile>,
@@ -247,10 +246,10 @@ impl Crawler {
             let on_event = on_event.clone();
             tasks.spawn(async move {
                 let ctx = SiteContext {
-                    fetcher: &crawler.fetcher,
+                    fetcher: (*crawler.fetcher).clone(),
                     frontier: &crawler.frontier,
                     options: &crawler.options,
-                    global: &crawler.global,
+                    global: crawler.global.clone(),
                     profile: Arc::new(profile),
                 };
                 let mut events = |e: SiteEvent<'_>| on_event(e);
@@ -293,10 +292,10 @@ pub async fn crawl_site(
     };
     let global = Semaphore::new(profile.concurrency.max(1));
     let ctx = SiteContext {
-        fetcher,
+        fetcher: fetcher.clone(),
         frontier: &frontier,
         options: &options,
-        global: &global,
+        global: Arc::new(global),
         profile: Arc::new(profile.clone()),
     };
     let mut events = |e: SiteEvent<'_>| match e {
@@ -332,10 +331,10 @@ enum Sink<'a> {
 }
 
 struct SiteContext<'a> {
-    fetcher: &'a Fetcher,
+    fetcher: Fetcher,
     frontier: &'a Mutex<Frontier>,
     options: &'a CrawlOptions,
-    global: &'a Semaphore,
+    global: Arc<Semaphore>,
     profile: Arc<SiteProfile>,
 }
 
@@ -453,7 +452,9 @@ async fn run_site(
         .collect();
     with_frontier(ctx.frontier, |f| f.add_seeds(site, &seeds, now))?;
 
-    let mut in_flight: InFlight<'_, FetchResult> = InFlight::default();
+    // Fetches run as their own tasks: a slow frontier write here never
+    // holds back a request whose turn has come.
+    let mut in_flight: JoinSet<FetchResult> = JoinSet::new();
     let mut flying: HashSet<i64> = HashSet::new();
     let mut retrying: HashSet<i64> = HashSet::new();
     let mut claimed = 0usize;
@@ -466,7 +467,12 @@ async fn run_site(
                 flying.insert(url.id);
                 retrying.remove(&url.id);
                 claimed += 1;
-                in_flight.push(Box::pin(fetch_and_extract(ctx, url)));
+                in_flight.spawn(fetch_and_extract(
+                    ctx.fetcher.clone(),
+                    ctx.global.clone(),
+                    ctx.profile.clone(),
+                    url,
+                ));
             }
         }
         if in_flight.is_empty() {
@@ -501,12 +507,21 @@ async fn run_site(
         };
         let done = match retry_wakeup {
             Some(wait) => tokio::select! {
-                done = in_flight.next() => Some(done),
+                done = in_flight.join_next() => done,
                 () = tokio::time::sleep(wait) => None,
             },
-            None => Some(in_flight.next().await),
+            None => in_flight.join_next().await,
         };
-        let Some((url, result)) = done else { continue };
+        let (url, result) = match done {
+            Some(Ok(finished)) => finished,
+            Some(Err(e)) => {
+                // A panicked fetch: its URL stays in `flying`, so it is not
+                // tried again in this pass; it is still due next pass.
+                tracing::error!(parent: &span, error = %e, "a fetch task failed");
+                continue;
+            }
+            None => continue,
+        };
         flying.remove(&url.id);
         let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.base_url.clone());
         let now = now_ms();
@@ -601,7 +616,21 @@ async fn run_site(
                     }
                     let attempt = url.attempts + 1;
                     if attempt >= ctx.options.max_attempts {
-                        now + interval_ms(&profile, url.role)
+                        // Given up for this pass: back again after the list
+                        // interval, doubling per further failure, at most
+                        // the topic interval.
+                        let doublings = (attempt - ctx.options.max_attempts).min(20);
+                        let later = profile
+                            .recrawl
+                            .list_interval
+                            .saturating_mul(1 << doublings)
+                            .min(
+                                profile
+                                    .recrawl
+                                    .topic_interval
+                                    .max(profile.recrawl.list_interval),
+                            );
+                        now + i64::try_from(later.as_millis()).unwrap_or(NEVER / 2)
                     } else {
                         let backoff = backoff_delay(
                             ctx.options.retry_base,
@@ -717,8 +746,12 @@ fn stop_logged_out(
 
 /// Fetches one frontier URL (holding a global permit) and extracts it on
 /// the blocking pool.
-async fn fetch_and_extract(ctx: &SiteContext<'_>, url: FrontierUrl) -> FetchResult {
-    let profile = ctx.profile.clone();
+async fn fetch_and_extract(
+    fetcher: Fetcher,
+    global: Arc<Semaphore>,
+    profile: Arc<SiteProfile>,
+    url: FrontierUrl,
+) -> FetchResult {
     let canonical = match CanonicalUrl::parse(&url.url, &profile.links.url_rules) {
         Ok(c) => c,
         Err(e) => {
@@ -739,9 +772,9 @@ async fn fetch_and_extract(ctx: &SiteContext<'_>, url: FrontierUrl) -> FetchResu
     };
     let fetched = {
         // The semaphore is never closed; without a permit we still go on.
-        let _permit = ctx.global.acquire().await.ok();
+        let _permit = global.acquire().await.ok();
         let span = tracing::debug_span!("fetch", site = %profile.name, url = %canonical, attempt = url.attempts + 1);
-        ctx.fetcher
+        fetcher
             .fetch_conditional(&profile, &canonical, &validators)
             .instrument(span)
             .await
@@ -850,45 +883,4 @@ fn with_frontier<T>(frontier: &Mutex<Frontier>, op: impl FnOnce(&mut Frontier) -
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Futures run together inside one task (no `'static` needed), finished in
-/// completion order. Small: at most a site's concurrency.
-struct InFlight<'a, T> {
-    futures: Vec<Pin<Box<dyn Future<Output = T> + Send + 'a>>>,
-}
-
-impl<T> Default for InFlight<'_, T> {
-    fn default() -> Self {
-        InFlight {
-            futures: Vec::new(),
-        }
-    }
-}
-
-impl<'a, T> InFlight<'a, T> {
-    fn push(&mut self, f: Pin<Box<dyn Future<Output = T> + Send + 'a>>) {
-        self.futures.push(f);
-    }
-
-    fn len(&self) -> usize {
-        self.futures.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.futures.is_empty()
-    }
-
-    /// The next finished future's output (pending forever when empty).
-    fn next(&mut self) -> impl Future<Output = T> + use<'_, 'a, T> {
-        std::future::poll_fn(move |cx| {
-            for i in 0..self.futures.len() {
-                if let Poll::Ready(v) = self.futures[i].as_mut().poll(cx) {
-                    drop(self.futures.swap_remove(i));
-                    return Poll::Ready(v);
-                }
-            }
-            Poll::Pending
-        })
-    }
 }

@@ -122,10 +122,12 @@ struct SiteClient {
 }
 
 /// Fetches pages through one transport; one client and gate per site.
+/// Clones share the clients and gates.
+#[derive(Clone)]
 pub struct Fetcher {
     transport: Transport,
     options: FetchOptions,
-    sites: Mutex<HashMap<String, Arc<SiteClient>>>,
+    sites: Arc<Mutex<HashMap<String, Arc<SiteClient>>>>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -143,7 +145,7 @@ impl Fetcher {
         Ok(Fetcher {
             transport,
             options,
-            sites: Mutex::new(HashMap::new()),
+            sites: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 

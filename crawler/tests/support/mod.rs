@@ -221,12 +221,17 @@ impl Connection {
             self.max_in_flight.fetch_max(now, Ordering::SeqCst);
             let reply = (self.handler)(&request);
             let keep_alive = self.answer(&mut stream, reply).await;
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
             if !keep_alive {
                 let _ = stream.shutdown().await;
                 return;
             }
         }
+    }
+
+    /// A request stops counting as in flight just before its answer is
+    /// written: the client cannot have let go of it earlier.
+    fn answered(&self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Writes the reply; whether the connection can serve another request.
@@ -241,6 +246,7 @@ impl Connection {
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
+                self.answered();
                 let mut head = format!(
                     "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\n",
                     reason(status),
@@ -259,6 +265,7 @@ impl Connection {
                 total,
                 content_length,
             } => {
+                self.answered();
                 let mut head = "HTTP/1.1 200 OK\r\nConnection: close\r\n".to_owned();
                 if content_length {
                     head.push_str(&format!("Content-Length: {total}\r\n"));
@@ -281,6 +288,7 @@ impl Connection {
                 false
             }
             Reply::Trickle { headers, every } => {
+                self.answered();
                 let mut head = "HTTP/1.1 200 OK\r\nConnection: close\r\n".to_owned();
                 for (k, v) in headers {
                     head.push_str(&format!("{k}: {v}\r\n"));
@@ -297,6 +305,7 @@ impl Connection {
                 }
             }
             Reply::Hang => {
+                self.answered();
                 let mut sink = [0u8; 64];
                 // Wait for the client to give up (EOF or error).
                 while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
