@@ -1,12 +1,14 @@
-//! `leakwatch run`: the continuous service. A scheduler starts a crawl pass
-//! per site every `recrawl` interval; documents flow through a bounded
-//! channel (back-pressure on the crawlers) to the pipeline (match, record,
-//! index, batched commits); an outbox task delivers alerts to the sinks.
+//! `leakwatch run`: the continuous service. A scheduler runs a crawl pass
+//! over every site each `recrawl` interval on the durable frontier (which
+//! decides what is due); documents flow through a bounded channel
+//! (back-pressure on the crawlers) to the pipeline (match, record, index,
+//! batched commits, then acknowledged to the frontier); an outbox task
+//! delivers alerts to the sinks.
 //! SIGHUP or a change in the watchlists folder reloads watchlists and site
 //! profiles (a bad file keeps the previous version) and retro-hunts new or
 //! changed assets. SIGTERM/SIGINT shut down within the configured deadline.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -14,7 +16,10 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use crawler::{crawl_site, CrawlEvent, Document, FetchOptions, Fetcher, SiteProfile};
+use crawler::{
+    CrawlOptions, Crawler, Delivery, FetchOptions, Fetcher, Frontier, Receipt, SiteEvent,
+    SiteProfile,
+};
 use tokio::sync::{mpsc, watch};
 use watchlists::{Matcher, WatchlistSet};
 
@@ -70,9 +75,16 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
         tor.transport.clone(),
         FetchOptions::default(),
     )?);
+    // The durable frontier: only what is due is fetched, and a document is
+    // acknowledged only after the index commit that holds it.
+    let crawler = Crawler::new(
+        fetcher,
+        Frontier::open(&crate::paths::state_db(&data_dir))?,
+        CrawlOptions::default(),
+    );
     let profiles = Arc::new(RwLock::new(config.sites.clone()));
     let (shutdown_tx, shutdown) = watch::channel(false);
-    let (docs_tx, mut docs_rx) = mpsc::channel::<Document>(DOCUMENT_QUEUE);
+    let (docs_tx, mut docs_rx) = mpsc::channel::<Delivery>(DOCUMENT_QUEUE);
     let (reload_tx, mut reload_rx) = mpsc::channel::<Reload>(4);
 
     // Signals: the first TERM/INT shuts down gracefully, a second quits now.
@@ -211,95 +223,81 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
         })
     };
 
-    // Scheduler: one pass per site per recrawl interval, never two at once.
+    // Scheduler: a pass over every site each interval; the frontier decides
+    // what is due on each (list re-polls, topic refetches, paused sites).
     let scheduler = {
         let profiles = profiles.clone();
         let metrics = metrics.clone();
-        let recrawl = config.schedule.recrawl;
+        let interval = config.schedule.recrawl;
         let mut shutdown = shutdown.clone();
+        let crawler = crawler.clone();
         tokio::spawn(async move {
-            let mut next_due: HashMap<String, Instant> = HashMap::new();
-            let mut running: HashSet<String> = HashSet::new();
-            let mut tasks = tokio::task::JoinSet::new();
             loop {
-                let now = Instant::now();
                 let current: Vec<SiteProfile> = profiles
                     .read()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .clone();
-                for profile in current {
-                    let due = next_due.get(&profile.name).is_none_or(|t| *t <= now);
-                    if !due || running.contains(&profile.name) {
-                        continue;
+                let events = metrics.clone();
+                let pass = crawler.crawl_once(current, docs_tx.clone(), move |event| match event {
+                    SiteEvent::Fetched { site, .. } | SiteEvent::NotModified { site, .. } => {
+                        events.page_fetched(site)
                     }
-                    next_due.insert(profile.name.clone(), now + recrawl);
-                    running.insert(profile.name.clone());
-                    let fetcher = fetcher.clone();
-                    let docs_tx = docs_tx.clone();
-                    let metrics = metrics.clone();
-                    tasks.spawn(async move {
-                        let span = tracing::info_span!("pass", site = %profile.name);
-                        let _enter = span.enter();
-                        let site = profile.name.clone();
-                        let stats = crawl_site(&fetcher, &profile, docs_tx, |event| match event {
-                            CrawlEvent::Fetched { .. } => metrics.page_fetched(&site),
-                            CrawlEvent::Failed { .. } => metrics.page_failed(&site),
-                        })
-                        .await;
-                        tracing::info!(
-                            pages = stats.pages,
-                            failed = stats.failed,
-                            documents = stats.documents,
-                            "pass finished"
-                        );
-                        site
-                    });
+                    SiteEvent::Failed { site, .. } => events.page_failed(site),
+                    _ => {}
+                });
+                tokio::select! {
+                    reports = pass => match reports {
+                        Ok(reports) => for r in reports {
+                            tracing::info!(site = %r.site, pages = r.stats.pages, failed = r.stats.failed, documents = r.stats.documents, "pass finished");
+                        },
+                        Err(e) => tracing::error!(error = %e, "crawl pass failed (state store)"),
+                    },
+                    // Dropping the pass stops its fetches; what they had not
+                    // recorded is fetched again on the next start.
+                    _ = shutdown.changed() => break,
                 }
                 tokio::select! {
-                    Some(done) = tasks.join_next() => {
-                        if let Ok(site) = done {
-                            running.remove(&site);
-                        }
-                    }
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = tokio::time::sleep(interval) => {}
                     _ = shutdown.changed() => break,
                 }
             }
-            // Shutting down: let running passes finish for a while, then stop them.
             drop(docs_tx);
-            let grace = tokio::time::sleep(Duration::from_secs(2));
-            tokio::pin!(grace);
-            loop {
-                tokio::select! {
-                    next = tasks.join_next() => if next.is_none() { break },
-                    _ = &mut grace => {
-                        tracing::warn!(running = tasks.len(), "stopping unfinished crawl passes; they restart on the next run");
-                        tasks.abort_all();
-                        while tasks.join_next().await.is_some() {}
-                        break;
-                    }
-                }
-            }
         })
     };
 
     // The pipeline: documents and reloads in, batched commits.
     let deadline = config.schedule.shutdown_deadline;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut receipts: Vec<Receipt> = Vec::new();
+    let mut last_ack = Instant::now();
+    let commit_and_ack =
+        |pipeline: &mut Pipeline, receipts: &mut Vec<Receipt>| -> anyhow::Result<()> {
+            pipeline.commit()?;
+            crawler
+                .acknowledge(receipts)
+                .context("cannot acknowledge documents in the frontier")?;
+            receipts.clear();
+            Ok(())
+        };
     loop {
         tokio::select! {
-            doc = docs_rx.recv() => match doc {
-                Some(doc) => {
-                    for raised in pipeline.process(&doc)? {
+            delivery = docs_rx.recv() => match delivery {
+                Some(Delivery { document, receipt }) => {
+                    for raised in pipeline.process(&document)? {
                         if raised.is_new() {
                             metrics.alerts_raised.fetch_add(1, Ordering::Relaxed);
                             tracing::warn!(customer = %raised.alert.customer, asset = %raised.alert.asset, doc = %raised.alert.doc_id, severity = ?raised.alert.severity, "alert");
                         }
                     }
+                    receipts.push(receipt);
                     metrics.documents.fetch_add(1, Ordering::Relaxed);
                     metrics.queue_depth.store((DOCUMENT_QUEUE - docs_rx.capacity()) as u64, Ordering::Relaxed);
+                    if receipts.len() >= config.schedule.commit_every_docs {
+                        commit_and_ack(&mut pipeline, &mut receipts)?;
+                        last_ack = Instant::now();
+                    }
                 }
-                None => break, // every crawler is gone: shutting down
+                None => break, // the scheduler is gone: shutting down
             },
             Some(reload) = reload_rx.recv() => {
                 pipeline.set_matcher(reload.matcher);
@@ -309,12 +307,16 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
                 }
             }
             _ = tick.tick() => {
+                if !receipts.is_empty() && last_ack.elapsed() >= config.schedule.commit_every {
+                    commit_and_ack(&mut pipeline, &mut receipts)?;
+                    last_ack = Instant::now();
+                }
                 pipeline.commit_if_due()?;
                 metrics.index_docs.store(pipeline.index().num_docs(), Ordering::Relaxed);
             }
         }
     }
-    pipeline.commit()?;
+    commit_and_ack(&mut pipeline, &mut receipts)?;
     tracing::info!(documents = pipeline.documents, "index committed");
     let started = Instant::now();
     let _ = scheduler.await;
