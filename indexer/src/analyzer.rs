@@ -4,10 +4,13 @@
 //! scripts become word tokens.
 //!
 //! Positions are laid out so that a query's bigram sequence is a phrase of
-//! the indexed one: a run of n ≥ 2 CJK characters takes n − 1 positions in
-//! both modes. The index mode adds each character as a unigram at the
-//! position of a bigram that contains it, so one-character queries match.
-//! Token offsets point into the original (unfolded) text, for highlighting.
+//! the indexed one: a run of n ≥ 2 CJK characters takes n − 1 positions (one
+//! per bigram) in every mode. Single characters are indexed sparingly: a
+//! run's last character as a unigram at its last bigram's position, a lone
+//! character as a unigram. A one-character query is then a prefix query
+//! (the unigram, or any bigram starting with it; see `query`), which finds
+//! the character anywhere at about half the postings of indexing every
+//! character twice. Token offsets point into the original (unfolded) text.
 //! Tokens are produced lazily into one reused buffer: no allocation per token.
 
 use std::borrow::Cow;
@@ -26,13 +29,16 @@ pub const KEYWORD_ANALYZER_NAME: &str = "leakwatch_keyword";
 /// Longest word token kept, in bytes; longer runs are noise (hashes, base64).
 const MAX_WORD_BYTES: usize = 80;
 
-/// Whether tokens are made for the index or for a query.
+/// What the tokens are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenizerMode {
-    /// Bigrams plus unigrams of CJK runs.
+    /// Bigrams of CJK runs, plus a unigram of each run's last character.
     Index,
     /// Bigrams only (a lone CJK character is a unigram).
     Query,
+    /// Bigrams plus a unigram of every CJK character: for marking hits in a
+    /// snippet, where a one-character query must light up everywhere.
+    Highlight,
 }
 
 /// Folding + CJK bigram tokenizer.
@@ -195,6 +201,10 @@ fn class(c: char) -> Class {
         }
     } else if textfold::is_cjk(c) {
         Class::Cjk
+    } else if matches!(c as u32, 0x2000..=0x206F | 0x3000..=0x303F | 0xFF00..=0xFFEF) {
+        // General and CJK punctuation, full-width forms (their letters and
+        // digits are folded to ASCII before this): skip the Unicode tables.
+        Class::Other
     } else if c.is_alphanumeric() {
         Class::Word
     } else {
@@ -218,7 +228,8 @@ impl FoldingTokenStream<'_> {
     fn refill(&mut self) -> bool {
         self.pending_len = 0;
         self.pending_next = 0;
-        let index = self.mode == TokenizerMode::Index;
+        let every_unigram = self.mode == TokenizerMode::Highlight;
+        let last_unigram = self.mode != TokenizerMode::Query;
         while self.pending_len == 0 {
             let text = self.folded.as_str();
             let Some((c, len)) = char_at(text, self.cursor) else {
@@ -258,11 +269,11 @@ impl FoldingTokenStream<'_> {
                             let last_pair =
                                 char_at(text, after).is_none_or(|(d, _)| class(d) != Class::Cjk);
                             let position = self.position;
-                            if index {
+                            if every_unigram {
                                 self.push(start..next, position);
                             }
                             self.push(start..after, position);
-                            if index && last_pair {
+                            if last_unigram && last_pair {
                                 self.push(next..after, position);
                             }
                             self.position += 1;
@@ -364,22 +375,31 @@ mod tests {
     }
 
     #[test]
-    fn index_mode_adds_unigrams_at_bigram_positions() {
+    fn index_mode_adds_the_last_unigram_of_each_run() {
         assert_eq!(
             index("銀行卡x"),
-            [
-                ("银", 0),
-                ("银行", 0),
-                ("行", 1),
-                ("行卡", 1),
-                ("卡", 1),
-                ("x", 2)
-            ]
+            [("银行", 0), ("行卡", 1), ("卡", 1), ("x", 2)]
         );
         // Lone characters and runs separated by punctuation.
+        assert_eq!(index("卡、三菱"), [("卡", 0), ("三菱", 1), ("菱", 1)]);
+        // Highlighting sees every character.
+        let highlight = texts("銀行卡", TokenizerMode::Highlight);
+        let highlight: Vec<(&str, usize)> =
+            highlight.iter().map(|(t, p)| (t.as_str(), *p)).collect();
         assert_eq!(
-            index("卡、三菱"),
-            [("卡", 0), ("三", 1), ("三菱", 1), ("菱", 1)]
+            highlight,
+            [("银", 0), ("银行", 0), ("行", 1), ("行卡", 1), ("卡", 1)]
+        );
+    }
+
+    #[test]
+    fn a_character_before_a_word_is_indexed_where_a_phrase_finds_it() {
+        // "行a" as a query is the phrase 行 a; in a document the character
+        // before a word always ends its run, so its unigram is there.
+        assert_eq!(index("银行a"), [("银行", 0), ("行", 0), ("a", 1)]);
+        assert_eq!(
+            texts("行a", TokenizerMode::Query),
+            [("行".to_owned(), 0), ("a".to_owned(), 1)]
         );
     }
 

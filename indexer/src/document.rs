@@ -65,6 +65,14 @@ pub(crate) fn to_tantivy(f: &Fields, d: &IndexDocument) -> TantivyDocument {
             doc.add_text(field, v);
         }
     }
+    // The searchable text, in this order; Tantivy leaves a position gap
+    // between values, so no phrase spans two of them.
+    for v in [&d.title, &d.body, &d.seller, &d.category, &d.price]
+        .into_iter()
+        .flatten()
+    {
+        doc.add_text(f.text, v);
+    }
     if let Some(price) = d.parsed_price() {
         doc.add_f64(f.amount, price.amount);
         if let Some(currency) = price.currency {
@@ -91,6 +99,7 @@ pub(crate) fn to_tantivy(f: &Fields, d: &IndexDocument) -> TantivyDocument {
 
 /// The stored fields of some schema version, looked up by name (a field an
 /// older schema lacks is `None`).
+#[derive(Debug, Clone)]
 pub(crate) struct StoredFields {
     id: Option<Field>,
     site: Option<Field>,

@@ -25,15 +25,23 @@ pub enum IndexError {
     Locked { path: PathBuf },
     #[error("{path}: the index was replaced by a newer schema while open; restart to use it")]
     Replaced { path: PathBuf },
-    #[error("{0}")]
+    #[error(transparent)]
     Query(#[from] QuerySyntaxError),
-    #[error("{path}: {source}")]
+    // The causes below are part of the message, not a `source()`, so that
+    // printing the error chain does not repeat them.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("index: {0}")]
-    Tantivy(#[from] tantivy::TantivyError),
+    Tantivy(tantivy::TantivyError),
+}
+
+impl From<tantivy::TantivyError> for IndexError {
+    fn from(e: tantivy::TantivyError) -> IndexError {
+        IndexError::Tantivy(e)
+    }
 }
 
 /// A query that cannot be run, with where in it the problem is.

@@ -157,7 +157,12 @@ impl DocumentIndex {
     }
 
     fn open_generation(root: &Path, marker: Marker) -> Result<DocumentIndex, IndexError> {
-        let index = Index::open_in_dir(marker.tantivy_dir(root))?;
+        let mut index = Index::open_in_dir(marker.tantivy_dir(root))?;
+        // Segments are searched in parallel, one thread per core (up to 4).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        if threads > 1 {
+            index.set_multithread_executor(threads)?;
+        }
         register_analyzers(&index);
         let (expected, fields) = schema::build();
         check_schema(root, &index.schema(), &expected)?;
@@ -165,8 +170,7 @@ impl DocumentIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let saved_checkpoint = index.load_metas()?.payload;
-        Ok(DocumentIndex {
+        let mut opened = DocumentIndex {
             root: root.to_owned(),
             marker,
             stored: StoredFields::resolve(&expected),
@@ -177,8 +181,10 @@ impl DocumentIndex {
             writer: None,
             policy: CommitPolicy::MANUAL,
             checkpoint: None,
-            saved_checkpoint,
-        })
+            saved_checkpoint: None,
+        };
+        opened.refresh_reader()?;
+        Ok(opened)
     }
 
     /// The folder of this index.
@@ -197,7 +203,7 @@ impl DocumentIndex {
         let mut total = 0;
         let entries = std::fs::read_dir(&dir).map_err(|source| IndexError::Io {
             path: dir.clone(),
-            source,
+            error: source,
         })?;
         for entry in entries.flatten() {
             if let Ok(meta) = entry.metadata() {
@@ -212,41 +218,72 @@ impl DocumentIndex {
     /// Sees the last commit, which another process may have made (and
     /// follows a switch to a new generation).
     pub fn reload(&mut self) -> Result<(), IndexError> {
+        match layout::read_state(&self.root)? {
+            FolderState::Index(m) if m == self.marker => self.refresh_reader(),
+            FolderState::Index(m)
+                if self.writer.is_none() && m.schema_version == SCHEMA_VERSION =>
+            {
+                let fresh = DocumentIndex::open_with(
+                    &self.root,
+                    OpenMode {
+                        create: false,
+                        upgrade: None,
+                    },
+                )?;
+                let policy = self.policy;
+                *self = DocumentIndex { policy, ..fresh };
+                Ok(())
+            }
+            _ => Err(IndexError::Replaced {
+                path: self.root.clone(),
+            }),
+        }
+    }
+
+    /// Moves the reader to the last commit and reads that commit's
+    /// checkpoint. Retries when a writer in another process removes merged
+    /// segments between our reading `meta.json` and opening them, or commits
+    /// between the two reads.
+    pub(crate) fn refresh_reader(&mut self) -> Result<(), IndexError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = match layout::read_state(&self.root)? {
-                FolderState::Index(m) if m == self.marker => self
-                    .reader
-                    .reload()
-                    .map_err(IndexError::from)
-                    .and_then(|()| Ok(self.index.load_metas()?.payload))
-                    .map(|payload| self.saved_checkpoint = payload),
-                FolderState::Index(m)
-                    if self.writer.is_none() && m.schema_version == SCHEMA_VERSION =>
-                {
-                    DocumentIndex::open_generation(&self.root, m).map(|fresh| {
-                        let policy = self.policy;
-                        *self = DocumentIndex { policy, ..fresh };
-                    })
-                }
-                _ => {
-                    return Err(IndexError::Replaced {
-                        path: self.root.clone(),
-                    })
-                }
-            };
+            let result = self.index.load_metas().and_then(|metas| {
+                self.reader.reload()?;
+                Ok(same_commit(&self.reader.searcher(), &metas).then_some(metas.payload))
+            });
             match result {
-                Ok(()) => return Ok(()),
-                // A writer in another process may have removed merged segments
-                // between our reading meta.json and opening them.
-                Err(IndexError::Tantivy(_) | IndexError::Io { .. }) if attempt < OPEN_ATTEMPTS => {
+                Ok(Some(payload)) => {
+                    self.saved_checkpoint = payload;
+                    return Ok(());
+                }
+                // A commit landed between reading the metas and the reload.
+                Ok(None) if attempt < 10 * OPEN_ATTEMPTS => {}
+                Ok(None) => return Ok(()),
+                Err(_) if attempt < OPEN_ATTEMPTS => {
                     std::thread::sleep(Duration::from_millis(10 * attempt as u64))
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }
+}
+
+/// Whether `searcher` shows exactly the commit described by `metas`.
+fn same_commit(searcher: &tantivy::Searcher, metas: &tantivy::IndexMeta) -> bool {
+    let mut seen: Vec<_> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| (s.segment_id(), s.num_deleted_docs()))
+        .collect();
+    let mut committed: Vec<_> = metas
+        .segments
+        .iter()
+        .map(|m| (m.id(), m.num_deleted_docs()))
+        .collect();
+    seen.sort();
+    committed.sort();
+    seen == committed
 }
 
 /// Creates an index in an absent or empty folder (under the writer lock, so
@@ -254,7 +291,7 @@ impl DocumentIndex {
 fn create(root: &Path) -> Result<Marker, IndexError> {
     std::fs::create_dir_all(root).map_err(|source| IndexError::Io {
         path: root.to_owned(),
-        source,
+        error: source,
     })?;
     let _lock = layout::lock_writer(root)?;
     match layout::read_state(root)? {
@@ -269,7 +306,7 @@ fn create(root: &Path) -> Result<Marker, IndexError> {
     let dir = marker.tantivy_dir(root);
     std::fs::create_dir(&dir).map_err(|source| IndexError::Io {
         path: dir.clone(),
-        source,
+        error: source,
     })?;
     let (schema, _) = schema::build();
     Index::create_in_dir(&dir, schema)?;
@@ -310,8 +347,8 @@ fn check_schema(path: &Path, found: &Schema, expected: &Schema) -> Result<(), In
     Ok(())
 }
 
-/// The query parser: the folding analyzer in query mode over title, body,
-/// seller, category and price (title counting double).
+/// Tantivy's query parser, for the leaves `query` does not build itself
+/// (keyword fields, numbers, dates, ranges, sets).
 fn query_parser(schema: &Schema, f: &Fields) -> QueryParser {
     let tokenizers = TokenizerManager::default();
     tokenizers.register(
@@ -321,10 +358,9 @@ fn query_parser(schema: &Schema, f: &Fields) -> QueryParser {
     tokenizers.register(KEYWORD_ANALYZER_NAME, keyword_analyzer());
     let mut parser = QueryParser::new(
         schema.clone(),
-        vec![f.title, f.body, f.seller, f.category, f.price],
+        vec![f.text],
         tokenizers,
     );
     parser.set_conjunction_by_default();
-    parser.set_field_boost(f.title, 2.0);
     parser
 }

@@ -46,7 +46,7 @@ impl Marker {
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
     move |source| IndexError::Io {
         path: path.to_owned(),
-        source,
+        error: source,
     }
 }
 
@@ -153,7 +153,7 @@ pub(crate) struct WriterLock {
 pub(crate) fn lock_writer(root: &Path) -> Result<WriterLock, IndexError> {
     let dir = MmapDirectory::open(root).map_err(|e| IndexError::Io {
         path: root.to_owned(),
-        source: std::io::Error::other(e.to_string()),
+        error: std::io::Error::other(e.to_string()),
     })?;
     let lock = Lock {
         filepath: PathBuf::from(WRITER_LOCK),
@@ -166,7 +166,7 @@ pub(crate) fn lock_writer(root: &Path) -> Result<WriterLock, IndexError> {
         }),
         Err(tantivy::directory::error::LockError::IoError(e)) => Err(IndexError::Io {
             path: root.join(WRITER_LOCK),
-            source: std::io::Error::new(e.kind(), e.to_string()),
+            error: std::io::Error::new(e.kind(), e.to_string()),
         }),
     }
 }

@@ -11,6 +11,7 @@
 mod analyzer;
 mod document;
 mod error;
+mod exclusion;
 mod index;
 mod layout;
 mod price;
@@ -27,5 +28,5 @@ pub use index::DocumentIndex;
 pub use price::{Currency, Price};
 pub use reindex::ReindexProgress;
 pub use schema::SCHEMA_VERSION;
-pub use search::{Highlighted, SearchHit, SearchRequest, SearchResults, SortOrder};
+pub use search::{DocumentScan, Highlighted, SearchHit, SearchRequest, SearchResults, SortOrder};
 pub use writer::{CommitPolicy, WriteOutcome};

@@ -62,7 +62,7 @@ pub(crate) fn reindex(
     let new_dir = marker.tantivy_dir(root);
     std::fs::create_dir(&new_dir).map_err(|source| IndexError::Io {
         path: new_dir.clone(),
-        source,
+        error: source,
     })?;
     let (new_schema, fields) = schema::build();
     let new_index = Index::create_in_dir(&new_dir, new_schema)?;
@@ -77,7 +77,7 @@ pub(crate) fn reindex(
             .get_store_reader(64)
             .map_err(|source| IndexError::Io {
                 path: old_dir.clone(),
-                source,
+                error: source,
             })?;
         for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
             let document = stored.read(&doc?);

@@ -11,8 +11,9 @@ use crate::analyzer::{ANALYZER_NAME, KEYWORD_ANALYZER_NAME};
 /// Version of the schema and analysis written by this build.
 ///
 /// History: 1 — first release (flat folder layout); 2 — price amount and
-/// currency, case-insensitive keyword fields, generation folders.
-pub const SCHEMA_VERSION: u32 = 2;
+/// currency, case-insensitive keyword fields, generation folders; 3 — one
+/// `text` field for all searchable text, unigrams only at the end of CJK runs.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The fields, resolved once.
 #[derive(Debug, Clone)]
@@ -22,8 +23,15 @@ pub(crate) struct Fields {
     pub url: Field,
     pub kind: Field,
     pub lang: Field,
+    /// Indexed on its own too, so a title hit can rank higher.
     pub title: Field,
+    /// Stored only: searched through `text`.
     pub body: Field,
+    /// Everything a word query searches, one field: title, body, seller,
+    /// category and price. One field keeps a query of several words an
+    /// intersection of single phrase queries (cheap to check), not of
+    /// unions over five fields. Indexed, not stored.
+    pub text: Field,
     /// The price as the page wrote it (searchable text).
     pub price: Field,
     /// The price's amount, parsed (`amount:[0 TO 0.5]`).
@@ -71,7 +79,15 @@ pub(crate) fn build() -> (Schema, Fields) {
         kind: b.add_text_field("kind", keyword.clone()),
         lang: b.add_text_field("lang", keyword.clone()),
         title: b.add_text_field("title", text.clone()),
-        body: b.add_text_field("body", text.clone()),
+        body: b.add_text_field("body", STORED),
+        text: b.add_text_field(
+            "text",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(ANALYZER_NAME)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
         price: b.add_text_field("price", text.clone()),
         amount: b.add_f64_field(
             "amount",

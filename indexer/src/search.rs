@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::{Bound, Range};
 
 use chrono::{DateTime, Utc};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, TantivyDocument};
 use tantivy::snippet::{Snippet, SnippetGenerator};
@@ -14,7 +14,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Order, Searcher, Term};
 
 use crate::analyzer::{FoldingTokenizer, TokenizerMode};
-use crate::document::IndexDocument;
+use crate::document::{IndexDocument, StoredFields};
 use crate::error::IndexError;
 use crate::index::DocumentIndex;
 use crate::price::Price;
@@ -87,8 +87,57 @@ impl DocumentIndex {
     /// Runs `request`.
     pub fn search_page(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let f = &self.fields;
-        let text_query = self.parse_query(&request.query)?;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query.box_clone())];
+        let (query, highlight) = self.filtered_query(request)?;
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match request.sort {
+            SortOrder::Score => searcher.search(&query, &(Count, top.order_by_score()))?,
+            SortOrder::Date => {
+                let (total, by_date) = searcher.search(
+                    &query,
+                    &(
+                        Count,
+                        top.order_by_fast_field::<tantivy::DateTime>(DATE_FIELD, Order::Desc),
+                    ),
+                )?;
+                (total, by_date.into_iter().map(|(_, a)| (0.0, a)).collect())
+            }
+        };
+        let body_snippets = snippet_generator(&searcher, &highlight, f.text, f.body)?;
+        let title_snippets = snippet_generator(&searcher, &highlight, f.text, f.title)?;
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (score, address) in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let document = self.stored.read(&doc);
+            let mut snippet = highlighted(body_snippets.snippet_from_doc(&doc));
+            if snippet.ranges.is_empty() {
+                let title = highlighted(title_snippets.snippet_from_doc(&doc));
+                snippet = if !title.ranges.is_empty() {
+                    title
+                } else {
+                    // No word of the query is in the text (a filter-only
+                    // query, say): the start of the body.
+                    opening(document.body.as_deref().or(document.title.as_deref()))
+                };
+            }
+            hits.push(SearchHit {
+                score,
+                price: document.parsed_price(),
+                document,
+                snippet,
+            });
+        }
+        Ok(SearchResults { total, hits })
+    }
+
+    /// The query of `request` with its filters, and the words to highlight.
+    fn filtered_query(
+        &self,
+        request: &SearchRequest,
+    ) -> Result<(BooleanQuery, Vec<String>), IndexError> {
+        let f = &self.fields;
+        let parsed = self.parse_query(&request.query)?;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed.query)];
         let keyword = |field: Field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_text(field, &value.to_lowercase()),
@@ -116,75 +165,26 @@ impl DocumentIndex {
                 .map_or(Bound::Unbounded, |d| Bound::Excluded(term(d)));
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
         }
-        let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
-        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match request.sort {
-            SortOrder::Score => searcher.search(&query, &(Count, top.order_by_score()))?,
-            SortOrder::Date => {
-                let (total, by_date) = searcher.search(
-                    &query,
-                    &(
-                        Count,
-                        top.order_by_fast_field::<tantivy::DateTime>(DATE_FIELD, Order::Desc),
-                    ),
-                )?;
-                (total, by_date.into_iter().map(|(_, a)| (0.0, a)).collect())
-            }
-        };
-        let body_snippets = self.snippet_generator(&searcher, &*text_query, f.body)?;
-        let title_snippets = self.snippet_generator(&searcher, &*text_query, f.title)?;
-        let mut hits = Vec::with_capacity(addresses.len());
-        for (score, address) in addresses {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let mut snippet = highlighted(body_snippets.snippet_from_doc(&doc));
-            if snippet.ranges.is_empty() {
-                let title = highlighted(title_snippets.snippet_from_doc(&doc));
-                if !title.ranges.is_empty() || snippet.text.is_empty() {
-                    snippet = title;
-                }
-            }
-            let document = self.stored.read(&doc);
-            hits.push(SearchHit {
-                score,
-                price: document.parsed_price(),
-                document,
-                snippet,
-            });
-        }
-        Ok(SearchResults { total, hits })
+        Ok((BooleanQuery::new(clauses), parsed.highlight))
     }
 
-    /// A snippet generator for `field` that tokenizes with offsets into the
-    /// original text (the writer's analyzer skips them).
-    fn snippet_generator(
-        &self,
-        searcher: &Searcher,
-        query: &dyn Query,
-        field: Field,
-    ) -> Result<SnippetGenerator, IndexError> {
-        let mut terms: BTreeMap<String, f32> = BTreeMap::new();
-        let mut found: Vec<Term> = Vec::new();
-        query.query_terms(&mut |term, _| {
-            if term.field() == field {
-                found.push(term.clone());
-            }
-        });
-        for term in found {
-            let Some(text) = term.value().as_str().map(str::to_owned) else {
-                continue;
-            };
-            let doc_freq = searcher.doc_freq(&term)?;
-            if doc_freq > 0 {
-                terms.insert(text, 1.0 / (1.0 + doc_freq as f32));
-            }
-        }
-        Ok(SnippetGenerator::new(
-            terms,
-            TextAnalyzer::from(FoldingTokenizer::new(TokenizerMode::Index)),
-            field,
-            SNIPPET_BYTES,
-        ))
+    /// Every document matching `request`'s query and filters (its limit,
+    /// offset and sort are ignored), read lazily in index order from one
+    /// snapshot: for passes over the whole index such as a retro-hunt, where
+    /// paging with offsets would cost quadratic time.
+    pub fn scan(&self, request: &SearchRequest) -> Result<DocumentScan, IndexError> {
+        let (query, _) = self.filtered_query(request)?;
+        let searcher = self.reader.searcher();
+        let mut addresses: Vec<DocAddress> = searcher
+            .search(&query, &DocSetCollector)?
+            .into_iter()
+            .collect();
+        addresses.sort();
+        Ok(DocumentScan {
+            searcher,
+            stored: self.stored.clone(),
+            addresses: addresses.into_iter(),
+        })
     }
 
     /// The stored document with this id, if any.
@@ -202,6 +202,73 @@ impl DocumentIndex {
             }
             None => Ok(None),
         }
+    }
+}
+
+/// The documents of [`DocumentIndex::scan`].
+pub struct DocumentScan {
+    searcher: Searcher,
+    stored: StoredFields,
+    addresses: std::vec::IntoIter<DocAddress>,
+}
+
+impl DocumentScan {
+    /// Documents left to read.
+    pub fn remaining(&self) -> usize {
+        self.addresses.len()
+    }
+}
+
+impl Iterator for DocumentScan {
+    type Item = Result<IndexDocument, IndexError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let address = self.addresses.next()?;
+        Some(
+            self.searcher
+                .doc::<TantivyDocument>(address)
+                .map(|doc| self.stored.read(&doc))
+                .map_err(IndexError::from),
+        )
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.addresses.size_hint()
+    }
+}
+
+/// A snippet generator marking the query's words in `field`, rarer words
+/// weighing more, over the highlight analyzer (every CJK character, with
+/// offsets into the original text).
+fn snippet_generator(
+    searcher: &Searcher,
+    words: &[String],
+    text_field: Field,
+    field: Field,
+) -> Result<SnippetGenerator, IndexError> {
+    let mut terms: BTreeMap<String, f32> = BTreeMap::new();
+    for word in words {
+        let doc_freq = searcher.doc_freq(&Term::from_field_text(text_field, word))?;
+        terms.insert(word.clone(), 1.0 / (1.0 + doc_freq as f32));
+    }
+    Ok(SnippetGenerator::new(
+        terms,
+        TextAnalyzer::from(FoldingTokenizer::new(TokenizerMode::Highlight)),
+        field,
+        SNIPPET_BYTES,
+    ))
+}
+
+/// The first [`SNIPPET_BYTES`] of `text` (cut at a character), unmarked.
+fn opening(text: Option<&str>) -> Highlighted {
+    let text = text.unwrap_or("").trim_start();
+    let mut end = text.len().min(SNIPPET_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Highlighted {
+        text: text[..end].to_owned(),
+        ranges: Vec::new(),
     }
 }
 

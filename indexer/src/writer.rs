@@ -118,8 +118,9 @@ impl DocumentIndex {
         prepared.commit()?;
         writer.pending = 0;
         writer.pending_since = None;
-        self.saved_checkpoint = checkpoint;
-        self.reader.reload()?;
+        self.refresh_reader()?;
+        // Our own commit: its checkpoint is known even if a retry gave up.
+        self.saved_checkpoint = checkpoint.or(self.saved_checkpoint.take());
         Ok(())
     }
 

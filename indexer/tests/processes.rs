@@ -23,14 +23,23 @@ const WRITER_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Document `i`: its content is a function of `i`, so a reader can check it.
 fn listing(i: usize) -> IndexDocument {
-    let banks = ["三菱UFJ銀行", "ゆうちょ銀行", "中国工商银行", "Sberbank", "みずほ銀行"];
+    let banks = [
+        "三菱UFJ銀行",
+        "ゆうちょ銀行",
+        "中国工商银行",
+        "Sberbank",
+        "みずほ銀行",
+    ];
     IndexDocument {
         id: format!("doc-{i}"),
         site: "deepmix".into(),
         url: format!("http://x.onion/t/{i}"),
         kind: "listing".into(),
         title: Some(format!("出售 {} 账户 {i}", banks[i % banks.len()])),
-        body: Some(format!("marker{i} 带登录密码 支持担保 fresh logs {}", "数据 ".repeat(i % 40))),
+        body: Some(format!(
+            "marker{i} 带登录密码 支持担保 fresh logs {}",
+            "数据 ".repeat(i % 40)
+        )),
         price: Some(format!("{}.5 BTC", i % 7)),
         ..Default::default()
     }
@@ -55,7 +64,7 @@ fn writer_process() {
         if role == "concurrent" && i == CONCURRENT_DOCS {
             break;
         }
-        if role == "crash" && (i + 1) % BATCH == 0 {
+        if role == "crash" && i % BATCH == BATCH - 1 {
             // The next write commits.
             println!("committing {}", i + 1);
         }
@@ -73,7 +82,12 @@ fn writer_process() {
 
 fn spawn_writer(role: &str, dir: &Path) -> (Child, BufReader<ChildStdout>) {
     let mut child = Command::new(std::env::current_exe().expect("test binary path"))
-        .args(["writer_process", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "writer_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(ROLE, role)
         .env(DIR, dir)
         .stdout(Stdio::piped())
@@ -91,10 +105,13 @@ fn next_event(out: &mut BufReader<ChildStdout>, words: &[&str]) -> Option<(Strin
         if out.read_line(&mut line).ok()? == 0 {
             return None;
         }
-        let mut parts = line.split_whitespace();
-        if let (Some(word), Some(n)) = (parts.next(), parts.next()) {
-            if words.contains(&word) {
-                return Some((word.to_owned(), n.parse().ok()?));
+        // The test harness may print "test writer_process ... " first, on the same line.
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        for pair in parts.windows(2) {
+            if words.contains(&pair[0]) {
+                if let Ok(n) = pair[1].parse() {
+                    return Some((pair[0].to_owned(), n));
+                }
             }
         }
     }
@@ -116,13 +133,18 @@ fn total(index: &DocumentIndex, q: &str) -> usize {
 fn check_consistent(index: &DocumentIndex) -> usize {
     let n = index.num_docs() as usize;
     assert_eq!(n % BATCH, 0, "a partial batch is visible: {n} documents");
-    let checkpoint = index.committed_checkpoint().map_or(0, |c| c.parse().expect("number"));
+    let checkpoint = index
+        .committed_checkpoint()
+        .map_or(0, |c| c.parse().expect("number"));
     assert_eq!(checkpoint, n, "checkpoint and documents disagree");
     assert_eq!(total(index, "出售"), n);
     assert_eq!(total(index, "currency:btc"), n);
     if n > 0 {
         for i in [0, n / 2, n - 1] {
-            let stored = index.get(&format!("doc-{i}")).expect("get").expect("committed doc stored");
+            let stored = index
+                .get(&format!("doc-{i}"))
+                .expect("get")
+                .expect("committed doc stored");
             assert_eq!(stored, listing(i));
             assert_eq!(total(index, &format!("marker{i}")), 1);
         }
@@ -154,11 +176,17 @@ fn reader_process_sees_only_whole_commits() {
         seen = m;
         checks += 1;
     }
-    assert!(child.wait().expect("writer exits").success(), "writer failed");
+    assert!(
+        child.wait().expect("writer exits").success(),
+        "writer failed"
+    );
     drain.join().expect("drain thread");
     long_lived.reload().expect("reload");
     assert_eq!(check_consistent(&long_lived), CONCURRENT_DOCS);
-    assert!(checks > 3, "the reader ran only {checks} times while the writer wrote");
+    assert!(
+        checks > 3,
+        "the reader ran only {checks} times while the writer wrote"
+    );
 }
 
 #[test]
@@ -172,7 +200,10 @@ fn kill_9_mid_batch_loses_only_the_uncommitted_batch() {
     for round in 0..4 {
         let (mut child, mut out) = spawn_writer("crash", &root);
         let (_, start) = next_event(&mut out, &["ready"]).expect("writer starts");
-        assert_eq!(start, expected, "round {round}: the writer resumes from the checkpoint");
+        assert_eq!(
+            start, expected,
+            "round {round}: the writer resumes from the checkpoint"
+        );
         // Let a few batches commit, then kill in the middle of a batch or
         // just as a commit starts (alternating), with a little jitter.
         let commits = 2 + (seed >> round) % 3;
@@ -181,7 +212,11 @@ fn kill_9_mid_batch_loses_only_the_uncommitted_batch() {
             let (_, n) = next_event(&mut out, &["committed"]).expect("writer commits");
             committed = n;
         }
-        let kill_at = if round % 2 == 0 { "mid-batch" } else { "committing" };
+        let kill_at = if round % 2 == 0 {
+            "mid-batch"
+        } else {
+            "committing"
+        };
         next_event(&mut out, &[kill_at]).expect("writer reaches the kill point");
         std::thread::sleep(Duration::from_micros(((seed >> (round * 3)) % 3000) as u64));
         child.kill().expect("SIGKILL");

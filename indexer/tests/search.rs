@@ -298,3 +298,113 @@ fn upsert_replaces_and_delete_removes() {
     assert_eq!(stored.price.as_deref(), Some("5,000円"));
     assert_eq!(stored.alerts, ["mufg-group/mufg"]);
 }
+
+#[test]
+fn one_character_prefix_and_negative_queries() {
+    let (_dir, mut index) = corpus();
+    let _ = index
+        .upsert(&doc("f", "网银U盾账号", "第1号 包邮"))
+        .expect("upsert");
+    let _ = index
+        .upsert(&doc("g", "全新U盾", "fresh stock"))
+        .expect("upsert");
+    index.commit().expect("commit");
+    // A character inside a run, at its end, and alone.
+    assert_eq!(ids(&index, "盾"), ["f", "g"]);
+    assert_eq!(ids(&index, "号"), ["f"]);
+    assert_eq!(ids(&index, "邮"), ["f"]);
+    // A Latin letter then one CJK character: the character is a prefix.
+    assert_eq!(ids(&index, "U盾"), ["f", "g"]);
+    assert_eq!(ids(&index, "\"U盾账\""), ["f"]);
+    // An explicit prefix.
+    assert_eq!(ids(&index, "fres*"), ["d", "g"]);
+    assert_eq!(ids(&index, "\"fres\"*"), ["d", "g"]);
+    assert_eq!(ids(&index, "\"u 盾\"*"), ["f", "g"]);
+    // Only exclusions: everything else.
+    assert_eq!(ids(&index, "NOT 銀行"), ["d", "e", "f", "g"]);
+    assert_eq!(ids(&index, "-銀行 -盾"), ["d", "e"]);
+}
+
+#[test]
+fn a_title_hit_ranks_above_a_body_hit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut index = DocumentIndex::open_or_create(dir.path()).expect("create");
+    let filler = "数据 ".repeat(20);
+    let _ = index
+        .upsert(&doc("body", "数据打包", &format!("{filler} 瑞穗银行 网银")))
+        .expect("upsert");
+    let _ = index
+        .upsert(&doc("title", "瑞穗银行 网银", &filler))
+        .expect("upsert");
+    index.commit().expect("commit");
+    let ranked = ids_for(
+        &index,
+        SearchRequest {
+            query: "瑞穗银行".into(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(ranked, ["title", "body"]);
+}
+
+#[test]
+fn scan_reads_every_match_once() {
+    let (_dir, index) = corpus();
+    let scan = index
+        .scan(&SearchRequest {
+            site: Some("deepmix".into()),
+            limit: 1,
+            ..Default::default()
+        })
+        .expect("scan");
+    assert_eq!(scan.remaining(), 4);
+    let mut ids: Vec<String> = scan.map(|d| d.expect("stored").id).collect();
+    ids.sort();
+    assert_eq!(ids, ["a", "b", "c", "e"]);
+    let since = index
+        .scan(&SearchRequest {
+            since: at(5),
+            ..Default::default()
+        })
+        .expect("scan");
+    assert_eq!(since.count(), 3);
+}
+
+#[test]
+fn a_filter_only_query_shows_the_start_of_the_body() {
+    let (_dir, index) = corpus();
+    let (_, hits) = index
+        .search(&SearchRequest {
+            query: "currency:btc".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(hits[0].snippet.text, "带登录密码，支持担保");
+    assert!(hits[0].snippet.ranges.is_empty());
+}
+
+#[test]
+fn everyday_text_is_not_a_syntax_error() {
+    let (_dir, mut index) = corpus();
+    let _ = index
+        .upsert(&doc(
+            "h",
+            "Selling C++ source, mail x@mufg.jp",
+            "see http://shop.onion/item?id=5 and mufg.jp 50% off",
+        ))
+        .expect("upsert");
+    index.commit().expect("commit");
+    for q in ["x@mufg.jp", "mufg.jp", "http://shop.onion/item?id=5", "50%", "C++", "价格：100"] {
+        let result = index.search(&SearchRequest {
+            query: q.into(),
+            limit: 5,
+            ..Default::default()
+        });
+        match result {
+            Ok((n, _)) if q != "价格：100" => assert_eq!(n, 1, "{q}"),
+            Ok(_) => {}
+            Err(e) => panic!("{q}: {e}"),
+        }
+    }
+}
