@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use crawler::Document;
-use indexer::{DocumentIndex, IndexDocument, SearchRequest, SortOrder};
+use indexer::{DocumentIndex, IndexDocument, SearchRequest};
 use watchlists::{Alert, MatchDocument, Matcher};
 
 use crate::alert_store::{AlertStore, Recorded};
@@ -158,59 +158,51 @@ impl Pipeline {
         assets: &HashSet<String>,
         since: Option<chrono::DateTime<chrono::Utc>>,
     ) -> anyhow::Result<Vec<RaisedAlert>> {
-        const PAGE: usize = 500;
-        let mut raised = Vec::new();
-        let mut offset = 0;
-        let mut updated: Vec<IndexDocument> = Vec::new();
-        loop {
-            let request = SearchRequest {
-                query: String::new(),
-                limit: PAGE,
-                offset,
-                since,
-                sort: SortOrder::Score,
-                ..Default::default()
+        // One snapshot, read lazily: only documents with a hit are kept.
+        let request = SearchRequest {
+            since,
+            ..Default::default()
+        };
+        let mut hits: Vec<(IndexDocument, Vec<Alert>)> = Vec::new();
+        for doc in self
+            .index
+            .scan(&request)
+            .context("retro-hunt: reading the index")?
+        {
+            let doc = doc.context("retro-hunt: reading a document")?;
+            let view = MatchDocument {
+                id: &doc.id,
+                site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
+                url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
+                kind: Some(doc.kind.as_str()),
+                title: doc.title.as_deref(),
+                body: doc.body.as_deref(),
+                price: doc.price.as_deref(),
             };
-            let (_, hits) = self
-                .index
-                .search(&request)
-                .context("retro-hunt: reading the index")?;
-            if hits.is_empty() {
-                break;
+            let alerts: Vec<Alert> = self
+                .matcher
+                .match_document(&view)
+                .into_iter()
+                .filter(|a| assets.contains(&format!("{}/{}", a.customer, a.asset)))
+                .collect();
+            if !alerts.is_empty() {
+                hits.push((doc, alerts));
             }
-            offset += hits.len();
-            for hit in hits {
-                let mut doc = hit.document;
-                let view = MatchDocument {
-                    id: &doc.id,
-                    site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
-                    url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
-                    kind: Some(doc.kind.as_str()),
-                    title: doc.title.as_deref(),
-                    body: doc.body.as_deref(),
-                    price: doc.price.as_deref(),
-                };
-                let alerts: Vec<Alert> = self
-                    .matcher
-                    .match_document(&view)
-                    .into_iter()
-                    .filter(|a| assets.contains(&format!("{}/{}", a.customer, a.asset)))
-                    .collect();
-                if alerts.is_empty() {
-                    continue;
+        }
+        let mut raised = Vec::new();
+        let mut updated: Vec<IndexDocument> = Vec::new();
+        for (mut doc, alerts) in hits {
+            raised.extend(self.record(&alerts, doc.title.as_deref(), doc.body.as_deref())?);
+            for a in &alerts {
+                let key = format!("{}/{}", a.customer, a.asset);
+                if !doc.alerts.contains(&key) {
+                    doc.alerts.push(key);
                 }
-                raised.extend(self.record(&alerts, doc.title.as_deref(), doc.body.as_deref())?);
-                for a in &alerts {
-                    let key = format!("{}/{}", a.customer, a.asset);
-                    if !doc.alerts.contains(&key) {
-                        doc.alerts.push(key);
-                    }
-                    if !doc.customers.contains(&a.customer) {
-                        doc.customers.push(a.customer.clone());
-                    }
+                if !doc.customers.contains(&a.customer) {
+                    doc.customers.push(a.customer.clone());
                 }
-                updated.push(doc);
             }
+            updated.push(doc);
         }
         for doc in &updated {
             self.index.upsert(doc)?;
