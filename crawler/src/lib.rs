@@ -16,14 +16,14 @@ mod charset;
 mod crawl;
 mod dates;
 mod document;
-mod engines;
 #[cfg(feature = "embedded-tor")]
 mod embedded_tor;
+mod engines;
 mod error;
 mod extract;
 mod fetch;
-mod generic;
 mod frontier;
+mod generic;
 mod nesting;
 mod onion;
 mod politeness;
@@ -37,25 +37,32 @@ mod text;
 pub use canonical::{CanonicalUrl, UrlError, UrlRules, DEFAULT_STRIP_PARAMS};
 pub use charset::{decode_html, Decoded, EncodingSource};
 pub use crawl::{
-    crawl_site, CrawlEvent, CrawlOptions, CrawlStats, Crawler, Delivery, SiteEvent, SiteOutcome, SiteReport,
+    crawl_site, CrawlEvent, CrawlOptions, CrawlStats, Crawler, Delivery, SiteEvent, SiteOutcome,
+    SiteReport,
 };
 pub use dates::{parse_date, parse_posted_at, DateContext};
 pub use document::{Document, DocumentKind};
 #[cfg(feature = "embedded-tor")]
 pub use embedded_tor::{EmbeddedTor, EmbeddedTorConfig, TorError};
-pub use error::{CrawlError, FrontierError, ProfileError};
 pub use engines::{detect, Detection, Engine, EngineChoice, Preset, ENGINES};
-pub use extract::{canonical_link, extract_page, extract_page_explained, ExtractOptions, Explanation, Extracted, FieldTrace};
-pub use generic::{find_rows, main_text, GenericRow, MainText, RecordSet};
-pub use fetch::{FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, Transport, Validators};
-pub use onion::{is_onion, validate_onion_host, OnionError};
-pub use frontier::{
-    Frontier, FrontierCounts, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, NEVER,
+pub use error::{CrawlError, FrontierError, ProfileError};
+pub use extract::{
+    canonical_link, extract_page, extract_page_explained, Explanation, ExtractOptions, Extracted,
+    FieldTrace,
 };
+pub use fetch::{
+    FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, Transport, Validators,
+};
+pub use frontier::{
+    Frontier, FrontierCounts, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState,
+    NEVER,
+};
+pub use generic::{find_rows, main_text, GenericRow, MainText, RecordSet};
 pub use nesting::{cap_nesting, MAX_DEPTH};
+pub use onion::{is_onion, validate_onion_host, OnionError};
 pub use politeness::{backoff_delay, parse_retry_after, CircuitBreaker, SiteGate};
 pub use profile::{FieldSpec, LinkRules, RateLimit, SiteProfile, TopicSelectors};
-pub use selectors::{FieldRule, ListSelectors, Pick, RuleOrigin};
 pub use recrawl::{content_hash, topic_row_signatures, RecrawlPolicy};
 pub use scope::{admit, OutOfScope};
+pub use selectors::{FieldRule, ListSelectors, Pick, RuleOrigin};
 pub use session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig, SessionCookie};

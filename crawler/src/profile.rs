@@ -226,7 +226,10 @@ impl SiteProfile {
             Some(name) => EngineChoice::parse(name).ok_or_else(|| {
                 invalid(
                     "engine",
-                    format!("unknown engine {name:?}; use one of {}", EngineChoice::known_names()),
+                    format!(
+                        "unknown engine {name:?}; use one of {}",
+                        EngineChoice::known_names()
+                    ),
                 )
             })?,
             None if raw.topic.is_some() => EngineChoice::Custom,
@@ -317,7 +320,10 @@ impl SiteProfile {
                 .map(|r| regex("links.deny", r))
                 .collect::<Result<_, _>>()?,
             url_rules: match &raw.links.strip_params {
-                Some(names) => UrlRules::new(names.iter().map(String::as_str), raw.links.sort_params.unwrap_or(true)),
+                Some(names) => UrlRules::new(
+                    names.iter().map(String::as_str),
+                    raw.links.sort_params.unwrap_or(true),
+                ),
                 None => UrlRules::new(
                     DEFAULT_STRIP_PARAMS.iter().copied(),
                     raw.links.sort_params.unwrap_or(true),
@@ -328,15 +334,25 @@ impl SiteProfile {
             None => RecrawlPolicy::default(),
             Some(r) => {
                 let default = RecrawlPolicy::default();
-                let interval = |field: &str, value: Option<String>, default: Duration| match value {
+                let interval = |field: &str, value: Option<String>, default: Duration| {
+                    match value {
                     None => Ok(default),
                     Some(v) => parse_duration(&v).ok_or_else(|| {
                         invalid(field, format!("{v:?} is not a duration; write e.g. \"90s\", \"30m\", \"1h\" or \"7d\""))
                     }),
+                }
                 };
                 RecrawlPolicy {
-                    list_interval: interval("recrawl.list_interval", r.list_interval, default.list_interval)?,
-                    topic_interval: interval("recrawl.topic_interval", r.topic_interval, default.topic_interval)?,
+                    list_interval: interval(
+                        "recrawl.list_interval",
+                        r.list_interval,
+                        default.list_interval,
+                    )?,
+                    topic_interval: interval(
+                        "recrawl.topic_interval",
+                        r.topic_interval,
+                        default.topic_interval,
+                    )?,
                 }
             }
         };
@@ -351,10 +367,11 @@ impl SiteProfile {
                 }
                 if let Some(file) = &s.cookie_file {
                     let file = path.parent().unwrap_or(Path::new(".")).join(file);
-                    let text = std::fs::read_to_string(&file).map_err(|source| ProfileError::Read {
-                        path: file.clone(),
-                        source,
-                    })?;
+                    let text =
+                        std::fs::read_to_string(&file).map_err(|source| ProfileError::Read {
+                            path: file.clone(),
+                            source,
+                        })?;
                     cookies.extend(parse_cookie_file(&text, &file)?);
                 }
                 SessionConfig {
@@ -385,9 +402,14 @@ impl SiteProfile {
         let topic_url = match (&raw_topic.url, engine) {
             (Some(url), _) => regex("topic.url", url)?,
             (None, EngineChoice::Fixed(e)) => e.preset().topic.url.clone(),
-            (None, EngineChoice::Auto | EngineChoice::Generic) => regex("topic.url", &any_topic_url())?,
+            (None, EngineChoice::Auto | EngineChoice::Generic) => {
+                regex("topic.url", &any_topic_url())?
+            }
             (None, EngineChoice::Custom) => {
-                return Err(invalid("topic.url", "a regex on the URLs of topic pages is required without an engine".into()))
+                return Err(invalid(
+                    "topic.url",
+                    "a regex on the URLs of topic pages is required without an engine".into(),
+                ))
             }
         };
         let topic = compiler.topic(raw_topic, topic_url)?;
@@ -506,15 +528,26 @@ body = { css = "div.content" }
 
     #[test]
     fn onion_base_url_is_checksummed() {
-        let text = MINIMAL.replace("2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid", "3gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid");
-        let err = SiteProfile::parse(&text, Path::new("m.toml")).unwrap_err().to_string();
-        assert!(err.contains("base_url") && err.contains("checksum"), "{err}");
+        let text = MINIMAL.replace(
+            "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid",
+            "3gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid",
+        );
+        let err = SiteProfile::parse(&text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("base_url") && err.contains("checksum"),
+            "{err}"
+        );
     }
 
     #[test]
     fn minimal_profile_loads() {
         let p = SiteProfile::parse(MINIMAL, Path::new("m.toml")).expect("valid profile");
-        assert_eq!(p.seeds[0].as_str(), "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion/forum/index.php");
+        assert_eq!(
+            p.seeds[0].as_str(),
+            "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion/forum/index.php"
+        );
         assert_eq!(p.utc_offset_secs, 8 * 3600);
     }
 
@@ -554,10 +587,17 @@ body = { css = "div.content" }
         assert_eq!(p.recrawl.topic_interval, Duration::from_secs(7 * 86_400));
         assert_eq!(p.session.cookies.len(), 1);
         let bad = text.replace("\"15m\"", "\"soon\"");
-        let err = SiteProfile::parse(&bad, Path::new("m.toml")).unwrap_err().to_string();
+        let err = SiteProfile::parse(&bad, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("recrawl.list_interval"), "{err}");
-        let missing = MINIMAL.replace("[topic]", "[session]\ncookie_file = \"no-such-jar.txt\"\n[topic]");
-        let err = SiteProfile::parse(&missing, Path::new("/nonexistent/m.toml")).unwrap_err().to_string();
+        let missing = MINIMAL.replace(
+            "[topic]",
+            "[session]\ncookie_file = \"no-such-jar.txt\"\n[topic]",
+        );
+        let err = SiteProfile::parse(&missing, Path::new("/nonexistent/m.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no-such-jar.txt"), "{err}");
     }
 

@@ -356,11 +356,7 @@ fn query_parser(schema: &Schema, f: &Fields) -> QueryParser {
         TextAnalyzer::from(FoldingTokenizer::new(TokenizerMode::Query)),
     );
     tokenizers.register(KEYWORD_ANALYZER_NAME, keyword_analyzer());
-    let mut parser = QueryParser::new(
-        schema.clone(),
-        vec![f.text],
-        tokenizers,
-    );
+    let mut parser = QueryParser::new(schema.clone(), vec![f.text], tokenizers);
     parser.set_conjunction_by_default();
     parser
 }

@@ -72,7 +72,9 @@ impl DocumentIndex {
         let ast = match (ast, errors.first()) {
             (Some(ast), _) => ast,
             (None, Some(first)) => return Err(grammar_error(text, first.pos, &first.message)),
-            (None, None) => return Err(grammar_error(text, text.len(), "the query cannot be read")),
+            (None, None) => {
+                return Err(grammar_error(text, text.len(), "the query cannot be read"))
+            }
         };
         let mut builder = QueryBuilder {
             index: self,
@@ -214,7 +216,8 @@ impl QueryBuilder<'_> {
             TextTarget::Field(field) => Some(on(field)),
             TextTarget::Everywhere if negated => Some(on(self.index.fields.text)),
             TextTarget::Everywhere => {
-                let title: Box<dyn Query> = Box::new(BoostQuery::new(on(self.index.fields.title), TITLE_BOOST));
+                let title: Box<dyn Query> =
+                    Box::new(BoostQuery::new(on(self.index.fields.title), TITLE_BOOST));
                 Some(Box::new(BooleanQuery::new(vec![
                     (Occur::Must, on(self.index.fields.text)),
                     (Occur::Should, title),
@@ -245,7 +248,8 @@ fn quote_urls(text: &str) -> Option<String> {
         if c == '"' {
             in_quotes = !in_quotes;
         }
-        let at_word_start = out.is_empty() || out.ends_with(|p: char| p.is_whitespace() || p == '(');
+        let at_word_start =
+            out.is_empty() || out.ends_with(|p: char| p.is_whitespace() || p == '(');
         if !in_quotes && at_word_start && is_url_start(rest) {
             let end = rest
                 .find(|c: char| c.is_whitespace() || c == ')' || c == '"')
@@ -268,7 +272,9 @@ fn is_url_start(text: &str) -> bool {
     text.split_once("://").is_some_and(|(scheme, _)| {
         !scheme.is_empty()
             && scheme.len() <= 10
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     })
 }
 
@@ -417,7 +423,9 @@ fn dangling_operator(text: &str) -> Option<(usize, &str)> {
 
 /// A `-` or `+` standing alone: (offset, sign).
 fn lone_sign(text: &str) -> Option<(usize, &str)> {
-    words(text).into_iter().find(|(_, w)| *w == "-" || *w == "+")
+    words(text)
+        .into_iter()
+        .find(|(_, w)| *w == "-" || *w == "+")
 }
 
 /// Byte offset of the first `)` with no `(` before it (outside quotes).

@@ -395,7 +395,14 @@ fn everyday_text_is_not_a_syntax_error() {
         ))
         .expect("upsert");
     index.commit().expect("commit");
-    for q in ["x@mufg.jp", "mufg.jp", "http://shop.onion/item?id=5", "50%", "C++", "价格：100"] {
+    for q in [
+        "x@mufg.jp",
+        "mufg.jp",
+        "http://shop.onion/item?id=5",
+        "50%",
+        "C++",
+        "价格：100",
+    ] {
         let result = index.search(&SearchRequest {
             query: q.into(),
             limit: 5,

@@ -213,7 +213,10 @@ fn version_1_index_is_rebuilt_from_stored_documents() {
     names.sort();
     assert_eq!(names.len(), 3, "{names:?}");
     let generation = format!("v{}-", indexer::SCHEMA_VERSION);
-    assert!(names.iter().any(|n| n.starts_with(&generation)), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with(&generation)),
+        "{names:?}"
+    );
     // Opening again does not rebuild.
     let mut again = 0;
     let reopened =
