@@ -140,6 +140,59 @@ async fn smtp_server(messages: Arc<Mutex<Vec<String>>>) -> SocketAddr {
     addr
 }
 
+/// The alert header lines (`[severity] customer/asset …`) of a mail as the
+/// SMTP sink received it (quoted-printable or base64 body decoded).
+fn alert_lines(message: &str) -> Vec<String> {
+    let (head, body) = message.split_once("\n\n").unwrap_or(("", message));
+    let bytes = if head.contains("Content-Transfer-Encoding: base64") {
+        base64_decode(body)
+    } else {
+        quoted_printable_decode(body)
+    };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter(|l| l.starts_with('[') && l.contains("] "))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn quoted_printable_decode(body: &str) -> Vec<u8> {
+    let joined = body.replace("=\r\n", "").replace("=\n", "");
+    let raw = joined.as_bytes();
+    let mut bytes = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'=' && i + 2 < raw.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                bytes.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        bytes.push(raw[i]);
+        i += 1;
+    }
+    bytes
+}
+
+fn base64_decode(body: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in body.bytes() {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
+            continue;
+        };
+        buffer = buffer << 6 | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -184,7 +237,8 @@ fn service_delivers_every_alert_exactly_once_and_survives_kill() {
         ..Default::default()
     }));
     let mails = Arc::new(Mutex::new(Vec::new()));
-    let (hook_addr, smtp_addr) = runtime.block_on(async {
+    let digests = Arc::new(Mutex::new(Vec::new()));
+    let (hook_addr, smtp_addr, digest_addr) = runtime.block_on(async {
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(hook))
             .with_state(webhook.clone());
@@ -193,7 +247,11 @@ fn service_delivers_every_alert_exactly_once_and_survives_kill() {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-        (addr, smtp_server(mails.clone()).await)
+        (
+            addr,
+            smtp_server(mails.clone()).await,
+            smtp_server(digests.clone()).await,
+        )
     });
 
     let (_market, root) = demo_server();
@@ -258,6 +316,15 @@ security = "none"
 from = "leakwatch@example.org"
 to = ["soc@example.org"]
 digest = "immediate"
+[[sinks]]
+kind = "email"
+name = "digest"
+customers = ["jp-government", "yahoo-japan"]
+smtp = "{digest_addr}"
+security = "none"
+from = "leakwatch@example.org"
+to = ["cti@example.org"]
+digest = "2s"
 "#
         ),
     )
@@ -326,6 +393,16 @@ digest = "immediate"
         webhook.lock().expect("lock").accepted.len() >= 44
     });
 
+    wait_for("18 alerts in digest mails", Duration::from_secs(30), || {
+        digests
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|m| alert_lines(m).len())
+            .sum::<usize>()
+            >= 18
+    });
+
     // kill -9, restart: nothing lost, nothing twice.
     drop(service);
     let ids_before: BTreeSet<i64> = jsonl_alert_ids(&jsonl).into_iter().collect();
@@ -353,6 +430,36 @@ digest = "immediate"
     }
     let mails = mails.lock().expect("lock").clone();
     assert_eq!(mails.len(), 15, "one immediate mail per mufg-group alert");
+    // The digest sink: every alert of its customers exactly once; critical
+    // ones alone in their message, the others grouped.
+    let digests: Vec<Vec<String>> = digests
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|m| alert_lines(m))
+        .collect();
+    let listed: Vec<&String> = digests.iter().flatten().collect();
+    assert_eq!(
+        listed.len(),
+        18,
+        "jp-government (10) and yahoo-japan (8) alerts: {digests:#?}"
+    );
+    assert!(listed
+        .iter()
+        .all(|l| l.contains("jp-government/") || l.contains("yahoo-japan/")));
+    assert!(
+        digests.iter().any(|m| m.len() > 1),
+        "no digest grouped alerts: {digests:#?}"
+    );
+    assert!(
+        digests
+            .iter()
+            .filter(|m| m.len() > 1)
+            .flatten()
+            .all(|l| !l.starts_with("[critical]")),
+        "a critical alert waited for a digest: {digests:#?}"
+    );
+    assert!(digests.len() < 18);
     assert!(
         mails.iter().all(|m| m.contains("mufg-group/mufg")),
         "{mails:?}"
