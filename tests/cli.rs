@@ -3,18 +3,14 @@
 //! config, `match`, `extract`, `alerts` and `watchlist check`.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_leakwatch");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{repo, BIN};
 
 fn shared() -> Option<PathBuf> {
     let p = repo().join("../shared");
@@ -382,21 +378,7 @@ fn extract_runs_a_profile_on_a_saved_gbk_page() {
 
 #[test]
 fn crawl_with_a_config_over_loopback() {
-    let mut server = Command::new(BIN)
-        .args(["demo", "--serve"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo --serve starts");
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("server prints its URL");
-    let root = first
-        .trim()
-        .trim_start_matches("demo market at ")
-        .to_owned();
-    assert!(root.starts_with("http://127.0.0.1:"), "{first}");
+    let (server, root) = common::demo_server();
 
     let dir = tempfile::tempdir().expect("tempdir");
     let sites = dir.path().join("sites");
@@ -425,8 +407,7 @@ fn crawl_with_a_config_over_loopback() {
         config.to_str().expect("path"),
         "--once",
     ]);
-    server.kill().ok();
-    server.wait().ok();
+    drop(server);
     let text = stdout(&out);
     assert!(
         out.status.success(),

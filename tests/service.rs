@@ -5,10 +5,9 @@
 //! and restart neither lose nor duplicate; SIGTERM exits 0 in time.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,39 +18,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
-const BIN: &str = env!("CARGO_BIN_EXE_leakwatch");
+mod common;
+use common::{demo_server, repo, Killed, BIN};
+
 const SECRET: &str = "test-secret";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn demo_server() -> (Killed, String) {
-    let mut child = Command::new(BIN)
-        .args(["demo", "--serve"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo --serve starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("server prints its URL");
-    let root = first
-        .trim()
-        .trim_start_matches("demo market at ")
-        .to_owned();
-    assert!(root.starts_with("http://127.0.0.1:"), "{first}");
-    (Killed(child), root)
-}
 
 #[derive(Default)]
 struct Webhook {

@@ -8,29 +8,24 @@
 //! Needs Debian's `tor` (`.ci/run` installs it). Without it the test prints
 //! SKIPPED, except under CI (`CI` set), where it fails.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_leakwatch");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{repo, BIN};
 
 struct Cleanup {
-    demo: Child,
+    /// The demo market, stopped when dropped (after the network).
+    _demo: common::Killed,
     tornet: PathBuf,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let _ = self.demo.kill();
-        let _ = self.demo.wait();
         let _ = Command::new("bash")
             .arg(repo().join("tests/tornet/stop.sh"))
             .arg(&self.tornet)
@@ -158,24 +153,14 @@ fn crawl_the_demo_onion_through_embedded_and_external_tor() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut demo = Command::new(BIN)
-        .args(["demo", "--serve"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo --serve starts");
-    let mut first = String::new();
-    BufReader::new(demo.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("server prints its URL");
-    let market = first
-        .trim()
-        .trim_start_matches("demo market at http://")
+    let (demo, root_url) = common::demo_server();
+    let market = root_url
+        .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
     let tornet = dir.path().join("tornet");
     let cleanup = Cleanup {
-        demo,
+        _demo: demo,
         tornet: tornet.clone(),
     };
 

@@ -1,0 +1,44 @@
+//! Helpers shared by the end-to-end test binaries: the built `leakwatch`,
+//! the repository root, and the demo market served by `leakwatch demo --serve`.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_leakwatch");
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A child process killed (and reaped) when dropped.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the demo market on loopback; returns it and its root URL
+/// (`http://127.0.0.1:PORT/`).
+pub fn demo_server() -> (Killed, String) {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo --serve starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("server prints its URL");
+    let root = first
+        .trim()
+        .trim_start_matches("demo market at ")
+        .to_owned();
+    assert!(root.starts_with("http://127.0.0.1:"), "{first}");
+    (Killed(child), root)
+}
