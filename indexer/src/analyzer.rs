@@ -5,7 +5,7 @@
 //!
 //! Positions are laid out so that a query's bigram sequence is a phrase of
 //! the indexed one: a run of n ≥ 2 CJK characters takes n − 1 positions (one
-//! per bigram) in every mode. Single characters are indexed sparingly: a
+//! per bigram) in every mode, and [`RUN_GAP`] empty positions follow a run. Single characters are indexed sparingly: a
 //! run's last character as a unigram at its last bigram's position, a lone
 //! character as a unigram. A one-character query is then a prefix query
 //! (the unigram, or any bigram starting with it; see `query`), which finds
@@ -13,7 +13,6 @@
 //! character twice. Token offsets point into the original (unfolded) text.
 //! Tokens are produced lazily into one reused buffer: no allocation per token.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer};
@@ -25,6 +24,11 @@ pub const ANALYZER_NAME: &str = "leakwatch";
 /// The analyzer of keyword fields (site, kind, lang, currency, customer):
 /// the whole value as one token, lower-cased.
 pub const KEYWORD_ANALYZER_NAME: &str = "leakwatch_keyword";
+
+/// Positions left empty after each CJK run. With them, two bigrams two
+/// positions apart are always of the same run, so a query may skip every
+/// other bigram of a word (`query`) and still match only the exact word.
+const RUN_GAP: usize = 2;
 
 /// Longest word token kept, in bytes; longer runs are noise (hashes, base64).
 const MAX_WORD_BYTES: usize = 80;
@@ -122,11 +126,10 @@ impl Tokenizer for FoldingTokenizer {
     type TokenStream<'a> = FoldingTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> FoldingTokenStream<'a> {
-        let text = lower_cyrillic_words(text);
         let folded = if self.offsets {
-            Folded::Mapped(textfold::fold(&text))
+            Folded::Mapped(textfold::fold(text))
         } else {
-            Folded::Plain(textfold::fold_str(&text))
+            Folded::Plain(textfold::fold_str(text))
         };
         self.token.reset();
         FoldingTokenStream {
@@ -141,47 +144,6 @@ impl Tokenizer for FoldingTokenizer {
             token: &mut self.token,
         }
     }
-}
-
-fn is_cyrillic(c: char) -> bool {
-    matches!(c as u32, 0x0400..=0x052F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F)
-}
-
-/// Lower-cases the capitals of words written wholly in Cyrillic, before
-/// folding. textfold folds look-alikes before case (so `МUFG` ≡ `MUFG`), which
-/// sends capital `М` to `m` but leaves small `м` alone; without this step
-/// `Москва` and `москва` would not find each other. Words mixing in Latin
-/// letters (evasions) are left to textfold. Each replacement has the same
-/// UTF-8 length, so offsets into the result are offsets into `text`.
-fn lower_cyrillic_words(text: &str) -> Cow<'_, str> {
-    // Cyrillic capitals are encoded with lead bytes D0–D4.
-    if !text.bytes().any(|b| (0xD0..=0xD4).contains(&b)) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(|c: char| class(c) == Class::Word) {
-        out.push_str(&rest[..start]);
-        let word_len = rest[start..]
-            .find(|c: char| class(c) != Class::Word)
-            .unwrap_or(rest.len() - start);
-        let word = &rest[start..start + word_len];
-        let cyrillic_only = word.chars().all(|c| is_cyrillic(c) || !c.is_alphabetic());
-        if cyrillic_only {
-            for c in word.chars() {
-                let mut lower = c.to_lowercase();
-                match (lower.next(), lower.next()) {
-                    (Some(l), None) if l.len_utf8() == c.len_utf8() => out.push(l),
-                    _ => out.push(c),
-                }
-            }
-        } else {
-            out.push_str(word);
-        }
-        rest = &rest[start + word_len..];
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -277,6 +239,9 @@ impl FoldingTokenStream<'_> {
                                 self.push(next..after, position);
                             }
                             self.position += 1;
+                            if last_pair {
+                                self.position += RUN_GAP;
+                            }
                             self.in_run = true;
                         }
                         None => {
@@ -285,7 +250,7 @@ impl FoldingTokenStream<'_> {
                                 // A lone CJK character: a unigram in both modes.
                                 let position = self.position;
                                 self.push(start..next, position);
-                                self.position += 1;
+                                self.position += 1 + RUN_GAP;
                             }
                         }
                     }
@@ -370,18 +335,19 @@ mod tests {
         let q = texts("三菱UFJ銀行 sale", TokenizerMode::Query);
         let words: Vec<&str> = q.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(words, ["三菱", "ufj", "银行", "sale"], "{q:?}");
+        // A CJK run is followed by two empty positions.
         let positions: Vec<usize> = q.iter().map(|t| t.1).collect();
-        assert_eq!(positions, [0, 1, 2, 3]);
+        assert_eq!(positions, [0, 3, 4, 7]);
     }
 
     #[test]
     fn index_mode_adds_the_last_unigram_of_each_run() {
         assert_eq!(
             index("銀行卡x"),
-            [("银行", 0), ("行卡", 1), ("卡", 1), ("x", 2)]
+            [("银行", 0), ("行卡", 1), ("卡", 1), ("x", 4)]
         );
         // Lone characters and runs separated by punctuation.
-        assert_eq!(index("卡、三菱"), [("卡", 0), ("三菱", 1), ("菱", 1)]);
+        assert_eq!(index("卡、三菱"), [("卡", 0), ("三菱", 3), ("菱", 3)]);
         // Highlighting sees every character.
         let highlight = texts("銀行卡", TokenizerMode::Highlight);
         let highlight: Vec<(&str, usize)> =
@@ -396,10 +362,10 @@ mod tests {
     fn a_character_before_a_word_is_indexed_where_a_phrase_finds_it() {
         // "行a" as a query is the phrase 行 a; in a document the character
         // before a word always ends its run, so its unigram is there.
-        assert_eq!(index("银行a"), [("银行", 0), ("行", 0), ("a", 1)]);
+        assert_eq!(index("银行a"), [("银行", 0), ("行", 0), ("a", 3)]);
         assert_eq!(
             texts("行a", TokenizerMode::Query),
-            [("行".to_owned(), 0), ("a".to_owned(), 1)]
+            [("行".to_owned(), 0), ("a".to_owned(), 3)]
         );
     }
 

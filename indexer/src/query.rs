@@ -5,10 +5,12 @@
 //! running queries is `search`'s job.
 //!
 //! Text is turned into queries here rather than by Tantivy's parser because
-//! CJK needs one rule the parser cannot express: a query ending in a single
-//! CJK character matches it as a prefix (the index has bigrams, and unigrams
-//! only for the last character of a run; see `analyzer`). Every other leaf
-//! (ranges, keyword fields, sets) goes to Tantivy's parser unchanged.
+//! CJK needs rules the parser cannot express: a query ending in a single CJK
+//! character matches it as a prefix (the index has bigrams, and unigrams
+//! only for the last character of a run; see `analyzer`), and a phrase needs
+//! only every other bigram of a word. A bare word searches the combined
+//! `text` field, the title adding to the score. Every other leaf (ranges,
+//! keyword fields, sets) goes to Tantivy's parser unchanged.
 
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
@@ -194,8 +196,9 @@ impl QueryBuilder<'_> {
         if !negated {
             self.highlight.extend(tokens.iter().map(|(_, t)| t.clone()));
         }
+        let phrase = sparse(&tokens);
         let on = |field: Field| -> Box<dyn Query> {
-            let terms: Vec<(usize, Term)> = tokens
+            let terms: Vec<(usize, Term)> = phrase
                 .iter()
                 .map(|(p, t)| (*p, Term::from_field_text(field, t)))
                 .collect();
@@ -236,6 +239,44 @@ impl QueryBuilder<'_> {
         }
         out
     }
+}
+
+/// The tokens a phrase needs: of each run of consecutive CJK bigrams, every
+/// other one and the last (`三菱日联银行` → 三菱 日联 联银 … 银行 at their
+/// positions: 三菱@0 日联@2 银行@4). The skipped bigrams are implied: the
+/// analyzer leaves a gap after every run, so bigrams two positions apart are
+/// of one run, and their characters are contiguous. Fewer postings to
+/// intersect, the same matches.
+fn sparse(tokens: &[(usize, String)]) -> Vec<(usize, String)> {
+    let is_bigram = |t: &str| {
+        let mut chars = t.chars();
+        matches!(
+            (chars.next(), chars.next(), chars.next()),
+            (Some(a), Some(b), None) if textfold::is_cjk(a) && textfold::is_cjk(b)
+        )
+    };
+    let mut kept = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        if !is_bigram(&tokens[i].1) {
+            kept.push(tokens[i].clone());
+            i += 1;
+            continue;
+        }
+        // tokens[i..j] is one run of bigrams at consecutive positions.
+        let mut j = i + 1;
+        while j < tokens.len() && is_bigram(&tokens[j].1) && tokens[j].0 == tokens[j - 1].0 + 1 {
+            j += 1;
+        }
+        let run = &tokens[i..j];
+        for (k, token) in run.iter().enumerate() {
+            if k % 2 == 0 || k + 1 == run.len() {
+                kept.push(token.clone());
+            }
+        }
+        i = j;
+    }
+    kept
 }
 
 /// `text` with every URL outside quotes put in quotes; `None` if it has none.
@@ -536,6 +577,36 @@ mod tests {
             assert!(q[pos..].starts_with(at), "{q:?}: position {pos} in {e}");
             assert!(e.message.contains(message), "{q:?}: {e}");
         }
+    }
+
+    #[test]
+    fn phrases_keep_every_other_bigram() {
+        let tokens = |text: &str| {
+            let mut t = FoldingTokenizer::new(TokenizerMode::Query);
+            let mut stream = t.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                out.push((stream.token().position, stream.token().text.clone()));
+            }
+            out
+        };
+        let kept = |text: &str| -> Vec<(usize, String)> { sparse(&tokens(text)) };
+        let owned = |v: &[(usize, &str)]| -> Vec<(usize, String)> {
+            v.iter().map(|(p, t)| (*p, t.to_string())).collect()
+        };
+        assert_eq!(
+            kept("三菱日联银行"),
+            owned(&[(0, "三菱"), (2, "日联"), (4, "银行")])
+        );
+        assert_eq!(
+            kept("客户数据库"),
+            owned(&[(0, "客户"), (2, "数据"), (3, "据库")])
+        );
+        assert_eq!(kept("银行卡"), owned(&[(0, "银行"), (1, "行卡")]));
+        assert_eq!(
+            kept("三菱UFJ银行"),
+            owned(&[(0, "三菱"), (3, "ufj"), (4, "银行")])
+        );
     }
 
     #[test]

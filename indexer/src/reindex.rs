@@ -67,7 +67,9 @@ pub(crate) fn reindex(
     let (new_schema, fields) = schema::build();
     let new_index = Index::create_in_dir(&new_dir, new_schema)?;
     register_analyzers(&new_index);
-    let mut writer = new_index.writer::<TantivyDocument>(WRITER_HEAP_BYTES)?;
+    let writer = new_index.writer::<TantivyDocument>(WRITER_HEAP_BYTES)?;
+    writer.set_merge_policy(crate::writer::merge_policy());
+    let mut writer = writer;
 
     let mut done = 0u64;
     let mut since_report = 0u64;

@@ -12,8 +12,9 @@ use crate::analyzer::{ANALYZER_NAME, KEYWORD_ANALYZER_NAME};
 ///
 /// History: 1 — first release (flat folder layout); 2 — price amount and
 /// currency, case-insensitive keyword fields, generation folders; 3 — one
-/// `text` field for all searchable text, unigrams only at the end of CJK runs.
-pub const SCHEMA_VERSION: u32 = 3;
+/// `text` field for all searchable text, unigrams only at the end of CJK
+/// runs; 4 — two empty positions after each CJK run (sparse phrases).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The fields, resolved once.
 #[derive(Debug, Clone)]

@@ -6,7 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use tantivy::index::SegmentId;
+use tantivy::indexer::{LogMergePolicy, MergeCandidate, MergePolicy};
 use tantivy::schema::TantivyDocument;
+use tantivy::SegmentMeta;
 use tantivy::{IndexWriter, Term};
 
 use crate::document::{to_tantivy, IndexDocument};
@@ -48,6 +51,60 @@ pub enum WriteOutcome {
     Buffered,
     /// The commit policy committed it (and everything before it).
     Committed,
+}
+
+/// Merges never make a segment of more documents than this, so a large
+/// index is several segments that a search runs through in parallel (one
+/// thread per core), and the writer never rewrites the whole index at once.
+const SEGMENT_DOCS: u32 = 200_000;
+
+/// A segment whose replaced documents pass this share is rewritten.
+const DELETED_RATIO: f32 = 0.3;
+
+/// Tantivy's log merge policy, with merges capped at [`SEGMENT_DOCS`].
+#[derive(Debug)]
+pub(crate) struct CappedMergePolicy {
+    inner: LogMergePolicy,
+}
+
+pub(crate) fn merge_policy() -> Box<CappedMergePolicy> {
+    let mut inner = LogMergePolicy::default();
+    inner.set_max_docs_before_merge(SEGMENT_DOCS as usize);
+    inner.set_del_docs_ratio_before_merge(DELETED_RATIO);
+    Box::new(CappedMergePolicy { inner })
+}
+
+impl MergePolicy for CappedMergePolicy {
+    fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
+        let by_id: std::collections::HashMap<_, _> = segments.iter().map(|s| (s.id(), s)).collect();
+        let mut out = Vec::new();
+        for MergeCandidate(ids) in self.inner.compute_merge_candidates(segments) {
+            // Split the log policy's group into merges of at most SEGMENT_DOCS.
+            let mut group: Vec<SegmentId> = Vec::new();
+            let mut docs = 0u32;
+            let mut flush = |group: &mut Vec<SegmentId>| {
+                let purges_deletes = group.len() == 1
+                    && by_id.get(&group[0]).is_some_and(|s| {
+                        s.num_deleted_docs() as f32 > DELETED_RATIO * s.max_doc() as f32
+                    });
+                if group.len() > 1 || purges_deletes {
+                    out.push(MergeCandidate(std::mem::take(group)));
+                }
+                group.clear();
+            };
+            for id in ids {
+                let n = by_id.get(&id).map_or(0, |s| s.num_docs());
+                if !group.is_empty() && docs + n > SEGMENT_DOCS {
+                    flush(&mut group);
+                    docs = 0;
+                }
+                group.push(id);
+                docs += n;
+            }
+            flush(&mut group);
+        }
+        out
+    }
 }
 
 /// The open writer of a [`DocumentIndex`].
@@ -189,6 +246,7 @@ impl DocumentIndex {
                     },
                     other => IndexError::Tantivy(other),
                 })?;
+            writer.set_merge_policy(merge_policy());
             self.writer = Some(Writer {
                 writer,
                 _lock: lock,
@@ -197,5 +255,29 @@ impl DocumentIndex {
             });
         }
         Ok(self.writer.as_mut().expect("writer was just set"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_stop_at_the_segment_cap() {
+        let index = tantivy::Index::create_in_ram(crate::schema::build().0);
+        let metas: Vec<SegmentMeta> = (0..8)
+            .map(|_| index.new_segment_meta(SegmentId::generate_random(), 90_000))
+            .collect();
+        let merges = merge_policy().compute_merge_candidates(&metas);
+        // Eight segments of 90k: the log policy would merge them into one of
+        // 720k; capped, they pair up.
+        assert_eq!(merges.len(), 4, "{merges:?}");
+        assert!(merges.iter().all(|m| m.0.len() == 2));
+        let small: Vec<SegmentMeta> = (0..8)
+            .map(|_| index.new_segment_meta(SegmentId::generate_random(), 1_000))
+            .collect();
+        let merges = merge_policy().compute_merge_candidates(&small);
+        assert_eq!(merges.len(), 1);
+        assert_eq!(merges[0].0.len(), 8);
     }
 }

@@ -415,3 +415,25 @@ fn everyday_text_is_not_a_syntax_error() {
         }
     }
 }
+
+#[test]
+fn a_phrase_matches_only_contiguous_text() {
+    // Phrases skip every other bigram (see `query`); these documents hold
+    // the words split by punctuation, a word, or another character.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut index = DocumentIndex::open_or_create(dir.path()).expect("create");
+    for (id, body) in [
+        ("whole", "出售三菱日联银行客户数据库"),
+        ("punct", "三菱。日联银行，客户、数据库"),
+        ("word", "三菱 abc 日联银行 客户 x 数据库"),
+        ("char", "三菱X日联银行 客户X数据库"),
+    ] {
+        let _ = index.upsert(&doc(id, "listing", body)).expect("upsert");
+    }
+    index.commit().expect("commit");
+    assert_eq!(ids(&index, "三菱日联银行"), ["whole"]);
+    assert_eq!(ids(&index, "三菱日联"), ["whole"]);
+    assert_eq!(ids(&index, "客户数据库"), ["whole"]);
+    assert_eq!(ids(&index, "日联银行"), ["char", "punct", "whole", "word"]);
+    assert_eq!(ids(&index, "\"三菱 abc 日联银行\""), ["word"]);
+}

@@ -3,7 +3,10 @@
 //! corpus: Chinese and Japanese listings (titles with trade cues, bodies of
 //! boiler-plate sales talk around bank, ministry and company names, prices in
 //! BTC/USDT/円/元), English ones in carder-forum style, a few Russian; bodies
-//! 300 bytes to 5 KB, log-uniform; mixed scripts inside one document.
+//! 300 bytes to 5 KB, log-uniform; mixed scripts inside one document. Each
+//! listing is about one entity and one product, which its body repeats (with
+//! an occasional mention of another): the stock sales phrases are common to
+//! most listings, names of banks and products to a few percent of them.
 
 use chrono::{DateTime, Utc};
 use indexer::IndexDocument;
@@ -321,45 +324,34 @@ pub fn listing(seed: u64, i: usize) -> IndexDocument {
         _ => "ru",
     };
     let target = rng.log_uniform(300, 5000);
-    let (title, mut body) = match lang {
-        "zh" => (
-            format!(
-                "【{}】{}{}",
-                rng.pick(ZH_CUES),
-                rng.pick(ZH_ENTITIES),
-                rng.pick(ZH_PRODUCTS)
-            ),
-            String::new(),
-        ),
-        "ja" => (
-            format!(
-                "{} {} {}",
-                rng.pick(JA_ENTITIES),
-                rng.pick(JA_PRODUCTS),
-                rng.pick(JA_CUES)
-            ),
-            String::new(),
-        ),
-        "en" => (
-            format!(
-                "{} {} {}",
-                rng.pick(EN_CUES),
-                rng.pick(EN_ENTITIES),
-                rng.pick(EN_PRODUCTS)
-            ),
-            String::new(),
-        ),
-        _ => (
-            format!("{} {}", rng.pick(RU_SENTENCES), rng.pick(EN_ENTITIES)),
-            String::new(),
-        ),
+    // A listing is about one thing: its title names an entity and a product,
+    // and its body comes back to them (and only now and then to others).
+    let (entities, products): (&[&str], &[&str]) = match lang {
+        "zh" => (ZH_ENTITIES, ZH_PRODUCTS),
+        "ja" => (JA_ENTITIES, JA_PRODUCTS),
+        _ => (EN_ENTITIES, EN_PRODUCTS),
+    };
+    let (entity, product) = (rng.pick(entities), rng.pick(products));
+    let title = match lang {
+        "zh" => format!("【{}】{entity}{product}", rng.pick(ZH_CUES)),
+        "ja" => format!("{entity} {product} {}", rng.pick(JA_CUES)),
+        "en" => format!("{} {entity} {product}", rng.pick(EN_CUES)),
+        _ => format!("{} {entity}", rng.pick(RU_SENTENCES)),
+    };
+    let mut body = String::new();
+    let topic = |rng: &mut Rng, list: &[&'static str], own: &'static str| {
+        if rng.chance(90) {
+            own
+        } else {
+            rng.pick(list)
+        }
     };
     while body.len() < target {
         match lang {
             "zh" => {
                 match rng.below(10) {
-                    0 => body.push_str(rng.pick(ZH_ENTITIES)),
-                    1 => body.push_str(rng.pick(ZH_PRODUCTS)),
+                    0 => body.push_str(topic(&mut rng, ZH_ENTITIES, entity)),
+                    1 => body.push_str(topic(&mut rng, ZH_PRODUCTS, product)),
                     2 => hanzi_run(&mut rng, &mut body),
                     3 => body.push_str(&format!("飞机 @{} ", handle(&mut rng))),
                     4 => body.push_str(rng.pick(EN_SENTENCES)),
@@ -369,8 +361,8 @@ pub fn listing(seed: u64, i: usize) -> IndexDocument {
             }
             "ja" => {
                 match rng.below(10) {
-                    0 => body.push_str(rng.pick(JA_ENTITIES)),
-                    1 => body.push_str(rng.pick(JA_PRODUCTS)),
+                    0 => body.push_str(topic(&mut rng, JA_ENTITIES, entity)),
+                    1 => body.push_str(topic(&mut rng, JA_PRODUCTS, product)),
                     2 => hanzi_run(&mut rng, &mut body),
                     3 => body.push_str(&format!("連絡先: {}@protonmail.com ", handle(&mut rng))),
                     _ => body.push_str(rng.pick(JA_SENTENCES)),
@@ -379,8 +371,8 @@ pub fn listing(seed: u64, i: usize) -> IndexDocument {
             }
             "en" => {
                 match rng.below(10) {
-                    0 => body.push_str(rng.pick(EN_ENTITIES)),
-                    1 => body.push_str(rng.pick(EN_PRODUCTS)),
+                    0 => body.push_str(topic(&mut rng, EN_ENTITIES, entity)),
+                    1 => body.push_str(topic(&mut rng, EN_PRODUCTS, product)),
                     2 => body.push_str(&format!("{}:{}", handle(&mut rng), handle(&mut rng))),
                     3 => body.push_str(&format!("jabber {}@exploit.im", handle(&mut rng))),
                     _ => body.push_str(rng.pick(EN_SENTENCES)),
