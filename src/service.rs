@@ -17,8 +17,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use crawler::{
-    CrawlOptions, Crawler, Delivery, FetchOptions, Fetcher, Frontier, Receipt, SiteEvent,
-    SiteProfile,
+    CookieVault, CrawlOptions, Crawler, Delivery, FetchOptions, Fetcher, Frontier, Receipt,
+    SiteEvent, SiteProfile,
 };
 use tokio::sync::{mpsc, watch};
 use watchlists::{Matcher, WatchlistSet};
@@ -43,6 +43,12 @@ struct Reload {
 
 /// Runs the service until SIGTERM/SIGINT.
 pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
+    // The durable frontier: only what is due is fetched, and a document is
+    // acknowledged only after the index commit that holds it. Opened first:
+    // its lock refuses a second crawler on this data dir before anything
+    // else is touched.
+    let state_db = crate::paths::state_db(&data_dir);
+    let frontier = Frontier::open(&state_db)?;
     let metrics = Arc::new(Metrics::default());
     if let Some(addr) = config.metrics_addr {
         let bound = crate::metrics::serve(addr, metrics.clone()).await?;
@@ -71,17 +77,11 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
     write_fingerprints(&known_path, &fingerprints);
 
     let tor = crate::tor::connect(&config.tor, &data_dir, false).await?;
-    let fetcher = Arc::new(Fetcher::new(
-        tor.transport.clone(),
-        FetchOptions::default(),
-    )?);
-    // The durable frontier: only what is due is fetched, and a document is
-    // acknowledged only after the index commit that holds it.
-    let crawler = Crawler::new(
-        fetcher,
-        Frontier::open(&crate::paths::state_db(&data_dir))?,
-        CrawlOptions::default(),
+    let fetcher = Arc::new(
+        Fetcher::new(tor.transport.clone(), FetchOptions::default())?
+            .with_cookie_vault(CookieVault::open(&state_db)?),
     );
+    let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
     let profiles = Arc::new(RwLock::new(config.sites.clone()));
     let (shutdown_tx, shutdown) = watch::channel(false);
     let (docs_tx, mut docs_rx) = mpsc::channel::<Delivery>(DOCUMENT_QUEUE);

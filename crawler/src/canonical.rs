@@ -3,9 +3,43 @@
 //! dropping the query parameters a profile declares meaningless (sessions,
 //! tracking).
 
+use std::borrow::Cow;
 use std::fmt;
 
+use encoding_rs::Encoding;
 use url::Url;
+
+/// Resolves `href` against `base` as a browser does on a page in
+/// `encoding`: non-ASCII characters in the query are percent-encoded in the
+/// page's encoding (WHATWG URL "encoding override"), so a GBK board's
+/// `search.php?kw=银行` asks for what the board expects. Paths and
+/// fragments are always UTF-8. `None`, UTF-8 and UTF-16 pages use UTF-8.
+pub fn resolve_href(base: &Url, href: &str, encoding: Option<&'static Encoding>) -> Option<Url> {
+    let href = href.trim();
+    match encoding.filter(|e| *e != encoding_rs::UTF_8 && e.output_encoding() != encoding_rs::UTF_8)
+    {
+        Some(encoding) if !href.is_ascii() => {
+            let encode = encoder(encoding);
+            Url::options()
+                .base_url(Some(base))
+                .encoding_override(Some(&encode))
+                .parse(href)
+                .ok()
+        }
+        _ => base.join(href).ok(),
+    }
+}
+
+/// Encodes query text in `encoding` (unmappable characters become HTML
+/// numeric references, as browsers send them).
+fn encoder(encoding: &'static Encoding) -> impl Fn(&str) -> Cow<'_, [u8]> {
+    move |s| encoding.encode(s).0
+}
+
+/// The encoding named by `label` (as kept on a document), if known.
+pub fn encoding_for_label(label: Option<&str>) -> Option<&'static Encoding> {
+    label.and_then(|l| Encoding::for_label(l.trim().as_bytes()))
+}
 
 /// Query parameters dropped unless a profile says otherwise: phpBB `sid`,
 /// MyBB `s`, PHP/Java session ids and click trackers. A trailing `*` is a
@@ -330,5 +364,33 @@ mod tests {
             let once = canon(u);
             assert_eq!(canon(&once), once, "{u}");
         }
+    }
+
+    #[test]
+    fn queries_on_legacy_pages_are_encoded_in_the_page_encoding() {
+        let base = Url::parse("http://bbs.example/forum.php?mod=forumdisplay").expect("url");
+        let gbk = resolve_href(&base, "search.php?kw=银行", Some(encoding_rs::GBK)).expect("gbk");
+        assert_eq!(
+            gbk.as_str(),
+            "http://bbs.example/search.php?kw=%D2%F8%D0%D0"
+        );
+        let sjis =
+            resolve_href(&base, "search?q=銀行", Some(encoding_rs::SHIFT_JIS)).expect("sjis");
+        assert_eq!(sjis.as_str(), "http://bbs.example/search?q=%8B%E2%8Ds");
+        // The path stays UTF-8, as in browsers.
+        let path = resolve_href(&base, "/银行/?q=银", Some(encoding_rs::GBK)).expect("path");
+        assert_eq!(
+            path.as_str(),
+            "http://bbs.example/%E9%93%B6%E8%A1%8C/?q=%D2%F8"
+        );
+        let utf8 = resolve_href(&base, "search.php?kw=银行", None).expect("utf8");
+        assert_eq!(
+            utf8.as_str(),
+            "http://bbs.example/search.php?kw=%E9%93%B6%E8%A1%8C"
+        );
+        assert_eq!(
+            encoding_for_label(Some("Shift_JIS")),
+            Some(encoding_rs::SHIFT_JIS)
+        );
     }
 }

@@ -557,6 +557,7 @@ async fn run_site(
                             next_due,
                             links: &links,
                             documents: &page.documents,
+                            final_url: Some(page.url.as_str()),
                         },
                         now,
                     )
@@ -823,9 +824,11 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
             .filter_map(|l| admit(profile, l).ok())
             .collect();
         let signatures = match (&parsed, role) {
-            (Some(html), PageRole::List) => topic_row_signatures(profile, &page.url, html)
-                .into_iter()
-                .collect(),
+            (Some(html), PageRole::List) => {
+                topic_row_signatures(profile, &page.url, html, Some(page.decoded.encoding))
+                    .into_iter()
+                    .collect()
+            }
             _ => HashMap::new(),
         };
         (extracted.documents, links, signatures)

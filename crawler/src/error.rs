@@ -81,6 +81,16 @@ pub enum FrontierError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path}: another leakwatch process (a `crawl` or `run`) is using this data dir; \
+         stop it first, or give this one its own --data-dir"
+    )]
+    Locked { path: PathBuf },
+    #[error("{path}: cannot lock the crawl state: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("crawl state: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("crawl state: document in the outbox is unreadable: {0}")]

@@ -11,7 +11,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::canonical::CanonicalUrl;
+use crate::canonical::{encoding_for_label, resolve_href, CanonicalUrl};
 use crate::dates::{parse_date, DateContext};
 use crate::document::{Document, DocumentKind};
 use crate::engines::{detect, Engine, EngineChoice};
@@ -100,7 +100,7 @@ pub fn extract_page_explained(
     options: &ExtractOptions,
 ) -> (Extracted, Explanation) {
     let page = Html::parse_document(html);
-    let links = follow_links(profile, url, &page);
+    let links = follow_links(profile, url, &page, encoding_for_label(encoding));
     let mut explain = Explanation::default();
     let choice = options.engine.unwrap_or(profile.engine);
     let engine = match choice {
@@ -206,7 +206,8 @@ pub fn extract_page_explained(
                     set.path
                 );
                 for row in set.rows {
-                    let Ok(link) = url.join(row.href.trim()) else {
+                    let Some(link) = resolve_href(url, &row.href, encoding_for_label(encoding))
+                    else {
                         continue;
                     };
                     if !options.all_rows && profile.topic.url.is_match(link.as_str()) {
@@ -506,9 +507,13 @@ fn row_document(
         |name: &str, rule: Option<&FieldRule>, tr: &mut Tracer<'_>| read(ctx, name, rule?, row, tr);
     let title = text("title", rules.list(|l| l.title.as_ref()), &mut tr)?;
     let href = text("link", rules.list(|l| l.link.as_ref()), &mut tr);
-    let link = href
-        .as_deref()
-        .and_then(|h| page_base(ctx.url, ctx.page).join(h.trim()).ok());
+    let link = href.as_deref().and_then(|h| {
+        resolve_href(
+            &page_base(ctx.url, ctx.page),
+            h,
+            encoding_for_label(ctx.encoding),
+        )
+    });
     let link = match link {
         Some(l) => admit(ctx.profile, l.clone())
             .map(CanonicalUrl::into_url)
@@ -722,7 +727,12 @@ fn value_of(spec: &FieldSpec, element: ElementRef<'_>) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
-fn follow_links(profile: &SiteProfile, page_url: &Url, page: &Html) -> Vec<Url> {
+fn follow_links(
+    profile: &SiteProfile,
+    page_url: &Url,
+    page: &Html,
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> Vec<Url> {
     let base = page_base(page_url, page);
     let anchors = Selector::parse("a[href]").expect("a[href] is a valid selector");
     let mut seen = std::collections::HashSet::new();
@@ -738,7 +748,7 @@ fn follow_links(profile: &SiteProfile, page_url: &Url, page: &Html) -> Vec<Url> 
                     .collect()
             };
             for href in hrefs {
-                let Ok(link) = base.join(href.trim()) else {
+                let Some(link) = resolve_href(&base, href, encoding) else {
                     continue;
                 };
                 let Ok(link) = admit(profile, link).map(CanonicalUrl::into_url) else {
@@ -767,8 +777,9 @@ pub fn canonical_link(html: &str) -> Option<Url> {
 
 /// The page's `<base href>` if it has a valid one, else its own URL.
 fn page_base(page_url: &Url, page: &Html) -> Url {
-    let base = Selector::parse("base[href]").expect("base[href] is a valid selector");
-    page.select(&base)
+    static BASE: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("base[href]").expect("base[href] is a valid selector"));
+    page.select(&BASE)
         .next()
         .and_then(|b| b.value().attr("href"))
         .and_then(|href| page_url.join(href).ok())

@@ -22,6 +22,7 @@ use url::Url;
 
 use crate::canonical::CanonicalUrl;
 use crate::charset::{decode_html, Decoded};
+use crate::cookies::{CookieVault, SiteJar};
 use crate::error::CrawlError;
 use crate::politeness::{parse_retry_after, SiteGate};
 use crate::profile::SiteProfile;
@@ -128,6 +129,9 @@ pub struct Fetcher {
     transport: Transport,
     options: FetchOptions,
     sites: Arc<Mutex<HashMap<String, Arc<SiteClient>>>>,
+    /// Where cookies the sites set are kept across restarts (none: in
+    /// memory only).
+    cookies: Option<Arc<CookieVault>>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -146,7 +150,15 @@ impl Fetcher {
             transport,
             options,
             sites: Arc::new(Mutex::new(HashMap::new())),
+            cookies: None,
         })
+    }
+
+    /// Keeps the cookies sites set in `vault`, so that a restart continues
+    /// their sessions.
+    pub fn with_cookie_vault(mut self, vault: Arc<CookieVault>) -> Fetcher {
+        self.cookies = Some(vault);
+        self
     }
 
     pub fn options(&self) -> &FetchOptions {
@@ -180,7 +192,12 @@ impl Fetcher {
             .connect_timeout(self.options.connect_timeout)
             .read_timeout(self.options.read_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .cookie_provider(profile.session.jar(&profile.base_url))
+            .cookie_provider(Arc::new(SiteJar::new(
+                profile.session.jar(&profile.base_url),
+                self.cookies.clone(),
+                &profile.name,
+                profile.session.fingerprint(),
+            )))
             .pool_idle_timeout(Duration::from_secs(90))
             .no_proxy();
         if let Transport::Socks(addr) = &self.transport {

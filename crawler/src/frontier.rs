@@ -126,6 +126,9 @@ pub enum PageOutcome<'a> {
         next_due: i64,
         links: &'a [NewLink],
         documents: &'a [Document],
+        /// Where redirects led, when not to the URL itself: recorded as
+        /// fetched too, so a link to it is not fetched again.
+        final_url: Option<&'a str>,
     },
     /// `304 Not Modified`.
     NotModified { next_due: i64 },
@@ -166,6 +169,9 @@ pub struct FrontierCounts {
 /// The frontier store.
 pub struct Frontier {
     db: Connection,
+    /// The exclusive lock on `<state>.lock` (none in memory): one crawler
+    /// per data dir, released by the OS even on kill -9.
+    _lock: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for Frontier {
@@ -194,6 +200,7 @@ impl Frontier {
             path: PathBuf::from(path),
             source,
         };
+        let lock = lock_exclusively(path)?;
         let db = Connection::open(path).map_err(open_err)?;
         db.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(open_err)?;
@@ -202,14 +209,17 @@ impl Frontier {
         db.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
         db.execute_batch(SCHEMA).map_err(open_err)?;
-        Ok(Frontier { db })
+        Ok(Frontier {
+            db,
+            _lock: Some(lock),
+        })
     }
 
     /// A frontier that lives only as long as the value (one pass, tests).
     pub fn in_memory() -> Result<Frontier, FrontierError> {
         let db = Connection::open_in_memory()?;
         db.execute_batch(SCHEMA)?;
-        Ok(Frontier { db })
+        Ok(Frontier { db, _lock: None })
     }
 
     /// Adds a site's seeds (due now, highest priority); known seeds keep
@@ -315,6 +325,7 @@ impl Frontier {
                 next_due,
                 links,
                 documents,
+                final_url,
             } => {
                 let previous: Option<String> = tx
                     .query_row(
@@ -348,6 +359,29 @@ impl Frontier {
                     ],
                 )?;
                 insert_links(&tx, &url.site, links, now)?;
+                if let Some(target) = final_url.filter(|t| *t != url.url) {
+                    // The redirect target is fetched through the URL that
+                    // leads to it: its own row is never due.
+                    tx.execute(
+                        "INSERT INTO crawl_urls (site, url, depth, role, priority, next_due,
+                            fetches, last_status, fetched_at, content_hash)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9)
+                         ON CONFLICT (site, url) DO UPDATE SET next_due = ?6,
+                            fetches = crawl_urls.fetches + 1, last_status = ?7,
+                            fetched_at = ?8, content_hash = ?9, last_error = NULL",
+                        params![
+                            url.site,
+                            target,
+                            url.depth,
+                            url.role.as_str(),
+                            PRIORITY_RECRAWL,
+                            NEVER,
+                            status,
+                            now,
+                            content_hash,
+                        ],
+                    )?;
+                }
                 if previous.as_deref() != Some(*content_hash) {
                     let mut insert = tx.prepare_cached(
                         "INSERT INTO crawl_outbox (site, document) VALUES (?1, ?2)",
@@ -513,6 +547,32 @@ impl Frontier {
     }
 }
 
+/// Takes the exclusive lock of the state store at `path` (a `.lock` file
+/// beside it), failing at once if another process holds it. Two crawlers
+/// on one frontier would fetch every page twice and fight over the outbox.
+fn lock_exclusively(path: &Path) -> Result<std::fs::File, FrontierError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let lock_err = |source| FrontierError::Lock {
+        path: lock_path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(lock_err)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(FrontierError::Locked {
+            path: path.to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(lock_err(e)),
+    }
+}
+
 /// Inserts new links; a known topic whose list-row signature changed since
 /// it was last fetched becomes due now (new replies).
 fn insert_links(
@@ -595,6 +655,7 @@ mod tests {
             next_due,
             links,
             documents: docs,
+            final_url: None,
         }
     }
 
@@ -755,5 +816,42 @@ mod tests {
         assert_eq!(f.site_state("s").expect("q").paused_until, Some(99));
         let counts = f.counts("s", 0).expect("counts");
         assert_eq!((counts.urls, counts.failed), (1, 1));
+    }
+
+    #[test]
+    fn a_redirect_target_is_recorded_as_fetched_and_never_due_itself() {
+        let mut f = Frontier::in_memory().expect("frontier");
+        f.add_seeds("s", &[(url("http://h/t?id=1"), PageRole::Topic)], 0)
+            .expect("seed");
+        let u = f
+            .next_due("s", 0, &HashSet::new())
+            .expect("q")
+            .expect("due");
+        let mut outcome = fetched("h1", 100, &[], &[]);
+        if let PageOutcome::Fetched { final_url, .. } = &mut outcome {
+            *final_url = Some("http://h/topic/1");
+        }
+        f.record(&u, &outcome, 1).expect("record");
+        // A later link to the target does not make it due.
+        f.add_links("s", &[link("http://h/topic/1", PageRole::Topic, None)], 2)
+            .expect("links");
+        let due = f.next_due("s", 50, &HashSet::new()).expect("q");
+        assert_eq!(due, None, "the target is not fetched on its own");
+        let target = f.get("s", "http://h/topic/1").expect("q").expect("row");
+        assert_eq!(target.fetches, 1);
+        assert_eq!(target.content_hash.as_deref(), Some("h1"));
+        assert_eq!(f.counts("s", 0).expect("counts").failed, 0);
+    }
+
+    #[test]
+    fn a_second_process_cannot_open_the_same_state_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.db");
+        let first = Frontier::open(&path).expect("open");
+        let err = Frontier::open(&path).expect_err("locked");
+        assert!(matches!(err, FrontierError::Locked { .. }), "{err}");
+        assert!(err.to_string().contains("--data-dir"), "{err}");
+        drop(first);
+        Frontier::open(&path).expect("free again once the first is gone");
     }
 }

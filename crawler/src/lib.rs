@@ -13,6 +13,7 @@
 
 mod canonical;
 mod charset;
+mod cookies;
 mod crawl;
 mod dates;
 mod document;
@@ -34,8 +35,11 @@ mod selectors;
 mod session;
 mod text;
 
-pub use canonical::{CanonicalUrl, UrlError, UrlRules, DEFAULT_STRIP_PARAMS};
+pub use canonical::{
+    encoding_for_label, resolve_href, CanonicalUrl, UrlError, UrlRules, DEFAULT_STRIP_PARAMS,
+};
 pub use charset::{decode_html, Decoded, EncodingSource};
+pub use cookies::CookieVault;
 pub use crawl::{
     crawl_site, CrawlEvent, CrawlOptions, CrawlStats, Crawler, Delivery, SiteEvent, SiteOutcome,
     SiteReport,

@@ -64,6 +64,7 @@ pub fn topic_row_signatures(
     profile: &SiteProfile,
     page_url: &Url,
     page: &Html,
+    encoding: Option<&'static encoding_rs::Encoding>,
 ) -> Vec<(CanonicalUrl, String)> {
     let anchors = Selector::parse("a[href]").expect("a[href] is a valid selector");
     let mut seen = std::collections::HashSet::new();
@@ -72,7 +73,7 @@ pub fn topic_row_signatures(
         let Some(href) = a.value().attr("href") else {
             continue;
         };
-        let Ok(link) = page_url.join(href.trim()) else {
+        let Some(link) = crate::canonical::resolve_href(page_url, href, encoding) else {
             continue;
         };
         let Ok(link) = admit(profile, link) else {
@@ -138,7 +139,7 @@ body = "div.content"
     fn signatures(html: &str) -> Vec<(String, String)> {
         let p = SiteProfile::parse(PROFILE, Path::new("b.toml")).expect("valid");
         let url = Url::parse("http://127.0.0.1/forum/viewforum.php?f=2").expect("url");
-        topic_row_signatures(&p, &url, &Html::parse_document(html))
+        topic_row_signatures(&p, &url, &Html::parse_document(html), None)
             .into_iter()
             .map(|(u, s)| (u.to_string(), s))
             .collect()

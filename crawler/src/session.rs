@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 
 use regex::Regex;
 use reqwest::cookie::Jar;
@@ -61,7 +60,7 @@ pub struct SessionConfig {
 
 impl SessionConfig {
     /// A cookie jar holding the profile's cookies for `base`.
-    pub fn jar(&self, base: &Url) -> Arc<Jar> {
+    pub fn jar(&self, base: &Url) -> Jar {
         let jar = Jar::default();
         for c in &self.cookies {
             let host = c
@@ -85,7 +84,7 @@ impl SessionConfig {
             }
             jar.add_cookie_str(&line, &url);
         }
-        Arc::new(jar)
+        jar
     }
 
     /// Whether a fetched page is the site telling us we are logged out.

@@ -321,3 +321,62 @@ async fn the_one_off_crawl_site_still_crawls_a_whole_board() {
     assert_eq!(docs.len(), 8);
     assert_eq!((stats.pages, stats.documents, fetched), (10, 8, 10));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_a_site_sets_survive_a_restart() {
+    // The board rotates the session on the first visit: the profile's
+    // cookie is good once, then only the one it set is.
+    let server = TestServer::start(|req| {
+        let cookie = req.header("cookie").unwrap_or_default();
+        let has = |v: &str| cookie.split(';').any(|c| c.trim() == v);
+        if has("sess=rotated") {
+            Reply::html("<p>welcome back</p>")
+        } else if has("sess=from-profile") && req.path == "/" {
+            Reply::html("<p>welcome</p>").header("set-cookie", "sess=rotated; Path=/; HttpOnly")
+        } else {
+            Reply::html("<form id=login></form>")
+        }
+    })
+    .await;
+    let profile = board_profile(
+        "rotating",
+        &server.url("/"),
+        &format!("[session]\ncookies = [\"sess=from-profile\"]\n{FAST}"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state.db");
+    let fetcher = || {
+        Fetcher::new(Transport::Direct, FetchOptions::default())
+            .expect("fetcher")
+            .with_cookie_vault(crawler::CookieVault::open(&state).expect("vault"))
+    };
+    let page = |path: &str| url::Url::parse(&server.url(path)).expect("url");
+    fetcher()
+        .fetch(&profile, &page("/"))
+        .await
+        .expect("first visit");
+    // A new process: the rotated cookie is sent, not the profile's.
+    let restarted = fetcher();
+    restarted
+        .fetch(&profile, &page("/topic"))
+        .await
+        .expect("after restart");
+    let sent = server.hits_of("/topic")[0]
+        .headers
+        .get("cookie")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(sent, "sess=rotated");
+    // Without the vault the rotated cookie is lost.
+    Fetcher::new(Transport::Direct, FetchOptions::default())
+        .expect("fetcher")
+        .fetch(&profile, &page("/topic"))
+        .await
+        .expect("fetch");
+    let sent = server.hits_of("/topic")[1]
+        .headers
+        .get("cookie")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(sent, "sess=from-profile");
+}

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use crawler::{
-    CrawlOptions, CrawlStats, Crawler, Delivery, FetchOptions, Fetcher, Frontier, Receipt,
-    SiteEvent, SiteOutcome, SiteProfile, SiteReport, Transport,
+    CookieVault, CrawlOptions, CrawlStats, Crawler, Delivery, FetchOptions, Fetcher, Frontier,
+    Receipt, SiteEvent, SiteOutcome, SiteProfile, SiteReport, Transport,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
@@ -144,7 +144,10 @@ pub async fn crawl_sites(
 ) -> anyhow::Result<CrawlOutcome> {
     let state_db = paths::state_db(data_dir);
     let frontier = Frontier::open(&state_db)?;
-    let fetcher = Arc::new(Fetcher::new(transport, FetchOptions::default())?);
+    let fetcher = Arc::new(
+        Fetcher::new(transport, FetchOptions::default())?
+            .with_cookie_vault(CookieVault::open(&state_db)?),
+    );
     let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
     if fresh {
         for site in &sites {
