@@ -172,8 +172,9 @@ impl Fetcher {
 
     fn site(&self, profile: &SiteProfile) -> Result<Arc<SiteClient>, CrawlError> {
         let built_from = format!(
-            "{}/{}/{}/{}",
+            "{}:{}/{}/{}/{}",
             profile.rate_limit.per_minute,
+            profile.rate_limit.headroom_percent,
             profile.rate_limit.burst,
             profile.session.fingerprint(),
             profile.headers.len()

@@ -56,13 +56,16 @@ impl Drop for Turn<'_> {
 
 impl SiteGate {
     pub fn new(rate: RateLimit) -> SiteGate {
-        let quota = Quota::per_minute(rate.per_minute).allow_burst(rate.burst);
+        let interval = rate.paced_interval();
+        let quota = Quota::with_period(interval)
+            .unwrap_or_else(|| Quota::per_minute(rate.per_minute))
+            .allow_burst(rate.burst);
         SiteGate {
             limiter: RateLimiter::direct_with_clock(quota, MonotonicClock),
             paused_until: Mutex::new(None),
             warmed: AtomicBool::new(false),
             first: tokio::sync::Mutex::new(()),
-            interval: Duration::from_secs(60) / rate.per_minute.get(),
+            interval,
         }
     }
 
@@ -247,6 +250,7 @@ mod tests {
         let gate = SiteGate::new(RateLimit {
             per_minute: NonZeroU32::new(600).expect("nonzero"),
             burst: NonZeroU32::new(2).expect("nonzero"),
+            headroom_percent: 0,
         });
         let start = std::time::Instant::now();
         for _ in 0..4 {

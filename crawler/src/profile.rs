@@ -91,6 +91,8 @@ struct RawRateLimit {
     requests_per_minute: u32,
     #[serde(default)]
     burst: Option<u32>,
+    #[serde(default)]
+    headroom_percent: Option<u8>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,6 +115,23 @@ struct RawLinks {
 pub struct RateLimit {
     pub per_minute: NonZeroU32,
     pub burst: NonZeroU32,
+    /// How much wider than the budget's own interval requests are spaced,
+    /// in percent (default 2): the site's clock sees our requests after a
+    /// variable delay, and a request that arrives late followed by one on
+    /// time would otherwise look like a burst to it.
+    pub headroom_percent: u8,
+}
+
+impl RateLimit {
+    /// Default headroom: 2 % of the interval (1.2 s at 1 request a minute,
+    /// 40 ms at the default 30 a minute).
+    pub const DEFAULT_HEADROOM_PERCENT: u8 = 2;
+
+    /// The spacing the crawler keeps: the budget's interval plus headroom.
+    pub fn paced_interval(&self) -> Duration {
+        (Duration::from_secs(60) / self.per_minute.get())
+            .mul_f64(1.0 + f64::from(self.headroom_percent) / 100.0)
+    }
 }
 
 /// Which links of a page the crawler follows.
@@ -259,6 +278,7 @@ impl SiteProfile {
             None => RateLimit {
                 per_minute: NonZeroU32::new(30).expect("30 is not zero"),
                 burst: NonZeroU32::new(1).expect("1 is not zero"),
+                headroom_percent: RateLimit::DEFAULT_HEADROOM_PERCENT,
             },
             Some(r) => RateLimit {
                 per_minute: NonZeroU32::new(r.requests_per_minute).ok_or_else(|| {
@@ -269,6 +289,16 @@ impl SiteProfile {
                 })?,
                 burst: NonZeroU32::new(r.burst.unwrap_or(1))
                     .ok_or_else(|| invalid("rate_limit.burst", "must be at least 1".into()))?,
+                headroom_percent: match r.headroom_percent {
+                    None => RateLimit::DEFAULT_HEADROOM_PERCENT,
+                    Some(h) if h <= 50 => h,
+                    Some(h) => {
+                        return Err(invalid(
+                            "rate_limit.headroom_percent",
+                            format!("{h} is too much: use 0–50 (a percentage of the interval)"),
+                        ))
+                    }
+                },
             },
         };
         let mut headers = Vec::new();

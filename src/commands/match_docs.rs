@@ -1,6 +1,7 @@
 //! `leakwatch match`: stream documents (JSON lines) through the watchlists
-//! and print alerts. Memory stays constant whatever the input size; a
-//! malformed line is reported with its number and skipped.
+//! and print alerts, in input order, matching on every core. Memory stays
+//! constant whatever the input size; a malformed line is reported with its
+//! number and skipped.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -27,12 +28,31 @@ pub struct MatchArgs {
     json: bool,
 }
 
+/// Lines handed to a worker at once: enough to amortise the hand-over,
+/// few enough that memory stays small (a few MB in flight in all).
+const BATCH_LINES: usize = 256;
+const BATCH_BYTES: usize = 1 << 20;
+
+/// A batch of input lines and the number of its first line.
+struct Batch {
+    seq: u64,
+    first_line: u64,
+    lines: Vec<Vec<u8>>,
+}
+
+/// What one line gave.
+enum Outcome {
+    Blank,
+    Malformed(String),
+    Alerts(Vec<watchlists::Alert>),
+}
+
 pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
     let set = WatchlistSet::load(&args.watchlists).map_err(|e| anyhow::anyhow!("{e}"))?;
     let matcher = Matcher::new(&set);
     let name = args.input.display().to_string();
-    let reader: Box<dyn BufRead> = if name == "-" {
-        Box::new(std::io::stdin().lock())
+    let reader: Box<dyn BufRead + Send> = if name == "-" {
+        Box::new(BufReader::with_capacity(1 << 20, std::io::stdin()))
     } else {
         Box::new(BufReader::with_capacity(
             1 << 20,
@@ -42,50 +62,77 @@ pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let colour = !args.json && use_colour();
     let (mut documents, mut alerts, mut malformed) = (0u64, 0u64, 0u64);
-    let mut line = Vec::new();
-    let mut reader = reader;
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        let read = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("{name}: read error after line {number}"))?;
-        if read == 0 {
-            break;
+    // One reader, a worker per core parsing and matching, and this thread
+    // writing the results in input order. Every queue is bounded, so memory
+    // stays constant whatever the input size.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Batch>(workers * 2);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(Batch, Vec<Outcome>)>(workers * 2);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let reading = scope.spawn(|| read_batches(reader, &name, work_tx));
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            let (work_rx, matcher) = (&work_rx, &matcher);
+            scope.spawn(move || loop {
+                let batch = match work_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(batch) = batch else { return };
+                let outcomes = batch.lines.iter().map(|l| match_line(matcher, l)).collect();
+                if done_tx.send((batch, outcomes)).is_err() {
+                    return;
+                }
+            });
         }
-        number += 1;
-        let text = trim_ascii(&line);
-        if text.is_empty() {
-            continue;
-        }
-        let doc: Document = match serde_json::from_slice(text) {
-            Ok(doc) => doc,
-            Err(e) => {
-                malformed += 1;
-                eprintln!("{name}:{number}: not a document ({e}); skipped");
-                continue;
+        drop(done_tx);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut next = 0u64;
+        let mut write_err = None;
+        for (batch, outcomes) in done_rx.iter() {
+            waiting.insert(batch.seq, (batch, outcomes));
+            while let Some((batch, outcomes)) = waiting.remove(&next) {
+                next += 1;
+                if write_err.is_some() {
+                    continue;
+                }
+                for (i, outcome) in outcomes.into_iter().enumerate() {
+                    let number = batch.first_line + i as u64;
+                    match outcome {
+                        Outcome::Blank => {}
+                        Outcome::Malformed(why) => {
+                            malformed += 1;
+                            eprintln!("{name}:{number}: {why}; skipped");
+                        }
+                        Outcome::Alerts(found) => {
+                            documents += 1;
+                            for alert in found {
+                                alerts += 1;
+                                let written = if args.json {
+                                    serde_json::to_writer(&mut out, &alert)
+                                        .map_err(std::io::Error::from)
+                                        .and_then(|()| writeln!(out))
+                                } else {
+                                    writeln!(out, "{}\n", format_alert(&alert, None, colour))
+                                };
+                                if let Err(e) = written {
+                                    write_err = Some(e);
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
             }
-        };
-        if doc.title.is_none() && doc.body.is_none() {
-            malformed += 1;
-            eprintln!(
-                "{name}:{number}: document {:?} has neither title nor body; skipped",
-                doc.id
-            );
-            continue;
         }
-        documents += 1;
-        for alert in matcher.match_document(&match_view(&doc)) {
-            alerts += 1;
-            if args.json {
-                serde_json::to_writer(&mut out, &alert).context("writing alerts")?;
-                writeln!(out).context("writing alerts")?;
-            } else {
-                writeln!(out, "{}\n", format_alert(&alert, None, colour))
-                    .context("writing alerts")?;
-            }
+        if let Some(e) = write_err {
+            return Err(e).context("writing alerts");
         }
-    }
+        reading
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
+    })?;
     out.flush().context("writing alerts")?;
     eprintln!(
         "{documents} documents, {alerts} alerts{}",
@@ -100,6 +147,58 @@ pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Reads `reader` into numbered batches of lines until its end.
+fn read_batches(
+    mut reader: Box<dyn BufRead + Send>,
+    name: &str,
+    work: std::sync::mpsc::SyncSender<Batch>,
+) -> anyhow::Result<()> {
+    let (mut seq, mut number) = (0u64, 0u64);
+    loop {
+        let mut batch = Batch {
+            seq,
+            first_line: number + 1,
+            lines: Vec::with_capacity(BATCH_LINES),
+        };
+        let mut bytes = 0;
+        while batch.lines.len() < BATCH_LINES && bytes < BATCH_BYTES {
+            let mut line = Vec::new();
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .with_context(|| format!("{name}: read error after line {number}"))?;
+            if read == 0 {
+                break;
+            }
+            number += 1;
+            bytes += read;
+            batch.lines.push(line);
+        }
+        if batch.lines.is_empty() {
+            return Ok(());
+        }
+        seq += 1;
+        if work.send(batch).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Parses and matches one input line.
+fn match_line(matcher: &Matcher, line: &[u8]) -> Outcome {
+    let text = trim_ascii(line);
+    if text.is_empty() {
+        return Outcome::Blank;
+    }
+    let doc: Document = match serde_json::from_slice(text) {
+        Ok(doc) => doc,
+        Err(e) => return Outcome::Malformed(format!("not a document ({e})")),
+    };
+    if doc.title.is_none() && doc.body.is_none() {
+        return Outcome::Malformed(format!("document {:?} has neither title nor body", doc.id));
+    }
+    Outcome::Alerts(matcher.match_document(&match_view(&doc)))
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
