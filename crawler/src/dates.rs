@@ -1,21 +1,89 @@
 //! Parsing of the posted-time strings that forums and markets print
 //! (`2018年-8月-29日 19:16`, `08-29 19:17`, `06-27-2023, 04:51 PM`,
 //! `4 minutes ago`, `昨天 13:20`, `3日前`, unix stamps, ISO 8601) into UTC.
-//! Local times use the site's UTC offset; relative and year-less forms are
-//! anchored at the fetch time, never at the clock of the machine re-reading.
+//! Local times use the site's clock (a UTC offset, or a named zone with its
+//! daylight-saving rules); relative and year-less forms are anchored at the
+//! fetch time, never at the clock of the machine re-reading.
 
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use regex::Regex;
 
-/// What a date string is read against: the site's offset from UTC and the
-/// moment the page was fetched (the anchor of `4 minutes ago`, `昨天`, and of
-/// the year of `08-29 19:17`).
+/// What a date string is read against: the site's clock and the moment the
+/// page was fetched (the anchor of `4 minutes ago`, `昨天`, and of the year
+/// of `08-29 19:17`).
 #[derive(Debug, Clone, Copy)]
 pub struct DateContext {
-    pub utc_offset_secs: i32,
+    pub zone: SiteZone,
     pub fetched_at: DateTime<Utc>,
+}
+
+/// A site's clock: a fixed offset from UTC (`+08:00`), or a named IANA zone
+/// (`Europe/Moscow`, `America/New_York`) whose offset follows its
+/// daylight-saving rules on each date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteZone {
+    Fixed(FixedOffset),
+    Named(chrono_tz::Tz),
+}
+
+impl SiteZone {
+    /// UTC itself.
+    pub fn utc() -> SiteZone {
+        SiteZone::Fixed(FixedOffset::east_opt(0).expect("0 is a valid offset"))
+    }
+
+    /// A fixed offset of `secs` east of UTC (`None` beyond ±24 h).
+    pub fn from_offset_secs(secs: i32) -> Option<SiteZone> {
+        FixedOffset::east_opt(secs).map(SiteZone::Fixed)
+    }
+
+    /// `UTC`, `Z`, `GMT`, an offset (`+08:00`, `UTC+9`, `-0330`) or an IANA
+    /// zone name (`Asia/Tokyo`).
+    pub fn parse(text: &str) -> Option<SiteZone> {
+        let text = text.trim();
+        if matches!(text, "UTC" | "Z" | "GMT" | "utc") {
+            return Some(SiteZone::utc());
+        }
+        if let Some(secs) = crate::profile::parse_utc_offset(text) {
+            return SiteZone::from_offset_secs(secs);
+        }
+        text.parse::<chrono_tz::Tz>().ok().map(SiteZone::Named)
+    }
+
+    /// The site's wall-clock time at `utc`.
+    pub fn local(&self, utc: DateTime<Utc>) -> NaiveDateTime {
+        match self {
+            SiteZone::Fixed(offset) => utc.with_timezone(offset).naive_local(),
+            SiteZone::Named(tz) => utc.with_timezone(tz).naive_local(),
+        }
+    }
+
+    /// The UTC time of the site's wall-clock time `local`. In the hour that
+    /// repeats when clocks go back, the first; a time that never was (clocks
+    /// went forward over it) is read with the offset from before the change,
+    /// as software adding a stale offset would print it.
+    pub fn to_utc(&self, local: &NaiveDateTime) -> Option<DateTime<Utc>> {
+        match self {
+            SiteZone::Fixed(offset) => offset
+                .from_local_datetime(local)
+                .single()
+                .map(|d| d.with_timezone(&Utc)),
+            SiteZone::Named(tz) => match tz.from_local_datetime(local) {
+                chrono::LocalResult::Single(d) | chrono::LocalResult::Ambiguous(d, _) => {
+                    Some(d.with_timezone(&Utc))
+                }
+                chrono::LocalResult::None => {
+                    // The offset an hour earlier, before the clocks moved.
+                    let before = tz
+                        .from_local_datetime(&(*local - Duration::hours(1)))
+                        .earliest()?;
+                    Some(before.with_timezone(&Utc) + Duration::hours(1))
+                }
+            },
+        }
+    }
 }
 
 fn re(pattern: &str) -> Regex {
@@ -93,7 +161,7 @@ pub fn parse_posted_at(text: &str, utc_offset_secs: i32) -> Option<DateTime<Utc>
     parse_date(
         text,
         &DateContext {
-            utc_offset_secs,
+            zone: SiteZone::from_offset_secs(utc_offset_secs)?,
             fetched_at: Utc::now(),
         },
     )
@@ -121,15 +189,12 @@ pub fn parse_date(text: &str, ctx: &DateContext) -> Option<DateTime<Utc>> {
         let secs: i64 = text.parse().ok()?;
         return Utc.timestamp_opt(secs, 0).single();
     }
-    let tz = FixedOffset::east_opt(ctx.utc_offset_secs)?;
-    let local_fetch = ctx.fetched_at.with_timezone(&tz).naive_local();
-    if let Some(found) = relative(text, ctx, &tz, local_fetch) {
+    let local_fetch = ctx.zone.local(ctx.fetched_at);
+    if let Some(found) = relative(text, ctx, local_fetch) {
         return found;
     }
     let naive = absolute(text).or_else(|| year_less(text, local_fetch))?;
-    tz.from_local_datetime(&naive)
-        .single()
-        .map(|dt| dt.with_timezone(&Utc))
+    ctx.zone.to_utc(&naive)
 }
 
 /// Relative forms. `Some(None)` means a relative form was found but does not
@@ -137,7 +202,6 @@ pub fn parse_date(text: &str, ctx: &DateContext) -> Option<DateTime<Utc>> {
 fn relative(
     text: &str,
     ctx: &DateContext,
-    tz: &FixedOffset,
     local_fetch: NaiveDateTime,
 ) -> Option<Option<DateTime<Utc>>> {
     if JUST_NOW.is_match(text) {
@@ -153,11 +217,7 @@ fn relative(
         let date = local_fetch.date() - Duration::days(days_back);
         let (h, m, s) = clock(&c, 2).unwrap_or((0, 0, 0));
         let naive = date.and_hms_opt(h, m, s);
-        return Some(
-            naive
-                .and_then(|n| tz.from_local_datetime(&n).single())
-                .map(|d| d.with_timezone(&Utc)),
-        );
+        return Some(naive.and_then(|n| ctx.zone.to_utc(&n)));
     }
     let (count, unit) = if let Some(c) = AGO_EN.captures(text) {
         let n = match c[1].to_ascii_lowercase().as_str() {
@@ -374,7 +434,7 @@ mod tests {
 
     fn utc(text: &str, offset_h: i32) -> String {
         let ctx = DateContext {
-            utc_offset_secs: offset_h * 3600,
+            zone: SiteZone::from_offset_secs(offset_h * 3600).expect("offset"),
             fetched_at: fetched(),
         };
         parse_date(text, &ctx)
@@ -441,5 +501,61 @@ mod tests {
         assert_eq!(utc("", 0), "");
         assert_eq!(utc("99999999999999999999 days ago", 0), "");
         assert_eq!(utc("Replies: 12", 0), "");
+    }
+
+    fn in_zone(text: &str, zone: &str, fetched_at: DateTime<Utc>) -> String {
+        let ctx = DateContext {
+            zone: SiteZone::parse(zone).expect("a zone"),
+            fetched_at,
+        };
+        parse_date(text, &ctx)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn named_zones_follow_daylight_saving_time() {
+        let summer = Utc
+            .with_ymd_and_hms(2024, 7, 2, 12, 0, 0)
+            .single()
+            .expect("time");
+        let winter = Utc
+            .with_ymd_and_hms(2024, 1, 16, 12, 0, 0)
+            .single()
+            .expect("time");
+        // New York: UTC−4 in summer, UTC−5 in winter.
+        assert_eq!(
+            in_zone("06-27-2024, 04:51 PM", "America/New_York", summer),
+            "2024-06-27T20:51:00Z"
+        );
+        assert_eq!(
+            in_zone("01-15-2024, 04:51 PM", "America/New_York", winter),
+            "2024-01-15T21:51:00Z"
+        );
+        // Relative forms too: 昨天 in summer Berlin (UTC+2).
+        assert_eq!(
+            in_zone("昨天 13:20", "Europe/Berlin", summer),
+            "2024-07-01T11:20:00Z"
+        );
+        // Moscow keeps +03:00 all year.
+        assert_eq!(
+            in_zone("2024-01-15 10:00", "Europe/Moscow", winter),
+            "2024-01-15T07:00:00Z"
+        );
+        // The repeated hour when clocks go back: its first occurrence (EDT).
+        assert_eq!(
+            in_zone("2024-11-03 01:30", "America/New_York", winter),
+            "2024-11-03T05:30:00Z"
+        );
+        // A time skipped when clocks go forward reads with the old offset.
+        assert_eq!(
+            in_zone("2024-03-10 02:30", "America/New_York", winter),
+            "2024-03-10T07:30:00Z"
+        );
+        assert_eq!(SiteZone::parse("Mars/Olympus"), None);
+        assert_eq!(
+            SiteZone::parse("+09:00"),
+            SiteZone::from_offset_secs(9 * 3600)
+        );
     }
 }

@@ -50,6 +50,13 @@ pub struct Document {
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
+    /// The amount of `price` (`0.35` of `0.35 [BTC]`, `5000` of `5k$`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_amount: Option<f64>,
+    /// The currency of `price`: an ISO 4217 code or a crypto ticker (`BTC`,
+    /// `USDT`, `JPY`), when the price names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seller: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,4 +76,18 @@ pub struct Document {
     /// `replies`), as the page shows them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, String>,
+}
+
+impl Document {
+    /// Sets `price_amount` and `price_currency` from `price` (a bare `¥` is
+    /// JPY on a Japanese page, CNY otherwise); clears them when `price` is
+    /// absent or unreadable.
+    pub fn parse_price(&mut self) {
+        let parsed = self
+            .price
+            .as_deref()
+            .and_then(|p| prices::Price::parse(p, self.lang.as_deref()));
+        self.price_amount = parsed.map(|p| p.amount);
+        self.price_currency = parsed.and_then(|p| p.currency).map(|c| c.code().to_owned());
+    }
 }

@@ -12,7 +12,7 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 use crate::canonical::{encoding_for_label, resolve_href, CanonicalUrl};
-use crate::dates::{parse_date, DateContext};
+use crate::dates::{parse_date, DateContext, SiteZone};
 use crate::document::{Document, DocumentKind};
 use crate::engines::{detect, Engine, EngineChoice};
 use crate::generic::{find_rows, main_text};
@@ -135,7 +135,7 @@ pub fn extract_page_explained(
         fetched_at,
         encoding,
         dates: DateContext {
-            utc_offset_secs: site_offset(profile, engine),
+            zone: site_zone(profile, engine),
             fetched_at,
         },
     };
@@ -246,6 +246,8 @@ pub fn extract_page_explained(
                         lang: profile.lang.clone(),
                         title: Some(row.title),
                         price,
+                        price_amount: None,
+                        price_currency: None,
                         seller: row.seller,
                         posted_at,
                         fetched_at: Some(rfc3339(fetched_at)),
@@ -268,6 +270,9 @@ pub fn extract_page_explained(
         );
     }
     explain.fields = traces;
+    for doc in &mut documents {
+        doc.parse_price();
+    }
     (Extracted { documents, links }, explain)
 }
 
@@ -447,6 +452,8 @@ fn topic_document(
         title,
         body,
         price,
+        price_amount: None,
+        price_currency: None,
         seller,
         category,
         listing_number,
@@ -551,6 +558,8 @@ fn row_document(
         lang: ctx.profile.lang.clone(),
         title: Some(title),
         price,
+        price_amount: None,
+        price_currency: None,
         seller,
         category,
         posted_at,
@@ -606,25 +615,21 @@ fn short_pattern(pattern: &str) -> String {
     format!("{head}… (the topic patterns of every preset)")
 }
 
-/// The profile's UTC offset, or, when it names none, the recognised
-/// engine's usual one (the Chinese market prints Beijing time).
-fn site_offset(profile: &SiteProfile, engine: Option<Engine>) -> i32 {
+/// The profile's clock, or, when it names none, the recognised engine's
+/// usual one (the Chinese market prints Beijing time).
+fn site_zone(profile: &SiteProfile, engine: Option<Engine>) -> SiteZone {
     if profile.time_zone_given {
-        return profile.utc_offset_secs;
+        return profile.zone;
     }
     let mut next = engine;
     while let Some(e) = next {
         let preset = e.preset();
-        if let Some(offset) = preset
-            .time_zone
-            .as_deref()
-            .and_then(crate::profile::parse_utc_offset)
-        {
-            return offset;
+        if let Some(zone) = preset.time_zone.as_deref().and_then(SiteZone::parse) {
+            return zone;
         }
         next = preset.base;
     }
-    profile.utc_offset_secs
+    profile.zone
 }
 
 fn rfc3339(d: DateTime<Utc>) -> String {
@@ -634,8 +639,8 @@ fn rfc3339(d: DateTime<Utc>) -> String {
 static BRACKETED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[\s*([^\[\]\s]{1,8})\s*\]").expect("valid"));
 
-/// A price as shown, tidied for reading: `1  [BTC]` → `1 BTC`. The amount
-/// and currency are parsed where prices are used (the indexer).
+/// A price as shown, tidied for reading: `1  [BTC]` → `1 BTC`. Amount and
+/// currency are parsed from it ([`Document::parse_price`]).
 pub(crate) fn tidy_price(raw: &str) -> String {
     tidy(&BRACKETED.replace_all(raw, "$1")).replace('\n', " ")
 }
@@ -831,6 +836,8 @@ posted_at = { css = "dl.info dd", label = "交易发布时间" }
         assert_eq!(d.title.as_deref(), Some("【出售】日本三菱日联银行网银账户"));
         assert_eq!(d.body.as_deref(), Some("带登录密码+密保\n可转账"));
         assert_eq!(d.price.as_deref(), Some("0.0123 BTC"));
+        assert_eq!(d.price_amount, Some(0.0123));
+        assert_eq!(d.price_currency.as_deref(), Some("BTC"));
         assert_eq!(d.posted_at.as_deref(), Some("2026-11-20T11:16:00Z"));
         let links: Vec<&str> = out.links.iter().map(Url::as_str).collect();
         assert_eq!(

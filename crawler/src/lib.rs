@@ -44,7 +44,7 @@ pub use crawl::{
     crawl_site, CrawlEvent, CrawlOptions, CrawlStats, Crawler, Delivery, SiteEvent, SiteOutcome,
     SiteReport,
 };
-pub use dates::{parse_date, parse_posted_at, DateContext};
+pub use dates::{parse_date, parse_posted_at, DateContext, SiteZone};
 pub use document::{Document, DocumentKind};
 #[cfg(feature = "embedded-tor")]
 pub use embedded_tor::{EmbeddedTor, EmbeddedTorConfig, TorError};

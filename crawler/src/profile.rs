@@ -15,6 +15,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::canonical::{UrlRules, DEFAULT_STRIP_PARAMS};
+use crate::dates::SiteZone;
 use crate::engines::{any_links, any_topic_url, EngineChoice, PresetLinks};
 use crate::error::ProfileError;
 use crate::recrawl::RecrawlPolicy;
@@ -158,9 +159,9 @@ pub struct SiteProfile {
     pub seeds: Vec<Url>,
     pub lang: Option<String>,
     pub encoding: Option<&'static Encoding>,
-    /// Offset of the site's local time from UTC, in seconds.
-    pub utc_offset_secs: i32,
-    /// Whether the profile (or its fixed preset) set the offset; if not, a
+    /// The site's clock: a UTC offset or a named zone (DST-aware).
+    pub zone: SiteZone,
+    /// Whether the profile (or its fixed preset) set the zone; if not, a
     /// preset recognised on the page may supply its own.
     pub time_zone_given: bool,
     pub max_pages: usize,
@@ -265,12 +266,14 @@ impl SiteProfile {
                     .or_else(|| p.base.and_then(|b| b.preset().time_zone.clone()))
             })
         });
-        let utc_offset_secs = match time_zone.as_deref() {
-            None | Some("UTC") | Some("Z") => 0,
-            Some(tz) => parse_utc_offset(tz).ok_or_else(|| {
+        let zone = match time_zone.as_deref() {
+            None => SiteZone::utc(),
+            Some(tz) => SiteZone::parse(tz).ok_or_else(|| {
                 invalid(
                     "time_zone",
-                    format!("{tz:?} is not a UTC offset; write e.g. \"+08:00\" or \"UTC\""),
+                    format!(
+                        "{tz:?} is neither a UTC offset nor a time zone name; write e.g. \"+08:00\", \"UTC\" or \"Asia/Shanghai\""
+                    ),
                 )
             })?,
         };
@@ -456,7 +459,7 @@ impl SiteProfile {
             seeds,
             lang: raw.lang,
             encoding,
-            utc_offset_secs,
+            zone,
             time_zone_given: time_zone.is_some(),
             max_pages: raw.max_pages.unwrap_or(10_000),
             max_depth: raw.max_depth.unwrap_or(20),
@@ -578,7 +581,10 @@ body = { css = "div.content" }
             p.seeds[0].as_str(),
             "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion/forum/index.php"
         );
-        assert_eq!(p.utc_offset_secs, 8 * 3600);
+        assert_eq!(
+            p.zone,
+            SiteZone::from_offset_secs(8 * 3600).expect("offset")
+        );
     }
 
     #[test]

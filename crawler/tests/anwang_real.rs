@@ -52,6 +52,13 @@ fn check(doc: &Document, expected: Expected<'_>) {
     assert_eq!(doc.title.as_deref(), Some(expected.title));
     assert_eq!(doc.listing_number.as_deref(), Some(expected.listing_number));
     assert_eq!(doc.price.as_deref(), Some(expected.btc_price));
+    let amount: f64 = expected
+        .btc_price
+        .trim_end_matches(" BTC")
+        .parse()
+        .expect("a BTC amount");
+    assert_eq!(doc.price_amount, Some(amount));
+    assert_eq!(doc.price_currency.as_deref(), Some("BTC"));
     assert_eq!(
         doc.extra.get("price_usd").map(String::as_str),
         Some(expected.usd_price)

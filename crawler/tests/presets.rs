@@ -315,7 +315,7 @@ fn market_listing() {
             "title": "出售 三菱日联银行 网银",
             // Not the "set your fund password" banner nor the header's trade menu.
             "body": "三菱UFJ银行个人网银，带登录ID+密码+手机令牌。\n余额50万日元以上，可转账。",
-            "price": "0.0123 BTC", "seller": "tokyo_drift", "category": "账号-银行卡类", "listing_number": "12034",
+            "price": "0.0123 BTC", "price_amount": 0.0123, "price_currency": "BTC", "seller": "tokyo_drift", "category": "账号-银行卡类", "listing_number": "12034",
             "posted_at": "2018-11-02T01:29:00Z",
             "extra": {"price_usd": "77.05 美元", "trade_type": "出售"}
         }])

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{Field, Schema, TantivyDocument, Value};
 
-use crate::price::Price;
 use crate::schema::Fields;
+use prices::Price;
 
 /// A document as the index stores it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

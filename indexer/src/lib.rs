@@ -14,7 +14,6 @@ mod error;
 mod exclusion;
 mod index;
 mod layout;
-mod price;
 mod query;
 mod reindex;
 mod schema;
@@ -25,7 +24,7 @@ pub use analyzer::{FoldingTokenizer, TokenizerMode, ANALYZER_NAME, KEYWORD_ANALY
 pub use document::IndexDocument;
 pub use error::{IndexError, QuerySyntaxError};
 pub use index::DocumentIndex;
-pub use price::{Currency, Price};
+pub use prices::{Currency, Price};
 pub use reindex::ReindexProgress;
 pub use schema::SCHEMA_VERSION;
 pub use search::{DocumentScan, Highlighted, SearchHit, SearchRequest, SearchResults, SortOrder};

@@ -17,8 +17,8 @@ use crate::analyzer::{FoldingTokenizer, TokenizerMode};
 use crate::document::{IndexDocument, StoredFields};
 use crate::error::IndexError;
 use crate::index::DocumentIndex;
-use crate::price::Price;
 use crate::schema::DATE_FIELD;
+use prices::Price;
 
 /// Longest snippet, in bytes of the original text (about 80 CJK characters).
 const SNIPPET_BYTES: usize = 240;

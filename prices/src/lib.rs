@@ -1,6 +1,7 @@
 //! Prices as markets write them (`0.35 [BTC]`, `$150`, `USDT 150/个`, `5,000円`,
-//! `200元`, `5k$`) parsed into an amount and a currency, so searches can filter
-//! and rank by them. Pure string work; never fails, an unreadable price is `None`.
+//! `200元`, `5k$`) parsed into an amount and a currency: the crawler puts them
+//! on documents, the index filters and ranks by them. Pure string work; never
+//! fails, an unreadable price is `None`.
 
 use std::fmt;
 
