@@ -673,6 +673,8 @@ async fn run_site(
                             breaker.consecutive_failures
                         );
                         tracing::warn!(parent: &span, until = %to_time(until), %reason, "site paused (circuit breaker)");
+                        // When it comes back, it comes back on new circuits.
+                        ctx.fetcher.renew_identity(site);
                         state.paused_until = Some(until);
                         state.pause_reason = Some(reason.clone());
                         events(SiteEvent::Paused {

@@ -132,6 +132,9 @@ pub struct Fetcher {
     /// Where cookies the sites set are kept across restarts (none: in
     /// memory only).
     cookies: Option<Arc<CookieVault>>,
+    /// Per site, how many times its identity was renewed: over Tor, a new
+    /// SOCKS username and so new circuits.
+    identities: Arc<Mutex<HashMap<String, u32>>>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -151,7 +154,41 @@ impl Fetcher {
             options,
             sites: Arc::new(Mutex::new(HashMap::new())),
             cookies: None,
+            identities: Arc::new(Mutex::new(HashMap::new())),
         })
+    }
+
+    /// Gives `site` a new identity for its next requests: over Tor, a new
+    /// SOCKS username, so Tor builds it new circuits (a site that keeps
+    /// failing may be failing on a bad circuit or a stale onion descriptor).
+    /// Cookies and the rate budget carry over. Returns the new generation.
+    pub fn renew_identity(&self, site: &str) -> u32 {
+        let mut identities = self
+            .identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let generation = identities.entry(site.to_owned()).or_default();
+        *generation += 1;
+        if matches!(self.transport, Transport::Socks(_)) {
+            tracing::info!(%site, generation = *generation, "new Tor circuits for the site");
+        }
+        *generation
+    }
+
+    /// The SOCKS username of `site` (Tor isolates circuits by it).
+    fn socks_username(&self, site: &str) -> String {
+        let generation = self
+            .identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(site)
+            .copied()
+            .unwrap_or(0);
+        if generation == 0 {
+            site.to_owned()
+        } else {
+            format!("{site}~{generation}")
+        }
     }
 
     /// Keeps the cookies sites set in `vault`, so that a restart continues
@@ -171,8 +208,9 @@ impl Fetcher {
     }
 
     fn site(&self, profile: &SiteProfile) -> Result<Arc<SiteClient>, CrawlError> {
+        let username = self.socks_username(&profile.name);
         let built_from = format!(
-            "{}:{}/{}/{}/{}",
+            "{}:{}/{}/{}/{}/{username}",
             profile.rate_limit.per_minute,
             profile.rate_limit.headroom_percent,
             profile.rate_limit.burst,
@@ -209,7 +247,7 @@ impl Fetcher {
                     url: format!("socks5h://{addr}"),
                     message: e.to_string(),
                 })?;
-            let _ = proxy_url.set_username(&profile.name);
+            let _ = proxy_url.set_username(&username);
             let _ = proxy_url.set_password(Some("leakwatch"));
             let proxy =
                 reqwest::Proxy::all(proxy_url.as_str()).map_err(|e| CrawlError::Transport {
