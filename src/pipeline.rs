@@ -61,8 +61,20 @@ impl Pipeline {
     /// Opens the index and the state store in `data_dir`.
     pub fn open(data_dir: &Path, matcher: Matcher) -> anyhow::Result<Pipeline> {
         let index_dir = paths::index_dir(data_dir);
-        let index = DocumentIndex::open_or_create(&index_dir)
-            .with_context(|| format!("cannot open the index in {}", index_dir.display()))?;
+        // An index of an older schema is rebuilt on open; say so, with
+        // progress, rather than look hung for the minutes a big one takes.
+        let mut last_logged = 0u64;
+        let index = DocumentIndex::open_or_create_with_progress(&index_dir, |p| {
+            if p.done == 0 || p.done >= last_logged + 50_000 || p.done == p.total {
+                last_logged = p.done;
+                tracing::info!(
+                    done = p.done,
+                    total = p.total,
+                    "rebuilding the index for this version"
+                );
+            }
+        })
+        .with_context(|| format!("cannot open the index in {}", index_dir.display()))?;
         let store = AlertStore::open(&paths::state_db(data_dir))?;
         Ok(Pipeline {
             index,
