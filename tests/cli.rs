@@ -312,6 +312,82 @@ fn match_reports_a_malformed_line_and_goes_on() {
 }
 
 #[test]
+fn match_keeps_input_order_across_threads_and_stops_when_output_closes() {
+    // Many batches (256 lines each), offers and noise interleaved, bad
+    // lines scattered: alerts come out in input order, each bad line is
+    // named by its number.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("docs.jsonl");
+    let mut text = String::new();
+    let mut expected = Vec::new();
+    for i in 0..6000 {
+        if i % 1000 == 500 {
+            text.push_str("{broken\n");
+        } else if i % 7 == 0 {
+            text.push_str(&format!(
+                "{{\"id\":\"d{i}\",\"title\":\"【出售】三菱日联银行网银账户 {i}\"}}\n"
+            ));
+            expected.push(format!("d{i}"));
+        } else {
+            text.push_str(&format!(
+                "{{\"id\":\"n{i}\",\"body\":\"今日は天気がいいですね {i}\"}}\n"
+            ));
+        }
+    }
+    std::fs::write(&input, &text).expect("write");
+    let lists = repo().join("examples/watchlists");
+    let args = [
+        "match",
+        "--watchlists",
+        lists.to_str().expect("path"),
+        "--input",
+        input.to_str().expect("path"),
+        "--json",
+    ];
+    let out = leakwatch(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let ids: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|a| a["doc_id"].as_str().expect("doc_id").to_owned())
+        .collect();
+    let mut deduped = ids.clone();
+    deduped.dedup();
+    assert_eq!(deduped, expected, "alerts in input order");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in [501, 1501, 2501, 3501, 4501, 5501] {
+        assert!(stderr.contains(&format!("docs.jsonl:{line}: ")), "{stderr}");
+    }
+
+    // Output closed early (as by `| head -1`): the command ends (no thread
+    // left waiting on another), quietly, as `head` users expect.
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("leakwatch starts");
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(child.stdout.as_mut().expect("stdout"), &mut first)
+        .expect("some output");
+    drop(child.stdout.take());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "still running after its output closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(
+        status.success(),
+        "a closed output is not an error: {status}"
+    );
+}
+
+#[test]
 fn watchlist_check_names_file_and_line() {
     let good = leakwatch(&[
         "watchlist",

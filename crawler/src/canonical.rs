@@ -30,10 +30,30 @@ pub fn resolve_href(base: &Url, href: &str, encoding: Option<&'static Encoding>)
     }
 }
 
-/// Encodes query text in `encoding` (unmappable characters become HTML
-/// numeric references, as browsers send them).
+/// Encodes query text in `encoding`. A character the encoding lacks
+/// becomes an HTML numeric reference, escaped as browsers send it
+/// (`%26%23128512%3B`), so its `&` and `;` do not split the parameter.
 fn encoder(encoding: &'static Encoding) -> impl Fn(&str) -> Cow<'_, [u8]> {
-    move |s| encoding.encode(s).0
+    move |s| {
+        let mut encoder = encoding.new_encoder();
+        let mut out = Vec::with_capacity(s.len() * 2);
+        let mut buf = [0u8; 1024];
+        let mut rest = s;
+        loop {
+            let (result, read, written) =
+                encoder.encode_from_utf8_without_replacement(rest, &mut buf, true);
+            out.extend_from_slice(&buf[..written]);
+            rest = &rest[read..];
+            match result {
+                encoding_rs::EncoderResult::InputEmpty => break,
+                encoding_rs::EncoderResult::OutputFull => {}
+                encoding_rs::EncoderResult::Unmappable(c) => {
+                    out.extend_from_slice(format!("%26%23{}%3B", u32::from(c)).as_bytes());
+                }
+            }
+        }
+        Cow::Owned(out)
+    }
 }
 
 /// The encoding named by `label` (as kept on a document), if known.
@@ -382,6 +402,13 @@ mod tests {
         assert_eq!(
             path.as_str(),
             "http://bbs.example/%E9%93%B6%E8%A1%8C/?q=%D2%F8"
+        );
+        // A character GBK lacks goes as an escaped numeric reference.
+        let emoji =
+            resolve_href(&base, "search.php?kw=银😀&x=1", Some(encoding_rs::GBK)).expect("emoji");
+        assert_eq!(
+            emoji.as_str(),
+            "http://bbs.example/search.php?kw=%D2%F8%26%23128512%3B&x=1"
         );
         let utf8 = resolve_href(&base, "search.php?kw=银行", None).expect("utf8");
         assert_eq!(

@@ -233,14 +233,22 @@ impl CookieStore for SiteJar {
             return;
         };
         let now = now_secs();
-        for header in headers {
-            let Ok(line) = header.to_str() else {
-                continue;
-            };
-            if let Err(error) = vault.save(&self.site, &self.fingerprint, url, line, now) {
-                let (name, _) = name_and_path(line);
-                tracing::warn!(site = %self.site, cookie = %name, %error, "cannot save a cookie the site set; it lasts until the crawler stops");
+        let save = || {
+            for header in &headers {
+                let Ok(line) = header.to_str() else {
+                    continue;
+                };
+                if let Err(error) = vault.save(&self.site, &self.fingerprint, url, line, now) {
+                    let (name, _) = name_and_path(line);
+                    tracing::warn!(site = %self.site, cookie = %name, %error, "cannot save a cookie the site set; it lasts until the crawler stops");
+                }
             }
+        };
+        // SQLite blocks: on a multi-threaded runtime, step off the worker so
+        // other sites' requests keep their schedule meanwhile.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(save),
+            _ => save(),
         }
     }
 

@@ -546,6 +546,8 @@ async fn run_site(
                     Vec::new()
                 };
                 let next_due = now + interval_ms(&profile, url.role);
+                let final_role = CanonicalUrl::new(page.url.clone(), &profile.links.url_rules)
+                    .map_or(url.role, |u| role_of(&profile, &u));
                 let receipts = with_frontier(ctx.frontier, |f| {
                     f.record(
                         &url,
@@ -557,7 +559,7 @@ async fn run_site(
                             next_due,
                             links: &links,
                             documents: &page.documents,
-                            final_url: Some(page.url.as_str()),
+                            final_url: Some((page.url.as_str(), final_role)),
                         },
                         now,
                     )

@@ -75,11 +75,14 @@ impl SiteZone {
                     Some(d.with_timezone(&Utc))
                 }
                 chrono::LocalResult::None => {
-                    // The offset an hour earlier, before the clocks moved.
-                    let before = tz
-                        .from_local_datetime(&(*local - Duration::hours(1)))
-                        .earliest()?;
-                    Some(before.with_timezone(&Utc) + Duration::hours(1))
+                    // The offset from before the clocks moved (gaps are
+                    // at most a day long; most are an hour).
+                    (1..=24).find_map(|h| {
+                        let back = Duration::minutes(30 * h);
+                        tz.from_local_datetime(&(*local - back))
+                            .earliest()
+                            .map(|before| before.with_timezone(&Utc) + back)
+                    })
                 }
             },
         }

@@ -118,6 +118,10 @@ pub struct Validators {
 struct SiteClient {
     client: reqwest::Client,
     gate: Arc<SiteGate>,
+    /// The cookie jar, kept across rebuilds while the profile's cookies
+    /// stay the same (a new Tor identity keeps the session).
+    jar: Arc<SiteJar>,
+    session: String,
     /// What the client was built from; a changed profile rebuilds it.
     built_from: String,
 }
@@ -227,16 +231,21 @@ impl Fetcher {
         {
             return Ok(site.clone());
         }
+        let session = profile.session.fingerprint();
+        let jar = match sites.get(&profile.name) {
+            Some(old) if old.session == session => old.jar.clone(),
+            _ => Arc::new(SiteJar::new(
+                profile.session.jar(&profile.base_url),
+                self.cookies.clone(),
+                &profile.name,
+                session.clone(),
+            )),
+        };
         let mut builder = reqwest::Client::builder()
             .connect_timeout(self.options.connect_timeout)
             .read_timeout(self.options.read_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .cookie_provider(Arc::new(SiteJar::new(
-                profile.session.jar(&profile.base_url),
-                self.cookies.clone(),
-                &profile.name,
-                profile.session.fingerprint(),
-            )))
+            .cookie_provider(jar.clone())
             .pool_idle_timeout(Duration::from_secs(90))
             .no_proxy();
         if let Transport::Socks(addr) = &self.transport {
@@ -276,6 +285,8 @@ impl Fetcher {
         let site = Arc::new(SiteClient {
             client,
             gate,
+            jar,
+            session,
             built_from,
         });
         sites.insert(profile.name.clone(), site.clone());

@@ -126,9 +126,10 @@ pub enum PageOutcome<'a> {
         next_due: i64,
         links: &'a [NewLink],
         documents: &'a [Document],
-        /// Where redirects led, when not to the URL itself: recorded as
-        /// fetched too, so a link to it is not fetched again.
-        final_url: Option<&'a str>,
+        /// Where redirects led, when not to the URL itself, and what that
+        /// page is: recorded as fetched too, so a link to it is not fetched
+        /// again for nothing.
+        final_url: Option<(&'a str, PageRole)>,
     },
     /// `304 Not Modified`.
     NotModified { next_due: i64 },
@@ -359,23 +360,30 @@ impl Frontier {
                     ],
                 )?;
                 insert_links(&tx, &url.site, links, now)?;
-                if let Some(target) = final_url.filter(|t| *t != url.url) {
-                    // The redirect target is fetched through the URL that
-                    // leads to it: its own row is never due.
+                if let Some((target, role)) = final_url.filter(|(t, _)| *t != url.url) {
+                    // A new row for a topic reached through a redirect is
+                    // never due on its own (it is fetched through the URL
+                    // that leads to it); a list page keeps its own schedule.
+                    // A known row keeps its schedule: it may be a seed or a
+                    // list page that other URLs redirect to.
+                    let (due, priority) = match role {
+                        PageRole::Topic => (NEVER, PRIORITY_RECRAWL),
+                        PageRole::List => (*next_due, PRIORITY_NEW),
+                    };
                     tx.execute(
                         "INSERT INTO crawl_urls (site, url, depth, role, priority, next_due,
                             fetches, last_status, fetched_at, content_hash)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9)
-                         ON CONFLICT (site, url) DO UPDATE SET next_due = ?6,
+                         ON CONFLICT (site, url) DO UPDATE SET
                             fetches = crawl_urls.fetches + 1, last_status = ?7,
-                            fetched_at = ?8, content_hash = ?9, last_error = NULL",
+                            fetched_at = ?8, content_hash = ?9",
                         params![
                             url.site,
                             target,
                             url.depth,
-                            url.role.as_str(),
-                            PRIORITY_RECRAWL,
-                            NEVER,
+                            role.as_str(),
+                            priority,
+                            due,
                             status,
                             now,
                             content_hash,
@@ -829,7 +837,7 @@ mod tests {
             .expect("due");
         let mut outcome = fetched("h1", 100, &[], &[]);
         if let PageOutcome::Fetched { final_url, .. } = &mut outcome {
-            *final_url = Some("http://h/topic/1");
+            *final_url = Some(("http://h/topic/1", PageRole::Topic));
         }
         f.record(&u, &outcome, 1).expect("record");
         // A later link to the target does not make it due.
@@ -841,6 +849,33 @@ mod tests {
         assert_eq!(target.fetches, 1);
         assert_eq!(target.content_hash.as_deref(), Some("h1"));
         assert_eq!(f.counts("s", 0).expect("counts").failed, 0);
+    }
+
+    #[test]
+    fn a_seed_that_others_redirect_to_keeps_its_schedule() {
+        let mut f = Frontier::in_memory().expect("frontier");
+        f.add_seeds(
+            "s",
+            &[
+                (url("http://h/index.php"), PageRole::List),
+                (url("http://h/t?id=9"), PageRole::Topic),
+            ],
+            0,
+        )
+        .expect("seed");
+        let index = f.get("s", "http://h/index.php").expect("q").expect("row");
+        let deleted = f.get("s", "http://h/t?id=9").expect("q").expect("row");
+        // A deleted topic redirects to the index.
+        let mut outcome = fetched("h9", 100, &[], &[]);
+        if let PageOutcome::Fetched { final_url, .. } = &mut outcome {
+            *final_url = Some(("http://h/index.php", PageRole::List));
+        }
+        f.record(&deleted, &outcome, 1).expect("record");
+        let due = f
+            .next_due("s", 0, &HashSet::from([deleted.id]))
+            .expect("q")
+            .expect("the index is still due");
+        assert_eq!(due.id, index.id);
     }
 
     #[test]

@@ -30,6 +30,8 @@ struct RawProfile {
     name: String,
     base_url: String,
     #[serde(default)]
+    mirrors: Vec<String>,
+    #[serde(default)]
     seeds: Vec<String>,
     #[serde(default)]
     lang: Option<String>,
@@ -155,6 +157,10 @@ pub struct SiteProfile {
     pub name: String,
     /// The site's root; the crawl never leaves its host and path prefix.
     pub base_url: Url,
+    /// Other roots of the same site (mirrors, an old onion address): links
+    /// into them are in scope and are crawled at the same place under
+    /// `base_url`, so a listing has one URL whichever mirror linked it.
+    pub mirrors: Vec<Url>,
     /// Start pages (absolute, resolved against `base_url`).
     pub seeds: Vec<Url>,
     pub lang: Option<String>,
@@ -219,6 +225,28 @@ impl SiteProfile {
         if let Some(host) = base_url.host_str().filter(|h| crate::onion::is_onion(h)) {
             crate::onion::validate_onion_host(host)
                 .map_err(|e| invalid("base_url", e.to_string()))?;
+        }
+        let mut mirrors = Vec::new();
+        for mirror in &raw.mirrors {
+            let url = Url::parse(mirror).map_err(|e| {
+                invalid(
+                    "mirrors",
+                    format!("{mirror:?} is not an absolute URL ({e}); write e.g. \"http://example.onion/\""),
+                )
+            })?;
+            if let Some(host) = url.host_str().filter(|h| crate::onion::is_onion(h)) {
+                crate::onion::validate_onion_host(host)
+                    .map_err(|e| invalid("mirrors", e.to_string()))?;
+            }
+            // A mirror is a folder: `/bbs` means `/bbs/`, never `/bbsx`.
+            let mut url = url;
+            if !url.path().ends_with('/') {
+                let folder = format!("{}/", url.path());
+                url.set_path(&folder);
+            }
+            url.set_query(None);
+            url.set_fragment(None);
+            mirrors.push(url);
         }
         let mut seeds = Vec::new();
         for seed in if raw.seeds.is_empty() {
@@ -456,6 +484,7 @@ impl SiteProfile {
         Ok(SiteProfile {
             name: raw.name,
             base_url,
+            mirrors,
             seeds,
             lang: raw.lang,
             encoding,
@@ -494,10 +523,26 @@ impl SiteProfile {
 
     /// Whether `url` is inside this site (same scheme, host, port and path prefix).
     pub fn contains(&self, url: &Url) -> bool {
-        url.scheme() == self.base_url.scheme()
-            && url.host_str() == self.base_url.host_str()
-            && url.port_or_known_default() == self.base_url.port_or_known_default()
-            && url.path().starts_with(self.base_url.path())
+        within(url, &self.base_url)
+    }
+
+    /// `url` moved from a mirror to the same place under `base_url`
+    /// (unchanged when it is not under a mirror).
+    pub fn to_primary(&self, url: Url) -> Url {
+        if self.contains(&url) {
+            return url;
+        }
+        let Some(mirror) = self.mirrors.iter().find(|m| within(&url, m)) else {
+            return url;
+        };
+        let mut moved = self.base_url.clone();
+        let rest = url.path().strip_prefix(mirror.path()).unwrap_or("");
+        let base = self.base_url.path();
+        let base = base.strip_suffix('/').unwrap_or(base);
+        moved.set_path(&format!("{base}/{rest}"));
+        moved.set_query(url.query());
+        moved.set_fragment(url.fragment());
+        moved
     }
 
     /// Minimum spacing between requests implied by the rate limit.
@@ -528,6 +573,14 @@ fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// Whether `url` is under `root` (same scheme, host, port and path prefix).
+fn within(url: &Url, root: &Url) -> bool {
+    url.scheme() == root.scheme()
+        && url.host_str() == root.host_str()
+        && url.port_or_known_default() == root.port_or_known_default()
+        && url.path().starts_with(root.path())
 }
 
 pub(crate) fn parse_utc_offset(tz: &str) -> Option<i32> {

@@ -22,11 +22,12 @@ pub enum OutOfScope {
     LoginPage(String),
 }
 
-/// Canonicalises `url` with the site's rules and checks it is in scope.
-/// Patterns are matched against the canonical URL, so a session parameter
-/// cannot make a link slip past an anchored `allow` pattern.
+/// Canonicalises `url` with the site's rules (a mirror's URL becoming the
+/// same place under the base URL) and checks it is in scope. Patterns are
+/// matched against the canonical URL, so a session parameter cannot make a
+/// link slip past an anchored `allow` pattern.
 pub fn admit(profile: &SiteProfile, url: Url) -> Result<CanonicalUrl, OutOfScope> {
-    let url = CanonicalUrl::new(url, &profile.links.url_rules)?;
+    let url = CanonicalUrl::new(profile.to_primary(url), &profile.links.url_rules)?;
     if !profile.contains(url.as_url()) {
         return Err(OutOfScope::OtherSite(url.to_string()));
     }
@@ -121,5 +122,41 @@ body = "div.content"
             Err(OutOfScope::LoginPage(_))
         ));
         assert!(check(&format!("http://{ONION}/forum/viewforum.php?f=2&start=25")).is_ok());
+    }
+
+    #[test]
+    fn links_into_a_mirror_become_the_same_page_on_the_base_url() {
+        const MIRROR: &str = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion";
+        let text = format!(
+            r#"
+name = "board"
+base_url = "http://{ONION}/forum/"
+mirrors = ["http://{MIRROR}/bbs"]
+[links]
+follow = ["a"]
+[topic]
+url = 'viewtopic\.php'
+title = "h2"
+"#
+        );
+        let p = SiteProfile::parse(&text, Path::new("board.toml")).expect("valid profile");
+        let link = Url::parse(&format!(
+            "http://{MIRROR}/bbs/viewtopic.php?t=8647&sid=0123456789abcdef0123456789abcdef#p1"
+        ))
+        .expect("url");
+        assert_eq!(
+            admit(&p, link).expect("in scope").as_str(),
+            format!("http://{ONION}/forum/viewtopic.php?t=8647")
+        );
+        for outside in ["other/x", "bbsx/viewtopic.php?t=1"] {
+            let outside = Url::parse(&format!("http://{MIRROR}/{outside}")).expect("url");
+            assert!(matches!(admit(&p, outside), Err(OutOfScope::OtherSite(_))));
+        }
+        let bad = text.replace(
+            MIRROR,
+            "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wie.onion",
+        );
+        let err = SiteProfile::parse(&bad, Path::new("board.toml")).expect_err("bad checksum");
+        assert!(err.to_string().contains("mirrors"), "{err}");
     }
 }

@@ -49,6 +49,9 @@ pub fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCode> {
         (Some(d), _) | (None, Some(d)) => d.clone(),
         (None, None) => paths::data_dir(None)?,
     };
+    // The frontier first: its lock refuses a second crawler on this data
+    // dir before the index is opened or Tor started.
+    let frontier = Frontier::open(&paths::state_db(&data_dir))?;
     let set = WatchlistSet::load(&config.watchlists)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the watchlists have errors (check with `leakwatch watchlist check`)")?;
@@ -59,6 +62,7 @@ pub fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCode> {
         crawl_sites(
             config.sites,
             tor.transport.clone(),
+            frontier,
             &data_dir,
             false,
             &mut pipeline,
@@ -138,12 +142,12 @@ const ACK_EVERY: Duration = Duration::from_secs(2);
 pub async fn crawl_sites(
     sites: Vec<SiteProfile>,
     transport: Transport,
+    frontier: Frontier,
     data_dir: &Path,
     fresh: bool,
     pipeline: &mut Pipeline,
 ) -> anyhow::Result<CrawlOutcome> {
     let state_db = paths::state_db(data_dir);
-    let frontier = Frontier::open(&state_db)?;
     let fetcher = Arc::new(
         Fetcher::new(transport, FetchOptions::default())?
             .with_cookie_vault(CookieVault::open(&state_db)?),

@@ -48,6 +48,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let watchlist_dir = data_dir.join("demo").join("watchlists");
     write_demo_watchlists(&watchlist_dir)?;
     let set = WatchlistSet::load(&watchlist_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let frontier = crawler::Frontier::open(&paths::state_db(&data_dir))?;
     let mut pipeline = Pipeline::open(&data_dir, Matcher::new(&set))?;
     let outcome = runtime.block_on(async {
         let market = DemoMarket::start().await?;
@@ -65,7 +66,15 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             "Demo market serving on {} — crawling 3 sites…",
             market.url()
         );
-        crawl_sites(sites, Transport::Direct, &data_dir, true, &mut pipeline).await
+        crawl_sites(
+            sites,
+            Transport::Direct,
+            frontier,
+            &data_dir,
+            true,
+            &mut pipeline,
+        )
+        .await
     })?;
     let colour = use_colour();
     let mut alerts: Vec<_> = outcome.alerts.iter().collect();

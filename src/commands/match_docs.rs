@@ -6,6 +6,9 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::Args;
@@ -40,6 +43,13 @@ struct Batch {
     lines: Vec<Vec<u8>>,
 }
 
+/// What the lines of one batch gave.
+struct Done {
+    seq: u64,
+    first_line: u64,
+    outcomes: Vec<Outcome>,
+}
+
 /// What one line gave.
 enum Outcome {
     Blank,
@@ -62,43 +72,60 @@ pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let colour = !args.json && use_colour();
     let (mut documents, mut alerts, mut malformed) = (0u64, 0u64, 0u64);
+
     // One reader, a worker per core parsing and matching, and this thread
-    // writing the results in input order. Every queue is bounded, so memory
+    // writing the results in input order. A batch takes a token from the
+    // reader until it is written, so at most `in_flight` batches exist at
+    // any time (queued, being matched or waiting for their turn): memory
     // stays constant whatever the input size.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Batch>(workers * 2);
-    let work_rx = std::sync::Mutex::new(work_rx);
-    let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(Batch, Vec<Outcome>)>(workers * 2);
+    let in_flight = workers * 3;
+    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        token_tx.send(()).context("starting the workers")?;
+    }
+    let (work_tx, work_rx) = sync_channel::<Batch>(in_flight);
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    let (done_tx, done_rx) = sync_channel::<Done>(in_flight);
+    let stop = AtomicBool::new(false);
+    let mut write_error = None;
+    let mut lost_batches = false;
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        let reading = scope.spawn(|| read_batches(reader, &name, work_tx));
+        let reading = scope.spawn(|| read_batches(reader, &name, work_tx, token_rx, &stop));
         for _ in 0..workers {
-            let done_tx = done_tx.clone();
-            let (work_rx, matcher) = (&work_rx, &matcher);
+            let (done_tx, work_rx, matcher) = (done_tx.clone(), work_rx.clone(), &matcher);
             scope.spawn(move || loop {
                 let batch = match work_rx.lock() {
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
                 let Ok(batch) = batch else { return };
-                let outcomes = batch.lines.iter().map(|l| match_line(matcher, l)).collect();
-                if done_tx.send((batch, outcomes)).is_err() {
+                let outcomes = batch
+                    .lines
+                    .iter()
+                    .map(|line| match_line_guarded(matcher, line))
+                    .collect();
+                let done = Done {
+                    seq: batch.seq,
+                    first_line: batch.first_line,
+                    outcomes,
+                };
+                if done_tx.send(done).is_err() {
                     return;
                 }
             });
         }
-        drop(done_tx);
+        // The workers hold the only handles now: when they are all gone,
+        // the reader's sends fail and the loop below ends.
+        drop((done_tx, work_rx));
         let mut waiting = std::collections::BTreeMap::new();
         let mut next = 0u64;
-        let mut write_err = None;
-        for (batch, outcomes) in done_rx.iter() {
-            waiting.insert(batch.seq, (batch, outcomes));
-            while let Some((batch, outcomes)) = waiting.remove(&next) {
+        'results: for done in done_rx.iter() {
+            waiting.insert(done.seq, done);
+            while let Some(done) = waiting.remove(&next) {
                 next += 1;
-                if write_err.is_some() {
-                    continue;
-                }
-                for (i, outcome) in outcomes.into_iter().enumerate() {
-                    let number = batch.first_line + i as u64;
+                for (i, outcome) in done.outcomes.into_iter().enumerate() {
+                    let number = done.first_line + i as u64;
                     match outcome {
                         Outcome::Blank => {}
                         Outcome::Malformed(why) => {
@@ -117,22 +144,35 @@ pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
                                     writeln!(out, "{}\n", format_alert(&alert, None, colour))
                                 };
                                 if let Err(e) = written {
-                                    write_err = Some(e);
-                                    break;
+                                    // Output gone (e.g. `| head`): stop reading.
+                                    write_error = Some(e);
+                                    stop.store(true, Ordering::Relaxed);
+                                    break 'results;
                                 }
                             }
                         }
                     }
                 }
+                // The batch is written: the reader may read another.
+                token_tx.send(()).ok();
             }
         }
-        if let Some(e) = write_err {
-            return Err(e).context("writing alerts");
-        }
+        lost_batches = !waiting.is_empty();
+        // Unblock everyone: workers fail to send, the reader to get a token.
+        drop(done_rx);
+        drop(token_tx);
         reading
             .join()
             .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
     })?;
+    if let Some(e) = write_error {
+        return Err(e).context("writing alerts");
+    }
+    if lost_batches {
+        anyhow::bail!(
+            "{name}: a matching thread stopped early; the output ends after {documents} documents"
+        );
+    }
     out.flush().context("writing alerts")?;
     eprintln!(
         "{documents} documents, {alerts} alerts{}",
@@ -149,14 +189,20 @@ pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Reads `reader` into numbered batches of lines until its end.
+/// Reads `reader` into numbered batches of lines until its end, taking a
+/// token for each batch; stops early when `stop` is set or nobody listens.
 fn read_batches(
     mut reader: Box<dyn BufRead + Send>,
     name: &str,
-    work: std::sync::mpsc::SyncSender<Batch>,
+    work: SyncSender<Batch>,
+    tokens: Receiver<()>,
+    stop: &AtomicBool,
 ) -> anyhow::Result<()> {
     let (mut seq, mut number) = (0u64, 0u64);
     loop {
+        if stop.load(Ordering::Relaxed) || tokens.recv().is_err() {
+            return Ok(());
+        }
         let mut batch = Batch {
             seq,
             first_line: number + 1,
@@ -183,6 +229,17 @@ fn read_batches(
             return Ok(());
         }
     }
+}
+
+/// [`match_line`], with a panic (a bug) reported as that line's error
+/// instead of taking the worker, and the run, down.
+fn match_line_guarded(matcher: &Matcher, line: &[u8]) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match_line(matcher, line)))
+        .unwrap_or_else(|_| {
+            Outcome::Malformed(
+                "internal error while matching this document (please report it)".into(),
+            )
+        })
 }
 
 /// Parses and matches one input line.
