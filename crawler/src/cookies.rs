@@ -8,7 +8,7 @@
 //! saved ones are dropped. Values live only in the state store, never in a
 //! log.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use reqwest::cookie::{CookieStore, Jar};
@@ -56,18 +56,7 @@ impl CookieVault {
     /// Opens (creating if needed) the cookie table in the SQLite file at
     /// `path` (the state store).
     pub fn open(path: &Path) -> Result<Arc<CookieVault>, FrontierError> {
-        let open_err = |source| FrontierError::Open {
-            path: PathBuf::from(path),
-            source,
-        };
-        let db = Connection::open(path).map_err(open_err)?;
-        db.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(open_err)?;
-        db.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_err)?;
-        db.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_err)?;
-        db.execute_batch(SCHEMA).map_err(open_err)?;
+        let db = crate::frontier::open_state_store(path, SCHEMA)?;
         Ok(Arc::new(CookieVault { db: Mutex::new(db) }))
     }
 

@@ -197,19 +197,8 @@ impl Frontier {
                 source,
             })?;
         }
-        let open_err = |source| FrontierError::Open {
-            path: PathBuf::from(path),
-            source,
-        };
         let lock = lock_exclusively(path)?;
-        let db = Connection::open(path).map_err(open_err)?;
-        db.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(open_err)?;
-        db.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_err)?;
-        db.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_err)?;
-        db.execute_batch(SCHEMA).map_err(open_err)?;
+        let db = open_state_store(path, SCHEMA)?;
         Ok(Frontier {
             db,
             _lock: Some(lock),
@@ -553,6 +542,24 @@ impl Frontier {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Opens the SQLite state store at `path` as the crawler's tables use it
+/// (WAL, `synchronous = NORMAL`, a 30 s busy timeout) and creates `schema`.
+pub(crate) fn open_state_store(path: &Path, schema: &str) -> Result<Connection, FrontierError> {
+    let open_err = |source| FrontierError::Open {
+        path: PathBuf::from(path),
+        source,
+    };
+    let db = Connection::open(path).map_err(open_err)?;
+    db.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(open_err)?;
+    db.pragma_update(None, "journal_mode", "WAL")
+        .map_err(open_err)?;
+    db.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(open_err)?;
+    db.execute_batch(schema).map_err(open_err)?;
+    Ok(db)
 }
 
 /// Takes the exclusive lock of the state store at `path` (a `.lock` file

@@ -198,6 +198,21 @@ const SYLLABLES: &[&str] = &[
     "max", "lex", "vo", "zen", "gra", "pho", "dis", "cor", "ven", "tal", "mir", "sol",
 ];
 
+/// The whole `match` path for one JSON line: parse, fold, match, context;
+/// the number of alerts.
+fn match_line(matcher: &Matcher, line: &str) -> usize {
+    let d: Doc = serde_json::from_str(line).expect("generated JSON parses");
+    let doc = MatchDocument {
+        id: &d.id,
+        title: d.title.as_deref(),
+        body: d.body.as_deref(),
+        kind: d.kind.as_deref(),
+        price: d.price.as_deref(),
+        ..Default::default()
+    };
+    matcher.match_document(&doc).len()
+}
+
 /// Watch terms: ~40% Han names, ~20% katakana names, ~40% Latin names (some two words).
 fn make_terms(n: usize, rng: &mut Rng) -> Vec<String> {
     let han: Vec<char> = NAME_HAN.chars().collect();
@@ -464,19 +479,7 @@ fn main() {
         (
             "whole",
             Box::new(|| {
-                alerts = 0;
-                for line in &lines {
-                    let d: Doc = serde_json::from_str(line).expect("generated JSON parses");
-                    let doc = MatchDocument {
-                        id: &d.id,
-                        title: d.title.as_deref(),
-                        body: d.body.as_deref(),
-                        kind: d.kind.as_deref(),
-                        price: d.price.as_deref(),
-                        ..Default::default()
-                    };
-                    alerts += matcher.match_document(&doc).len();
-                }
+                alerts = lines.iter().map(|l| match_line(&matcher, l)).sum();
             }),
         ),
         (
@@ -492,21 +495,7 @@ fn main() {
                         .chunks(share)
                         .map(|part| {
                             scope.spawn(move || {
-                                let mut n = 0;
-                                for line in part {
-                                    let d: Doc =
-                                        serde_json::from_str(line).expect("generated JSON parses");
-                                    let doc = MatchDocument {
-                                        id: &d.id,
-                                        title: d.title.as_deref(),
-                                        body: d.body.as_deref(),
-                                        kind: d.kind.as_deref(),
-                                        price: d.price.as_deref(),
-                                        ..Default::default()
-                                    };
-                                    n += matcher.match_document(&doc).len();
-                                }
-                                n
+                                part.iter().map(|l| match_line(matcher, l)).sum::<usize>()
                             })
                         })
                         .collect();
