@@ -129,10 +129,20 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
         tokio::spawn(async move {
             let mut hup =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+            // The folder is watched (inotify) for changes, and polled as
+            // well: watches miss changes on some network file systems.
+            let (touched_tx, mut touched) = mpsc::channel::<()>(1);
+            let _watch = watch_folder(&watchlist_dir, touched_tx);
             let mut seen = folder_state(&watchlist_dir);
             loop {
                 let forced = tokio::select! {
                     _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => true,
+                    Some(()) = touched.recv() => {
+                        // Let an editor or `cp` finish writing first.
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        while touched.try_recv().is_ok() {}
+                        false
+                    }
                     _ = tokio::time::sleep(poll) => false,
                     _ = shutdown.changed() => return,
                 };
@@ -396,6 +406,29 @@ fn write_fingerprints(path: &Path, fingerprints: &BTreeMap<String, String>) {
         .and_then(|_| std::fs::rename(&tmp, path).ok());
     if ok.is_none() {
         tracing::warn!(path = %path.display(), "cannot record the watched assets");
+    }
+}
+
+/// Watches `dir` for changes (inotify), telling `touched`; `None` (with a
+/// warning) where the platform or file system cannot, which leaves the poll.
+fn watch_folder(dir: &Path, touched: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            // Full means a reload is already pending.
+            let _ = touched.try_send(());
+        }
+    })
+    .and_then(|mut w| {
+        w.watch(dir, notify::RecursiveMode::NonRecursive)
+            .map(|()| w)
+    });
+    match watcher {
+        Ok(w) => Some(w),
+        Err(error) => {
+            tracing::warn!(dir = %dir.display(), %error, "cannot watch the watchlists folder; polling it instead");
+            None
+        }
     }
 }
 

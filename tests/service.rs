@@ -303,7 +303,7 @@ data_dir = "data"
 metrics_addr = "127.0.0.1:{metrics_port}"
 [schedule]
 recrawl_minutes = 600
-reload_poll_secs = 1
+reload_poll_secs = 600
 commit_every_secs = 1
 shutdown_deadline_secs = 10
 [[sinks]]
@@ -375,7 +375,8 @@ digest = "2s"
         "receiver still up"
     );
 
-    // A new watchlist dropped in: retro-hunted without a restart.
+    // A new watchlist dropped in: retro-hunted without a restart. The poll
+    // is 10 minutes away, so this is the folder watch at work.
     std::fs::copy(
         repo().join("examples/watchlists/nec.toml"),
         lists.join("nec.toml"),
