@@ -72,6 +72,9 @@ pub struct StoredAlert {
     pub alert: Alert,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_seen_at: Vec<Sighting>,
+    /// The sinks that have delivered it, in delivery order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delivered_to: Vec<String>,
 }
 
 /// Which alerts to list.
@@ -252,6 +255,10 @@ impl AlertStore {
         let mut sightings = self.db.prepare(
             "SELECT doc_id, url, site, seen_at FROM sightings WHERE alert_id = ?1 ORDER BY seen_at",
         )?;
+        let mut delivered = self.db.prepare(
+            "SELECT sink FROM deliveries WHERE alert_id = ?1 AND status = 'delivered'
+             ORDER BY delivered_at, id",
+        )?;
         let mut out = Vec::new();
         for (id, status, first_seen, last_seen, json) in rows {
             let alert: Alert = serde_json::from_str(&json)
@@ -266,6 +273,9 @@ impl AlertStore {
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
+            let delivered_to = delivered
+                .query_map([id], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
             out.push(StoredAlert {
                 id,
                 status,
@@ -273,6 +283,7 @@ impl AlertStore {
                 last_seen,
                 alert,
                 also_seen_at,
+                delivered_to,
             });
         }
         Ok(out)

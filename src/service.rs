@@ -87,9 +87,13 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
     let (docs_tx, mut docs_rx) = mpsc::channel::<Delivery>(DOCUMENT_QUEUE);
     let (reload_tx, mut reload_rx) = mpsc::channel::<Reload>(4);
 
-    // Signals: the first TERM/INT shuts down gracefully, a second quits now.
+    // Signals: the first TERM/INT shuts down gracefully, a second quits now;
+    // so does the deadline. Quitting loses nothing: fetches not recorded are
+    // made again, documents not acknowledged are redelivered, deliveries
+    // not marked are retried, all on the next start.
     {
         let shutdown_tx = shutdown_tx.clone();
+        let deadline = config.schedule.shutdown_deadline;
         tokio::spawn(async move {
             let mut term =
                 match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -107,8 +111,16 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
                 }
                 count += 1;
                 if count == 1 {
-                    tracing::warn!("shutting down (a second signal quits at once)");
+                    tracing::warn!(
+                        deadline_s = deadline.as_secs(),
+                        "shutting down (a second signal quits at once)"
+                    );
                     let _ = shutdown_tx.send(true);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(deadline).await;
+                        tracing::error!("shutdown deadline passed: quitting; unfinished work is redone on the next start");
+                        std::process::exit(1);
+                    });
                 } else {
                     tracing::error!("second signal: quitting without finishing");
                     std::process::exit(130);
@@ -203,6 +215,13 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
     // Outbox: deliver due alerts every second; a last round at shutdown.
     let outbox_task = {
         let mut store = AlertStore::open(&crate::paths::state_db(&data_dir))?;
+        let reconciled = outbox::reconcile(&mut store, &sinks)?;
+        if reconciled > 0 {
+            tracing::info!(
+                deliveries = reconciled,
+                "found written before the last stop; not written again"
+            );
+        }
         let metrics = metrics.clone();
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {

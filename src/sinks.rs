@@ -1,6 +1,8 @@
 //! Alert sinks: a JSON-lines file, a webhook (POST JSON signed with
 //! HMAC-SHA256), e-mail over SMTP. A sink only delivers; retries and
-//! bookkeeping are the outbox's.
+//! bookkeeping are the outbox's. A delivery sent again after a crash
+//! carries the same identity (`X-Leakwatch-Delivery`, Message-ID), and the
+//! JSON-lines file is checked so that it never holds an alert twice.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -128,21 +130,39 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 }
 
 impl SinkRef<'_> {
-    /// Delivers each of `deliveries`; one result each, in order.
-    pub async fn deliver(&self, deliveries: &[Delivery]) -> Vec<Result<(), String>> {
+    /// How `deliveries` go out: groups of indices, each sent by one
+    /// [`deliver`](Self::deliver) call (one message, request or line each,
+    /// except a digest, which is one message for its group). The outbox
+    /// marks each group as soon as it is out, so a crash repeats at most the
+    /// group in flight.
+    pub fn plan(&self, deliveries: &[Delivery]) -> Vec<Vec<usize>> {
+        match self.sink {
+            Sink::Email { digest: true, .. } => {
+                // Critical alerts alone; the rest due together, one digest.
+                let (digest, alone): (Vec<usize>, Vec<usize>) = (0..deliveries.len())
+                    .partition(|&i| deliveries[i].alert.severity < watchlists::Severity::Critical);
+                let mut plan: Vec<Vec<usize>> = alone.into_iter().map(|i| vec![i]).collect();
+                if !digest.is_empty() {
+                    plan.push(digest);
+                }
+                plan
+            }
+            _ => (0..deliveries.len()).map(|i| vec![i]).collect(),
+        }
+    }
+
+    /// Sends one group of [`plan`](Self::plan) (a delivery, or a digest).
+    pub async fn deliver(&self, group: &[Delivery]) -> Result<(), String> {
         match self.sink {
             Sink::Jsonl(path) => {
-                let result =
-                    append_jsonl(path, deliveries).map_err(|e| format!("{}: {e}", path.display()));
-                deliveries.iter().map(|_| result.clone()).collect()
+                append_jsonl(path, group).map_err(|e| format!("{}: {e}", path.display()))
             }
             Sink::Webhook {
                 client,
                 url,
                 secret,
             } => {
-                let mut results = Vec::with_capacity(deliveries.len());
-                for d in deliveries {
+                for d in group {
                     let body = payload(d).to_string().into_bytes();
                     let sent = client
                         .post(url.clone())
@@ -152,46 +172,45 @@ impl SinkRef<'_> {
                         .body(body)
                         .send()
                         .await;
-                    results.push(match sent {
-                        Ok(r) if r.status().is_success() => Ok(()),
-                        Ok(r) => Err(format!("{url}: HTTP {}", r.status().as_u16())),
-                        Err(e) => Err(format!("{url}: {e}")),
-                    });
+                    match sent {
+                        Ok(r) if r.status().is_success() => {}
+                        Ok(r) => return Err(format!("{url}: HTTP {}", r.status().as_u16())),
+                        Err(e) => return Err(format!("{url}: {e}")),
+                    }
                 }
-                results
+                Ok(())
             }
             Sink::Email {
                 transport,
                 from,
                 to,
-                digest,
-            } => {
-                // Critical alerts (and every alert of a non-digest sink) get
-                // a message each; the rest due together form one digest.
-                let mut results: Vec<Option<Result<(), String>>> = vec![None; deliveries.len()];
-                let mut batch = Vec::new();
-                for (i, d) in deliveries.iter().enumerate() {
-                    if *digest && d.alert.severity < watchlists::Severity::Critical {
-                        batch.push(i);
-                    } else {
-                        results[i] =
-                            Some(send_mail(transport, from, to, std::slice::from_ref(d)).await);
-                    }
-                }
-                if !batch.is_empty() {
-                    let group: Vec<Delivery> =
-                        batch.iter().map(|&i| deliveries[i].clone()).collect();
-                    let result = send_mail(transport, from, to, &group).await;
-                    for i in batch {
-                        results[i] = Some(result.clone());
-                    }
-                }
-                results
-                    .into_iter()
-                    .map(|r| r.unwrap_or_else(|| Err("not sent".to_owned())))
-                    .collect()
-            }
+                ..
+            } => send_mail(transport, from, to, group).await,
         }
+    }
+
+    /// For a JSON-lines sink, the alerts its file already holds (read from
+    /// its last 8 MB): a crash between writing a line and marking it
+    /// delivered must not write it again. Empty for other sinks.
+    pub fn already_written(&self) -> std::collections::HashSet<i64> {
+        let Sink::Jsonl(path) = self.sink else {
+            return Default::default();
+        };
+        let Ok(mut file) = std::fs::File::open(path) else {
+            return Default::default();
+        };
+        use std::io::{Read, Seek, SeekFrom};
+        let len = file.metadata().map_or(0, |m| m.len());
+        let from = len.saturating_sub(8 << 20);
+        let mut tail = Vec::new();
+        if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut tail).is_err() {
+            return Default::default();
+        }
+        String::from_utf8_lossy(&tail)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|v| v.get("alert_id").and_then(serde_json::Value::as_i64))
+            .collect()
     }
 }
 
@@ -232,7 +251,17 @@ async fn send_mail(
         .iter()
         .map(|d| format_alert(&d.alert, Some(d.alert_id), false))
         .collect();
-    let mut builder = Message::builder().from(from.clone()).subject(subject);
+    // The same deliveries always make the same Message-ID: a message sent
+    // again after a crash is recognisably the same one.
+    let ids: Vec<String> = deliveries.iter().map(|d| d.id.to_string()).collect();
+    let domain = from.email.domain().to_owned();
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .subject(subject)
+        .message_id(Some(format!(
+            "<leakwatch.delivery.{}@{domain}>",
+            ids.join(".")
+        )));
     for t in to {
         builder = builder.to(t.clone());
     }

@@ -14,14 +14,7 @@ use common::{repo, BIN};
 
 fn shared() -> Option<PathBuf> {
     let p = repo().join("../shared");
-    if p.join("eval/docs.jsonl").exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: ../shared (beside the checkout) is absent; this test needs ../shared/eval"
-        );
-        None
-    }
+    common::shared_present(&p.join("eval/docs.jsonl")).then_some(p)
 }
 
 fn leakwatch(args: &[&str]) -> Output {

@@ -1,15 +1,15 @@
 //! `leakwatch extract` as a user runs it: a saved page, an engine or a
 //! profile, JSON lines on stdout, `--explain` on stderr.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{repo, BIN};
 
 fn extract(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_leakwatch"))
+    let out = Command::new(BIN)
         .arg("extract")
         .args(args)
         .output()
@@ -82,11 +82,7 @@ fn unknown_engine_is_named() {
 fn the_real_market_page_when_present() {
     let page =
         repo().join("../shared/fixtures/real/anwang-2018/ff5006c3b65567793eeb35908ec79ee6.html");
-    if !page.is_file() {
-        eprintln!(
-            "SKIPPED: {} is absent (the real pages live beside the checkout)",
-            page.display()
-        );
+    if !common::shared_present(&page) {
         return;
     }
     // No --url: the page's canonical link says where it came from.

@@ -2,6 +2,8 @@
 //! `../shared/fixtures/real/anwang-2018/` (beside the checkout, never copied
 //! into the repository): every field of each listing, exactly.
 
+mod shared;
+
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
@@ -11,15 +13,7 @@ use url::Url;
 fn real_dir() -> Option<PathBuf> {
     let dir =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/real/anwang-2018");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} is absent; the real 暗网中文网 pages live beside the checkout in ../shared/fixtures/real/anwang-2018/",
-            dir.display()
-        );
-        None
-    }
+    shared::present(&dir).then_some(dir)
 }
 
 /// Extracts one saved page with nothing but the market preset, as

@@ -2,6 +2,8 @@
 //! `../shared/fixtures/real/yahoo-jp/` (beside the checkout, never copied
 //! into the repository): its main text, without script, style or menu noise.
 
+mod shared;
+
 use std::path::PathBuf;
 
 use scraper::Html;
@@ -9,16 +11,10 @@ use scraper::Html;
 fn yahoo_page() -> Option<String> {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/fixtures/real/yahoo-jp/yahoo-jp.html");
-    match std::fs::read_to_string(&file) {
-        Ok(text) => Some(text),
-        Err(_) => {
-            eprintln!(
-                "SKIPPED: {} is absent; the real Yahoo! JAPAN page lives beside the checkout in ../shared/fixtures/real/yahoo-jp/",
-                file.display()
-            );
-            None
-        }
+    if !shared::present(&file) {
+        return None;
     }
+    Some(std::fs::read_to_string(&file).expect("the Yahoo! JAPAN page is readable"))
 }
 
 #[test]

@@ -15,7 +15,8 @@ pub struct AlertsArgs {
     /// Only this customer's alerts.
     #[arg(long)]
     customer: Option<String>,
-    /// Only alerts in this status (new, acknowledged).
+    /// Only alerts in this status: new (not yet delivered everywhere),
+    /// delivered (to every sink it goes to) or acknowledged.
     #[arg(long)]
     status: Option<String>,
     /// First seen at or after: 2026-11-01, RFC 3339, or 7d.
@@ -62,12 +63,29 @@ pub fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitCode> {
         if args.json {
             println!("{}", serde_json::to_string(stored)?);
         } else {
-            println!(
-                "{}\n    {} · first seen {}\n",
-                format_alert(&stored.alert, Some(stored.id), colour),
-                stored.status,
-                stored.first_seen
+            let mut status = format!(
+                "{} · first seen {} · last seen {}",
+                stored.status, stored.first_seen, stored.last_seen
             );
+            if !stored.delivered_to.is_empty() {
+                status.push_str(&format!(
+                    " · delivered to {}",
+                    stored.delivered_to.join(", ")
+                ));
+            }
+            println!(
+                "{}\n    {status}",
+                format_alert(&stored.alert, Some(stored.id), colour)
+            );
+            for seen in &stored.also_seen_at {
+                println!(
+                    "    also seen at {} {} ({})",
+                    seen.site.as_deref().unwrap_or("-"),
+                    seen.url.as_deref().unwrap_or(&seen.doc_id),
+                    seen.seen_at
+                );
+            }
+            println!();
         }
     }
     if !args.json {

@@ -42,3 +42,22 @@ pub fn demo_server() -> (Killed, String) {
     assert!(root.starts_with("http://127.0.0.1:"), "{first}");
     (Killed(child), root)
 }
+
+/// Whether `path` (under `../shared`) is there. Absent: panics naming it and
+/// the fix, or, with `LEAKWATCH_SKIP_SHARED=1`, says SKIPPED and gives false.
+pub fn shared_present(path: &std::path::Path) -> bool {
+    if path.exists() {
+        return true;
+    }
+    let message = format!(
+        "{} is absent: this test needs the shared files beside the checkout \
+         (../shared); clone them there, or set LEAKWATCH_SKIP_SHARED=1 to skip it",
+        path.display()
+    );
+    assert!(
+        std::env::var_os("LEAKWATCH_SKIP_SHARED").is_some(),
+        "{message}"
+    );
+    eprintln!("SKIPPED: {message}");
+    false
+}
