@@ -827,7 +827,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
             .into_iter()
             .filter_map(|l| admit(profile, l).ok())
             .collect();
-        let signatures = match (&parsed, role) {
+        let mut signatures: HashMap<CanonicalUrl, String> = match (&parsed, role) {
             (Some(html), PageRole::List) => {
                 topic_row_signatures(profile, &page.url, html, Some(page.decoded.encoding))
                     .into_iter()
@@ -835,6 +835,17 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
             }
             _ => HashMap::new(),
         };
+        // Where the list's rows give a reply count (the presets' `replies`),
+        // it alone says whether a topic changed: view counts and "5 minutes
+        // ago" in the same row change without news, and refetching every
+        // topic on every poll is how crawlers get banned.
+        if role == PageRole::List {
+            for (link, replies) in extracted.row_replies {
+                if let Ok(topic) = admit(profile, link) {
+                    signatures.insert(topic, format!("replies:{}", replies.trim()));
+                }
+            }
+        }
         (extracted.documents, links, signatures)
     };
     ExtractedPage {

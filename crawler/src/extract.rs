@@ -28,6 +28,10 @@ pub struct Extracted {
     /// In-scope links (see [`crate::admit`]) in canonical form,
     /// deduplicated, in page order.
     pub links: Vec<Url>,
+    /// On a list page, the reply count each row shows, by the row's link
+    /// (also for rows left to their topic page): how the crawl tells a topic
+    /// with new replies from one whose views merely went up.
+    pub row_replies: Vec<(Url, String)>,
 }
 
 /// Choices of a caller other than the crawl loop.
@@ -143,6 +147,7 @@ pub fn extract_page_explained(
         || (choice == EngineChoice::Auto && engine.is_none());
     let url_says_topic = profile.topic.url.is_match(url.as_str());
     let mut documents = Vec::new();
+    let mut row_replies = Vec::new();
     let mut traces = Vec::new();
 
     // Which kind of page is this?
@@ -193,6 +198,7 @@ pub fn extract_page_explained(
                 options.all_rows,
                 documents.len(),
                 &mut traces,
+                &mut row_replies,
             ) {
                 documents.push(doc);
             }
@@ -273,7 +279,14 @@ pub fn extract_page_explained(
     for doc in &mut documents {
         doc.parse_price();
     }
-    (Extracted { documents, links }, explain)
+    (
+        Extracted {
+            documents,
+            links,
+            row_replies,
+        },
+        explain,
+    )
 }
 
 struct Context<'a> {
@@ -495,6 +508,7 @@ fn posted(
     None
 }
 
+#[allow(clippy::too_many_arguments)]
 fn row_document(
     ctx: &Context<'_>,
     rules: &Rules<'_>,
@@ -503,6 +517,7 @@ fn row_document(
     all_rows: bool,
     index: usize,
     traces: &mut Vec<FieldTrace>,
+    row_replies: &mut Vec<(Url, String)>,
 ) -> Option<Document> {
     let root = ctx.page.root_element();
     let mark = traces.len();
@@ -527,6 +542,10 @@ fn row_document(
             .unwrap_or(l),
         None => ctx.url.clone(),
     };
+    let replies = text("replies", rules.list(|l| l.replies.as_ref()), &mut tr);
+    if let Some(r) = &replies {
+        row_replies.push((link.clone(), r.clone()));
+    }
     if !all_rows && ctx.profile.topic.url.is_match(link.as_str()) {
         tr.traces.truncate(mark);
         return None;
@@ -542,7 +561,7 @@ fn row_document(
         &mut tr,
     );
     let mut extra = BTreeMap::new();
-    if let Some(replies) = text("replies", rules.list(|l| l.replies.as_ref()), &mut tr) {
+    if let Some(replies) = replies {
         extra.insert("replies".to_owned(), replies);
     }
     for (name, rule) in rules.list_extra() {

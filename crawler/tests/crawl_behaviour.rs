@@ -209,6 +209,56 @@ async fn recrawl_uses_conditional_get_and_reports_only_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_replies_column_only_new_replies_refetch_a_topic() {
+    let board = Arc::new(Mutex::new(Board::default()));
+    let server = {
+        let board = board.clone();
+        TestServer::start(move |req| {
+            let b = board.lock().expect("board");
+            if req.path == "/list?p=1" {
+                // Both rows show replies, views and a relative time.
+                return Reply::html(format!(
+                    r#"<ul><li class=row><a class=t href="topic?t=1">t1</a> <span class=r>{r}</span> replies, {v} views, {v} minutes ago</li>
+                       <li class=row><a class=t href="topic?t=2">t2</a> <span class=r>0</span> replies, {v} views, {v} minutes ago</li></ul>"#,
+                    r = b.replies,
+                    v = b.views
+                ));
+            }
+            match req.path.strip_prefix("/topic?t=").and_then(|t| b.topic(t)) {
+                Some(html) => Reply::html(html),
+                None => Reply::status(404),
+            }
+        })
+        .await
+    };
+    let extra = format!(
+        "[recrawl]\nlist_interval = \"1s\"\ntopic_interval = \"30d\"\n{FAST}\n\
+         [list]\nrow = \"li.row\"\ntitle = \"a.t\"\nlink = {{ css = \"a.t\", attr = \"href\" }}\nreplies = \"span.r\""
+    );
+    let profile = || board_profile("r", &server.url("/"), &extra);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crawler = crawler_in(dir.path());
+    pass(&crawler, vec![profile()]).await;
+    assert_eq!(server.hits_of("/topic?t=1").len(), 1);
+    assert_eq!(server.hits_of("/topic?t=2").len(), 1);
+
+    // Views and times move on: no topic is fetched again.
+    board.lock().expect("board").views = 9;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    pass(&crawler, vec![profile()]).await;
+    assert_eq!(server.hits_of("/list?p=1").len(), 2);
+    assert_eq!(server.hits_of("/topic?t=1").len(), 1);
+    assert_eq!(server.hits_of("/topic?t=2").len(), 1);
+
+    // A reply to topic 1: it alone is fetched again.
+    board.lock().expect("board").replies = 1;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    pass(&crawler, vec![profile()]).await;
+    assert_eq!(server.hits_of("/topic?t=1").len(), 2);
+    assert_eq!(server.hits_of("/topic?t=2").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_gated_site_stops_when_logged_out_and_resumes_with_new_cookies() {
     let server = TestServer::start(|req| {
         let cookie = req.header("cookie").unwrap_or_default();
