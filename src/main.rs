@@ -126,6 +126,12 @@ fn init_logging(global: &GlobalArgs, default_format: LogFormat) {
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // The cookie jar's crate logs whole cookies at debug level: never let
+    // it, whatever the verbosity or RUST_LOG says (cookie values are secrets).
+    let filter = match "cookie_store=warn".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -455,11 +455,12 @@ fn crawl_with_a_config_over_loopback() {
     for name in ["demo-market", "demo-jp"] {
         let text = std::fs::read_to_string(repo().join(format!("examples/sites/{name}.toml")))
             .expect("profile");
-        std::fs::write(
-            sites.join(format!("{name}.toml")),
-            text.replace("http://demo.invalid/", &root),
-        )
-        .expect("write");
+        // Secrets that must never reach a log, however verbose.
+        let text = format!(
+            "headers = [\"X-Api-Key: hdr-s3cr3t-4711\"]\n{}\n[session]\ncookies = [\"sessid=ck-s3cr3t-0815\"]\n",
+            text.replace("http://demo.invalid/", &root)
+        );
+        std::fs::write(sites.join(format!("{name}.toml")), text).expect("write");
     }
     let config = dir.path().join("leakwatch.toml");
     std::fs::write(
@@ -470,14 +471,27 @@ fn crawl_with_a_config_over_loopback() {
         ),
     )
     .expect("write");
-    let out = leakwatch(&[
-        "crawl",
-        "--config",
-        config.to_str().expect("path"),
-        "--once",
-    ]);
+    // RUST_LOG=trace: every crate's most verbose logging.
+    let out = Command::new(BIN)
+        .args([
+            "crawl",
+            "--config",
+            config.to_str().expect("path"),
+            "--once",
+        ])
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("leakwatch runs");
     drop(server);
     let text = stdout(&out);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("fetched"), "a verbose log: {log}");
+    for secret in ["hdr-s3cr3t-4711", "ck-s3cr3t-0815"] {
+        assert!(
+            !text.contains(secret) && !log.contains(secret),
+            "{secret} was logged"
+        );
+    }
     assert!(
         out.status.success(),
         "{text}\n{}",

@@ -80,14 +80,52 @@ pub struct Document {
 
 impl Document {
     /// Sets `price_amount` and `price_currency` from `price` (a bare `¥` is
-    /// JPY on a Japanese page, CNY otherwise); clears them when `price` is
+    /// JPY on a Japanese page, CNY otherwise; a bare number is in `default`,
+    /// the site's currency, when it has one); clears them when `price` is
     /// absent or unreadable.
-    pub fn parse_price(&mut self) {
+    pub fn parse_price(&mut self, default: Option<prices::Currency>) {
         let parsed = self
             .price
             .as_deref()
             .and_then(|p| prices::Price::parse(p, self.lang.as_deref()));
         self.price_amount = parsed.map(|p| p.amount);
-        self.price_currency = parsed.and_then(|p| p.currency).map(|c| c.code().to_owned());
+        self.price_currency = parsed
+            .and_then(|p| p.currency.or(default))
+            .map(|c| c.code().to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_get_amount_and_currency_with_the_site_default_for_bare_numbers() {
+        let mut doc = Document {
+            price: Some("0.013902".into()),
+            ..Document::default()
+        };
+        doc.parse_price(None);
+        assert_eq!(
+            (doc.price_amount, doc.price_currency.as_deref()),
+            (Some(0.013902), None)
+        );
+        doc.parse_price(Some(prices::Currency::Btc));
+        assert_eq!(doc.price_currency.as_deref(), Some("BTC"));
+        for (text, amount, currency) in [
+            ("5k$", 5000.0, "USD"),
+            ("USDT 150/个", 150.0, "USDT"),
+            ("5,000円", 5000.0, "JPY"),
+            ("200元", 200.0, "CNY"),
+            ("1 [BTC]", 1.0, "BTC"),
+        ] {
+            doc.price = Some(text.into());
+            doc.parse_price(Some(prices::Currency::Btc));
+            assert_eq!(
+                (doc.price_amount, doc.price_currency.as_deref()),
+                (Some(amount), Some(currency)),
+                "{text}"
+            );
+        }
     }
 }

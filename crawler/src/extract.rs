@@ -277,7 +277,7 @@ pub fn extract_page_explained(
     }
     explain.fields = traces;
     for doc in &mut documents {
-        doc.parse_price();
+        doc.parse_price(profile.currency);
     }
     (
         Extracted {

@@ -36,6 +36,8 @@ struct RawProfile {
     #[serde(default)]
     lang: Option<String>,
     #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
     encoding: Option<String>,
     #[serde(default)]
     time_zone: Option<String>,
@@ -164,6 +166,9 @@ pub struct SiteProfile {
     /// Start pages (absolute, resolved against `base_url`).
     pub seeds: Vec<Url>,
     pub lang: Option<String>,
+    /// The currency of prices written as a bare number (`0.013902` on a
+    /// market that quotes BTC), if the site has one.
+    pub currency: Option<prices::Currency>,
     pub encoding: Option<&'static Encoding>,
     /// The site's clock: a UTC offset or a named zone (DST-aware).
     pub zone: SiteZone,
@@ -226,6 +231,15 @@ impl SiteProfile {
             crate::onion::validate_onion_host(host)
                 .map_err(|e| invalid("base_url", e.to_string()))?;
         }
+        let currency = match raw.currency.as_deref() {
+            None => None,
+            Some(code) => Some(prices::Currency::from_code(code).ok_or_else(|| {
+                invalid(
+                    "currency",
+                    format!("{code:?} is not a currency this parser knows; write e.g. \"BTC\", \"XMR\", \"USDT\", \"USD\", \"CNY\" or \"JPY\""),
+                )
+            })?),
+        };
         let mut mirrors = Vec::new();
         for mirror in &raw.mirrors {
             let url = Url::parse(mirror).map_err(|e| {
@@ -485,6 +499,7 @@ impl SiteProfile {
             name: raw.name,
             base_url,
             mirrors,
+            currency,
             seeds,
             lang: raw.lang,
             encoding,
