@@ -675,8 +675,10 @@ async fn run_site(
                             breaker.consecutive_failures
                         );
                         tracing::warn!(parent: &span, until = %to_time(until), %reason, "site paused (circuit breaker)");
-                        // When it comes back, it comes back on new circuits.
+                        // When it comes back, it comes back on new circuits,
+                        // and at its next mirror if it has mirrors.
                         ctx.fetcher.renew_identity(site);
+                        ctx.fetcher.fail_over(&profile);
                         state.paused_until = Some(until);
                         state.pause_reason = Some(reason.clone());
                         events(SiteEvent::Paused {

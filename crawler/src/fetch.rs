@@ -139,6 +139,9 @@ pub struct Fetcher {
     /// Per site, how many times its identity was renewed: over Tor, a new
     /// SOCKS username and so new circuits.
     identities: Arc<Mutex<HashMap<String, u32>>>,
+    /// Per site with mirrors, the root its requests go to (0: `base_url`,
+    /// k: the k-th mirror).
+    roots: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -159,7 +162,42 @@ impl Fetcher {
             sites: Arc::new(Mutex::new(HashMap::new())),
             cookies: None,
             identities: Arc::new(Mutex::new(HashMap::new())),
+            roots: Arc::new(Mutex::new(HashMap::new())),
         })
+    }
+
+    /// Sends `profile`'s next requests to its next address (base URL, then
+    /// each mirror in turn, then the base URL again); for a site that keeps
+    /// failing where it is. Pages keep their URLs under `base_url`. Returns
+    /// the new root, `None` for a site without mirrors.
+    pub fn fail_over(&self, profile: &SiteProfile) -> Option<Url> {
+        if profile.mirrors.is_empty() {
+            return None;
+        }
+        let mut roots = self
+            .roots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let root = roots.entry(profile.name.clone()).or_default();
+        *root = (*root + 1) % (profile.mirrors.len() + 1);
+        let url = if *root == 0 {
+            profile.base_url.clone()
+        } else {
+            profile.mirrors[*root - 1].clone()
+        };
+        tracing::warn!(site = %profile.name, to = %url, "switching the site to its next address");
+        Some(url)
+    }
+
+    /// The root `profile`'s requests go to now.
+    fn root(&self, profile: &SiteProfile) -> usize {
+        self.roots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&profile.name)
+            .copied()
+            .unwrap_or(0)
+            .min(profile.mirrors.len())
     }
 
     /// Gives `site` a new identity for its next requests: over Tor, a new
@@ -336,8 +374,22 @@ impl Fetcher {
             .into());
         }
         let site = self.site(profile)?;
-        let mut current = url.clone();
-        let mut visited: HashSet<CanonicalUrl> = HashSet::from([url.clone()]);
+        // On a mirror: the same page at the mirror's address.
+        let root = self.root(profile);
+        let first = if root == 0 {
+            url.clone()
+        } else {
+            CanonicalUrl::new(
+                profile.on_root(url.as_url(), root),
+                &profile.links.url_rules,
+            )
+            .map_err(|e| CrawlError::Refused {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?
+        };
+        let mut current = first.clone();
+        let mut visited: HashSet<CanonicalUrl> = HashSet::from([first]);
         for _hop in 0..=self.options.max_redirects {
             let turn = site.gate.wait_turn().await;
             let total = self.options.request_timeout;
@@ -356,6 +408,12 @@ impl Fetcher {
                 }
             };
             match hop {
+                // A page fetched from a mirror (ours, or one a redirect led
+                // to) keeps its URL under base_url.
+                Hop::Done(FetchOutcome::Page(mut page)) => {
+                    page.url = profile.to_primary(page.url.clone());
+                    return Ok(FetchOutcome::Page(page));
+                }
                 Hop::Done(outcome) => return Ok(outcome),
                 Hop::Redirect(location) => {
                     let target =
@@ -384,7 +442,7 @@ impl Fetcher {
                                 target: e.to_string(),
                             }
                         })?;
-                    if !profile.contains(target.as_url()) {
+                    if !profile.contains_any(target.as_url()) {
                         return Err(CrawlError::OffSiteRedirect {
                             url: current.to_string(),
                             target: target.to_string(),

@@ -560,6 +560,33 @@ impl SiteProfile {
         moved
     }
 
+    /// `url` (under `base_url`) moved to the same place under root `root`:
+    /// 0 is `base_url` itself, `k` the k-th mirror. Unchanged when `url` is
+    /// not under `base_url` or there is no such mirror.
+    pub fn on_root(&self, url: &Url, root: usize) -> Url {
+        let Some(mirror) = root.checked_sub(1).and_then(|k| self.mirrors.get(k)) else {
+            return url.clone();
+        };
+        if !self.contains(url) {
+            return url.clone();
+        }
+        let rest = url
+            .path()
+            .strip_prefix(self.base_url.path())
+            .unwrap_or("")
+            .trim_start_matches('/');
+        let mut moved = mirror.clone();
+        moved.set_path(&format!("{}{rest}", mirror.path()));
+        moved.set_query(url.query());
+        moved.set_fragment(url.fragment());
+        moved
+    }
+
+    /// Whether `url` is under `base_url` or one of the mirrors.
+    pub fn contains_any(&self, url: &Url) -> bool {
+        self.contains(url) || self.mirrors.iter().any(|m| within(url, m))
+    }
+
     /// Minimum spacing between requests implied by the rate limit.
     pub fn request_interval(&self) -> Duration {
         Duration::from_secs(60) / self.rate_limit.per_minute.get()

@@ -259,6 +259,52 @@ async fn with_a_replies_column_only_new_replies_refetch_a_topic() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_address_fails_over_to_a_mirror_and_pages_keep_their_urls() {
+    let primary = TestServer::start(|_| Reply::status(503)).await;
+    let mirror = TestServer::start(|req| {
+        let path = req.path.strip_prefix("/mirror").unwrap_or("");
+        match board_page(path, 1, 2) {
+            Some(html) => Reply::html(html),
+            None => Reply::status(404),
+        }
+    })
+    .await;
+    let profile = board_profile(
+        "m",
+        &primary.url("/"),
+        &format!("mirrors = [{:?}]\n{FAST}", mirror.url("/mirror/")),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crawler = Crawler::new(
+        Arc::new(Fetcher::new(Transport::Direct, FetchOptions::default()).expect("fetcher")),
+        Frontier::open(&dir.path().join("state.db")).expect("frontier"),
+        CrawlOptions {
+            retry_base: Duration::from_millis(10),
+            retry_cap: Duration::from_millis(20),
+            breaker_threshold: 2,
+            breaker_pause: Duration::from_millis(200),
+            breaker_max_pause: Duration::from_millis(200),
+            ..CrawlOptions::default()
+        },
+    );
+    let (reports, docs, _) = pass(&crawler, vec![profile.clone()]).await;
+    assert!(matches!(reports[0].outcome, SiteOutcome::Paused { .. }));
+    assert!(docs.is_empty());
+    assert!(mirror.hits().is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (reports, docs, _) = pass(&crawler, vec![profile]).await;
+    assert_eq!(reports[0].outcome, SiteOutcome::Finished);
+    assert_eq!(docs.len(), 2);
+    assert!(
+        docs.iter()
+            .all(|d| d.url.starts_with(&primary.url("/topic"))),
+        "{:?}",
+        docs.iter().map(|d| &d.url).collect::<Vec<_>>()
+    );
+    assert!(!mirror.hits_of("/mirror/topic?t=1").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_gated_site_stops_when_logged_out_and_resumes_with_new_cookies() {
     let server = TestServer::start(|req| {
         let cookie = req.header("cookie").unwrap_or_default();
