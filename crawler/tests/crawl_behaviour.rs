@@ -278,14 +278,7 @@ async fn a_dead_address_fails_over_to_a_mirror_and_pages_keep_their_urls() {
     let crawler = Crawler::new(
         Arc::new(Fetcher::new(Transport::Direct, FetchOptions::default()).expect("fetcher")),
         Frontier::open(&dir.path().join("state.db")).expect("frontier"),
-        CrawlOptions {
-            retry_base: Duration::from_millis(10),
-            retry_cap: Duration::from_millis(20),
-            breaker_threshold: 2,
-            breaker_pause: Duration::from_millis(200),
-            breaker_max_pause: Duration::from_millis(200),
-            ..CrawlOptions::default()
-        },
+        support::quick_breaker(),
     );
     let (reports, docs, _) = pass(&crawler, vec![profile.clone()]).await;
     assert!(matches!(reports[0].outcome, SiteOutcome::Paused { .. }));

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crawler::{CrawlOptions, Crawler, FetchOptions, Fetcher, Frontier, SiteOutcome, Transport};
+use crawler::{Crawler, FetchOptions, Fetcher, Frontier, SiteOutcome, Transport};
 use support::{board_profile, collect};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -102,14 +102,7 @@ async fn a_site_whose_breaker_trips_returns_on_new_circuits() {
     let crawler = Crawler::new(
         Arc::new(fetcher),
         Frontier::open(&dir.path().join("state.db")).expect("frontier"),
-        CrawlOptions {
-            retry_base: Duration::from_millis(10),
-            retry_cap: Duration::from_millis(20),
-            breaker_threshold: 2,
-            breaker_pause: Duration::from_millis(200),
-            breaker_max_pause: Duration::from_millis(200),
-            ..CrawlOptions::default()
-        },
+        support::quick_breaker(),
     );
     let profile = board_profile(
         "dead-onion",

@@ -43,21 +43,11 @@ pub fn demo_server() -> (Killed, String) {
     (Killed(child), root)
 }
 
-/// Whether `path` (under `../shared`) is there. Absent: panics naming it and
-/// the fix, or, with `LEAKWATCH_SKIP_SHARED=1`, says SKIPPED and gives false.
+/// The check for files under `../shared`, shared with the crawler's tests.
+#[path = "../../crawler/tests/shared/mod.rs"]
+mod shared;
+
+/// Whether `path` (under `../shared`) is there; see [`shared::present`].
 pub fn shared_present(path: &std::path::Path) -> bool {
-    if path.exists() {
-        return true;
-    }
-    let message = format!(
-        "{} is absent: this test needs the shared files beside the checkout \
-         (../shared); clone them there, or set LEAKWATCH_SKIP_SHARED=1 to skip it",
-        path.display()
-    );
-    assert!(
-        std::env::var_os("LEAKWATCH_SKIP_SHARED").is_some(),
-        "{message}"
-    );
-    eprintln!("SKIPPED: {message}");
-    false
+    shared::present(path)
 }

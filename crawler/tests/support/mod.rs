@@ -430,3 +430,16 @@ pub fn rate_violations(times: &[Instant], per_minute: u32, burst: u32, slack: Du
     }
     worst
 }
+
+/// Crawl options that retry within milliseconds and rest a site after two
+/// failures for 200 ms: circuit-breaker behaviour in test time.
+pub fn quick_breaker() -> crawler::CrawlOptions {
+    crawler::CrawlOptions {
+        retry_base: Duration::from_millis(10),
+        retry_cap: Duration::from_millis(20),
+        breaker_threshold: 2,
+        breaker_pause: Duration::from_millis(200),
+        breaker_max_pause: Duration::from_millis(200),
+        ..crawler::CrawlOptions::default()
+    }
+}
