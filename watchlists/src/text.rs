@@ -340,4 +340,37 @@ mod tests {
             assert!(!is_separator(c), "{c:?}");
         }
     }
+
+    /// The plain per-character reading of [`strip_separators`]: what the block copy must
+    /// reproduce exactly.
+    fn strip_oracle(folded: &str) -> (String, Vec<(u32, u32)>) {
+        let (mut out, mut runs, mut in_run) = (String::new(), Vec::new(), false);
+        for (i, c) in folded.char_indices() {
+            if is_separator(c) || is_transparent(c) {
+                in_run = false;
+            } else {
+                if !in_run {
+                    runs.push((out.len() as u32, i as u32));
+                    in_run = true;
+                }
+                out.push(c);
+            }
+        }
+        (out, runs)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn block_copy_strips_like_the_plain_reading(
+            text in "([a-z0-9 .,_\\-]|[三菱銀行日联]|[ぁ-んァ-ヶ・ー]|[\u{300}\u{2014}\u{3000}、。]|[я😀é]){0,60}"
+        ) {
+            let (mut stripped, mut runs, mut starts) = (String::new(), Vec::new(), Vec::new());
+            strip_separators(&text, &mut stripped, &mut runs, &mut starts);
+            let (want, want_runs) = strip_oracle(&text);
+            proptest::prop_assert_eq!(&stripped, &want);
+            proptest::prop_assert_eq!(&runs, &want_runs);
+            let want_starts: Vec<u32> = want_runs.iter().map(|r| r.0).collect();
+            proptest::prop_assert_eq!(starts, want_starts);
+        }
+    }
 }
