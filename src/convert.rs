@@ -19,6 +19,20 @@ pub fn match_view(doc: &Document) -> MatchDocument<'_> {
     }
 }
 
+/// The view the matcher reads of a document read back from the index
+/// (retro-hunts).
+pub fn indexed_match_view(doc: &IndexDocument) -> MatchDocument<'_> {
+    MatchDocument {
+        id: &doc.id,
+        site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
+        url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
+        kind: Some(doc.kind.as_str()),
+        title: doc.title.as_deref(),
+        body: doc.body.as_deref(),
+        price: doc.price.as_deref(),
+    }
+}
+
 /// The index's form of `doc`, carrying the alerts raised on it.
 pub fn index_document(doc: &Document, alerts: &[Alert]) -> IndexDocument {
     let date = |s: &Option<String>| {

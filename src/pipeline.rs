@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use crawler::Document;
 use indexer::{DocumentIndex, IndexDocument, SearchRequest};
-use watchlists::{Alert, MatchDocument, Matcher};
+use watchlists::{Alert, Matcher};
 
 use crate::alert_store::{AlertStore, Recorded};
 use crate::config::SinkConfig;
@@ -182,15 +182,7 @@ impl Pipeline {
             .context("retro-hunt: reading the index")?
         {
             let doc = doc.context("retro-hunt: reading a document")?;
-            let view = MatchDocument {
-                id: &doc.id,
-                site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
-                url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
-                kind: Some(doc.kind.as_str()),
-                title: doc.title.as_deref(),
-                body: doc.body.as_deref(),
-                price: doc.price.as_deref(),
-            };
+            let view = crate::convert::indexed_match_view(&doc);
             let alerts: Vec<Alert> = self
                 .matcher
                 .match_document(&view)

@@ -19,7 +19,7 @@ use url::Url;
 use crate::canonical::CanonicalUrl;
 use crate::document::Document;
 use crate::error::{CrawlError, FrontierError};
-use crate::extract::extract_page;
+use crate::extract::{extract_parsed, ExtractOptions};
 use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, Validators};
 use crate::frontier::{
     Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, NEVER,
@@ -809,33 +809,33 @@ async fn fetch_and_extract(
 /// documents and links, and signs list rows. CPU only.
 fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> ExtractedPage {
     let text = &*cap_nesting(&page.decoded.text, MAX_DEPTH);
-    let parsed = (role == PageRole::List || profile.session.logged_out.is_some())
-        .then(|| Html::parse_document(text));
-    let logged_out = parsed
-        .as_ref()
-        .is_some_and(|html| profile.session.is_logged_out(&page.url, html));
+    // Parsed once: for the logged-out check, extraction and row signatures.
+    let parsed = Html::parse_document(text);
+    let logged_out = profile.session.is_logged_out(&page.url, &parsed);
     let (documents, links, signatures) = if logged_out {
         (Vec::new(), Vec::new(), HashMap::new())
     } else {
-        let extracted = extract_page(
+        let (extracted, _) = extract_parsed(
             profile,
             &page.url,
+            &parsed,
             text,
             page.fetched_at,
             Some(page.decoded.encoding.name()),
+            &ExtractOptions::default(),
         );
         let links = extracted
             .links
             .into_iter()
             .filter_map(|l| admit(profile, l).ok())
             .collect();
-        let mut signatures: HashMap<CanonicalUrl, String> = match (&parsed, role) {
-            (Some(html), PageRole::List) => {
-                topic_row_signatures(profile, &page.url, html, Some(page.decoded.encoding))
+        let mut signatures: HashMap<CanonicalUrl, String> = match role {
+            PageRole::List => {
+                topic_row_signatures(profile, &page.url, &parsed, Some(page.decoded.encoding))
                     .into_iter()
                     .collect()
             }
-            _ => HashMap::new(),
+            PageRole::Topic => HashMap::new(),
         };
         // Where the list's rows give a reply count (the presets' `replies`),
         // it alone says whether a topic changed: view counts and "5 minutes

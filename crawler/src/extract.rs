@@ -103,8 +103,29 @@ pub fn extract_page_explained(
     encoding: Option<&str>,
     options: &ExtractOptions,
 ) -> (Extracted, Explanation) {
-    let page = Html::parse_document(html);
-    let links = follow_links(profile, url, &page, encoding_for_label(encoding));
+    extract_parsed(
+        profile,
+        url,
+        &Html::parse_document(html),
+        html,
+        fetched_at,
+        encoding,
+        options,
+    )
+}
+
+/// [`extract_page_explained`] on a page already parsed from `html` (the
+/// crawl parses each page once, for its own checks and for this).
+pub(crate) fn extract_parsed(
+    profile: &SiteProfile,
+    url: &Url,
+    page: &Html,
+    html: &str,
+    fetched_at: DateTime<Utc>,
+    encoding: Option<&str>,
+    options: &ExtractOptions,
+) -> (Extracted, Explanation) {
+    let links = follow_links(profile, url, page, encoding_for_label(encoding));
     let mut explain = Explanation::default();
     let choice = options.engine.unwrap_or(profile.engine);
     let engine = match choice {
@@ -120,7 +141,7 @@ pub fn extract_page_explained(
             explain.rules = "generic".into();
             None
         }
-        EngineChoice::Auto => match detect(&page, html) {
+        EngineChoice::Auto => match detect(page, html) {
             Some(d) => {
                 explain.rules = format!("preset {} (detected: {})", d.engine.name(), d.evidence);
                 Some(d.engine)
@@ -135,7 +156,7 @@ pub fn extract_page_explained(
     let ctx = Context {
         profile,
         url,
-        page: &page,
+        page,
         fetched_at,
         encoding,
         dates: DateContext {
@@ -204,7 +225,7 @@ pub fn extract_page_explained(
             }
         }
     } else if use_generic {
-        match find_rows(&page) {
+        match find_rows(page) {
             Some(set) => {
                 explain.page = format!(
                     "list page (generic: {} repeated rows at {})",

@@ -325,13 +325,7 @@ impl Frontier {
                     )
                     .optional()?
                     .flatten();
-                let priority = if url.role == PageRole::Topic {
-                    PRIORITY_RECRAWL
-                } else if url.depth == 0 {
-                    PRIORITY_SEED
-                } else {
-                    PRIORITY_NEW
-                };
+                let priority = regular_priority(url);
                 tx.execute(
                     "UPDATE crawl_urls SET next_due = ?2, priority = ?3, attempts = 0,
                         fetches = fetches + 1, last_status = ?4, last_error = NULL,
@@ -390,13 +384,7 @@ impl Frontier {
                 }
             }
             PageOutcome::NotModified { next_due } => {
-                let priority = if url.role == PageRole::Topic {
-                    PRIORITY_RECRAWL
-                } else if url.depth == 0 {
-                    PRIORITY_SEED
-                } else {
-                    PRIORITY_NEW
-                };
+                let priority = regular_priority(url);
                 tx.execute(
                     "UPDATE crawl_urls SET next_due = ?2, priority = ?3, attempts = 0,
                         fetches = fetches + 1, last_status = 304, last_error = NULL, fetched_at = ?4
@@ -541,6 +529,18 @@ impl Frontier {
         tx.execute("DELETE FROM crawl_sites WHERE site = ?1", [site])?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// The priority of `url` once fetched: seeds stay first, list pages next,
+/// topics are routine recrawls.
+fn regular_priority(url: &FrontierUrl) -> i64 {
+    if url.role == PageRole::Topic {
+        PRIORITY_RECRAWL
+    } else if url.depth == 0 {
+        PRIORITY_SEED
+    } else {
+        PRIORITY_NEW
     }
 }
 

@@ -62,7 +62,9 @@ async fn crawl_into(dir: &Path, base: &str) {
     consumer.await.expect("consumer");
 }
 
-/// The crawler half, run only as a child process of the test below.
+/// The crawler half, run only as a child process of the test below (which
+/// runs in CI and SIGKILLs it); ignored so that `cargo test` does not also
+/// run it on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "the child process of kill_9_mid_crawl_loses_nothing_and_repeats_nothing"]
 async fn child_crawl() {

@@ -50,6 +50,8 @@ fn time<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     )
 }
 
+// Not run by `cargo test`: it is a benchmark (it times a release build and
+// its 2 ms bar depends on the machine), run by hand as the module doc says.
 #[test]
 #[ignore = "a benchmark: run with --ignored --nocapture"]
 fn extraction_of_a_100_kb_page() {
