@@ -4,8 +4,8 @@
 use std::ops::Range;
 
 use crate::table::{
-    fold_segment_fixpoint, joins_previous, CharFold, CHAR_MAPS, JOINS_PREVIOUS, SAME_LEN, TABLE,
-    TABLE_END,
+    fold_segment_fixpoint, joins_previous, CharFold, FoldTable, CHAR_MAPS, JOINS_PREVIOUS,
+    SAME_LEN, TABLE, TABLE_END,
 };
 
 /// Folded text with a map back to byte offsets of the original text.
@@ -212,6 +212,61 @@ pub fn fold_str(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     fold_into(text, &mut out, &mut ());
     out
+}
+
+/// What one character folds to on its own: see [`fold_char`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharFolding {
+    /// One character (possibly itself).
+    One(char),
+    /// Nothing (zero-width characters, soft hyphens, variation selectors).
+    Removed,
+    /// Several characters (`ﬁ` → `fi`, `⑴` → `(1)`).
+    Many(&'static str),
+    /// The character may combine with the one before it under NFKC (combining marks,
+    /// half-width voiced sound marks, conjoining jamo): how it folds depends on its
+    /// neighbour, so only [`fold`] of the whole text says.
+    Joins,
+}
+
+/// How `c` folds on its own. In a text where no character [`Joins`](CharFolding::Joins),
+/// [`fold_str`] is exactly the concatenation of every character's folding, so a caller can
+/// build its own per-character table from this (a filter that never needs offsets).
+pub fn fold_char(c: char) -> CharFolding {
+    if c.is_ascii() {
+        return CharFolding::One(c.to_ascii_lowercase());
+    }
+    let table: &'static FoldTable = &TABLE;
+    if (c as u32) >= TABLE_END {
+        if joins_previous(c) {
+            return CharFolding::Joins;
+        }
+        let mut s = String::new();
+        let mut one = [0u8; 4];
+        fold_segment_fixpoint(c.encode_utf8(&mut one), &CHAR_MAPS, &mut s);
+        let mut chars = s.chars();
+        return match (chars.next(), chars.next()) {
+            (None, _) => CharFolding::Removed,
+            (Some(f), None) => CharFolding::One(f),
+            // Rare planes: leaked once per distinct character asked about (a table build).
+            _ => CharFolding::Many(Box::leak(s.into_boxed_str())),
+        };
+    }
+    let entry = table.entry(c);
+    if entry & JOINS_PREVIOUS != 0 {
+        return CharFolding::Joins;
+    }
+    match table.decode(entry) {
+        CharFold::Same => CharFolding::One(c),
+        CharFold::Removed => CharFolding::Removed,
+        CharFold::Replaced(r) => {
+            let mut chars = r.chars();
+            match (chars.next(), chars.next()) {
+                (Some(f), None) => CharFolding::One(f),
+                _ => CharFolding::Many(r),
+            }
+        }
+    }
 }
 
 /// Lower-cases 8 ASCII bytes at once (every byte must be below 0x80).
@@ -540,5 +595,42 @@ mod fast_path_oracle {
             re.refold(&s);
             prop_assert_eq!(re, new);
         }
+    }
+}
+
+#[cfg(test)]
+mod per_character {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// Without joining characters, folding a text is folding each character.
+        #[test]
+        fn fold_is_per_character_without_joins(s in "[aZ. 9\u{301}\u{200B}\u{E0041}ＭミみﾄﾞｽΣМ總総银行三ßİﬁ⑴①\u{1D40C}\u{1F600}\u{2F800}\n]{0,24}") {
+            let mut each = String::new();
+            let mut joins = false;
+            for c in s.chars() {
+                match fold_char(c) {
+                    CharFolding::One(f) => each.push(f),
+                    CharFolding::Removed => {}
+                    CharFolding::Many(m) => each.push_str(m),
+                    CharFolding::Joins => joins = true,
+                }
+            }
+            if !joins {
+                prop_assert_eq!(each, fold_str(&s));
+            }
+        }
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(fold_char('Ｍ'), CharFolding::One('m'));
+        assert_eq!(fold_char('總'), CharFolding::One('总'));
+        assert_eq!(fold_char('\u{200B}'), CharFolding::Removed);
+        assert_eq!(fold_char('ﬁ'), CharFolding::Many("fi"));
+        assert_eq!(fold_char('\u{301}'), CharFolding::Joins);
+        assert_eq!(fold_char('ﾞ'), CharFolding::Joins);
     }
 }

@@ -28,6 +28,7 @@ mod script;
 mod table;
 
 pub use folded::{fold, fold_str, FoldedText};
+pub use folded::{fold_char, CharFolding};
 pub use script::{is_cjk, is_han, is_kana};
 
 /// Builds the fold tables now rather than on the first call to [`fold`] (they take some tens

@@ -29,6 +29,11 @@ impl DomainIndex {
         }
     }
 
+    /// The watched domain names.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+
     /// Calls `hit(asset, folded_range_of_host)` for every host in `folded` that is a watched
     /// domain or one of its subdomains.
     pub(crate) fn scan(&self, folded: &str, mut hit: impl FnMut(u32, Range<usize>)) {

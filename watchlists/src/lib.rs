@@ -19,6 +19,7 @@ mod alert;
 mod config;
 mod cues;
 mod domains;
+mod gate;
 mod matcher;
 mod scanner;
 mod text;

@@ -1,7 +1,8 @@
-//! The matcher: one phrase scanner (Aho-Corasick) over every customer's terms, exclude
-//! phrases and the cue lexicon, run once over a document's folded, separator-free text; then
-//! boundary checks, exclusions, sale-context gating and one alert per (customer, asset).
-//! Pure: no I/O, no state between documents.
+//! The matcher: a term gate first (does any watched term or domain occur at all? most
+//! documents stop there), then one phrase scanner (Aho-Corasick) over every customer's terms,
+//! exclude phrases and the cue lexicon, run once over a document's folded, separator-free
+//! text; then boundary checks, exclusions, sale-context gating and one alert per (customer,
+//! asset). Pure: no I/O, no state between documents.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -12,6 +13,7 @@ use crate::alert::{Alert, Severity};
 use crate::config::WatchlistSet;
 use crate::cues::{CueKind, CueLexicon};
 use crate::domains::DomainIndex;
+use crate::gate::{Gate, GateKey, Verdict};
 use crate::scanner::PhraseScanner;
 use crate::text::{is_separator, is_transparent, is_word_char, MatchText, PhraseKey};
 
@@ -42,11 +44,12 @@ pub struct MatchDocument<'a> {
 #[derive(Debug)]
 pub struct Matcher {
     scanner: PhraseScanner,
-    /// The phrases that are watch terms, alone: a document where none occurs (and no watched
-    /// domain) raises no alert, so most documents are scanned with this one only.
-    term_scanner: Option<PhraseScanner>,
-    /// `term_patterns[k]`: the index in `patterns` of the term scanner's pattern `k`.
-    term_patterns: Vec<u32>,
+    /// The watch terms and the first labels of watched domains: a document where none
+    /// occurs raises no alert, so most documents get only this look (`None`: nothing is
+    /// watched).
+    gate: Option<Gate>,
+    /// Some watched domain has no usable first label: every document gets the full scan.
+    gate_open: bool,
     patterns: Vec<Pattern>,
     assets: Vec<AssetEntry>,
     domains: DomainIndex,
@@ -158,19 +161,34 @@ impl Matcher {
             builder.add_phrase(p, Role::NotWarning);
         }
         let scanner = PhraseScanner::new(&builder.keys);
-        let (term_keys, term_patterns): (Vec<String>, Vec<u32>) = builder
+        let mut gate_keys: Vec<GateKey> = builder
             .keys
             .iter()
             .zip(&builder.patterns)
-            .enumerate()
-            .filter(|(_, (_, p))| p.has_term)
-            .map(|(i, (k, _))| (k.clone(), i as u32))
-            .unzip();
-        let term_scanner = (!term_keys.is_empty()).then(|| PhraseScanner::new(&term_keys));
+            .filter(|(_, p)| p.has_term)
+            .map(|(k, p)| GateKey {
+                key: k.clone(),
+                right_word: p.right_word,
+                kana_tail: p.kana_tail,
+            })
+            .collect();
+        // A domain's first label starts every spelling of it (`mufg.jp`, `mufg[.]jp`, a
+        // subdomain's `login.mufg.jp`) in the separator-free view; no boundary checks.
+        let mut gate_open = false;
+        for d in domains.names() {
+            match PhraseKey::new(d.split('.').next().unwrap_or(d)) {
+                Some(k) => gate_keys.push(GateKey {
+                    key: k.key,
+                    right_word: false,
+                    kana_tail: None,
+                }),
+                None => gate_open = true,
+            }
+        }
         Matcher {
             scanner,
-            term_scanner,
-            term_patterns,
+            gate: Gate::new(gate_keys),
+            gate_open,
             patterns: builder.patterns,
             assets,
             domains,
@@ -180,7 +198,7 @@ impl Matcher {
 
     /// Heap bytes used by the automaton.
     pub fn automaton_memory(&self) -> usize {
-        self.scanner.memory_usage() + self.term_scanner.as_ref().map_or(0, |t| t.memory_usage())
+        self.scanner.memory_usage() + self.gate.as_ref().map_or(0, Gate::memory_usage)
     }
 
     /// Number of distinct phrases in the automaton (terms, exclusions and cues).
@@ -198,13 +216,13 @@ impl Matcher {
         n
     }
 
-    /// Whether any watch term occurs (boundary checks passed) in a prepared document: the
-    /// scan every document gets
-    /// (the full phrase scan runs only when this is true or a watched domain occurs). For
-    /// benchmarks.
+    /// Whether the term gate lets a document through to the full scan (a watch term or a
+    /// watched domain's first label may occur). For benchmarks.
     #[doc(hidden)]
-    pub fn term_scan(&self, text: &crate::bench_support::PreparedText) -> bool {
-        self.any_term(&text.0)
+    pub fn gate_passes(&self, title: Option<&str>, body: Option<&str>) -> bool {
+        self.gate
+            .as_ref()
+            .is_some_and(|g| g.check(title, body) != Verdict::Clear)
     }
 
     /// (character positions, first-character candidates, prefix-filter candidates, bytes
@@ -216,6 +234,19 @@ impl Matcher {
 
     /// Matches one document; returns one alert per (customer, asset) found in a sale context.
     pub fn match_document(&self, doc: &MatchDocument<'_>) -> Vec<Alert> {
+        if !self.gate_open {
+            match &self.gate {
+                None => return Vec::new(),
+                Some(g) if g.check(doc.title, doc.body) == Verdict::Clear => return Vec::new(),
+                Some(_) => {}
+            }
+        }
+        self.match_full(doc)
+    }
+
+    /// [`match_document`](Self::match_document) without the gate: every document gets the
+    /// full scan. The reference the gate is tested against.
+    pub(crate) fn match_full(&self, doc: &MatchDocument<'_>) -> Vec<Alert> {
         let text = MatchText::new(doc.title, doc.body);
         let scan = self.scan(&text);
         if scan.hits.is_empty() {
@@ -225,38 +256,16 @@ impl Matcher {
     }
 
     /// Runs the automaton and the domain scan, keeping only hits that pass boundary checks.
-    /// Cues, exclusions and warnings are only looked at when some term or domain occurs
-    /// (most documents mention no watched asset).
     fn scan(&self, text: &MatchText) -> Scan {
         let mut s = Scan::default();
-        let any_term = self.any_term(text);
-        let mut domain_hits = Vec::new();
-        self.domains.scan(text.folded_str(), |asset, folded| {
-            domain_hits.push(AssetHit { asset, folded })
-        });
-        if !any_term && domain_hits.is_empty() {
-            return s;
-        }
         self.scanner
             .for_each_match(&text.stripped, &text.run_starts, |pattern, start, end| {
                 self.process_match(text, pattern, start, end, &mut s)
             });
-        s.hits.extend(domain_hits);
+        self.domains.scan(text.folded_str(), |asset, folded| {
+            s.hits.push(AssetHit { asset, folded })
+        });
         s
-    }
-
-    /// Whether some watch term occurs and passes the boundary checks: exactly when the full
-    /// scan would record a term hit.
-    fn any_term(&self, text: &MatchText) -> bool {
-        let Some(terms) = &self.term_scanner else {
-            return false;
-        };
-        terms.any_match(&text.stripped, &text.run_starts, |k, start, end| {
-            let p = &self.patterns[self.term_patterns[k] as usize];
-            let stripped = start..end;
-            let folded = text.folded_range(stripped.clone());
-            self.accepts(p, text, &stripped, &folded)
-        })
     }
 
     /// Boundary checks and role bookkeeping for one automaton match.
@@ -514,7 +523,7 @@ fn at_line_start(folded: &str, pos: usize) -> bool {
 
 /// A kana word continues past a term that ends in kana: `ゆうちょ` is not in `ゆうちょう`
 /// (悠長), nor before a small kana, a prolonged sound mark or a voicing mark.
-fn kana_continues(last: char, next: char) -> bool {
+pub(crate) fn kana_continues(last: char, next: char) -> bool {
     const SMALL: &str = "ぁぃぅぇぉっゃゅょゎゕゖー゛゜\u{3099}\u{309A}ゝゞ";
     if SMALL.contains(next) {
         return true;

@@ -238,24 +238,6 @@ impl PhraseScanner {
         });
     }
 
-    /// Whether `accept(pattern, start, end)` holds for some occurrence that
-    /// [`for_each_match`](Self::for_each_match) would report; stops at the first.
-    pub(crate) fn any_match(
-        &self,
-        hay: &str,
-        run_starts: &[u32],
-        mut accept: impl FnMut(usize, usize, usize) -> bool,
-    ) -> bool {
-        self.try_for_each_match(hay, run_starts, |p, s, e| {
-            if accept(p, s, e) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        })
-        .is_break()
-    }
-
     /// [`for_each_match`](Self::for_each_match), stopping when `f` breaks.
     #[inline]
     fn try_for_each_match(

@@ -111,7 +111,105 @@ macro_rules! t {
 }
 
 fn run(doc: MatchDocument<'_>) -> Vec<Alert> {
-    MATCHER.match_document(&doc)
+    let alerts = MATCHER.match_document(&doc);
+    assert_eq!(
+        alerts,
+        MATCHER.match_full(&doc),
+        "the term gate changed the result for {doc:?}"
+    );
+    alerts
+}
+
+/// Pieces random documents are made of: watch terms in their disguises, near misses,
+/// domains, cues, separators and filler (including characters the gate hands back).
+const PIECES: &[&str] = &[
+    "三 菱 Ｕ Ｆ Ｊ",
+    "三菱UFJ銀行",
+    "三菱",
+    "三菱日联",
+    "ＭＵＦＧ",
+    "M.U.F.G",
+    "mufg",
+    "MUFGX",
+    "mufg.jp",
+    "mufg[.]jp",
+    "login.bk.mufg.jp",
+    "x@mufg.jp",
+    "notmufg.jp",
+    "ヤフー",
+    "やふー",
+    "ﾔﾌｰ",
+    "ゆうちょ",
+    "ゆうちょう",
+    "NEC",
+    "CONNECTION",
+    "12306",
+    "123065",
+    "總務省",
+    "総務省",
+    "总务省",
+    "jaxa(dot)jp",
+    "ajaxa.jp",
+    "yahoo japan",
+    "Yahoo! JAPAN",
+    "Mizuho",
+    "みずほ",
+    "METI",
+    "郵便局",
+    "出售",
+    "販売",
+    "WTS",
+    "selling",
+    "売ります",
+    "求购",
+    "收",
+    "出",
+    "昨日",
+    "買いました",
+    "注意",
+    "warning",
+    " ",
+    "\n",
+    "・",
+    "-",
+    ".",
+    "　",
+    "【",
+    "】",
+    "今天",
+    "の",
+    "です",
+    "hello",
+    "a",
+    "x",
+    "1",
+    "é",
+    "e\u{301}",
+    "\u{200B}",
+    "ﾞ",
+    "ﬁ",
+    "①",
+    "\u{1F600}",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+    /// The term gate only ever skips documents that would raise nothing.
+    #[test]
+    fn gate_never_changes_the_result(
+        title in proptest::collection::vec(0..PIECES.len(), 0..6),
+        body in proptest::collection::vec(0..PIECES.len(), 0..24),
+    ) {
+        let title: String = title.iter().map(|&i| PIECES[i]).collect();
+        let body: String = body.iter().map(|&i| PIECES[i]).collect();
+        let doc = MatchDocument {
+            id: "p",
+            title: Some(title.as_str()).filter(|s| !s.is_empty()),
+            body: Some(body.as_str()).filter(|s| !s.is_empty()),
+            ..Default::default()
+        };
+        proptest::prop_assert_eq!(MATCHER.match_document(&doc), MATCHER.match_full(&doc));
+    }
 }
 
 fn check(tests: &[MatchTest]) {

@@ -1,0 +1,466 @@
+//! The term gate: one pass over a document's original text that folds each character
+//! (through a 64K-entry table built from `textfold`), drops separators and asks, at each
+//! character, whether a watch term (or a watched domain's first label) may start there —
+//! without building the offset-mapped views the full match needs. Most documents mention
+//! no watched asset; the gate lets them skip everything else.
+//!
+//! The gate never misses: it answers [`Verdict::Clear`] only when no watch key occurs in
+//! the separator-free folded text at a position where the phrase scanner would report it,
+//! or every occurrence fails a right-boundary check the matcher would also apply.
+//! Candidate starts come from a hashed bitset over the first one, two and three folded
+//! characters of every key, probed from a rolling window (each character is decoded
+//! once); an anchored walk of an Aho-Corasick NFA over the keys confirms them.
+
+use std::cell::RefCell;
+use std::sync::LazyLock;
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
+use textfold::CharFolding;
+
+use crate::text::{is_separator, is_transparent, is_word_char};
+
+/// The prefix bitset has 2^BITS bits (256 KiB: stays in L2).
+const BITS: u32 = 21;
+const MASK42: u64 = (1 << 42) - 1;
+const MASK63: u64 = (1 << 63) - 1;
+/// Mixed into prefixes of one, two and three characters so that they hash apart.
+const SALT: [u64; 3] = [
+    0x243F_6A88_85A3_08D3,
+    0x1319_8A2E_0370_7344,
+    0xA409_3822_299F_31D0,
+];
+
+/// Hash of a prefix of `chars` (1–3) code points, packed 21 bits each: its top `BITS` bits
+/// index the bitset.
+#[inline(always)]
+fn slot(packed: u64, chars: usize) -> u64 {
+    (packed ^ SALT[chars - 1]).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Table entry bits: the folded code point, then flags.
+const CP_MASK: u32 = (1 << 21) - 1;
+/// Folds to a separator or a transparent mark: dropped from the view, starts a new run.
+const SEP: u32 = 1 << 21;
+/// Folds to an ASCII letter or digit.
+const ALNUM: u32 = 1 << 22;
+/// Folds to nothing or to several characters, or joins its predecessor: handled out of line.
+const SLOW: u32 = 1 << 23;
+/// In a kept character's record: a separator was dropped right before it.
+const AFTER_SEP: u32 = 1 << 31;
+
+/// How each BMP character folds, as the gate needs it.
+static TABLE: LazyLock<Vec<u32>> = LazyLock::new(|| {
+    (0..0x10000u32)
+        .map(|cp| match char::from_u32(cp).map(textfold::fold_char) {
+            Some(CharFolding::One(f)) => classify(f),
+            _ => SLOW,
+        })
+        .collect()
+});
+
+/// The entry of a folded character.
+fn classify(f: char) -> u32 {
+    if is_separator(f) || is_transparent(f) {
+        SEP | f as u32
+    } else if f.is_ascii_alphanumeric() {
+        ALNUM | f as u32
+    } else {
+        f as u32
+    }
+}
+
+/// What the gate says about a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// No watch key occurs: the document raises no alert.
+    Clear,
+    /// Some watch key occurs (only some boundary checks applied).
+    Candidate,
+    /// The text has characters the gate does not fold on its own (combining marks): the
+    /// caller must look at it the slow way.
+    Unsure,
+}
+
+/// A key the gate looks for, with the right-boundary checks the matcher would apply to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GateKey {
+    /// Folded, separator-free, non-empty.
+    pub(crate) key: String,
+    /// A match must not be followed directly by a letter or digit of a spaced script.
+    pub(crate) right_word: bool,
+    /// The key's last character when a following kana may continue the word.
+    pub(crate) kana_tail: Option<char>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Gate {
+    nfa: NFA,
+    start: StateID,
+    max_len: usize,
+    keys: Vec<GateKey>,
+    bits: Vec<u64>,
+    /// Whether some key has one / two / three or more characters.
+    has_len: [bool; 3],
+}
+
+impl Gate {
+    /// A gate for `keys`; `None` without keys.
+    pub(crate) fn new(keys: Vec<GateKey>) -> Option<Gate> {
+        let keys: Vec<GateKey> = keys.into_iter().filter(|k| !k.key.is_empty()).collect();
+        if keys.is_empty() {
+            return None;
+        }
+        LazyLock::force(&TABLE);
+        let nfa = NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .build(keys.iter().map(|k| &k.key))
+            .expect("watch keys fit aho-corasick's limits (far below 2^31 states)");
+        let start = nfa
+            .start_state(Anchored::Yes)
+            .expect("a contiguous NFA supports anchored starts");
+        let mut bits = vec![0u64; (1 << BITS) / 64];
+        let mut has_len = [false; 3];
+        for k in &keys {
+            let mut packed = 0u64;
+            let mut n = 0;
+            for c in k.key.chars().take(3) {
+                packed = (packed << 21) | c as u64;
+                n += 1;
+            }
+            let h = slot(packed, n);
+            let s = (h >> (64 - BITS)) as usize;
+            bits[s / 64] |= 1 << (s % 64);
+            has_len[n - 1] = true;
+        }
+        Some(Gate {
+            nfa,
+            start,
+            max_len: keys.iter().map(|k| k.key.len()).max().unwrap_or(0),
+            keys,
+            bits,
+            has_len,
+        })
+    }
+
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.nfa.memory_usage()
+            + 8 * self.bits.len()
+            + self.keys.iter().map(|k| k.key.len() + 40).sum::<usize>()
+    }
+
+    /// Looks at `title + "\n" + body` (the text the matcher matches).
+    pub(crate) fn check(&self, title: Option<&str>, body: Option<&str>) -> Verdict {
+        let mut buffers = SPARE
+            .try_with(|s| s.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let verdict = self.check_with(title, body, &mut buffers);
+        if buffers.view.capacity() <= 1 << 20 {
+            let _ = SPARE.try_with(|s| *s.borrow_mut() = Some(buffers));
+        }
+        verdict
+    }
+
+    fn check_with(
+        &self,
+        title: Option<&str>,
+        body: Option<&str>,
+        Buffers { view, kept, cands }: &mut Buffers,
+    ) -> Verdict {
+        cands.clear();
+        let mut k = 0;
+        // The first kept character starts a run, as does the body's after the title.
+        let mut need_run = true;
+        let mut whole = true;
+        if let Some(t) = title {
+            whole &= fold_into_view(t.as_bytes(), view, &mut k, &mut need_run);
+        }
+        if let (true, Some(b)) = (whole, body) {
+            need_run = true;
+            whole &= fold_into_view(b.as_bytes(), view, &mut k, &mut need_run);
+        }
+        *kept = k;
+        if !whole {
+            return Verdict::Unsure;
+        }
+        let view = &view[..k];
+        self.probe(view, cands);
+        if cands.iter().any(|&at| self.confirmed(view, at as usize)) {
+            Verdict::Candidate
+        } else {
+            Verdict::Clear
+        }
+    }
+
+    /// Pushes to `cands` every index of `view` where a key may start: the hashed one-, two-
+    /// and three-character prefixes (of a rolling window) that some key has, at positions the
+    /// phrase scanner would try (not an ASCII letter or digit right after another one with
+    /// no separator between: a key starting there fails its word-boundary check).
+    fn probe(&self, view: &[u32], cands: &mut Vec<u32>) {
+        let bits = &self.bits[..];
+        let test = |h: u64| {
+            let s = (h >> (64 - BITS)) as usize;
+            (bits[s >> 6] >> (s & 63)) & 1
+        };
+        let [has1, has2, has3] = self.has_len;
+        let (mut window, mut allowed, mut prev_alnum) = (0u64, 0u64, 0u32);
+        for (k, &rec) in view.iter().enumerate() {
+            let f = rec & CP_MASK;
+            let alnum = (rec & ALNUM) >> 22;
+            let allow = (rec >> 31) | ((alnum & prev_alnum) ^ 1);
+            prev_alnum = alnum;
+            window = (window << 21) | f as u64;
+            allowed = (allowed << 1) | allow as u64;
+            let mut hit = 0;
+            if has3 {
+                hit |= ((allowed >> 2) & test(slot(window & MASK63, 3))) << 2;
+            }
+            if has2 {
+                hit |= ((allowed >> 1) & test(slot(window & MASK42, 2))) << 1;
+            }
+            if has1 {
+                hit |= allowed & test(slot(f as u64, 1));
+            }
+            if hit != 0 {
+                for back in (0..3).rev() {
+                    if hit & (1 << back) != 0 {
+                        cands.push((k - back) as u32);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether some key starts at kept character `at` of `view` and passes the right-boundary
+    /// checks: an anchored walk of the NFA over the view's UTF-8.
+    fn confirmed(&self, view: &[u32], at: usize) -> bool {
+        let mut sid = self.start;
+        let mut walked = 0;
+        for (j, &rec) in view[at..].iter().enumerate() {
+            let c = char::from_u32(rec & CP_MASK).unwrap_or(char::REPLACEMENT_CHARACTER);
+            let mut utf8 = [0u8; 4];
+            for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                sid = self.nfa.next_state(Anchored::Yes, sid, b);
+                walked += 1;
+                if self.nfa.is_dead(sid) {
+                    return false;
+                }
+            }
+            if self.nfa.is_match(sid) {
+                for m in 0..self.nfa.match_len(sid) {
+                    let pid = self.nfa.match_pattern(sid, m);
+                    if self.nfa.pattern_len(pid) == walked
+                        && self.passes_right(&self.keys[pid.as_usize()], view.get(at + j + 1))
+                    {
+                        return true;
+                    }
+                }
+            }
+            if walked >= self.max_len {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// The matcher's right-boundary checks, where the view can decide them: the character
+    /// right after the match (when no separator came between) is not a word character
+    /// continuing a key that ends in one, nor a kana continuing a kana word.
+    fn passes_right(&self, key: &GateKey, next: Option<&u32>) -> bool {
+        let Some(&rec) = next else {
+            return true;
+        };
+        if rec & AFTER_SEP != 0 {
+            return true;
+        }
+        let Some(next) = char::from_u32(rec & CP_MASK) else {
+            return true;
+        };
+        if key.right_word && is_word_char(next) {
+            return false;
+        }
+        !key.kana_tail
+            .is_some_and(|last| crate::matcher::kana_continues(last, next))
+    }
+}
+
+/// Folds `text` (valid UTF-8) into `view[*k..]`, one record per kept character (folded code
+/// point, `ALNUM`, `AFTER_SEP`); separators are dropped. `false` when a character joins its
+/// predecessor (the view is then incomplete).
+fn fold_into_view(text: &[u8], view: &mut Vec<u32>, k: &mut usize, need_run: &mut bool) -> bool {
+    let table = &TABLE[..];
+    let n = text.len();
+    // Every character but an expansion (handled below) adds at most one record.
+    if view.len() < *k + n {
+        view.resize(*k + n, 0);
+    }
+    let mut out = *k;
+    let mut after_sep = (*need_run as u32) << 31;
+    let mut i = 0;
+    while i < n {
+        let b = text[i];
+        let (cp, len) = if b < 0x80 {
+            (b as u32, 1)
+        } else if b < 0xE0 {
+            (((b as u32 & 0x1F) << 6) | (text[i + 1] as u32 & 0x3F), 2)
+        } else if b < 0xF0 {
+            (
+                ((b as u32 & 0x0F) << 12)
+                    | ((text[i + 1] as u32 & 0x3F) << 6)
+                    | (text[i + 2] as u32 & 0x3F),
+                3,
+            )
+        } else {
+            (
+                ((b as u32 & 0x07) << 18)
+                    | ((text[i + 1] as u32 & 0x3F) << 12)
+                    | ((text[i + 2] as u32 & 0x3F) << 6)
+                    | (text[i + 3] as u32 & 0x3F),
+                4,
+            )
+        };
+        i += len;
+        let e = table.get(cp as usize).copied().unwrap_or(SLOW);
+        if e & (SEP | SLOW) == 0 {
+            view[out] = e | after_sep;
+            out += 1;
+            after_sep = 0;
+            continue;
+        }
+        if e & SEP != 0 {
+            after_sep = AFTER_SEP;
+            continue;
+        }
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        macro_rules! push {
+            ($f:expr) => {{
+                let e = classify($f);
+                if e & SEP != 0 {
+                    after_sep = AFTER_SEP;
+                } else {
+                    view[out] = e | after_sep;
+                    out += 1;
+                    after_sep = 0;
+                }
+            }};
+        }
+        match textfold::fold_char(c) {
+            CharFolding::Joins => {
+                *k = out;
+                return false;
+            }
+            CharFolding::Removed => {}
+            CharFolding::One(f) => push!(f),
+            CharFolding::Many(s) => {
+                // Room for the expansion and the rest of the text.
+                let more = s.chars().count() + (n - i);
+                if view.len() < out + more {
+                    view.resize(out + more, 0);
+                }
+                for f in s.chars() {
+                    push!(f);
+                }
+            }
+        }
+    }
+    *k = out;
+    *need_run = after_sep != 0;
+    true
+}
+
+/// A gate pass's buffers, reused by the next document on the same thread.
+#[derive(Default)]
+struct Buffers {
+    /// Records of kept characters: `view[..kept]` is the last document's view; the rest is
+    /// room, not cleared between documents (it is written before it is read).
+    view: Vec<u32>,
+    kept: usize,
+    /// Candidate starts (indexes in the view).
+    cands: Vec<u32>,
+}
+
+thread_local! {
+    static SPARE: RefCell<Option<Buffers>> = const { RefCell::new(None) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::{MatchText, PhraseKey};
+
+    /// A gate for written phrases (folded and stripped as the matcher does), with the
+    /// matcher's boundary flags.
+    fn gate(phrases: &[&str]) -> Gate {
+        let keys: Vec<GateKey> = phrases
+            .iter()
+            .filter_map(|p| PhraseKey::new(p))
+            .map(|k| {
+                let last = k.key.chars().next_back();
+                GateKey {
+                    right_word: last.is_some_and(is_word_char),
+                    kana_tail: last.filter(|&c| textfold::is_kana(c)),
+                    key: k.key,
+                }
+            })
+            .collect();
+        Gate::new(keys).expect("keys")
+    }
+
+    #[test]
+    fn verdicts() {
+        let g = gate(&["三菱UFJ", "MUFG", "楽天", "省", "Yahoo Japan", "メルカリ"]);
+        for (title, body, want) in [
+            (
+                Some("出售"),
+                Some("三 菱 Ｕ Ｆ Ｊ 账号"),
+                Verdict::Candidate,
+            ),
+            (None, Some("ＭＵＦＧ"), Verdict::Candidate),
+            (Some("xmufg"), None, Verdict::Clear),
+            (Some("mufgx"), None, Verdict::Clear),
+            (Some("mufg.x"), None, Verdict::Candidate),
+            (Some("x-mufg"), None, Verdict::Candidate),
+            (None, Some("楽 天"), Verdict::Candidate),
+            (None, Some("樂天"), Verdict::Candidate),
+            (None, Some("天楽"), Verdict::Clear),
+            (None, Some("总务省"), Verdict::Candidate),
+            (Some("Yahoo!"), Some("JAPAN"), Verdict::Candidate),
+            (Some("めるかりー"), None, Verdict::Clear),
+            (Some("メルカリで"), None, Verdict::Candidate),
+            (Some("今天的天气"), Some("hello world"), Verdict::Clear),
+            (None, Some("ｽﾞ mufg"), Verdict::Unsure),
+            (None, None, Verdict::Clear),
+        ] {
+            assert_eq!(g.check(title, body), want, "{title:?} {body:?}");
+        }
+    }
+
+    /// The separator-free text the gate reads is the matcher's, character for character.
+    #[test]
+    fn reads_the_matchers_stripped_view() {
+        let g = gate(&["xyz"]);
+        for (title, body) in [
+            (
+                Some("出售 三 菱 U F J"),
+                Some("M.U.F.G ①② ﬁ ⅷ Ⓜ 総務省 ﾐｽﾎ ㍿ ⑴"),
+            ),
+            (
+                None,
+                Some("Яндекс — ΑΒΓ ｱｲｳ  ・ 〜 x\u{200B}y \u{1F600} 𝐌𝐔 \u{2F800}"),
+            ),
+        ] {
+            let mut buffers = Buffers::default();
+            assert_ne!(g.check_with(title, body, &mut buffers), Verdict::Unsure);
+            let read: String = buffers.view[..buffers.kept]
+                .iter()
+                .filter_map(|&r| char::from_u32(r & CP_MASK))
+                .collect();
+            assert_eq!(read, MatchText::new(title, body).stripped);
+        }
+    }
+}
