@@ -305,6 +305,45 @@ fn match_reports_a_malformed_line_and_goes_on() {
 }
 
 #[test]
+fn match_reads_escaped_strings_and_checks_the_kind() {
+    // Lines are parsed without copying where a string has no escapes; a string
+    // with escapes (\uXXXX, \n, \") must still match as its text, and an
+    // unknown kind is still a malformed line.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("docs.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"id":"esc","site":"s","title":"\u3010\u51fa\u552e\u3011\n\"\u4e09\u83f1\u65e5\u8054\u94f6\u884c\" \u7f51\u94f6\u8d26\u6237"}"#,
+            "\n",
+            r#"{"id":"bad-kind","kind":"poster","title":"出售 三菱UFJ銀行 口座"}"#,
+            "\n",
+            r#"{"id":"plain","kind":"listing","title":"出售 三菱UFJ銀行 口座","price":"1 BTC"}"#,
+            "\n",
+        ),
+    )
+    .expect("write");
+    let out = leakwatch(&[
+        "match",
+        "--watchlists",
+        repo().join("examples/watchlists").to_str().expect("path"),
+        "--input",
+        input.to_str().expect("path"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("docs.jsonl:2:"), "{stderr}");
+    let alerts = json_lines(&out);
+    let ids: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["doc_id"].as_str().expect("doc_id"))
+        .collect();
+    assert_eq!(ids, ["esc", "plain"]);
+    assert_eq!(alerts[0]["terms"][0], "三菱日联银行");
+}
+
+#[test]
 fn match_keeps_input_order_across_threads_and_stops_when_output_closes() {
     // Many batches (256 lines each), offers and noise interleaved, bad
     // lines scattered: alerts come out in input order, each bad line is

@@ -3,6 +3,7 @@
 //! constant whatever the input size; a malformed line is reported with its
 //! number and skipped.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,11 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::Args;
-use crawler::Document;
-use watchlists::{Matcher, WatchlistSet};
+use crawler::DocumentKind;
+use serde::Deserialize;
+use watchlists::{MatchDocument, Matcher, WatchlistSet};
 
 use crate::commands::{format_alert, use_colour};
-use crate::convert::match_view;
 
 #[derive(Debug, Args)]
 pub struct MatchArgs {
@@ -248,14 +249,43 @@ fn match_line(matcher: &Matcher, line: &[u8]) -> Outcome {
     if text.is_empty() {
         return Outcome::Blank;
     }
-    let doc: Document = match serde_json::from_slice(text) {
+    let doc: MatchLine = match serde_json::from_slice(text) {
         Ok(doc) => doc,
         Err(e) => return Outcome::Malformed(format!("not a document ({e})")),
     };
     if doc.title.is_none() && doc.body.is_none() {
         return Outcome::Malformed(format!("document {:?} has neither title nor body", doc.id));
     }
-    Outcome::Alerts(matcher.match_document(&match_view(&doc)))
+    Outcome::Alerts(matcher.match_document(&MatchDocument {
+        id: &doc.id,
+        site: doc.site.as_deref().filter(|s| !s.is_empty()),
+        url: doc.url.as_deref().filter(|s| !s.is_empty()),
+        kind: Some(doc.kind.as_str()),
+        title: doc.title.as_deref(),
+        body: doc.body.as_deref(),
+        price: doc.price.as_deref(),
+    }))
+}
+
+/// The fields of a document line (DESIGN.md "The document") that matching reads, borrowed
+/// from the line where a string has no escapes (no copy per document); the other fields
+/// are not read. Only `id` and one of `title`/`body` are required.
+#[derive(Deserialize)]
+struct MatchLine<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    site: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    url: Option<Cow<'a, str>>,
+    #[serde(default)]
+    kind: DocumentKind,
+    #[serde(borrow, default)]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    body: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    price: Option<Cow<'a, str>>,
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {

@@ -3,8 +3,10 @@
 //! context), each as MB/s and as a ratio against baselines measured in the same run — a
 //! plain aho-corasick scan of the raw text with the raw terms, and `rg -F -f terms.txt`
 //! when ripgrep is installed. Sizes: LEAKWATCH_BENCH_MB (default 16), LEAKWATCH_BENCH_TERMS
-//! (default 10000); LEAKWATCH_BENCH_QUICK=1 skips the criterion statistics.
+//! (default 10000); LEAKWATCH_BENCH_QUICK=1 skips the criterion statistics;
+//! LEAKWATCH_BENCH_PROFILE=1 only runs the whole path ten times (for `perf record`).
 
+use std::borrow::Cow;
 use std::hint::black_box;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -282,13 +284,20 @@ fn sentence(rng: &mut Rng, words: usize) -> String {
     s
 }
 
+/// A document line as `leakwatch match` reads it: the fields matching uses, borrowed from
+/// the line (strings without escapes are not copied).
 #[derive(Deserialize)]
-struct Doc {
-    id: String,
-    title: Option<String>,
-    body: Option<String>,
-    kind: Option<String>,
-    price: Option<String>,
+struct Doc<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    body: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    price: Option<Cow<'a, str>>,
 }
 
 /// JSONL documents of about `bytes` in all; ~2% carry a watched term next to a sale cue.
@@ -403,6 +412,15 @@ fn main() {
         .map(|d| bench_support::prepare(d.title.as_deref(), d.body.as_deref()))
         .collect();
 
+    // Profiling: only the whole path, repeatedly (run the bench binary under `perf record`).
+    if std::env::var_os("LEAKWATCH_BENCH_PROFILE").is_some() {
+        for _ in 0..10 {
+            let t = Instant::now();
+            let n: usize = lines.iter().map(|l| match_line(&matcher, l)).sum();
+            eprintln!("whole path {:?} ({n} alerts)", t.elapsed());
+        }
+        return;
+    }
     // Baseline: plain aho-corasick over the raw text with the raw terms (no folding).
     let baseline_ac = AhoCorasick::builder()
         .match_kind(MatchKind::Standard)

@@ -23,20 +23,20 @@ use crate::text::{is_separator, is_transparent, is_word_char};
 
 /// The prefix bitset has 2^BITS bits (256 KiB: stays in L2).
 const BITS: u32 = 21;
-const MASK42: u64 = (1 << 42) - 1;
-const MASK63: u64 = (1 << 63) - 1;
-/// Mixed into prefixes of one, two and three characters so that they hash apart.
-const SALT: [u64; 3] = [
-    0x243F_6A88_85A3_08D3,
-    0x1319_8A2E_0370_7344,
-    0xA409_3822_299F_31D0,
+/// Odd multipliers of the prefix hash: row `n - 1` for prefixes of `n` characters (so that
+/// prefixes of different lengths hash apart), one column per character.
+const MUL: [[u32; 3]; 3] = [
+    [0x9E37_79B1, 0, 0],
+    [0x85EB_CA77, 0xC2B2_AE3D, 0],
+    [0x27D4_EB2F, 0x1656_67B1, 0xD3A2_646D],
 ];
 
-/// Hash of a prefix of `chars` (1–3) code points, packed 21 bits each: its top `BITS` bits
-/// index the bitset.
+/// Bitset index of the prefix `c[..n]` (folded code points; unused ones 0).
 #[inline(always)]
-fn slot(packed: u64, chars: usize) -> u64 {
-    (packed ^ SALT[chars - 1]).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+fn slot(c: [u32; 3], n: usize) -> usize {
+    let m = MUL[n - 1];
+    let h = c[0].wrapping_mul(m[0]) ^ c[1].wrapping_mul(m[1]) ^ c[2].wrapping_mul(m[2]);
+    (h >> (32 - BITS)) as usize
 }
 
 /// Table entry bits: the folded code point, then flags.
@@ -100,7 +100,8 @@ pub(crate) struct Gate {
     start: StateID,
     max_len: usize,
     keys: Vec<GateKey>,
-    bits: Vec<u64>,
+    /// Bit `slot(prefix)` set for the first one, two or three characters of every key.
+    bits: Vec<u32>,
     /// Whether some key has one / two / three or more characters.
     has_len: [bool; 3],
 }
@@ -120,18 +121,17 @@ impl Gate {
         let start = nfa
             .start_state(Anchored::Yes)
             .expect("a contiguous NFA supports anchored starts");
-        let mut bits = vec![0u64; (1 << BITS) / 64];
+        let mut bits = vec![0u32; (1 << BITS) / 32];
         let mut has_len = [false; 3];
         for k in &keys {
-            let mut packed = 0u64;
+            let mut prefix = [0u32; 3];
             let mut n = 0;
             for c in k.key.chars().take(3) {
-                packed = (packed << 21) | c as u64;
+                prefix[n] = c as u32;
                 n += 1;
             }
-            let h = slot(packed, n);
-            let s = (h >> (64 - BITS)) as usize;
-            bits[s / 64] |= 1 << (s % 64);
+            let s = slot(prefix, n);
+            bits[s / 32] |= 1 << (s % 32);
             has_len[n - 1] = true;
         }
         Some(Gate {
@@ -146,7 +146,7 @@ impl Gate {
 
     pub(crate) fn memory_usage(&self) -> usize {
         self.nfa.memory_usage()
-            + 8 * self.bits.len()
+            + 4 * self.bits.len()
             + self.keys.iter().map(|k| k.key.len() + 40).sum::<usize>()
     }
 
@@ -195,43 +195,136 @@ impl Gate {
         }
     }
 
-    /// Pushes to `cands` every index of `view` where a key may start: the hashed one-, two-
-    /// and three-character prefixes (of a rolling window) that some key has, at positions the
-    /// phrase scanner would try (not an ASCII letter or digit right after another one with
-    /// no separator between: a key starting there fails its word-boundary check).
+    /// Pushes to `cands` every index of `view` where a key may start: its first one, two or
+    /// three characters hash to a bit of `bits`, at a position the phrase scanner would try
+    /// (see [`may_start`]).
     fn probe(&self, view: &[u32], cands: &mut Vec<u32>) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            let done = unsafe { self.probe_avx2(view, cands) };
+            if done > 0 {
+                self.probe_scalar(view, 0..3, cands);
+            }
+            self.probe_scalar(view, done..view.len(), cands);
+            return;
+        }
+        self.probe_scalar(view, 0..view.len(), cands);
+    }
+
+    /// [`probe`](Self::probe) for the prefixes ending at `view[ends]`.
+    fn probe_scalar(&self, view: &[u32], ends: std::ops::Range<usize>, cands: &mut Vec<u32>) {
         let bits = &self.bits[..];
-        let test = |h: u64| {
-            let s = (h >> (64 - BITS)) as usize;
-            (bits[s >> 6] >> (s & 63)) & 1
-        };
+        let test = |s: usize| bits[s / 32] & (1 << (s % 32)) != 0;
         let [has1, has2, has3] = self.has_len;
-        let (mut window, mut allowed, mut prev_alnum) = (0u64, 0u64, 0u32);
-        for (k, &rec) in view.iter().enumerate() {
-            let f = rec & CP_MASK;
-            let alnum = (rec & ALNUM) >> 22;
-            let allow = (rec >> 31) | ((alnum & prev_alnum) ^ 1);
-            prev_alnum = alnum;
-            window = (window << 21) | f as u64;
-            allowed = (allowed << 1) | allow as u64;
-            let mut hit = 0;
-            if has3 {
-                hit |= ((allowed >> 2) & test(slot(window & MASK63, 3))) << 2;
+        let cp = |i: usize| view[i] & CP_MASK;
+        for e in ends {
+            if has3
+                && e >= 2
+                && may_start(view, e - 2)
+                && test(slot([cp(e - 2), cp(e - 1), cp(e)], 3))
+            {
+                cands.push(e as u32 - 2);
             }
-            if has2 {
-                hit |= ((allowed >> 1) & test(slot(window & MASK42, 2))) << 1;
+            if has2 && e >= 1 && may_start(view, e - 1) && test(slot([cp(e - 1), cp(e), 0], 2)) {
+                cands.push(e as u32 - 1);
             }
-            if has1 {
-                hit |= allowed & test(slot(f as u64, 1));
+            if has1 && may_start(view, e) && test(slot([cp(e), 0, 0], 1)) {
+                cands.push(e as u32);
             }
-            if hit != 0 {
-                for back in (0..3).rev() {
-                    if hit & (1 << back) != 0 {
-                        cands.push((k - back) as u32);
+        }
+    }
+
+    /// [`probe`](Self::probe) eight prefix ends at a time, for the ends from 3 on in whole
+    /// blocks of eight; returns where it stopped (0 when it did nothing). The ends below 3 and
+    /// from the returned one on are for the scalar loop.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn probe_avx2(&self, view: &[u32], cands: &mut Vec<u32>) -> usize {
+        use std::arch::x86_64::*;
+        let [has1, has2, has3] = self.has_len;
+        let n = view.len();
+        if n < 3 + 8 {
+            return 0;
+        }
+        let ptr = view.as_ptr();
+        let bits = self.bits.as_ptr() as *const i32;
+        let cp_mask = _mm256_set1_epi32(CP_MASK as i32);
+        let one = _mm256_set1_epi32(1);
+        // Lanes: 1 where a key may start at the record of `cur` (its predecessor `prev`).
+        let may = |cur: __m256i, prev: __m256i| {
+            let after_sep = _mm256_srli_epi32::<31>(cur);
+            let both_alnum =
+                _mm256_and_si256(_mm256_srli_epi32::<22>(_mm256_and_si256(cur, prev)), one);
+            _mm256_or_si256(after_sep, _mm256_xor_si256(both_alnum, one))
+        };
+        // Lanes: 1 where the prefix of code points `c` (`n` of them) has its bit set.
+        let test = |c: [__m256i; 3], n: usize| {
+            let m = MUL[n - 1];
+            let mut h = _mm256_mullo_epi32(c[0], _mm256_set1_epi32(m[0] as i32));
+            for k in 1..n {
+                h = _mm256_xor_si256(h, _mm256_mullo_epi32(c[k], _mm256_set1_epi32(m[k] as i32)));
+            }
+            let s = _mm256_srli_epi32::<{ 32 - BITS as i32 }>(h);
+            // SAFETY: `s < 2^BITS`, so every word index `s / 32` is inside `bits`.
+            let words = unsafe { _mm256_i32gather_epi32::<4>(bits, _mm256_srli_epi32::<5>(s)) };
+            let bit = _mm256_and_si256(s, _mm256_set1_epi32(31));
+            _mm256_and_si256(_mm256_srlv_epi32(words, bit), one)
+        };
+        let mut e = 3;
+        while e + 8 <= n {
+            // SAFETY: `3 <= e` and `e + 8 <= n`: every load reads view[e - 3 .. e + 8].
+            let (r0, r1, r2, r3) = unsafe {
+                (
+                    _mm256_loadu_si256(ptr.add(e) as *const __m256i),
+                    _mm256_loadu_si256(ptr.add(e - 1) as *const __m256i),
+                    _mm256_loadu_si256(ptr.add(e - 2) as *const __m256i),
+                    _mm256_loadu_si256(ptr.add(e - 3) as *const __m256i),
+                )
+            };
+            let (c0, c1, c2) = (
+                _mm256_and_si256(r0, cp_mask),
+                _mm256_and_si256(r1, cp_mask),
+                _mm256_and_si256(r2, cp_mask),
+            );
+            let zero = _mm256_setzero_si256();
+            let h3 = if has3 {
+                _mm256_and_si256(may(r2, r3), test([c2, c1, c0], 3))
+            } else {
+                zero
+            };
+            let h2 = if has2 {
+                _mm256_and_si256(may(r1, r2), test([c1, c0, zero], 2))
+            } else {
+                zero
+            };
+            let h1 = if has1 {
+                _mm256_and_si256(may(r0, r1), test([c0, zero, zero], 1))
+            } else {
+                zero
+            };
+            let any = _mm256_or_si256(
+                _mm256_slli_epi32::<2>(h3),
+                _mm256_or_si256(_mm256_slli_epi32::<1>(h2), h1),
+            );
+            if _mm256_testz_si256(any, any) == 0 {
+                let mut lanes = [0u32; 8];
+                // SAFETY: `lanes` has room for eight 32-bit lanes.
+                unsafe { _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, any) };
+                for (j, &l) in lanes.iter().enumerate() {
+                    for back in (0..3).rev() {
+                        if l & (1 << back) != 0 {
+                            cands.push((e + j - back) as u32);
+                        }
                     }
                 }
             }
+            e += 8;
         }
+        e
     }
 
     /// Whether some key starts at kept character `at` of `view` and passes the right-boundary
@@ -285,6 +378,16 @@ impl Gate {
         !key.kana_tail
             .is_some_and(|last| crate::matcher::kana_continues(last, next))
     }
+}
+
+/// Whether a key may start at `view[s]`: where the phrase scanner would try one, that is
+/// not at an ASCII letter or digit right after another one with no separator between (a key
+/// starting there fails its word-boundary check).
+#[inline(always)]
+fn may_start(view: &[u32], s: usize) -> bool {
+    let r = view[s];
+    let prev_alnum = s > 0 && view[s - 1] & ALNUM != 0;
+    r & AFTER_SEP != 0 || !(r & ALNUM != 0 && prev_alnum)
 }
 
 /// Folds `text` (valid UTF-8) into `view[*k..]`, one record per kept character (folded code
@@ -461,6 +564,26 @@ mod tests {
                 .filter_map(|&r| char::from_u32(r & CP_MASK))
                 .collect();
             assert_eq!(read, MatchText::new(title, body).stripped);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The vector probe finds exactly the candidates of the plain loop.
+        #[test]
+        fn vector_probe_is_the_plain_probe(text in "([a-c ]|[三菱日行]|[ゆうちょ]|[.、]){0,80}") {
+            let g = gate(&["三菱", "ab", "c", "ゆうちょ", "日行三", "a b c"]);
+            let mut view = Vec::new();
+            let (mut k, mut need_run) = (0, true);
+            proptest::prop_assert!(fold_into_view(text.as_bytes(), &mut view, &mut k, &mut need_run));
+            let view = &view[..k];
+            let mut fast = Vec::new();
+            g.probe(view, &mut fast);
+            let mut plain = Vec::new();
+            g.probe_scalar(view, 0..view.len(), &mut plain);
+            fast.sort_unstable();
+            plain.sort_unstable();
+            proptest::prop_assert_eq!(fast, plain);
         }
     }
 }
