@@ -186,13 +186,19 @@ impl Gate {
         if !whole {
             return Verdict::Unsure;
         }
-        let view = &view[..k];
-        self.probe(view, cands);
-        if cands.iter().any(|&at| self.confirmed(view, at as usize)) {
+        if self.scan_view(&view[..k], cands) {
             Verdict::Candidate
         } else {
             Verdict::Clear
         }
+    }
+
+    /// Whether a key occurs in a folded view (see [`view_of`]): the probe, then an anchored
+    /// walk at each candidate. `cands` is scratch space.
+    pub(crate) fn scan_view(&self, view: &[u32], cands: &mut Vec<u32>) -> bool {
+        cands.clear();
+        self.probe(view, cands);
+        cands.iter().any(|&at| self.confirmed(view, at as usize))
     }
 
     /// Pushes to `cands` every index of `view` where a key may start: its first one, two or
@@ -380,6 +386,21 @@ impl Gate {
     }
 }
 
+/// The folded, separator-free view of `title + "\n" + body` the gate scans; `None` when a
+/// character joins its predecessor (the gate is unsure there). For benchmarks.
+pub(crate) fn view_of(title: Option<&str>, body: Option<&str>) -> Option<Vec<u32>> {
+    let mut view = Vec::new();
+    let mut k = 0;
+    for part in [title, body].into_iter().flatten() {
+        let mut need_run = true;
+        if !fold_into_view(part.as_bytes(), &mut view, &mut k, &mut need_run) {
+            return None;
+        }
+    }
+    view.truncate(k);
+    Some(view)
+}
+
 /// Whether a key may start at `view[s]`: where the phrase scanner would try one, that is
 /// not at an ASCII letter or digit right after another one with no separator between (a key
 /// starting there fails its word-boundary check).
@@ -405,9 +426,22 @@ fn fold_into_view(text: &[u8], view: &mut Vec<u32>, k: &mut usize, need_run: &mu
     let mut i = 0;
     while i < n {
         let b = text[i];
-        let (cp, len) = if b < 0x80 {
-            (b as u32, 1)
-        } else if b < 0xE0 {
+        if b < 0x80 {
+            // A run of ASCII, without branching on separators: each byte's record is
+            // written, and kept (the write position advances) only for a letter or digit.
+            let mut j = i;
+            while j < n && text[j] < 0x80 {
+                let e = table[text[j] as usize];
+                let keep = e & SEP == 0;
+                view[out] = e | after_sep;
+                out += keep as usize;
+                after_sep = (!keep as u32) << 31;
+                j += 1;
+            }
+            i = j;
+            continue;
+        }
+        let (cp, len) = if b < 0xE0 {
             (((b as u32 & 0x1F) << 6) | (text[i + 1] as u32 & 0x3F), 2)
         } else if b < 0xF0 {
             (

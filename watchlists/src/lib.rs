@@ -35,6 +35,15 @@ pub mod bench_support {
     /// A document folded and stripped, as the phrase scanner sees it.
     pub struct PreparedText(pub(crate) crate::text::MatchText);
 
+    /// A document folded into the term gate's view (folded code points, separators dropped).
+    pub struct GateView(pub(crate) Vec<u32>);
+
+    /// Folds a document into the gate's view; `None` when the gate would hand it to the
+    /// full path unread (a combining character).
+    pub fn gate_view(title: Option<&str>, body: Option<&str>) -> Option<GateView> {
+        crate::gate::view_of(title, body).map(GateView)
+    }
+
     /// Folds and strips a document (the first half of `match_document`).
     pub fn prepare(title: Option<&str>, body: Option<&str>) -> PreparedText {
         PreparedText(crate::text::MatchText::new(title, body))

@@ -225,6 +225,16 @@ impl Matcher {
             .is_some_and(|g| g.check(title, body) != Verdict::Clear)
     }
 
+    /// The gate's term scan alone over a document already folded into its view (no folding,
+    /// no JSON): whether some watch key occurs. For benchmarks.
+    #[doc(hidden)]
+    pub fn gate_scan(&self, view: &crate::bench_support::GateView) -> bool {
+        let mut cands = Vec::new();
+        self.gate
+            .as_ref()
+            .is_some_and(|g| g.scan_view(&view.0, &mut cands))
+    }
+
     /// (character positions, first-character candidates, prefix-filter candidates, bytes
     /// walked, match states reached) of a prepared view. For benchmarks.
     #[doc(hidden)]
