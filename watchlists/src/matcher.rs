@@ -254,6 +254,13 @@ impl Matcher {
         self.match_full(doc)
     }
 
+    /// [`match_document`](Self::match_document) without the term gate (every document gets
+    /// the full scan): the reference the gate is tested and fuzzed against.
+    #[doc(hidden)]
+    pub fn match_document_ungated(&self, doc: &MatchDocument<'_>) -> Vec<Alert> {
+        self.match_full(doc)
+    }
+
     /// [`match_document`](Self::match_document) without the gate: every document gets the
     /// full scan. The reference the gate is tested against.
     pub(crate) fn match_full(&self, doc: &MatchDocument<'_>) -> Vec<Alert> {
