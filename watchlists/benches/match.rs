@@ -4,7 +4,7 @@
 //! plain aho-corasick scan of the raw text with the raw terms, and `rg -F -f terms.txt`
 //! when ripgrep is installed. Sizes: LEAKWATCH_BENCH_MB (default 100), LEAKWATCH_BENCH_TERMS
 //! (default 10000); LEAKWATCH_BENCH_QUICK=1 skips the criterion statistics;
-//! LEAKWATCH_BENCH_PROFILE=1 only runs the whole path ten times (for `perf record`).
+//! LEAKWATCH_BENCH_PROFILE=1 only runs the whole path 40 times (for `perf record`).
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -436,7 +436,7 @@ fn main() {
 
     // Profiling: only the whole path, repeatedly (run the bench binary under `perf record`).
     if std::env::var_os("LEAKWATCH_BENCH_PROFILE").is_some() {
-        for _ in 0..10 {
+        for _ in 0..40 {
             let t = Instant::now();
             let n: usize = lines.iter().map(|l| match_line(&matcher, l)).sum();
             eprintln!("whole path {:?} ({n} alerts)", t.elapsed());
