@@ -401,9 +401,10 @@ pub(crate) fn view_of(title: Option<&str>, body: Option<&str>) -> Option<Vec<u32
     Some(view)
 }
 
-/// Folds eight three-byte characters at `text[i..i + 24]` into `view[out..out + 8]` when
-/// all eight are kept characters the table folds on its own (the common case inside Chinese
-/// and Japanese text); `false`, having written nothing that counts, otherwise.
+/// Folds up to eight three-byte characters from `text[i..]` into `view[out..]`: the run of
+/// them, from the first, that are kept characters the table folds on its own (the common
+/// case inside Chinese and Japanese text, up to the next punctuation mark). Returns how many
+/// (0–8); records past those in `view[out..out + 8]` are scratch.
 ///
 /// # Safety
 /// The CPU must support AVX2; `i + 28 <= text.len()`; `out + 8 <= view.len()`.
@@ -416,7 +417,7 @@ unsafe fn fold_block_avx2(
     view: &mut [u32],
     out: usize,
     after_sep: u32,
-) -> bool {
+) -> usize {
     use std::arch::x86_64::*;
     debug_assert!(i + 28 <= text.len() && out + 8 <= view.len() && table.len() == 0x10000);
     // SAFETY (loads): text[i..i + 16] and text[i + 12..i + 28] are in bounds.
@@ -438,9 +439,10 @@ unsafe fn fold_block_avx2(
     // All eight must start with a three-byte lead (then the rest are their continuations:
     // `text` is valid UTF-8).
     let lead = _mm256_and_si256(bytes, _mm256_set1_epi32(0xF0));
-    if _mm256_movemask_epi8(_mm256_cmpeq_epi32(lead, _mm256_set1_epi32(0xE0))) != -1 {
-        return false;
-    }
+    let three = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
+        lead,
+        _mm256_set1_epi32(0xE0),
+    ))) as u32;
     let cp = _mm256_or_si256(
         _mm256_or_si256(
             _mm256_slli_epi32::<12>(_mm256_and_si256(bytes, _mm256_set1_epi32(0x0F))),
@@ -454,13 +456,20 @@ unsafe fn fold_block_avx2(
     // SAFETY: every code point is below 0x10000 = table.len().
     let e = unsafe { _mm256_i32gather_epi32::<4>(table.as_ptr() as *const i32, cp) };
     let special = _mm256_and_si256(e, _mm256_set1_epi32((SEP | SLOW) as i32));
-    if _mm256_testz_si256(special, special) == 0 {
-        return false;
+    let plain = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
+        special,
+        _mm256_setzero_si256(),
+    ))) as u32;
+    // Lanes from the first that both start a three-byte character and fold plainly (a lane
+    // after a character of another length is misaligned: it never counts).
+    let kept = (!(three & plain)).trailing_zeros().min(8) as usize;
+    if kept == 0 {
+        return 0;
     }
     let rec = _mm256_or_si256(e, _mm256_setr_epi32(after_sep as i32, 0, 0, 0, 0, 0, 0, 0));
     // SAFETY: out + 8 <= view.len().
     unsafe { _mm256_storeu_si256(view.as_mut_ptr().add(out) as *mut __m256i, rec) };
-    true
+    kept
 }
 
 /// Whether a key may start at `view[s]`: where the phrase scanner would try one, that is
@@ -509,9 +518,10 @@ fn fold_into_view_with(
             // SAFETY: the CPU has AVX2 (`simd`); `i + 28 <= n` (the block reads text[i..i + 28]);
             // `view` has room for eight records at `out` (one per character of `text[i..]`,
             // which has at least eight).
-            if unsafe { fold_block_avx2(text, i, table, view, out, after_sep) } {
-                i += 24;
-                out += 8;
+            let kept = unsafe { fold_block_avx2(text, i, table, view, out, after_sep) };
+            if kept > 0 {
+                i += 3 * kept;
+                out += kept;
                 after_sep = 0;
                 continue;
             }
