@@ -7,9 +7,11 @@
 //! The gate never misses: it answers [`Verdict::Clear`] only when no watch key occurs in
 //! the separator-free folded text at a position where the phrase scanner would report it,
 //! or every occurrence fails a right-boundary check the matcher would also apply.
-//! Candidate starts come from a hashed bitset over the first one, two and three folded
-//! characters of every key, probed from a rolling window (each character is decoded
-//! once); an anchored walk of an Aho-Corasick NFA over the keys confirms them.
+//! The pass has two loops over the document: a fold into a view of one `u32` record per
+//! kept character, then a probe of a hashed bitset over the first one, two and three folded
+//! characters of every key at each record; an anchored walk of an Aho-Corasick NFA over the
+//! keys confirms the candidates. Both loops take eight characters at a time with AVX2 where
+//! the CPU has it (and are tested against their plain forms).
 
 use std::cell::RefCell;
 use std::sync::LazyLock;
