@@ -37,11 +37,21 @@ pub struct MatchArgs {
 const BATCH_LINES: usize = 256;
 const BATCH_BYTES: usize = 1 << 20;
 
-/// A batch of input lines and the number of its first line.
+/// A batch of input lines and the number of its first line. The lines sit
+/// back to back in one buffer (no allocation per line); `ends[i]` is where
+/// line `i` ends.
 struct Batch {
     seq: u64,
     first_line: u64,
-    lines: Vec<Vec<u8>>,
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.data[a..b])
+    }
 }
 
 /// What the lines of one batch gave.
@@ -102,8 +112,7 @@ pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
                 };
                 let Ok(batch) = batch else { return };
                 let outcomes = batch
-                    .lines
-                    .iter()
+                    .lines()
                     .map(|line| match_line_guarded(matcher, line))
                     .collect();
                 let done = Done {
@@ -207,22 +216,20 @@ fn read_batches(
         let mut batch = Batch {
             seq,
             first_line: number + 1,
-            lines: Vec::with_capacity(BATCH_LINES),
+            data: Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2)),
+            ends: Vec::with_capacity(BATCH_LINES),
         };
-        let mut bytes = 0;
-        while batch.lines.len() < BATCH_LINES && bytes < BATCH_BYTES {
-            let mut line = Vec::new();
+        while batch.ends.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
             let read = reader
-                .read_until(b'\n', &mut line)
+                .read_until(b'\n', &mut batch.data)
                 .with_context(|| format!("{name}: read error after line {number}"))?;
             if read == 0 {
                 break;
             }
             number += 1;
-            bytes += read;
-            batch.lines.push(line);
+            batch.ends.push(batch.data.len());
         }
-        if batch.lines.is_empty() {
+        if batch.ends.is_empty() {
             return Ok(());
         }
         seq += 1;
@@ -249,7 +256,14 @@ fn match_line(matcher: &Matcher, line: &[u8]) -> Outcome {
     if text.is_empty() {
         return Outcome::Blank;
     }
-    let doc: MatchLine = match serde_json::from_slice(text) {
+    // Validated once, quickly, here; parsing a `str` does not validate each string again.
+    let Ok(text) = simdutf8::basic::from_utf8(text) else {
+        let at = std::str::from_utf8(text)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        return Outcome::Malformed(format!("not UTF-8 (invalid byte {} of the line)", at + 1));
+    };
+    let doc: MatchLine = match serde_json::from_str(text) {
         Ok(doc) => doc,
         Err(e) => return Outcome::Malformed(format!("not a document ({e})")),
     };

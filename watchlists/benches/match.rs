@@ -4,7 +4,9 @@
 //! plain aho-corasick scan of the raw text with the raw terms, and `rg -F -f terms.txt`
 //! when ripgrep is installed. Sizes: LEAKWATCH_BENCH_MB (default 100), LEAKWATCH_BENCH_TERMS
 //! (default 10000); LEAKWATCH_BENCH_QUICK=1 skips the criterion statistics;
-//! LEAKWATCH_BENCH_PROFILE=1 only runs the whole path 40 times (for `perf record`).
+//! LEAKWATCH_BENCH_PROFILE=1 only runs the whole path 40 times (for `perf record`);
+//! LEAKWATCH_BENCH_DUMP=DIR writes the generated documents, watchlists, text and terms there
+//! and stops (to time `leakwatch match` and `rg` on the same input).
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -399,6 +401,31 @@ fn main() {
             ));
         }
         std::fs::write(dir.path().join(format!("c{c:03}.toml")), toml).expect("write watchlist");
+    }
+    // The generated inputs as files, to time `leakwatch match` and `rg` on them by hand.
+    if let Some(out) = std::env::var_os("LEAKWATCH_BENCH_DUMP") {
+        let out = std::path::PathBuf::from(out);
+        let lists = out.join("watchlists");
+        std::fs::create_dir_all(&lists).expect("create the dump folder");
+        for entry in std::fs::read_dir(dir.path()).expect("read watchlists") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, lists.join(path.file_name().expect("name"))).expect("copy");
+        }
+        std::fs::write(out.join("docs.jsonl"), lines.join("\n") + "\n").expect("write docs");
+        let text: Vec<String> = docs
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}\n{}",
+                    d.title.as_deref().unwrap_or(""),
+                    d.body.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        std::fs::write(out.join("corpus.txt"), text.join("\n") + "\n").expect("write corpus");
+        std::fs::write(out.join("terms.txt"), terms.join("\n")).expect("write terms");
+        println!("wrote {}", out.display());
+        return;
     }
     let t = Instant::now();
     let set = WatchlistSet::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
