@@ -277,23 +277,27 @@ fn eval_score_meets_the_bar() {
     assert!(text.contains("precision"), "{text}");
 }
 
-#[test]
-fn match_reports_a_malformed_line_and_goes_on() {
+/// Runs `match --json` with the example watchlists on `jsonl` (the content of
+/// a file named docs.jsonl).
+fn match_jsonl(jsonl: impl AsRef<[u8]>) -> std::process::Output {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("docs.jsonl");
-    std::fs::write(
-        &input,
-        "{\"id\":\"a\",\"title\":\"【出售】三菱日联银行网银账户\"}\n{not json\n{\"id\":\"b\",\"title\":\"出售 三菱UFJ銀行 口座\"}\n",
-    )
-    .expect("write");
-    let out = leakwatch(&[
+    std::fs::write(&input, jsonl).expect("write");
+    leakwatch(&[
         "match",
         "--watchlists",
         repo().join("examples/watchlists").to_str().expect("path"),
         "--input",
         input.to_str().expect("path"),
         "--json",
-    ]);
+    ])
+}
+
+#[test]
+fn match_reports_a_malformed_line_and_goes_on() {
+    let out = match_jsonl(
+        "{\"id\":\"a\",\"title\":\"【出售】三菱日联银行网银账户\"}\n{not json\n{\"id\":\"b\",\"title\":\"出售 三菱UFJ銀行 口座\"}\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("docs.jsonl:2:"), "{stderr}");
@@ -305,32 +309,36 @@ fn match_reports_a_malformed_line_and_goes_on() {
 }
 
 #[test]
+fn match_names_a_line_that_is_not_utf8_and_goes_on() {
+    let mut jsonl = b"{\"id\":\"bad\",\"title\":\"\xff\xfe offer\"}\n".to_vec();
+    jsonl.extend_from_slice("{\"id\":\"b\",\"title\":\"出售 三菱UFJ銀行 口座\"}\n".as_bytes());
+    let out = match_jsonl(jsonl);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("docs.jsonl:1: not UTF-8 (invalid byte 22 of the line)"),
+        "{stderr}"
+    );
+    let ids: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|a| a["doc_id"].as_str().expect("doc_id").to_owned())
+        .collect();
+    assert_eq!(ids, ["b"]);
+}
+
+#[test]
 fn match_reads_escaped_strings_and_checks_the_kind() {
     // Lines are parsed without copying where a string has no escapes; a string
     // with escapes (\uXXXX, \n, \") must still match as its text, and an
     // unknown kind is still a malformed line.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("docs.jsonl");
-    std::fs::write(
-        &input,
-        concat!(
-            r#"{"id":"esc","site":"s","title":"\u3010\u51fa\u552e\u3011\n\"\u4e09\u83f1\u65e5\u8054\u94f6\u884c\" \u7f51\u94f6\u8d26\u6237"}"#,
-            "\n",
-            r#"{"id":"bad-kind","kind":"poster","title":"出售 三菱UFJ銀行 口座"}"#,
-            "\n",
-            r#"{"id":"plain","kind":"listing","title":"出售 三菱UFJ銀行 口座","price":"1 BTC"}"#,
-            "\n",
-        ),
-    )
-    .expect("write");
-    let out = leakwatch(&[
-        "match",
-        "--watchlists",
-        repo().join("examples/watchlists").to_str().expect("path"),
-        "--input",
-        input.to_str().expect("path"),
-        "--json",
-    ]);
+    let out = match_jsonl(concat!(
+        r#"{"id":"esc","site":"s","title":"\u3010\u51fa\u552e\u3011\n\"\u4e09\u83f1\u65e5\u8054\u94f6\u884c\" \u7f51\u94f6\u8d26\u6237"}"#,
+        "\n",
+        r#"{"id":"bad-kind","kind":"poster","title":"出售 三菱UFJ銀行 口座"}"#,
+        "\n",
+        r#"{"id":"plain","kind":"listing","title":"出售 三菱UFJ銀行 口座","price":"1 BTC"}"#,
+        "\n",
+    ));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("docs.jsonl:2:"), "{stderr}");

@@ -402,36 +402,7 @@ fn main() {
         }
         std::fs::write(dir.path().join(format!("c{c:03}.toml")), toml).expect("write watchlist");
     }
-    // The generated inputs as files, to time `leakwatch match` and `rg` on them by hand.
-    if let Some(out) = std::env::var_os("LEAKWATCH_BENCH_DUMP") {
-        let out = std::path::PathBuf::from(out);
-        let lists = out.join("watchlists");
-        std::fs::create_dir_all(&lists).expect("create the dump folder");
-        for entry in std::fs::read_dir(dir.path()).expect("read watchlists") {
-            let path = entry.expect("entry").path();
-            std::fs::copy(&path, lists.join(path.file_name().expect("name"))).expect("copy");
-        }
-        std::fs::write(out.join("docs.jsonl"), lines.join("\n") + "\n").expect("write docs");
-        let text: Vec<String> = docs
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}\n{}",
-                    d.title.as_deref().unwrap_or(""),
-                    d.body.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        std::fs::write(out.join("corpus.txt"), text.join("\n") + "\n").expect("write corpus");
-        std::fs::write(out.join("terms.txt"), terms.join("\n")).expect("write terms");
-        println!("wrote {}", out.display());
-        return;
-    }
-    let t = Instant::now();
-    let set = WatchlistSet::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    let matcher = Matcher::new(&set);
-    let build = t.elapsed();
-
+    // Each document's text as the matcher sees it (title, a newline, body).
     let raw: Vec<String> = docs
         .iter()
         .map(|d| {
@@ -442,6 +413,26 @@ fn main() {
             )
         })
         .collect();
+    // The generated inputs as files, to time `leakwatch match` and `rg` on them by hand.
+    if let Some(out) = std::env::var_os("LEAKWATCH_BENCH_DUMP") {
+        let out = std::path::PathBuf::from(out);
+        let lists = out.join("watchlists");
+        std::fs::create_dir_all(&lists).expect("create the dump folder");
+        for entry in std::fs::read_dir(dir.path()).expect("read watchlists") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, lists.join(path.file_name().expect("name"))).expect("copy");
+        }
+        std::fs::write(out.join("docs.jsonl"), lines.join("\n") + "\n").expect("write docs");
+        std::fs::write(out.join("corpus.txt"), raw.join("\n") + "\n").expect("write corpus");
+        std::fs::write(out.join("terms.txt"), terms.join("\n")).expect("write terms");
+        println!("wrote {}", out.display());
+        return;
+    }
+    let t = Instant::now();
+    let set = WatchlistSet::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let matcher = Matcher::new(&set);
+    let build = t.elapsed();
+
     // The gate's views (documents it folds itself; a few with combining marks it hands on).
     let (views, view_bytes) = docs.iter().fold((Vec::new(), 0), |(mut v, n), d| {
         let (title, body) = (d.title.as_deref(), d.body.as_deref());
