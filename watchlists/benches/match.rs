@@ -205,6 +205,8 @@ const SYLLABLES: &[&str] = &[
 /// The whole `match` path for one JSON line: parse, fold, match, context;
 /// the number of alerts.
 fn match_line(matcher: &Matcher, line: &str) -> usize {
+    // As `leakwatch match`: the line's bytes are checked as UTF-8 once, then parsed as a str.
+    let line = simdutf8::basic::from_utf8(line.as_bytes()).expect("generated lines are UTF-8");
     let d: Doc = serde_json::from_str(line).expect("generated JSON parses");
     let doc = MatchDocument {
         id: &d.id,
