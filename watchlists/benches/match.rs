@@ -684,7 +684,7 @@ fn main() {
         "all-phrase scan (gated docs get it)",
         mbps(text_bytes, t_scan),
     );
-    row("whole path (JSON+fold+match+ctx)", whole);
+    row("whole path (UTF-8+JSON+match+ctx)", whole);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let whole_par = mbps(text_bytes, t_whole_par);
     row(&format!("whole path on {cores} cores"), whole_par);
