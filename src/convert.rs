@@ -6,31 +6,32 @@ use crawler::Document;
 use indexer::IndexDocument;
 use watchlists::{Alert, MatchDocument};
 
+/// The matcher's view of a document type with the fields `id`, `site`, `url`,
+/// `kind`, `title`, `body` and `price` (an empty site or URL counts as absent).
+macro_rules! match_view_of {
+    ($doc:expr) => {{
+        let doc = $doc;
+        MatchDocument {
+            id: &doc.id,
+            site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
+            url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
+            kind: Some(doc.kind.as_str()),
+            title: doc.title.as_deref(),
+            body: doc.body.as_deref(),
+            price: doc.price.as_deref(),
+        }
+    }};
+}
+
 /// The view of `doc` that the matcher reads.
 pub fn match_view(doc: &Document) -> MatchDocument<'_> {
-    MatchDocument {
-        id: &doc.id,
-        site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
-        url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
-        kind: Some(doc.kind.as_str()),
-        title: doc.title.as_deref(),
-        body: doc.body.as_deref(),
-        price: doc.price.as_deref(),
-    }
+    match_view_of!(doc)
 }
 
 /// The view the matcher reads of a document read back from the index
 /// (retro-hunts).
 pub fn indexed_match_view(doc: &IndexDocument) -> MatchDocument<'_> {
-    MatchDocument {
-        id: &doc.id,
-        site: Some(doc.site.as_str()).filter(|s| !s.is_empty()),
-        url: Some(doc.url.as_str()).filter(|s| !s.is_empty()),
-        kind: Some(doc.kind.as_str()),
-        title: doc.title.as_deref(),
-        body: doc.body.as_deref(),
-        price: doc.price.as_deref(),
-    }
+    match_view_of!(doc)
 }
 
 /// The index's form of `doc`, carrying the alerts raised on it.

@@ -3,8 +3,6 @@
 //! character start, small prefix bitsets (which stay in cache) decide whether an anchored
 //! walk of the NFA is needed. Finds exactly what one overlapping automaton scan finds.
 
-use std::ops::ControlFlow;
-
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
@@ -232,20 +230,6 @@ impl PhraseScanner {
         run_starts: &[u32],
         mut f: impl FnMut(usize, usize, usize),
     ) {
-        let _ = self.try_for_each_match(hay, run_starts, |p, s, e| {
-            f(p, s, e);
-            ControlFlow::Continue(())
-        });
-    }
-
-    /// [`for_each_match`](Self::for_each_match), stopping when `f` breaks.
-    #[inline]
-    fn try_for_each_match(
-        &self,
-        hay: &str,
-        run_starts: &[u32],
-        mut f: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
         let bytes = hay.as_bytes();
         let mut i = 0;
         let mut run = 0;
@@ -271,21 +255,15 @@ impl PhraseScanner {
             if classes == 0 || !self.may_start(bytes, at, classes) {
                 continue;
             }
-            self.walk(bytes, at, &mut f)?;
+            self.walk(bytes, at, &mut f);
         }
-        ControlFlow::Continue(())
     }
 
     /// Walks the anchored NFA from `bytes[i]`, reporting the phrases that start there. A
     /// match state also lists the matches of its suffixes, which start later and are
     /// reported from their own start.
     #[inline]
-    fn walk(
-        &self,
-        bytes: &[u8],
-        i: usize,
-        f: &mut impl FnMut(usize, usize, usize) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
+    fn walk(&self, bytes: &[u8], i: usize, f: &mut impl FnMut(usize, usize, usize)) {
         let end = (i + self.max_len).min(bytes.len());
         let mut sid = self.start;
         for (j, &b) in bytes[i..end].iter().enumerate() {
@@ -297,12 +275,11 @@ impl PhraseScanner {
                 for k in 0..self.nfa.match_len(sid) {
                     let pid = self.nfa.match_pattern(sid, k);
                     if self.nfa.pattern_len(pid) == j + 1 {
-                        f(pid.as_usize(), i, i + j + 1)?;
+                        f(pid.as_usize(), i, i + j + 1);
                     }
                 }
             }
         }
-        ControlFlow::Continue(())
     }
 
     /// (character starts, starts passing the first-character filter, positions where an
