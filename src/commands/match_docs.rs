@@ -283,23 +283,58 @@ fn match_line(matcher: &Matcher, line: &[u8]) -> Outcome {
 
 /// The fields of a document line (DESIGN.md "The document") that matching reads, borrowed
 /// from the line where a string has no escapes (no copy per document); the other fields
-/// are not read. Only `id` and one of `title`/`body` are required.
+/// are not read. Only `id` and one of `title`/`body` are required. (`borrow` alone would
+/// not borrow an `Option<Cow<str>>`: serde only special-cases a bare `Cow<str>`.)
 #[derive(Deserialize)]
 struct MatchLine<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     site: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     url: Option<Cow<'a, str>>,
     #[serde(default)]
     kind: DocumentKind,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     title: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     body: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     price: Option<Cow<'a, str>>,
+}
+
+/// An optional string field, borrowed from the input when it has no escapes (copied when
+/// it has), `None` for `null`.
+fn borrowed<'de, D>(de: D) -> Result<Option<Cow<'de, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Visit;
+    impl<'de> serde::de::Visitor<'de> for Visit {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+            de.deserialize_str(self)
+        }
+    }
+    de.deserialize_option(Visit)
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
@@ -312,4 +347,23 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(start, |e| e + 1);
     &bytes[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strings without escapes are borrowed from the line; escaped ones are decoded; null
+    /// and a missing field are `None`; a wrong type is refused.
+    #[test]
+    fn fields_are_borrowed_from_the_line() {
+        let line = r#"{"id": "d1", "title": "出售 MUFG", "body": "a\nb", "url": null}"#;
+        let doc: MatchLine = serde_json::from_str(line).expect("parses");
+        assert!(matches!(doc.title, Some(Cow::Borrowed("出售 MUFG"))));
+        assert!(matches!(doc.id, Cow::Borrowed("d1")));
+        assert_eq!(doc.body.as_deref(), Some("a\nb"));
+        assert!(matches!(doc.body, Some(Cow::Owned(_))));
+        assert!(doc.url.is_none() && doc.price.is_none() && doc.site.is_none());
+        assert!(serde_json::from_str::<MatchLine>(r#"{"id": "d2", "title": 5}"#).is_err());
+    }
 }

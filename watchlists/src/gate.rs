@@ -284,6 +284,7 @@ impl Gate {
         };
         let mut e = 3;
         while e + 8 <= n {
+            cands.reserve(24);
             // SAFETY: `3 <= e` and `e + 8 <= n`: every load reads view[e - 3 .. e + 8].
             let (r0, r1, r2, r3) = unsafe {
                 (
@@ -314,21 +315,40 @@ impl Gate {
             } else {
                 zero
             };
-            let any = _mm256_or_si256(
-                _mm256_slli_epi32::<2>(h3),
-                _mm256_or_si256(_mm256_slli_epi32::<1>(h2), h1),
+            // Each lane's candidate starts, written without a branch on the gather's result
+            // (an unpredictable branch would stall on it): the positions of the set lanes,
+            // packed to the front by a permutation, are stored at the end of `cands`, which
+            // then grows by their number.
+            let base = _mm256_add_epi32(
+                _mm256_set1_epi32(e as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
             );
-            if _mm256_testz_si256(any, any) == 0 {
-                let mut lanes = [0u32; 8];
-                // SAFETY: `lanes` has room for eight 32-bit lanes.
-                unsafe { _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, any) };
-                for (j, &l) in lanes.iter().enumerate() {
-                    for back in (0..3).rev() {
-                        if l & (1 << back) != 0 {
-                            cands.push((e + j - back) as u32);
-                        }
-                    }
+            let mut emit = |back: i32, h: __m256i| {
+                let mask =
+                    _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(h, one))) as usize;
+                let at = _mm256_sub_epi32(base, _mm256_set1_epi32(back));
+                // SAFETY: `PACK[mask]` is eight bytes; `cands` has room for eight more
+                // (reserved before the block), and the first `count_ones` of them are set.
+                unsafe {
+                    let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                        PACK[mask].as_ptr() as *const __m128i
+                    ));
+                    let len = cands.len();
+                    _mm256_storeu_si256(
+                        cands.as_mut_ptr().add(len) as *mut __m256i,
+                        _mm256_permutevar8x32_epi32(at, order),
+                    );
+                    cands.set_len(len + mask.count_ones() as usize);
                 }
+            };
+            if has3 {
+                emit(2, h3);
+            }
+            if has2 {
+                emit(1, h2);
+            }
+            if has1 {
+                emit(0, h1);
             }
             e += 8;
         }
@@ -403,6 +423,26 @@ pub(crate) fn view_of(title: Option<&str>, body: Option<&str>) -> Option<Vec<u32
     Some(view)
 }
 
+/// For each eight-bit mask, the indexes of its set bits in order, then zeros: the
+/// permutation that packs the set lanes of a vector to its front.
+#[cfg(target_arch = "x86_64")]
+static PACK: [[u8; 8]; 256] = {
+    let mut table = [[0u8; 8]; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut lane, mut n) = (0, 0);
+        while lane < 8 {
+            if mask & (1 << lane) != 0 {
+                table[mask][n] = lane as u8;
+                n += 1;
+            }
+            lane += 1;
+        }
+        mask += 1;
+    }
+    table
+};
+
 /// Folds up to eight three-byte characters from `text[i..]` into `view[out..]`: the run of
 /// them, from the first, that are kept characters the table folds on its own (the common
 /// case inside Chinese and Japanese text, up to the next punctuation mark). Returns how many
@@ -412,6 +452,7 @@ pub(crate) fn view_of(title: Option<&str>, body: Option<&str>) -> Option<Vec<u32
 /// The CPU must support AVX2; `i + 28 <= text.len()`; `out + 8 <= view.len()`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
+#[inline]
 unsafe fn fold_block_avx2(
     text: &[u8],
     i: usize,
@@ -474,6 +515,43 @@ unsafe fn fold_block_avx2(
     kept
 }
 
+/// Folds the run of three-byte characters at `text[i..]` into `view[out..]`, eight at a
+/// time with [`fold_block_avx2`], until a block keeps fewer than eight or fewer than 28 bytes
+/// are left; returns how many characters it folded (each one record).
+///
+/// A block that keeps all eight is the predicted case, so the next block's loads do not
+/// wait for this one's table gather (a data dependency on the count kept would).
+///
+/// # Safety
+/// The CPU must support AVX2; `text` is valid UTF-8; `view` has room for a record per
+/// character of `text[i..]` from `out` on.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fold_run_avx2(
+    text: &[u8],
+    mut i: usize,
+    table: &[u32],
+    view: &mut [u32],
+    mut out: usize,
+    mut after_sep: u32,
+) -> usize {
+    let start = out;
+    while i + 28 <= text.len() {
+        // SAFETY: the CPU has AVX2; `i + 28 <= text.len()`; the text from `i` on has at
+        // least eight characters (28 bytes), so `view` has room for eight records at `out`.
+        let kept = unsafe { fold_block_avx2(text, i, table, view, out, after_sep) };
+        after_sep = 0;
+        if kept == 8 {
+            i += 24;
+            out += 8;
+            continue;
+        }
+        out += kept;
+        break;
+    }
+    out - start
+}
+
 /// Whether a key may start at `view[s]`: where the phrase scanner would try one, that is
 /// not at an ASCII letter or digit right after another one with no separator between (a key
 /// starting there fails its word-boundary check).
@@ -517,13 +595,12 @@ fn fold_into_view_with(
         let b = text[i];
         #[cfg(target_arch = "x86_64")]
         if simd && (0xE0..0xF0).contains(&b) && i + 28 <= n {
-            // SAFETY: the CPU has AVX2 (`simd`); `i + 28 <= n` (the block reads text[i..i + 28]);
-            // `view` has room for eight records at `out` (one per character of `text[i..]`,
-            // which has at least eight).
-            let kept = unsafe { fold_block_avx2(text, i, table, view, out, after_sep) };
-            if kept > 0 {
-                i += 3 * kept;
-                out += kept;
+            // SAFETY: the CPU has AVX2 (`simd`); `view` has room for a record per character
+            // of `text[i..]` from `out` on (see above), and `text` is valid UTF-8.
+            let chars = unsafe { fold_run_avx2(text, i, table, view, out, after_sep) };
+            if chars > 0 {
+                i += 3 * chars;
+                out += chars;
                 after_sep = 0;
                 continue;
             }
