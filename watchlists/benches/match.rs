@@ -670,6 +670,14 @@ fn main() {
         100.0 * candidates as f64 / positions.max(1) as f64,
         walked as f64 / candidates.max(1) as f64
     );
+    let [records, gate_candidates] = views
+        .iter()
+        .map(|v| matcher.gate_stats(v))
+        .fold([0; 2], |a, b| [a[0] + b[0], a[1] + b[1]]);
+    println!(
+        "gate: {gate_candidates} candidates to confirm at {records} characters ({:.2}%)",
+        100.0 * gate_candidates as f64 / records.max(1) as f64
+    );
     let base = mbps(text_bytes, t_base);
     println!(
         "\n== leakwatch matcher benchmark: {} docs, {:.1} MB text, {} terms, {} planted offers ==",

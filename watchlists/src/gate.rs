@@ -443,10 +443,22 @@ static PACK: [[u8; 8]; 256] = {
     table
 };
 
+/// What [`fold_block_avx2`] did.
+#[cfg(target_arch = "x86_64")]
+struct Block {
+    /// Characters read (0–8), each three bytes.
+    chars: usize,
+    /// Records written (the characters read less the separators).
+    kept: usize,
+    /// `AFTER_SEP` when the last character read was a separator (else 0).
+    after_sep: u32,
+}
+
 /// Folds up to eight three-byte characters from `text[i..]` into `view[out..]`: the run of
-/// them, from the first, that are kept characters the table folds on its own (the common
-/// case inside Chinese and Japanese text, up to the next punctuation mark). Returns how many
-/// (0–8); records past those in `view[out..out + 8]` are scratch.
+/// them, from the first, that the table folds on its own (the common case inside Chinese
+/// and Japanese text). Separators among them (CJK punctuation) are dropped, the record after
+/// one marked `AFTER_SEP` (as is the first when `after_sep` says so). Records past the kept
+/// ones in `view[out..out + 8]` are scratch.
 ///
 /// # Safety
 /// The CPU must support AVX2; `i + 28 <= text.len()`; `out + 8 <= view.len()`.
@@ -460,7 +472,7 @@ unsafe fn fold_block_avx2(
     view: &mut [u32],
     out: usize,
     after_sep: u32,
-) -> usize {
+) -> Block {
     use std::arch::x86_64::*;
     debug_assert!(i + 28 <= text.len() && out + 8 <= view.len() && table.len() == 0x10000);
     // SAFETY (loads): text[i..i + 16] and text[i + 12..i + 28] are in bounds.
@@ -498,29 +510,60 @@ unsafe fn fold_block_avx2(
     );
     // SAFETY: every code point is below 0x10000 = table.len().
     let e = unsafe { _mm256_i32gather_epi32::<4>(table.as_ptr() as *const i32, cp) };
-    let special = _mm256_and_si256(e, _mm256_set1_epi32((SEP | SLOW) as i32));
-    let plain = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
-        special,
-        _mm256_setzero_si256(),
-    ))) as u32;
-    // Lanes from the first that both start a three-byte character and fold plainly (a lane
-    // after a character of another length is misaligned: it never counts).
-    let kept = (!(three & plain)).trailing_zeros().min(8) as usize;
-    if kept == 0 {
-        return 0;
+    let movemask = |v: __m256i| _mm256_movemask_ps(_mm256_castsi256_ps(v)) as u32;
+    let slow = movemask(_mm256_cmpeq_epi32(
+        _mm256_and_si256(e, _mm256_set1_epi32(SLOW as i32)),
+        _mm256_set1_epi32(SLOW as i32),
+    ));
+    let sep = movemask(_mm256_cmpeq_epi32(
+        _mm256_and_si256(e, _mm256_set1_epi32(SEP as i32)),
+        _mm256_set1_epi32(SEP as i32),
+    ));
+    // Lanes from the first that both start a three-byte character and fold on their own (a
+    // lane after a character of another length is misaligned: it never counts).
+    let chars = (!(three & !slow)).trailing_zeros().min(8) as usize;
+    let read = (1u32 << chars) - 1;
+    let keep = !sep & read;
+    // A kept lane follows a separator when the lane before it is one (lane 0: `after_sep`).
+    let after = ((sep << 1) | (after_sep >> 31)) & keep;
+    let lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    let after_lanes = _mm256_cmpeq_epi32(
+        _mm256_and_si256(_mm256_set1_epi32(after as i32), lane_bits),
+        lane_bits,
+    );
+    let rec = _mm256_or_si256(
+        e,
+        _mm256_and_si256(after_lanes, _mm256_set1_epi32(AFTER_SEP as i32)),
+    );
+    // SAFETY: `PACK[keep]` is eight bytes; out + 8 <= view.len().
+    unsafe {
+        let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+            PACK[keep as usize].as_ptr() as *const __m128i
+        ));
+        _mm256_storeu_si256(
+            view.as_mut_ptr().add(out) as *mut __m256i,
+            _mm256_permutevar8x32_epi32(rec, order),
+        );
     }
-    let rec = _mm256_or_si256(e, _mm256_setr_epi32(after_sep as i32, 0, 0, 0, 0, 0, 0, 0));
-    // SAFETY: out + 8 <= view.len().
-    unsafe { _mm256_storeu_si256(view.as_mut_ptr().add(out) as *mut __m256i, rec) };
-    kept
+    let last_sep = chars > 0 && sep >> (chars - 1) & 1 != 0;
+    Block {
+        chars,
+        kept: keep.count_ones() as usize,
+        // A block that read nothing leaves the state as it was.
+        after_sep: if chars == 0 {
+            after_sep
+        } else {
+            (last_sep as u32) << 31
+        },
+    }
 }
 
 /// Folds the run of three-byte characters at `text[i..]` into `view[out..]`, eight at a
-/// time with [`fold_block_avx2`], until a block keeps fewer than eight or fewer than 28 bytes
-/// are left; returns how many characters it folded (each one record).
+/// time with [`fold_block_avx2`], until a block reads fewer than eight or fewer than 28
+/// bytes are left; returns what it did as one [`Block`].
 ///
-/// A block that keeps all eight is the predicted case, so the next block's loads do not
-/// wait for this one's table gather (a data dependency on the count kept would).
+/// A block that reads all eight is the predicted case, so the next block's loads do not
+/// wait for this one's table gather (a data dependency on the count read would).
 ///
 /// # Safety
 /// The CPU must support AVX2; `text` is valid UTF-8; `view` has room for a record per
@@ -534,22 +577,24 @@ unsafe fn fold_run_avx2(
     view: &mut [u32],
     mut out: usize,
     mut after_sep: u32,
-) -> usize {
-    let start = out;
+) -> Block {
+    let (start, first) = (out, i);
     while i + 28 <= text.len() {
         // SAFETY: the CPU has AVX2; `i + 28 <= text.len()`; the text from `i` on has at
         // least eight characters (28 bytes), so `view` has room for eight records at `out`.
-        let kept = unsafe { fold_block_avx2(text, i, table, view, out, after_sep) };
-        after_sep = 0;
-        if kept == 8 {
-            i += 24;
-            out += 8;
-            continue;
+        let block = unsafe { fold_block_avx2(text, i, table, view, out, after_sep) };
+        after_sep = block.after_sep;
+        out += block.kept;
+        i += 3 * block.chars;
+        if block.chars < 8 {
+            break;
         }
-        out += kept;
-        break;
     }
-    out - start
+    Block {
+        chars: (i - first) / 3,
+        kept: out - start,
+        after_sep,
+    }
 }
 
 /// Whether a key may start at `view[s]`: where the phrase scanner would try one, that is
@@ -597,11 +642,11 @@ fn fold_into_view_with(
         if simd && (0xE0..0xF0).contains(&b) && i + 28 <= n {
             // SAFETY: the CPU has AVX2 (`simd`); `view` has room for a record per character
             // of `text[i..]` from `out` on (see above), and `text` is valid UTF-8.
-            let chars = unsafe { fold_run_avx2(text, i, table, view, out, after_sep) };
-            if chars > 0 {
-                i += 3 * chars;
-                out += chars;
-                after_sep = 0;
+            let run = unsafe { fold_run_avx2(text, i, table, view, out, after_sep) };
+            if run.chars > 0 {
+                i += 3 * run.chars;
+                out += run.kept;
+                after_sep = run.after_sep;
                 continue;
             }
         }

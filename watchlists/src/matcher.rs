@@ -235,6 +235,17 @@ impl Matcher {
             .is_some_and(|g| g.scan_view(&view.0, &mut cands))
     }
 
+    /// (records, candidate starts the gate's probe passes to confirmation) of a document
+    /// folded into the gate's view. For benchmarks.
+    #[doc(hidden)]
+    pub fn gate_stats(&self, view: &crate::bench_support::GateView) -> [usize; 2] {
+        let mut cands = Vec::new();
+        if let Some(g) = &self.gate {
+            g.scan_view(&view.0, &mut cands);
+        }
+        [view.0.len(), cands.len()]
+    }
+
     /// (character positions, first-character candidates, prefix-filter candidates, bytes
     /// walked, match states reached) of a prepared view. For benchmarks.
     #[doc(hidden)]
