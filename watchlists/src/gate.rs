@@ -446,7 +446,7 @@ static PACK: [[u8; 8]; 256] = {
 /// What [`fold_block_avx2`] did.
 #[cfg(target_arch = "x86_64")]
 struct Block {
-    /// Characters read (0–8), each three bytes.
+    /// Characters read: three bytes each in a CJK block, one in an ASCII block.
     chars: usize,
     /// Records written (the characters read less the separators).
     kept: usize,
@@ -597,6 +597,106 @@ unsafe fn fold_run_avx2(
     }
 }
 
+/// The ASCII separators as a 128-bit set, when ASCII folds as [`fold_ascii_avx2`] computes
+/// it: to its lower case, flagged `ALNUM` when a letter or digit, and never slowly. (It
+/// does; a unit test holds the table to it. `None` would only turn the vector path off.)
+static ASCII_SEPARATORS: LazyLock<Option<[u32; 4]>> = LazyLock::new(|| {
+    let mut sep = [0u32; 4];
+    for b in 0..0x80u8 {
+        let e = TABLE[b as usize];
+        let lower = b.to_ascii_lowercase();
+        if e & SLOW != 0 {
+            return None;
+        }
+        if e & SEP != 0 {
+            sep[b as usize / 32] |= 1 << (b % 32);
+        } else if e & CP_MASK != lower as u32 || (e & ALNUM != 0) != lower.is_ascii_alphanumeric() {
+            return None;
+        }
+    }
+    Some(sep)
+});
+
+/// Folds the ASCII at `text[i..]` into `view[out..]`, eight bytes at a time, while the next
+/// eight are all ASCII; what it did, as a [`Block`] of one-byte characters.
+///
+/// # Safety
+/// The CPU must support AVX2; `view` has room for a record per character of `text[i..]`
+/// from `out` on.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fold_ascii_avx2(
+    text: &[u8],
+    mut i: usize,
+    separators: &[u32; 4],
+    view: &mut [u32],
+    mut out: usize,
+    mut after_sep: u32,
+) -> Block {
+    use std::arch::x86_64::*;
+    let (start, first) = (out, i);
+    // SAFETY: `separators` is sixteen bytes.
+    let sep_words =
+        _mm256_castsi128_si256(unsafe { _mm_loadu_si128(separators.as_ptr() as *const __m128i) });
+    let lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    let between = |v: __m256i, lo: u8, hi: u8| {
+        _mm256_and_si256(
+            _mm256_cmpgt_epi32(v, _mm256_set1_epi32(lo as i32 - 1)),
+            _mm256_cmpgt_epi32(_mm256_set1_epi32(hi as i32 + 1), v),
+        )
+    };
+    while i + 8 <= text.len() {
+        let word = u64::from_le_bytes(text[i..i + 8].try_into().expect("eight bytes"));
+        if word & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        let v = _mm256_cvtepu8_epi32(_mm_set_epi64x(0, word as i64));
+        let folded = _mm256_or_si256(
+            v,
+            _mm256_and_si256(between(v, b'A', b'Z'), _mm256_set1_epi32(0x20)),
+        );
+        let alnum = _mm256_or_si256(between(folded, b'0', b'9'), between(folded, b'a', b'z'));
+        // Each lane's bit in the separator set: word `b / 32`, bit `b % 32`.
+        let in_set = _mm256_srlv_epi32(
+            _mm256_permutevar8x32_epi32(sep_words, _mm256_srli_epi32::<5>(v)),
+            _mm256_and_si256(v, _mm256_set1_epi32(31)),
+        );
+        let sep = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<31>(in_set))) as u32;
+        let keep = !sep & 0xFF;
+        let after = ((sep << 1) | (after_sep >> 31)) & keep;
+        let after_lanes = _mm256_cmpeq_epi32(
+            _mm256_and_si256(_mm256_set1_epi32(after as i32), lane_bits),
+            lane_bits,
+        );
+        let rec = _mm256_or_si256(
+            _mm256_or_si256(
+                folded,
+                _mm256_and_si256(alnum, _mm256_set1_epi32(ALNUM as i32)),
+            ),
+            _mm256_and_si256(after_lanes, _mm256_set1_epi32(AFTER_SEP as i32)),
+        );
+        // SAFETY: `PACK[keep]` is eight bytes; the text has eight more characters, so
+        // `view` has room for eight records at `out`.
+        unsafe {
+            let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                PACK[keep as usize].as_ptr() as *const __m128i
+            ));
+            _mm256_storeu_si256(
+                view.as_mut_ptr().add(out) as *mut __m256i,
+                _mm256_permutevar8x32_epi32(rec, order),
+            );
+        }
+        out += keep.count_ones() as usize;
+        after_sep = (sep >> 7) << 31;
+        i += 8;
+    }
+    Block {
+        chars: i - first,
+        kept: out - start,
+        after_sep,
+    }
+}
+
 /// Whether a key may start at `view[s]`: where the phrase scanner would try one, that is
 /// not at an ASCII letter or digit right after another one with no separator between (a key
 /// starting there fails its word-boundary check).
@@ -651,8 +751,17 @@ fn fold_into_view_with(
             }
         }
         if b < 0x80 {
-            // A run of ASCII, without branching on separators: each byte's record is
-            // written, and kept (the write position advances) only for a letter or digit.
+            #[cfg(target_arch = "x86_64")]
+            if let (true, Some(separators)) = (simd, ASCII_SEPARATORS.as_ref()) {
+                // SAFETY: the CPU has AVX2 (`simd`); `view` has room for a record per
+                // character of `text[i..]` from `out` on (see above).
+                let run = unsafe { fold_ascii_avx2(text, i, separators, view, out, after_sep) };
+                i += run.chars;
+                out += run.kept;
+                after_sep = run.after_sep;
+            }
+            // The rest of the run of ASCII, without branching on separators: each byte's
+            // record is written, and kept (the write position advances) unless a separator.
             let mut j = i;
             while j < n && text[j] < 0x80 {
                 let e = table[text[j] as usize];
@@ -772,6 +881,13 @@ mod tests {
         Gate::new(keys).expect("keys")
     }
 
+    /// ASCII folds as the vector fold computes it (and never slowly, as the plain loop
+    /// assumes).
+    #[test]
+    fn ascii_folds_as_the_vector_fold_assumes() {
+        assert!(ASCII_SEPARATORS.is_some());
+    }
+
     #[test]
     fn verdicts() {
         let g = gate(&["三菱UFJ", "MUFG", "楽天", "省", "Yahoo Japan", "メルカリ"]);
@@ -849,7 +965,7 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
         /// Folding eight characters at a time gives the view of the plain loop.
         #[test]
-        fn vector_fold_is_the_plain_fold(text in "([三菱日行銀總ゆうちょミズホ]{1,12}|[，。・　]|[a-c ]|[①ﬁ\u{200B}𠀋]){0,30}") {
+        fn vector_fold_is_the_plain_fold(text in "([三菱日行銀總ゆうちょミズホ]{1,12}|[，。・　]|[a-c ]|[A-Za-z0-9 .,@_!~-]{1,20}|[①ﬁ\u{200B}𠀋]){0,30}") {
             let fold = |simd: bool| {
                 let mut view = vec![7; 3];
                 let (mut k, mut need_run) = (1, true);
