@@ -282,9 +282,14 @@ impl Gate {
             let bit = _mm256_and_si256(s, _mm256_set1_epi32(31));
             _mm256_and_si256(_mm256_srlv_epi32(words, bit), one)
         };
+        // Room for every candidate the loop can write (at most one per record and prefix
+        // length), plus a vector's worth: the stores below write eight lanes at a time.
+        let lengths = usize::from(has1) + usize::from(has2) + usize::from(has3);
+        cands.reserve(lengths * n + 8);
+        let out = cands.as_mut_ptr();
+        let mut len = cands.len();
         let mut e = 3;
         while e + 8 <= n {
-            cands.reserve(24);
             // SAFETY: `3 <= e` and `e + 8 <= n`: every load reads view[e - 3 .. e + 8].
             let (r0, r1, r2, r3) = unsafe {
                 (
@@ -327,19 +332,18 @@ impl Gate {
                 let mask =
                     _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(h, one))) as usize;
                 let at = _mm256_sub_epi32(base, _mm256_set1_epi32(back));
-                // SAFETY: `PACK[mask]` is eight bytes; `cands` has room for eight more
-                // (reserved before the block), and the first `count_ones` of them are set.
+                // SAFETY: `PACK[mask]` is eight bytes; `cands` has room for eight more at
+                // `len` (reserved above: fewer than `lengths * n` were written before).
                 unsafe {
                     let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
                         PACK[mask].as_ptr() as *const __m128i
                     ));
-                    let len = cands.len();
                     _mm256_storeu_si256(
-                        cands.as_mut_ptr().add(len) as *mut __m256i,
+                        out.add(len) as *mut __m256i,
                         _mm256_permutevar8x32_epi32(at, order),
                     );
-                    cands.set_len(len + mask.count_ones() as usize);
                 }
+                len += mask.count_ones() as usize;
             };
             if has3 {
                 emit(2, h3);
@@ -352,6 +356,8 @@ impl Gate {
             }
             e += 8;
         }
+        // SAFETY: the first `len` are set (the ones before, and those the loop counted).
+        unsafe { cands.set_len(len) };
         e
     }
 
