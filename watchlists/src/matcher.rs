@@ -160,7 +160,6 @@ impl Matcher {
         for p in &lexicon.not_warning {
             builder.add_phrase(p, Role::NotWarning);
         }
-        let scanner = PhraseScanner::new(&builder.keys);
         let mut gate_keys: Vec<GateKey> = builder
             .keys
             .iter()
@@ -185,9 +184,18 @@ impl Matcher {
                 None => gate_open = true,
             }
         }
+        // The two automata are independent: build them on two threads.
+        let (scanner, gate) = std::thread::scope(|scope| {
+            let gate = scope.spawn(|| Gate::new(gate_keys));
+            let scanner = PhraseScanner::new(&builder.keys);
+            let gate = gate
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (scanner, gate)
+        });
         Matcher {
             scanner,
-            gate: Gate::new(gate_keys),
+            gate,
             gate_open,
             patterns: builder.patterns,
             assets,
