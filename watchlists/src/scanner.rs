@@ -370,4 +370,56 @@ mod tests {
             assert_eq!(got, want, "{hay}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Every occurrence one overlapping automaton finds, less those starting inside an
+        /// ASCII word (right after a letter or digit, no removed separator between), in
+        /// order of start.
+        #[test]
+        fn finds_every_occurrence_a_word_boundary_allows(
+            chars in proptest::collection::vec(
+                ("[abx12三菱银行ゆうちょ出售]", proptest::bool::ANY),
+                0..60,
+            )
+        ) {
+            let keys: Vec<String> = [
+                "三菱", "三菱银行", "菱银", "ab", "abx", "b", "x", "12", "2ab", "ゆうちょ", "うち",
+                "出", "出售", "售三菱", "xxxx", "银",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            let scanner = PhraseScanner::new(&keys);
+            let reference = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&keys)
+                .expect("builds");
+            let mut hay = String::new();
+            let mut runs = Vec::new();
+            for (c, run) in &chars {
+                if *run {
+                    runs.push(hay.len() as u32);
+                }
+                hay.push_str(c);
+            }
+            let word = |i: usize| hay[i..].starts_with(|c: char| c.is_ascii_alphanumeric());
+            let prev_word = |i: usize| {
+                hay[..i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric())
+            };
+            let mut want: Vec<_> = reference
+                .find_overlapping_iter(&hay)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .filter(|&(_, s, _)| {
+                    !(word(s) && prev_word(s)) || runs.contains(&(s as u32))
+                })
+                .collect();
+            let mut got = Vec::new();
+            scanner.for_each_match(&hay, &runs, |p, s, e| got.push((p, s, e)));
+            proptest::prop_assert!(got.windows(2).all(|w| w[0].1 <= w[1].1));
+            got.sort();
+            want.sort();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 }
