@@ -210,10 +210,10 @@ fn match_line(matcher: &Matcher, line: &str) -> usize {
     let d: Doc = serde_json::from_str(line).expect("generated JSON parses");
     let doc = MatchDocument {
         id: &d.id,
-        title: d.title.as_deref(),
-        body: d.body.as_deref(),
-        kind: d.kind.as_deref(),
-        price: d.price.as_deref(),
+        title: d.title(),
+        body: d.body(),
+        kind: d.kind,
+        price: d.price,
         ..Default::default()
     };
     matcher.match_document(&doc).len()
@@ -297,50 +297,30 @@ fn sentence(rng: &mut Rng, words: usize) -> String {
 }
 
 /// A document line as `leakwatch match` reads it: the fields matching uses, borrowed from
-/// the line (strings without escapes are not copied).
+/// the line (the command borrows each string without escapes; the generated lines always
+/// have a title and a body, and no escapes in `kind` or `price`).
 #[derive(Deserialize)]
 struct Doc<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    title: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    body: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    price: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    title: Cow<'a, str>,
+    #[serde(borrow)]
+    body: Cow<'a, str>,
+    #[serde(borrow, default)]
+    kind: Option<&'a str>,
+    #[serde(borrow, default)]
+    price: Option<&'a str>,
 }
 
-/// An optional string field borrowed from the line when it has no escapes, as
-/// `leakwatch match` reads it (serde's `borrow` alone copies an `Option<Cow<str>>`).
-fn borrowed<'de, D>(de: D) -> Result<Option<Cow<'de, str>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    struct Visit;
-    impl<'de> serde::de::Visitor<'de> for Visit {
-        type Value = Option<Cow<'de, str>>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a string or null")
-        }
-        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Borrowed(v)))
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_owned())))
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-            de.deserialize_str(self)
-        }
+impl Doc<'_> {
+    fn title(&self) -> Option<&str> {
+        Some(&self.title)
     }
-    de.deserialize_option(Visit)
+
+    fn body(&self) -> Option<&str> {
+        Some(&self.body)
+    }
 }
 
 /// JSONL documents of about `bytes` in all; ~2% carry a watched term next to a sale cue.
@@ -422,7 +402,7 @@ fn main() {
         .collect();
     let text_bytes: usize = docs
         .iter()
-        .map(|d| d.title.as_deref().map_or(0, str::len) + 1 + d.body.as_deref().map_or(0, str::len))
+        .map(|d| d.title().map_or(0, str::len) + 1 + d.body().map_or(0, str::len))
         .sum();
 
     // Watchlists: 100 customers, 10 assets each, the terms spread over them.
@@ -442,13 +422,7 @@ fn main() {
     // Each document's text as the matcher sees it (title, a newline, body).
     let raw: Vec<String> = docs
         .iter()
-        .map(|d| {
-            format!(
-                "{}\n{}",
-                d.title.as_deref().unwrap_or(""),
-                d.body.as_deref().unwrap_or("")
-            )
-        })
+        .map(|d| format!("{}\n{}", d.title().unwrap_or(""), d.body().unwrap_or("")))
         .collect();
     // The generated inputs as files, to time `leakwatch match` and `rg` on them by hand.
     if let Some(out) = std::env::var_os("LEAKWATCH_BENCH_DUMP") {
@@ -472,7 +446,7 @@ fn main() {
 
     // The gate's views (documents it folds itself; a few with combining marks it hands on).
     let (views, view_bytes) = docs.iter().fold((Vec::new(), 0), |(mut v, n), d| {
-        let (title, body) = (d.title.as_deref(), d.body.as_deref());
+        let (title, body) = (d.title(), d.body());
         match bench_support::gate_view(title, body) {
             Some(view) => {
                 v.push(view);
@@ -486,7 +460,7 @@ fn main() {
     });
     let stripped: Vec<bench_support::PreparedText> = docs
         .iter()
-        .map(|d| bench_support::prepare(d.title.as_deref(), d.body.as_deref()))
+        .map(|d| bench_support::prepare(d.title(), d.body()))
         .collect();
 
     // Profiling: only the whole path, repeatedly (run the bench binary under `perf record`).
@@ -542,10 +516,7 @@ fn main() {
             "view",
             Box::new(|| {
                 for d in &docs {
-                    black_box(bench_support::prepare(
-                        d.title.as_deref(),
-                        d.body.as_deref(),
-                    ));
+                    black_box(bench_support::prepare(d.title(), d.body()));
                 }
             }),
         ),
@@ -580,7 +551,7 @@ fn main() {
             Box::new(|| {
                 term_docs = docs
                     .iter()
-                    .filter(|d| matcher.gate_passes(d.title.as_deref(), d.body.as_deref()))
+                    .filter(|d| matcher.gate_passes(d.title(), d.body()))
                     .count()
             }),
         ),
@@ -806,7 +777,7 @@ fn main() {
         b.iter(|| {
             docs[..n]
                 .iter()
-                .filter(|d| matcher.gate_passes(d.title.as_deref(), d.body.as_deref()))
+                .filter(|d| matcher.gate_passes(d.title(), d.body()))
                 .count()
         })
     });
@@ -818,8 +789,8 @@ fn main() {
                     let d: Doc = serde_json::from_str(line).expect("generated JSON parses");
                     let doc = MatchDocument {
                         id: &d.id,
-                        title: d.title.as_deref(),
-                        body: d.body.as_deref(),
+                        title: d.title(),
+                        body: d.body(),
                         ..Default::default()
                     };
                     matcher.match_document(&doc).len()

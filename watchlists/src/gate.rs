@@ -357,14 +357,13 @@ impl Gate {
             let bit = _mm256_and_si256(s, _mm256_set1_epi32(31));
             _mm256_and_si256(_mm256_srlv_epi32(words, bit), one)
         };
-        // Room for every candidate the loop can write (at most one per record and prefix
-        // length), plus a vector's worth: the stores below write eight lanes at a time.
-        let lengths = usize::from(has1) + usize::from(has2) + usize::from(has3);
-        cands.reserve(lengths * n + 8);
-        let out = cands.as_mut_ptr();
-        let mut len = cands.len();
         let mut e = 3;
         while e + 8 <= n {
+            // Room for this block's candidates: up to eight per prefix length, each store
+            // writing eight lanes.
+            cands.reserve(24);
+            let out = cands.as_mut_ptr();
+            let mut len = cands.len();
             // SAFETY: `3 <= e` and `e + 8 <= n`: every load reads view[e - 3 .. e + 8].
             let (r0, r1, r2, r3) = unsafe {
                 (
@@ -405,19 +404,11 @@ impl Gate {
             );
             let mut emit = |back: i32, h: __m256i| {
                 let mask =
-                    _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(h, one))) as usize;
+                    _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(h, one))) as u32;
                 let at = _mm256_sub_epi32(base, _mm256_set1_epi32(back));
-                // SAFETY: `PACK[mask]` is eight bytes; `cands` has room for eight more at
-                // `len` (reserved above: fewer than `lengths * n` were written before).
-                unsafe {
-                    let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
-                        PACK[mask].as_ptr() as *const __m128i
-                    ));
-                    _mm256_storeu_si256(
-                        out.add(len) as *mut __m256i,
-                        _mm256_permutevar8x32_epi32(at, order),
-                    );
-                }
+                // SAFETY: the CPU has AVX2; `cands` has room for eight more at `len`
+                // (reserved for the block: the emits before wrote at most eight each).
+                unsafe { store_packed(out.add(len), at, mask) };
                 len += mask.count_ones() as usize;
             };
             if has3 {
@@ -429,10 +420,10 @@ impl Gate {
             if has1 {
                 emit(0, h1);
             }
+            // SAFETY: the first `len` are set (the ones before, and those just counted).
+            unsafe { cands.set_len(len) };
             e += 8;
         }
-        // SAFETY: the first `len` are set (the ones before, and those the loop counted).
-        unsafe { cands.set_len(len) };
         e
     }
 
@@ -538,7 +529,40 @@ static PACK: [[u8; 8]; 256] = {
     table
 };
 
-/// What [`fold_block_avx2`] did.
+/// Stores the lanes of `v` whose bit is set in `mask`, packed to the front, at `dst`
+/// (eight lanes are written; those past the packed ones are scratch).
+///
+/// # Safety
+/// The CPU must support AVX2; `dst` is valid for writing eight `u32`s.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn store_packed(dst: *mut u32, v: std::arch::x86_64::__m256i, mask: u32) {
+    use std::arch::x86_64::*;
+    // SAFETY: `PACK[mask]` is eight bytes; the caller vouches for `dst`.
+    unsafe {
+        let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+            PACK[mask as usize & 0xFF].as_ptr() as *const __m128i
+        ));
+        _mm256_storeu_si256(dst as *mut __m256i, _mm256_permutevar8x32_epi32(v, order));
+    }
+}
+
+/// `AFTER_SEP` in the lanes whose bit is set in `mask` (bit `j`: lane `j`), else 0.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn after_sep_lanes(mask: u32) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    let lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    let set = _mm256_cmpeq_epi32(
+        _mm256_and_si256(_mm256_set1_epi32(mask as i32), lane_bits),
+        lane_bits,
+    );
+    _mm256_and_si256(set, _mm256_set1_epi32(AFTER_SEP as i32))
+}
+
+/// What a vector fold ([`fold_run_avx2`], [`fold_ascii_avx2`]) did.
 #[cfg(target_arch = "x86_64")]
 struct Block {
     /// Characters read: three bytes each in a CJK block, one in an ASCII block.
@@ -586,8 +610,8 @@ unsafe fn fold_block_avx2(
             8, -1, 9, 10, 11, -1,
         ),
     );
-    // All eight must start with a three-byte lead (then the rest are their continuations:
-    // `text` is valid UTF-8).
+    // Which lanes start with a three-byte lead (their other bytes are then its continuations:
+    // `text` is valid UTF-8); the block keeps the leading run of those.
     let lead = _mm256_and_si256(bytes, _mm256_set1_epi32(0xF0));
     let three = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
         lead,
@@ -621,25 +645,9 @@ unsafe fn fold_block_avx2(
     let keep = !sep & read;
     // A kept lane follows a separator when the lane before it is one (lane 0: `after_sep`).
     let after = ((sep << 1) | (after_sep >> 31)) & keep;
-    let lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    let after_lanes = _mm256_cmpeq_epi32(
-        _mm256_and_si256(_mm256_set1_epi32(after as i32), lane_bits),
-        lane_bits,
-    );
-    let rec = _mm256_or_si256(
-        e,
-        _mm256_and_si256(after_lanes, _mm256_set1_epi32(AFTER_SEP as i32)),
-    );
-    // SAFETY: `PACK[keep]` is eight bytes; out + 8 <= view.len().
-    unsafe {
-        let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
-            PACK[keep as usize].as_ptr() as *const __m128i
-        ));
-        _mm256_storeu_si256(
-            view.as_mut_ptr().add(out) as *mut __m256i,
-            _mm256_permutevar8x32_epi32(rec, order),
-        );
-    }
+    let rec = _mm256_or_si256(e, after_sep_lanes(after));
+    // SAFETY: the CPU has AVX2; out + 8 <= view.len().
+    unsafe { store_packed(view.as_mut_ptr().add(out), rec, keep) };
     let last_sep = chars > 0 && sep >> (chars - 1) & 1 != 0;
     Block {
         chars,
@@ -661,8 +669,8 @@ unsafe fn fold_block_avx2(
 /// wait for this one's table gather (a data dependency on the count read would).
 ///
 /// # Safety
-/// The CPU must support AVX2; `text` is valid UTF-8; `view` has room for a record per
-/// character of `text[i..]` from `out` on.
+/// The CPU must support AVX2; `text` is valid UTF-8; `view` has room for a record per byte
+/// of `text[i..]` from `out` on.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn fold_run_avx2(
@@ -675,8 +683,9 @@ unsafe fn fold_run_avx2(
 ) -> Block {
     let (start, first) = (out, i);
     while i + 28 <= text.len() {
-        // SAFETY: the CPU has AVX2; `i + 28 <= text.len()`; the text from `i` on has at
-        // least eight characters (28 bytes), so `view` has room for eight records at `out`.
+        // SAFETY: the CPU has AVX2; `i + 28 <= text.len()`, and `view` has room for a record
+        // per remaining byte (28 or more, and a block keeps no more records than it reads
+        // bytes), so for eight records at `out`.
         let block = unsafe { fold_block_avx2(text, i, table, view, out, after_sep) };
         after_sep = block.after_sep;
         out += block.kept;
@@ -695,9 +704,10 @@ unsafe fn fold_run_avx2(
     }
 }
 
-/// The ASCII separators as a 128-bit set, when ASCII folds as [`fold_ascii_avx2`] computes
+/// The ASCII separators as a 128-bit set, when ASCII folds as `fold_ascii_avx2` computes
 /// it: to its lower case, flagged `ALNUM` when a letter or digit, and never slowly. (It
 /// does; a unit test holds the table to it. `None` would only turn the vector path off.)
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 static ASCII_SEPARATORS: LazyLock<Option<[u32; 4]>> = LazyLock::new(|| {
     let mut sep = [0u32; 4];
     for b in 0..0x80u8 {
@@ -719,8 +729,8 @@ static ASCII_SEPARATORS: LazyLock<Option<[u32; 4]>> = LazyLock::new(|| {
 /// eight are all ASCII; what it did, as a [`Block`] of one-byte characters.
 ///
 /// # Safety
-/// The CPU must support AVX2; `view` has room for a record per character of `text[i..]`
-/// from `out` on.
+/// The CPU must support AVX2; `view` has room for a record per byte of `text[i..]` from
+/// `out` on.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn fold_ascii_avx2(
@@ -736,7 +746,6 @@ unsafe fn fold_ascii_avx2(
     // SAFETY: `separators` is sixteen bytes.
     let sep_words =
         _mm256_castsi128_si256(unsafe { _mm_loadu_si128(separators.as_ptr() as *const __m128i) });
-    let lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     let between = |v: __m256i, lo: u8, hi: u8| {
         _mm256_and_si256(
             _mm256_cmpgt_epi32(v, _mm256_set1_epi32(lo as i32 - 1)),
@@ -762,28 +771,16 @@ unsafe fn fold_ascii_avx2(
         let sep = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<31>(in_set))) as u32;
         let keep = !sep & 0xFF;
         let after = ((sep << 1) | (after_sep >> 31)) & keep;
-        let after_lanes = _mm256_cmpeq_epi32(
-            _mm256_and_si256(_mm256_set1_epi32(after as i32), lane_bits),
-            lane_bits,
-        );
         let rec = _mm256_or_si256(
             _mm256_or_si256(
                 folded,
                 _mm256_and_si256(alnum, _mm256_set1_epi32(ALNUM as i32)),
             ),
-            _mm256_and_si256(after_lanes, _mm256_set1_epi32(AFTER_SEP as i32)),
+            after_sep_lanes(after),
         );
-        // SAFETY: `PACK[keep]` is eight bytes; the text has eight more characters, so
-        // `view` has room for eight records at `out`.
-        unsafe {
-            let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
-                PACK[keep as usize].as_ptr() as *const __m128i
-            ));
-            _mm256_storeu_si256(
-                view.as_mut_ptr().add(out) as *mut __m256i,
-                _mm256_permutevar8x32_epi32(rec, order),
-            );
-        }
+        // SAFETY: the CPU has AVX2; eight more bytes of text, so `view` has room for eight
+        // records at `out`.
+        unsafe { store_packed(view.as_mut_ptr().add(out), rec, keep) };
         out += keep.count_ones() as usize;
         after_sep = (sep >> 7) << 31;
         i += 8;
@@ -827,7 +824,8 @@ fn fold_into_view_with(
 ) -> bool {
     let table = &TABLE[..];
     let n = text.len();
-    // Every character but an expansion (handled below) adds at most one record.
+    // Room for a record per byte of the text: no character but an expansion (which makes
+    // room for itself below) adds more records than it has bytes. The vector folds rely on it.
     if view.len() < *k + n {
         view.resize(*k + n, 0);
     }
@@ -838,8 +836,8 @@ fn fold_into_view_with(
         let b = text[i];
         #[cfg(target_arch = "x86_64")]
         if simd && (0xE0..0xF0).contains(&b) && i + 28 <= n {
-            // SAFETY: the CPU has AVX2 (`simd`); `view` has room for a record per character
-            // of `text[i..]` from `out` on (see above), and `text` is valid UTF-8.
+            // SAFETY: the CPU has AVX2 (`simd`); `view` has room for a record per byte of
+            // `text[i..]` from `out` on (see above), and `text` is valid UTF-8.
             let run = unsafe { fold_run_avx2(text, i, table, view, out, after_sep) };
             if run.chars > 0 {
                 i += 3 * run.chars;
@@ -851,8 +849,8 @@ fn fold_into_view_with(
         if b < 0x80 {
             #[cfg(target_arch = "x86_64")]
             if let (true, Some(separators)) = (simd, ASCII_SEPARATORS.as_ref()) {
-                // SAFETY: the CPU has AVX2 (`simd`); `view` has room for a record per
-                // character of `text[i..]` from `out` on (see above).
+                // SAFETY: the CPU has AVX2 (`simd`); `view` has room for a record per byte
+                // of `text[i..]` from `out` on (see above).
                 let run = unsafe { fold_ascii_avx2(text, i, separators, view, out, after_sep) };
                 i += run.chars;
                 out += run.kept;

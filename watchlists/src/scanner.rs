@@ -320,9 +320,19 @@ mod tests {
     use super::*;
     use aho_corasick::AhoCorasick;
 
+    /// The scanner for `keys`, and one overlapping automaton over them (the reference).
+    fn scanners(keys: &[&str]) -> (PhraseScanner, AhoCorasick) {
+        let keys: Vec<String> = keys.iter().map(|s| s.to_string()).collect();
+        let reference = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&keys)
+            .expect("builds");
+        (PhraseScanner::new(&keys), reference)
+    }
+
     #[test]
     fn finds_what_one_overlapping_automaton_finds() {
-        let keys: Vec<String> = [
+        let keys = [
             "三菱",
             "三菱ufj银行",
             "ufj",
@@ -339,15 +349,8 @@ mod tests {
             "ab",
             "abcdef",
             "abcdefgh",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let scanner = PhraseScanner::new(&keys);
-        let reference = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&keys)
-            .expect("builds");
+        ];
+        let (scanner, reference) = scanners(&keys);
         for hay in [
             "出售三菱ufj银行mufg",
             "mitsubishiufj nec 出 三菱ufj银 ゆうちょ银行",
@@ -383,18 +386,11 @@ mod tests {
                 0..60,
             )
         ) {
-            let keys: Vec<String> = [
+            let keys = [
                 "三菱", "三菱银行", "菱银", "ab", "abx", "b", "x", "12", "2ab", "ゆうちょ", "うち",
                 "出", "出售", "售三菱", "xxxx", "银",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-            let scanner = PhraseScanner::new(&keys);
-            let reference = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .build(&keys)
-                .expect("builds");
+            ];
+            let (scanner, reference) = scanners(&keys);
             let mut hay = String::new();
             let mut runs = Vec::new();
             for (c, run) in &chars {
