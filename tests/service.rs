@@ -265,6 +265,16 @@ fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Runs `leakwatch --data-dir DATA ARGS...` to the end.
+fn leakwatch(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("leakwatch {args:?}: {e}"))
+}
+
 fn start_service(config: &Path, log: &Path) -> Killed {
     let log = std::fs::File::create(log).expect("log file");
     Killed(
@@ -573,15 +583,7 @@ digest = "2s"
 
     // The alert store: every alert once, whatever the kills.
     let data = dir.path().join("data");
-    let listed = Command::new(BIN)
-        .args([
-            "--data-dir",
-            data.to_str().expect("path"),
-            "alerts",
-            "--json",
-        ])
-        .output()
-        .expect("leakwatch alerts");
+    let listed = leakwatch(&data, &["alerts", "--json"]);
     let stored: Vec<serde_json::Value> = String::from_utf8_lossy(&listed.stdout)
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -622,16 +624,7 @@ digest = "2s"
     assert!(status.success(), "exit status {status}\n{}", show_log());
     assert!(show_log().contains("index committed"), "{}", show_log());
     // The index it committed answers a search.
-    let found = Command::new(BIN)
-        .args([
-            "--data-dir",
-            data.to_str().expect("path"),
-            "search",
-            "三菱UFJ",
-            "--json",
-        ])
-        .output()
-        .expect("leakwatch search");
+    let found = leakwatch(&data, &["search", "三菱UFJ", "--json"]);
     assert!(found.status.success());
     assert!(
         String::from_utf8_lossy(&found.stdout).lines().count() >= 3,
