@@ -304,11 +304,11 @@ pub fn load_profiles(dir: &Path) -> anyhow::Result<Vec<SiteProfile>> {
     let mut sites: Vec<SiteProfile> = Vec::new();
     for file in toml_files(dir)? {
         let profile = SiteProfile::load(&file)?;
-        if sites.iter().any(|s| s.name == profile.name) {
+        if sites.iter().any(|s| s.name() == profile.name()) {
             bail!(
                 "{}: site name {:?} is used by another profile",
                 file.display(),
-                profile.name
+                profile.name()
             );
         }
         sites.push(profile);

@@ -23,9 +23,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crawler::{
-    decode_html, extract_page, CanonicalUrl, CrawlOptions, Crawler, FetchOptions, Fetcher,
-    Frontier, NewLink, PageRole, SiteProfile, Transport, UrlRules,
+    CrawlOptions, Crawler, FetchOptions, Fetcher, Frontier, NewLink, PageRole, SiteProfile,
+    Transport,
 };
+use extract::{decode_html, extract_page, CanonicalUrl, UrlRules};
 use support::{board_page, board_profile, rate_violations, Reply, TestServer};
 
 fn env(name: &str, default: u64) -> u64 {
@@ -294,7 +295,11 @@ fn cpu_per_page() {
         println!("cpu per page: skipped ({} is missing)", pages_dir.display());
         return;
     }
-    let url = profile.base_url.join("viewtopic.php?t=8647").expect("url");
+    let url = profile
+        .rules
+        .base_url
+        .join("viewtopic.php?t=8647")
+        .expect("url");
     let rounds = 100u32;
     let per_page = |f: &mut dyn FnMut(&[u8])| {
         let started = Instant::now();
@@ -316,7 +321,7 @@ fn cpu_per_page() {
     let mut i = 0;
     let extract = per_page(&mut |_| {
         let out = extract_page(
-            &profile,
+            &profile.rules,
             &url,
             &texts[i % texts.len()],
             chrono::Utc::now(),

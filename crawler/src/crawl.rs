@@ -16,19 +16,18 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 use url::Url;
 
-use crate::canonical::CanonicalUrl;
-use crate::document::Document;
+use extract::{
+    admit, cap_nesting, content_hash, extract_parsed, topic_row_signatures, CanonicalUrl, Document,
+    ExtractOptions, MAX_DEPTH,
+};
+
 use crate::error::{CrawlError, FrontierError};
-use crate::extract::{extract_parsed, ExtractOptions};
 use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, Validators};
 use crate::frontier::{
     Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, NEVER,
 };
-use crate::nesting::{cap_nesting, MAX_DEPTH};
 use crate::politeness::{backoff_delay, CircuitBreaker};
 use crate::profile::SiteProfile;
-use crate::recrawl::{content_hash, topic_row_signatures};
-use crate::scope::admit;
 
 /// The pause reason that marks a site stopped for a lost session.
 const LOGGED_OUT: &str = "logged out";
@@ -281,7 +280,7 @@ pub async fn crawl_site(
     let frontier = match Frontier::in_memory() {
         Ok(f) => Mutex::new(f),
         Err(e) => {
-            tracing::error!(site = %profile.name, error = %e, "cannot create an in-memory frontier");
+            tracing::error!(site = %profile.rules.name, error = %e, "cannot create an in-memory frontier");
             return CrawlStats::default();
         }
     };
@@ -316,7 +315,7 @@ pub async fn crawl_site(
     match run_site(&ctx, Sink::Plain(&documents), &mut events).await {
         Ok(report) => report.stats,
         Err(e) => {
-            tracing::error!(site = %profile.name, error = %e, "in-memory frontier failed");
+            tracing::error!(site = %profile.rules.name, error = %e, "in-memory frontier failed");
             CrawlStats::default()
         }
     }
@@ -365,7 +364,7 @@ async fn run_site(
     events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
 ) -> Result<SiteReport, FrontierError> {
     let profile = ctx.profile.clone();
-    let site = profile.name.as_str();
+    let site = profile.rules.name.as_str();
     let span = tracing::info_span!("site", site = %site);
     let mut stats = CrawlStats::default();
     let report = |stats, outcome| SiteReport {
@@ -429,7 +428,7 @@ async fn run_site(
         Err(e) => {
             events(SiteEvent::Failed {
                 site,
-                url: &profile.base_url,
+                url: &profile.rules.base_url,
                 error: &e,
                 retry_at: None,
             });
@@ -444,7 +443,7 @@ async fn run_site(
     let seeds: Vec<(CanonicalUrl, PageRole)> = profile
         .seeds
         .iter()
-        .filter_map(|s| CanonicalUrl::new(s.clone(), &profile.links.url_rules).ok())
+        .filter_map(|s| CanonicalUrl::new(s.clone(), &profile.rules.links.url_rules).ok())
         .map(|u| {
             let role = role_of(&profile, &u);
             (u, role)
@@ -523,7 +522,7 @@ async fn run_site(
             None => continue,
         };
         flying.remove(&url.id);
-        let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.base_url.clone());
+        let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.rules.base_url.clone());
         let now = now_ms();
         match result {
             Ok(PageWork::Page(page)) if page.logged_out => {
@@ -546,8 +545,9 @@ async fn run_site(
                     Vec::new()
                 };
                 let next_due = now + interval_ms(&profile, url.role);
-                let final_role = CanonicalUrl::new(page.url.clone(), &profile.links.url_rules)
-                    .map_or(url.role, |u| role_of(&profile, &u));
+                let final_role =
+                    CanonicalUrl::new(page.url.clone(), &profile.rules.links.url_rules)
+                        .map_or(url.role, |u| role_of(&profile, &u));
                 let receipts = with_frontier(ctx.frontier, |f| {
                     f.record(
                         &url,
@@ -759,7 +759,7 @@ async fn fetch_and_extract(
     profile: Arc<SiteProfile>,
     url: FrontierUrl,
 ) -> FetchResult {
-    let canonical = match CanonicalUrl::parse(&url.url, &profile.links.url_rules) {
+    let canonical = match CanonicalUrl::parse(&url.url, &profile.rules.links.url_rules) {
         Ok(c) => c,
         Err(e) => {
             let error = CrawlError::Refused {
@@ -780,7 +780,7 @@ async fn fetch_and_extract(
     let fetched = {
         // The semaphore is never closed; without a permit we still go on.
         let _permit = global.acquire().await.ok();
-        let span = tracing::debug_span!("fetch", site = %profile.name, url = %canonical, attempt = url.attempts + 1);
+        let span = tracing::debug_span!("fetch", site = %profile.rules.name, url = %canonical, attempt = url.attempts + 1);
         fetcher
             .fetch_conditional(&profile, &canonical, &validators)
             .instrument(span)
@@ -816,7 +816,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         (Vec::new(), Vec::new(), HashMap::new())
     } else {
         let (extracted, _) = extract_parsed(
-            profile,
+            &profile.rules,
             &page.url,
             &parsed,
             text,
@@ -827,14 +827,17 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         let links = extracted
             .links
             .into_iter()
-            .filter_map(|l| admit(profile, l).ok())
+            .filter_map(|l| admit(&profile.rules, l).ok())
             .collect();
         let mut signatures: HashMap<CanonicalUrl, String> = match role {
-            PageRole::List => {
-                topic_row_signatures(profile, &page.url, &parsed, Some(page.decoded.encoding))
-                    .into_iter()
-                    .collect()
-            }
+            PageRole::List => topic_row_signatures(
+                &profile.rules,
+                &page.url,
+                &parsed,
+                Some(page.decoded.encoding),
+            )
+            .into_iter()
+            .collect(),
             PageRole::Topic => HashMap::new(),
         };
         // Where the list's rows give a reply count (the presets' `replies`),
@@ -843,7 +846,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         // topic on every poll is how crawlers get banned.
         if role == PageRole::List {
             for (link, replies) in extracted.row_replies {
-                if let Ok(topic) = admit(profile, link) {
+                if let Ok(topic) = admit(&profile.rules, link) {
                     signatures.insert(topic, format!("replies:{}", replies.trim()));
                 }
             }
@@ -865,7 +868,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
 }
 
 fn role_of(profile: &SiteProfile, url: &CanonicalUrl) -> PageRole {
-    if profile.topic.url.is_match(url.as_str()) {
+    if profile.rules.topic.url.is_match(url.as_str()) {
         PageRole::Topic
     } else {
         PageRole::List

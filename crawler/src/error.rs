@@ -4,27 +4,7 @@
 
 use std::path::PathBuf;
 
-/// A site profile that cannot be used, with the file and the fix.
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error("{path}: {field}: {message}")]
-    Invalid {
-        path: PathBuf,
-        field: String,
-        message: String,
-    },
-}
+pub use extract::ProfileError;
 
 /// Why one URL could not be fetched.
 #[derive(Debug, Clone, thiserror::Error)]

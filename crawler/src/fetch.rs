@@ -20,8 +20,8 @@ use reqwest::header::{
 };
 use url::Url;
 
-use crate::canonical::CanonicalUrl;
-use crate::charset::{decode_html, Decoded};
+use extract::{decode_html, CanonicalUrl, Decoded};
+
 use crate::cookies::{CookieVault, SiteJar};
 use crate::error::CrawlError;
 use crate::politeness::{parse_retry_after, SiteGate};
@@ -171,21 +171,21 @@ impl Fetcher {
     /// failing where it is. Pages keep their URLs under `base_url`. Returns
     /// the new root, `None` for a site without mirrors.
     pub fn fail_over(&self, profile: &SiteProfile) -> Option<Url> {
-        if profile.mirrors.is_empty() {
+        if profile.rules.mirrors.is_empty() {
             return None;
         }
         let mut roots = self
             .roots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let root = roots.entry(profile.name.clone()).or_default();
-        *root = (*root + 1) % (profile.mirrors.len() + 1);
+        let root = roots.entry(profile.rules.name.clone()).or_default();
+        *root = (*root + 1) % (profile.rules.mirrors.len() + 1);
         let url = if *root == 0 {
-            profile.base_url.clone()
+            profile.rules.base_url.clone()
         } else {
-            profile.mirrors[*root - 1].clone()
+            profile.rules.mirrors[*root - 1].clone()
         };
-        tracing::warn!(site = %profile.name, to = %url, "switching the site to its next address");
+        tracing::warn!(site = %profile.rules.name, to = %url, "switching the site to its next address");
         Some(url)
     }
 
@@ -194,10 +194,10 @@ impl Fetcher {
         self.roots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&profile.name)
+            .get(&profile.rules.name)
             .copied()
             .unwrap_or(0)
-            .min(profile.mirrors.len())
+            .min(profile.rules.mirrors.len())
     }
 
     /// Gives `site` a new identity for its next requests: over Tor, a new
@@ -250,7 +250,7 @@ impl Fetcher {
     }
 
     fn site(&self, profile: &SiteProfile) -> Result<Arc<SiteClient>, CrawlError> {
-        let username = self.socks_username(&profile.name);
+        let username = self.socks_username(&profile.rules.name);
         let built_from = format!(
             "{}:{}/{}/{}/{}/{username}",
             profile.rate_limit.per_minute,
@@ -264,18 +264,18 @@ impl Fetcher {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(site) = sites
-            .get(&profile.name)
+            .get(&profile.rules.name)
             .filter(|s| s.built_from == built_from)
         {
             return Ok(site.clone());
         }
         let session = profile.session.fingerprint();
-        let jar = match sites.get(&profile.name) {
+        let jar = match sites.get(&profile.rules.name) {
             Some(old) if old.session == session => old.jar.clone(),
             _ => Arc::new(SiteJar::new(
-                profile.session.jar(&profile.base_url),
+                profile.session.jar(&profile.rules.base_url),
                 self.cookies.clone(),
-                &profile.name,
+                &profile.rules.name,
                 session.clone(),
             )),
         };
@@ -304,10 +304,10 @@ impl Fetcher {
             builder = builder.proxy(proxy);
         }
         let client = builder.build().map_err(|e| CrawlError::Transport {
-            url: profile.base_url.to_string(),
+            url: profile.rules.base_url.to_string(),
             message: format!("cannot build the HTTP client: {}", error_chain(&e)),
         })?;
-        let gate = match sites.get(&profile.name) {
+        let gate = match sites.get(&profile.rules.name) {
             // Keep the budget already spent when only cookies changed.
             Some(old)
                 if old
@@ -327,14 +327,14 @@ impl Fetcher {
             session,
             built_from,
         });
-        sites.insert(profile.name.clone(), site.clone());
+        sites.insert(profile.rules.name.clone(), site.clone());
         Ok(site)
     }
 
     /// Fetches `url` of `profile`'s site once (no validators): the simple
     /// form for tools and the one-off crawl.
     pub async fn fetch(&self, profile: &SiteProfile, url: &Url) -> Result<FetchedPage, CrawlError> {
-        let url = CanonicalUrl::new(url.clone(), &profile.links.url_rules).map_err(|e| {
+        let url = CanonicalUrl::new(url.clone(), &profile.rules.links.url_rules).map_err(|e| {
             CrawlError::Refused {
                 url: url.to_string(),
                 reason: e.to_string(),
@@ -380,8 +380,8 @@ impl Fetcher {
             url.clone()
         } else {
             CanonicalUrl::new(
-                profile.on_root(url.as_url(), root),
-                &profile.links.url_rules,
+                profile.rules.on_root(url.as_url(), root),
+                &profile.rules.links.url_rules,
             )
             .map_err(|e| CrawlError::Refused {
                 url: url.to_string(),
@@ -411,7 +411,7 @@ impl Fetcher {
                 // A page fetched from a mirror (ours, or one a redirect led
                 // to) keeps its URL under base_url.
                 Hop::Done(FetchOutcome::Page(mut page)) => {
-                    page.url = profile.to_primary(page.url.clone());
+                    page.url = profile.rules.to_primary(page.url.clone());
                     return Ok(FetchOutcome::Page(page));
                 }
                 Hop::Done(outcome) => return Ok(outcome),
@@ -435,14 +435,12 @@ impl Fetcher {
                         }
                         .into());
                     }
-                    let target =
-                        CanonicalUrl::new(target, &profile.links.url_rules).map_err(|e| {
-                            CrawlError::OffSiteRedirect {
-                                url: current.to_string(),
-                                target: e.to_string(),
-                            }
+                    let target = CanonicalUrl::new(target, &profile.rules.links.url_rules)
+                        .map_err(|e| CrawlError::OffSiteRedirect {
+                            url: current.to_string(),
+                            target: e.to_string(),
                         })?;
-                    if !profile.contains_any(target.as_url()) {
+                    if !profile.rules.contains_any(target.as_url()) {
                         return Err(CrawlError::OffSiteRedirect {
                             url: current.to_string(),
                             target: target.to_string(),
@@ -574,9 +572,9 @@ impl Fetcher {
             }
             .into());
         }
-        let decoded = decode_html(&body, content_type.as_deref(), profile.encoding);
+        let decoded = decode_html(&body, content_type.as_deref(), profile.rules.encoding);
         tracing::debug!(
-            site = %profile.name,
+            site = %profile.rules.name,
             url = %url,
             status = status.as_u16(),
             bytes = body.len(),

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::canonical::CanonicalUrl;
-use crate::document::Document;
+use extract::{CanonicalUrl, Document};
+
 use crate::error::FrontierError;
 
 /// `next_due` of a URL that is never fetched again.
@@ -641,7 +641,7 @@ fn row_to_url(r: &rusqlite::Row<'_>) -> rusqlite::Result<FrontierUrl> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::canonical::UrlRules;
+    use extract::UrlRules;
 
     fn url(s: &str) -> CanonicalUrl {
         CanonicalUrl::parse(s, &UrlRules::default()).expect("url")

@@ -1,46 +1,41 @@
-//! Site profiles: how to crawl one site and turn its pages into documents.
-//!
-//! A profile is TOML (`deny_unknown_fields`), parsed once into a validated
-//! [`SiteProfile`] whose selectors and patterns are compiled; a profile that
-//! loads cannot fail later for a bad selector.
+//! Site profiles: how to crawl one site. A profile file is TOML: its
+//! extraction rules (root, scope, zone, engine, selectors, links) are parsed
+//! by [`extract::SiteRules`], its crawl settings (seeds, limits, rate,
+//! recrawl, session) here, and a key that is neither is an error naming its
+//! line. Parsed once into a validated [`SiteProfile`]; a profile that loads
+//! cannot fail later for a bad selector or pattern.
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use encoding_rs::Encoding;
+use extract::{parse_error, EngineChoice, ProfileError, SiteRules};
 use regex::Regex;
 use scraper::Selector;
 use serde::Deserialize;
 use url::Url;
 
-use crate::canonical::{UrlRules, DEFAULT_STRIP_PARAMS};
-use crate::dates::SiteZone;
-use crate::engines::{any_links, any_topic_url, EngineChoice, PresetLinks};
-use crate::error::ProfileError;
 use crate::recrawl::RecrawlPolicy;
-use crate::selectors::{Compiler, ListSelectors, RawList, RawTopic, RuleOrigin};
 use crate::session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig};
 
-pub use crate::selectors::{FieldSpec, TopicSelectors};
+/// The top-level keys of a profile that the crawler reads; the rest are
+/// the extraction rules' ([`extract::RULE_KEYS`]).
+const CRAWL_KEYS: &[&str] = &[
+    "seeds",
+    "max_pages",
+    "max_depth",
+    "user_agent",
+    "headers",
+    "rate_limit",
+    "concurrency",
+    "recrawl",
+    "session",
+];
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawProfile {
-    name: String,
-    base_url: String,
-    #[serde(default)]
-    mirrors: Vec<String>,
     #[serde(default)]
     seeds: Vec<String>,
-    #[serde(default)]
-    lang: Option<String>,
-    #[serde(default)]
-    currency: Option<String>,
-    #[serde(default)]
-    encoding: Option<String>,
-    #[serde(default)]
-    time_zone: Option<String>,
     #[serde(default)]
     max_pages: Option<usize>,
     #[serde(default)]
@@ -54,18 +49,9 @@ struct RawProfile {
     #[serde(default)]
     concurrency: Option<usize>,
     #[serde(default)]
-    links: RawLinks,
-    #[serde(default)]
     recrawl: Option<RawRecrawl>,
     #[serde(default)]
     session: Option<RawSession>,
-    /// An engine preset (`phpbb`, …), `auto` or `generic`; see `engines`.
-    #[serde(default)]
-    engine: Option<String>,
-    #[serde(default)]
-    list: Option<RawList>,
-    #[serde(default)]
-    topic: Option<RawTopic>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,21 +86,6 @@ struct RawRateLimit {
     headroom_percent: Option<u8>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLinks {
-    #[serde(default)]
-    follow: Vec<String>,
-    #[serde(default)]
-    allow: Vec<String>,
-    #[serde(default)]
-    deny: Vec<String>,
-    #[serde(default)]
-    strip_params: Option<Vec<String>>,
-    #[serde(default)]
-    sort_params: Option<bool>,
-}
-
 /// Requests per minute and burst for one site.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimit {
@@ -125,6 +96,17 @@ pub struct RateLimit {
     /// variable delay, and a request that arrives late followed by one on
     /// time would otherwise look like a burst to it.
     pub headroom_percent: u8,
+}
+
+impl Default for RateLimit {
+    /// 30 requests a minute, one at a time.
+    fn default() -> Self {
+        RateLimit {
+            per_minute: NonZeroU32::new(30).expect("30 is not zero"),
+            burst: NonZeroU32::MIN,
+            headroom_percent: RateLimit::DEFAULT_HEADROOM_PERCENT,
+        }
+    }
 }
 
 impl RateLimit {
@@ -139,42 +121,13 @@ impl RateLimit {
     }
 }
 
-/// Which links of a page the crawler follows.
-#[derive(Debug, Clone)]
-pub struct LinkRules {
-    /// Elements whose `href` is followed (`a` elements, or containers of them).
-    pub follow: Vec<Selector>,
-    /// A followed URL must match one of these (when any are given)…
-    pub allow: Vec<Regex>,
-    /// …and none of these (both matched against the canonical URL).
-    pub deny: Vec<Regex>,
-    /// How URLs are canonicalised (session and tracking parameters).
-    pub url_rules: UrlRules,
-}
-
-/// A validated site profile.
+/// A validated site profile: the site's extraction rules and how to crawl it.
 #[derive(Debug, Clone)]
 pub struct SiteProfile {
-    /// Site id; documents carry it.
-    pub name: String,
-    /// The site's root; the crawl never leaves its host and path prefix.
-    pub base_url: Url,
-    /// Other roots of the same site (mirrors, an old onion address): links
-    /// into them are in scope and are crawled at the same place under
-    /// `base_url`, so a listing has one URL whichever mirror linked it.
-    pub mirrors: Vec<Url>,
-    /// Start pages (absolute, resolved against `base_url`).
+    /// Where the site is and how its pages are read (see [`SiteRules`]).
+    pub rules: SiteRules,
+    /// Start pages (absolute, resolved against the base URL).
     pub seeds: Vec<Url>,
-    pub lang: Option<String>,
-    /// The currency of prices written as a bare number (`0.013902` on a
-    /// market that quotes BTC), if the site has one.
-    pub currency: Option<prices::Currency>,
-    pub encoding: Option<&'static Encoding>,
-    /// The site's clock: a UTC offset or a named zone (DST-aware).
-    pub zone: SiteZone,
-    /// Whether the profile (or its fixed preset) set the zone; if not, a
-    /// preset recognised on the page may supply its own.
-    pub time_zone_given: bool,
     pub max_pages: usize,
     pub max_depth: u32,
     pub user_agent: Option<String>,
@@ -183,14 +136,8 @@ pub struct SiteProfile {
     pub rate_limit: RateLimit,
     /// Requests in flight to this site at once.
     pub concurrency: usize,
-    pub links: LinkRules,
     pub recrawl: RecrawlPolicy,
     pub session: SessionConfig,
-    /// How extraction rules are chosen: own selectors, a preset, auto.
-    pub engine: EngineChoice,
-    /// List-page rows (fields left out fall back to the preset).
-    pub list: ListSelectors,
-    pub topic: TopicSelectors,
 }
 
 impl SiteProfile {
@@ -205,63 +152,14 @@ impl SiteProfile {
 
     /// Parses and validates profile text; `path` is used in errors only.
     pub fn parse(text: &str, path: &Path) -> Result<SiteProfile, ProfileError> {
-        let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::Parse {
-            path: path.to_owned(),
-            line: e.span().map_or(0, |s| line_of(text, s.start)),
-            message: e.message().to_owned(),
-        })?;
+        let mut rules = SiteRules::parse_with(text, path, CRAWL_KEYS)?;
+        let raw: RawProfile = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
         let invalid = |field: &str, message: String| ProfileError::Invalid {
             path: path.to_owned(),
             field: field.to_owned(),
             message,
         };
-        if raw.name.trim().is_empty() {
-            return Err(invalid("name", "must not be empty".into()));
-        }
-        let base_url = Url::parse(&raw.base_url).map_err(|e| {
-            invalid(
-                "base_url",
-                format!(
-                    "{:?} is not an absolute URL ({e}); write e.g. \"http://example.onion/\"",
-                    raw.base_url
-                ),
-            )
-        })?;
-        if let Some(host) = base_url.host_str().filter(|h| crate::onion::is_onion(h)) {
-            crate::onion::validate_onion_host(host)
-                .map_err(|e| invalid("base_url", e.to_string()))?;
-        }
-        let currency = match raw.currency.as_deref() {
-            None => None,
-            Some(code) => Some(prices::Currency::from_code(code).ok_or_else(|| {
-                invalid(
-                    "currency",
-                    format!("{code:?} is not a currency this parser knows; write e.g. \"BTC\", \"XMR\", \"USDT\", \"USD\", \"CNY\" or \"JPY\""),
-                )
-            })?),
-        };
-        let mut mirrors = Vec::new();
-        for mirror in &raw.mirrors {
-            let url = Url::parse(mirror).map_err(|e| {
-                invalid(
-                    "mirrors",
-                    format!("{mirror:?} is not an absolute URL ({e}); write e.g. \"http://example.onion/\""),
-                )
-            })?;
-            if let Some(host) = url.host_str().filter(|h| crate::onion::is_onion(h)) {
-                crate::onion::validate_onion_host(host)
-                    .map_err(|e| invalid("mirrors", e.to_string()))?;
-            }
-            // A mirror is a folder: `/bbs` means `/bbs/`, never `/bbsx`.
-            let mut url = url;
-            if !url.path().ends_with('/') {
-                let folder = format!("{}/", url.path());
-                url.set_path(&folder);
-            }
-            url.set_query(None);
-            url.set_fragment(None);
-            mirrors.push(url);
-        }
+        let base_url = rules.base_url.clone();
         let mut seeds = Vec::new();
         for seed in if raw.seeds.is_empty() {
             vec![String::new()]
@@ -275,56 +173,8 @@ impl SiteProfile {
                 )
             })?);
         }
-        let encoding = match raw.encoding {
-            None => None,
-            Some(name) => Some(Encoding::for_label(name.as_bytes()).ok_or_else(|| {
-                invalid(
-                    "encoding",
-                    format!("unknown encoding {name:?}; use a WHATWG label such as \"gbk\", \"big5\", \"shift_jis\", \"euc-jp\""),
-                )
-            })?),
-        };
-        let engine = match raw.engine.as_deref() {
-            Some(name) => EngineChoice::parse(name).ok_or_else(|| {
-                invalid(
-                    "engine",
-                    format!(
-                        "unknown engine {name:?}; use one of {}",
-                        EngineChoice::known_names()
-                    ),
-                )
-            })?,
-            None if raw.topic.is_some() => EngineChoice::Custom,
-            None => EngineChoice::Auto,
-        };
-        let preset = match engine {
-            EngineChoice::Fixed(e) => Some(e.preset()),
-            _ => None,
-        };
-        let time_zone = raw.time_zone.clone().or_else(|| {
-            preset.and_then(|p| {
-                p.time_zone
-                    .clone()
-                    .or_else(|| p.base.and_then(|b| b.preset().time_zone.clone()))
-            })
-        });
-        let zone = match time_zone.as_deref() {
-            None => SiteZone::utc(),
-            Some(tz) => SiteZone::parse(tz).ok_or_else(|| {
-                invalid(
-                    "time_zone",
-                    format!(
-                        "{tz:?} is neither a UTC offset nor a time zone name; write e.g. \"+08:00\", \"UTC\" or \"Asia/Shanghai\""
-                    ),
-                )
-            })?,
-        };
         let rate_limit = match raw.rate_limit {
-            None => RateLimit {
-                per_minute: NonZeroU32::new(30).expect("30 is not zero"),
-                burst: NonZeroU32::new(1).expect("1 is not zero"),
-                headroom_percent: RateLimit::DEFAULT_HEADROOM_PERCENT,
-            },
+            None => RateLimit::default(),
             Some(r) => RateLimit {
                 per_minute: NonZeroU32::new(r.requests_per_minute).ok_or_else(|| {
                     invalid(
@@ -359,51 +209,6 @@ impl SiteProfile {
         };
         let regex = |field: &str, re: &str| {
             Regex::new(re).map_err(|e| invalid(field, format!("bad regex {re:?}: {e}")))
-        };
-        let link_defaults: Option<PresetLinks> = match engine {
-            EngineChoice::Custom => None,
-            EngineChoice::Fixed(e) => Some(e.preset().links.clone()),
-            EngineChoice::Auto | EngineChoice::Generic => Some(any_links()),
-        };
-        let (follow, allow, deny) = match (&link_defaults, raw.links.follow.is_empty()) {
-            (None, true) => {
-                return Err(invalid(
-                    "links.follow",
-                    "list the selectors of links to follow, or set engine = \"phpbb\" (or another preset, or \"auto\")".into(),
-                ))
-            }
-            // A preset's links, with the profile's allow replacing and its
-            // deny adding to the preset's.
-            (Some(d), true) => (
-                d.follow.clone(),
-                if raw.links.allow.is_empty() { d.allow.clone() } else { raw.links.allow.clone() },
-                d.deny.iter().chain(&raw.links.deny).cloned().collect(),
-            ),
-            (_, false) => (raw.links.follow.clone(), raw.links.allow.clone(), raw.links.deny.clone()),
-        };
-        let links = LinkRules {
-            follow: follow
-                .iter()
-                .map(|css| selector("links.follow", css))
-                .collect::<Result<_, _>>()?,
-            allow: allow
-                .iter()
-                .map(|r| regex("links.allow", r))
-                .collect::<Result<_, _>>()?,
-            deny: deny
-                .iter()
-                .map(|r| regex("links.deny", r))
-                .collect::<Result<_, _>>()?,
-            url_rules: match &raw.links.strip_params {
-                Some(names) => UrlRules::new(
-                    names.iter().map(String::as_str),
-                    raw.links.sort_params.unwrap_or(true),
-                ),
-                None => UrlRules::new(
-                    DEFAULT_STRIP_PARAMS.iter().copied(),
-                    raw.links.sort_params.unwrap_or(true),
-                ),
-            },
         };
         let recrawl = match raw.recrawl {
             None => RecrawlPolicy::default(),
@@ -469,55 +274,47 @@ impl SiteProfile {
             Some(0) => return Err(invalid("concurrency", "must be at least 1".into())),
             Some(n) => n,
         };
-        let compiler = Compiler {
-            path,
-            origin: RuleOrigin::Profile,
-        };
-        let raw_topic = raw.topic.unwrap_or_default();
-        let topic_url = match (&raw_topic.url, engine) {
-            (Some(url), _) => regex("topic.url", url)?,
-            (None, EngineChoice::Fixed(e)) => e.preset().topic.url.clone(),
-            (None, EngineChoice::Auto | EngineChoice::Generic) => {
-                regex("topic.url", &any_topic_url())?
-            }
-            (None, EngineChoice::Custom) => {
-                return Err(invalid(
-                    "topic.url",
-                    "a regex on the URLs of topic pages is required without an engine".into(),
-                ))
-            }
-        };
-        let topic = compiler.topic(raw_topic, topic_url)?;
-        if engine == EngineChoice::Custom && topic.title.is_none() && topic.body.is_none() {
-            return Err(invalid(
-                "topic",
-                "give topic.title or topic.body selectors, or set engine = \"phpbb\" (or another preset, or \"auto\")".into(),
-            ));
-        }
-        let list = compiler.list(raw.list.unwrap_or_default())?;
+        // The login page is never followed: a scope rule of the extraction.
+        rules.links.login_url = session.login_url.clone();
         Ok(SiteProfile {
-            name: raw.name,
-            base_url,
-            mirrors,
-            currency,
+            rules,
             seeds,
-            lang: raw.lang,
-            encoding,
-            zone,
-            time_zone_given: time_zone.is_some(),
             max_pages: raw.max_pages.unwrap_or(10_000),
             max_depth: raw.max_depth.unwrap_or(20),
             user_agent: raw.user_agent,
             headers,
             rate_limit,
             concurrency,
-            links,
             recrawl,
             session,
-            engine,
-            list,
-            topic,
         })
+    }
+
+    /// A profile with nothing but a name, a root URL and an engine choice:
+    /// all a site on a known engine needs.
+    pub fn for_engine(
+        name: &str,
+        base_url: &Url,
+        engine: EngineChoice,
+    ) -> Result<SiteProfile, ProfileError> {
+        let rules = SiteRules::for_engine(name, base_url, engine)?;
+        Ok(SiteProfile::with_rules(rules))
+    }
+
+    /// A profile of `rules` with the default crawl settings.
+    pub fn with_rules(rules: SiteRules) -> SiteProfile {
+        SiteProfile {
+            seeds: vec![rules.base_url.clone()],
+            rules,
+            max_pages: 10_000,
+            max_depth: 20,
+            user_agent: None,
+            headers: Vec::new(),
+            rate_limit: RateLimit::default(),
+            concurrency: 2,
+            recrawl: RecrawlPolicy::default(),
+            session: SessionConfig::default(),
+        }
     }
 
     /// Moves the site to another root URL (a new mirror, or the demo market's
@@ -526,80 +323,25 @@ impl SiteProfile {
         for seed in &mut self.seeds {
             let rel = seed
                 .as_str()
-                .strip_prefix(self.base_url.as_str())
+                .strip_prefix(self.rules.base_url.as_str())
                 .unwrap_or(seed.path())
                 .to_owned();
             if let Ok(rebased) = new_base.join(&rel) {
                 *seed = rebased;
             }
         }
-        self.base_url = new_base.clone();
+        self.rules.base_url = new_base.clone();
     }
 
-    /// Whether `url` is inside this site (same scheme, host, port and path prefix).
-    pub fn contains(&self, url: &Url) -> bool {
-        within(url, &self.base_url)
-    }
-
-    /// `url` moved from a mirror to the same place under `base_url`
-    /// (unchanged when it is not under a mirror).
-    pub fn to_primary(&self, url: Url) -> Url {
-        if self.contains(&url) {
-            return url;
-        }
-        let Some(mirror) = self.mirrors.iter().find(|m| within(&url, m)) else {
-            return url;
-        };
-        let mut moved = self.base_url.clone();
-        let rest = url.path().strip_prefix(mirror.path()).unwrap_or("");
-        let base = self.base_url.path();
-        let base = base.strip_suffix('/').unwrap_or(base);
-        moved.set_path(&format!("{base}/{rest}"));
-        moved.set_query(url.query());
-        moved.set_fragment(url.fragment());
-        moved
-    }
-
-    /// `url` (under `base_url`) moved to the same place under root `root`:
-    /// 0 is `base_url` itself, `k` the k-th mirror. Unchanged when `url` is
-    /// not under `base_url` or there is no such mirror.
-    pub fn on_root(&self, url: &Url, root: usize) -> Url {
-        let Some(mirror) = root.checked_sub(1).and_then(|k| self.mirrors.get(k)) else {
-            return url.clone();
-        };
-        if !self.contains(url) {
-            return url.clone();
-        }
-        let rest = url
-            .path()
-            .strip_prefix(self.base_url.path())
-            .unwrap_or("")
-            .trim_start_matches('/');
-        let mut moved = mirror.clone();
-        moved.set_path(&format!("{}{rest}", mirror.path()));
-        moved.set_query(url.query());
-        moved.set_fragment(url.fragment());
-        moved
-    }
-
-    /// Whether `url` is under `base_url` or one of the mirrors.
-    pub fn contains_any(&self, url: &Url) -> bool {
-        self.contains(url) || self.mirrors.iter().any(|m| within(url, m))
+    /// The site id; documents carry it.
+    pub fn name(&self) -> &str {
+        &self.rules.name
     }
 
     /// Minimum spacing between requests implied by the rate limit.
     pub fn request_interval(&self) -> Duration {
         Duration::from_secs(60) / self.rate_limit.per_minute.get()
     }
-}
-
-/// 1-based line number of byte offset `at` in `text`.
-pub(crate) fn line_of(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// `90s`, `30m`, `1h`, `7d`, or plain seconds.
@@ -615,26 +357,6 @@ fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     (secs > 0).then(|| Duration::from_secs(secs))
-}
-
-/// Whether `url` is under `root` (same scheme, host, port and path prefix).
-fn within(url: &Url, root: &Url) -> bool {
-    url.scheme() == root.scheme()
-        && url.host_str() == root.host_str()
-        && url.port_or_known_default() == root.port_or_known_default()
-        && url.path().starts_with(root.path())
-}
-
-pub(crate) fn parse_utc_offset(tz: &str) -> Option<i32> {
-    let tz = tz.trim().trim_start_matches("UTC");
-    let (sign, rest) = match tz.as_bytes().first()? {
-        b'+' => (1, &tz[1..]),
-        b'-' => (-1, &tz[1..]),
-        _ => return None,
-    };
-    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }
 
 #[cfg(test)]
@@ -677,8 +399,8 @@ body = { css = "div.content" }
             "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion/forum/index.php"
         );
         assert_eq!(
-            p.zone,
-            SiteZone::from_offset_secs(8 * 3600).expect("offset")
+            p.rules.zone,
+            extract::SiteZone::from_offset_secs(8 * 3600).expect("offset")
         );
     }
 
@@ -737,9 +459,11 @@ body = { css = "div.content" }
         let mut p = SiteProfile::parse(MINIMAL, Path::new("m.toml")).expect("valid profile");
         p.rebase(&Url::parse("http://127.0.0.1:4000/forum/").expect("url"));
         assert_eq!(p.seeds[0].as_str(), "http://127.0.0.1:4000/forum/index.php");
-        assert!(
-            p.contains(&Url::parse("http://127.0.0.1:4000/forum/viewtopic.php?t=1").expect("url"))
-        );
-        assert!(!p.contains(&Url::parse("http://127.0.0.1:4000/other/").expect("url")));
+        assert!(p
+            .rules
+            .contains(&Url::parse("http://127.0.0.1:4000/forum/viewtopic.php?t=1").expect("url")));
+        assert!(!p
+            .rules
+            .contains(&Url::parse("http://127.0.0.1:4000/other/").expect("url")));
     }
 }

@@ -7,8 +7,9 @@ mod support;
 
 use std::path::PathBuf;
 
-use crawler::{decode_html, EncodingSource, FetchOptions, Fetcher, Transport};
+use crawler::{FetchOptions, Fetcher, Transport};
 use encoding_rs::Encoding;
+use extract::{decode_html, EncodingSource};
 use support::{Reply, TestServer};
 use url::Url;
 

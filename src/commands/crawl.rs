@@ -155,7 +155,7 @@ pub async fn crawl_sites(
     let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
     if fresh {
         for site in &sites {
-            crawler.frontier().forget_site(&site.name)?;
+            crawler.frontier().forget_site(site.name())?;
         }
     }
     let progress = SiteProgress::new(&sites);
@@ -212,9 +212,9 @@ impl SiteProgress {
             .map(|s| {
                 let bar = multi.add(ProgressBar::new_spinner());
                 bar.set_style(style.clone());
-                bar.set_prefix(s.name.clone());
+                bar.set_prefix(s.name().to_owned());
                 bar.enable_steady_tick(Duration::from_millis(120));
-                (s.name.clone(), bar)
+                (s.name().to_owned(), bar)
             })
             .collect();
         SiteProgress {

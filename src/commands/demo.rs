@@ -57,7 +57,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         for (file, text) in PROFILES {
             let mut profile = SiteProfile::parse(text, Path::new(file))?;
             let rebased = root
-                .join(profile.base_url.path())
+                .join(profile.rules.base_url.path())
                 .context("rebasing a demo profile")?;
             profile.rebase(&rebased);
             sites.push(profile);

@@ -10,8 +10,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use crawler::{
-    canonical_link, decode_html, extract_page_explained, EngineChoice, ExtractOptions, SiteProfile,
+use crawler::SiteProfile;
+use extract::{
+    canonical_link, decode_html, extract_page_explained, EngineChoice, ExtractOptions, SiteRules,
 };
 use url::Url;
 
@@ -68,7 +69,8 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         })
         .transpose()?;
     let loaded = match &args.profile {
-        Some(path) => Some(SiteProfile::load(path)?),
+        // A profile file holds crawl settings too; extraction reads its rules.
+        Some(path) => Some(SiteProfile::load(path)?.rules),
         None => None,
     };
     let decoded = decode_html(&bytes, None, loaded.as_ref().and_then(|p| p.encoding));
@@ -183,18 +185,18 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
 /// A profile from nothing but the page's URL and an engine. A URL the crawler
 /// would refuse as a site root (a retired v2 onion of a saved page) keeps the
 /// page's path under a placeholder root: only ids and link scope use it.
-fn engine_profile(url: &Url, engine: EngineChoice) -> anyhow::Result<SiteProfile> {
+fn engine_profile(url: &Url, engine: EngineChoice) -> anyhow::Result<SiteRules> {
     let name = url
         .host_str()
         .map_or("page", |h| h.split('.').next().unwrap_or(h))
         .to_owned();
     let root = url.join("/").unwrap_or_else(|_| url.clone());
-    match SiteProfile::for_engine(&name, &root, engine) {
+    match SiteRules::for_engine(&name, &root, engine) {
         Ok(p) => Ok(p),
         Err(_) => {
             let placeholder =
                 Url::parse("http://saved-page.invalid/").context("placeholder URL")?;
-            SiteProfile::for_engine(&name, &placeholder, engine)
+            SiteRules::for_engine(&name, &placeholder, engine)
                 .context("building a profile for --engine")
         }
     }

@@ -43,8 +43,8 @@ pub fn demo_server() -> (Killed, String) {
     (Killed(child), root)
 }
 
-/// The check for files under `../shared`, shared with the crawler's tests.
-#[path = "../../crawler/tests/shared/mod.rs"]
+/// The check for files under `../shared`, shared with the extraction tests.
+#[path = "../../extract/tests/shared/mod.rs"]
 mod shared;
 
 /// Whether `path` (under `../shared`) is there; see [`shared::present`].

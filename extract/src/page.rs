@@ -15,8 +15,11 @@ use crate::canonical::{encoding_for_label, resolve_href, CanonicalUrl};
 use crate::dates::{parse_date, DateContext, SiteZone};
 use crate::document::{Document, DocumentKind};
 use crate::engines::{detect, Engine, EngineChoice};
-use crate::generic::{find_rows, main_text};
-use crate::profile::SiteProfile;
+use crate::generic::{
+    find_rows_at, main_text, read_each, read_rows, topic_meta, wall, ColumnField, GenericRow,
+    RecordSet, TopicMeta,
+};
+use crate::rules::SiteRules;
 use crate::scope::admit;
 use crate::selectors::{FieldRule, FieldSpec, ListSelectors, Pick, TopicSelectors};
 use crate::text::{element_text, tidy};
@@ -77,7 +80,7 @@ pub struct FieldTrace {
 
 /// Extracts documents and links from a page of `profile`'s site.
 pub fn extract_page(
-    profile: &SiteProfile,
+    profile: &SiteRules,
     url: &Url,
     html: &str,
     fetched_at: DateTime<Utc>,
@@ -96,7 +99,7 @@ pub fn extract_page(
 
 /// [`extract_page`] with options, also saying where each field came from.
 pub fn extract_page_explained(
-    profile: &SiteProfile,
+    profile: &SiteRules,
     url: &Url,
     html: &str,
     fetched_at: DateTime<Utc>,
@@ -116,8 +119,8 @@ pub fn extract_page_explained(
 
 /// [`extract_page_explained`] on a page already parsed from `html` (the
 /// crawl parses each page once, for its own checks and for this).
-pub(crate) fn extract_parsed(
-    profile: &SiteProfile,
+pub fn extract_parsed(
+    profile: &SiteRules,
     url: &Url,
     page: &Html,
     html: &str,
@@ -171,11 +174,24 @@ pub(crate) fn extract_parsed(
     let mut row_replies = Vec::new();
     let mut traces = Vec::new();
 
+    // A CAPTCHA, anti-bot, login or script-only page is no content.
+    if choice != EngineChoice::Custom {
+        if let Some(reason) = wall(page) {
+            explain.page = format!("{reason}: no documents");
+            return (Extracted::default(), explain);
+        }
+    }
     // Which kind of page is this?
     let row_selector = rules.list_row();
-    let row_count = row_selector.map_or(0, |(s, _)| page.select(s).count());
+    let preset_rows: Vec<ElementRef<'_>> = match row_selector {
+        Some((s, _)) if !use_generic || profile.list.row.is_some() => page.select(s).collect(),
+        _ => Vec::new(),
+    };
+    let row_count = preset_rows.len();
     let topic_page = if options.url_is_guess {
-        row_count == 0 && (use_generic || rules.has_topic_fields())
+        row_count == 0
+            && (use_generic || rules.has_topic_fields())
+            && find_rows_at(page, Some(url)).is_none()
     } else {
         url_says_topic
     };
@@ -196,7 +212,7 @@ pub(crate) fn extract_parsed(
         match doc {
             Some(doc) => documents.push(doc),
             None if choice != EngineChoice::Custom => {
-                if let Some(doc) = generic_content(&ctx, &mut traces) {
+                if let Some(doc) = generic_content(&ctx, &mut traces, true) {
                     if !use_generic {
                         explain
                             .page
@@ -207,87 +223,90 @@ pub(crate) fn extract_parsed(
             }
             None => tracing::debug!(site = %profile.name, %url, "topic page without title or body"),
         }
-    } else if let Some((selector, css)) = row_selector.filter(|_| row_count > 0) {
+    } else if row_count > 0 && (use_generic || !rules.has_list_title()) {
+        // Rows chosen by the profile, read by the generic row reader (a
+        // profile written by `site doctor`).
+        let css = row_selector.map_or("", |(_, css)| css.as_str());
+        match read_rows(&preset_rows, Some(url)) {
+            Some(set) => {
+                explain.page = format!(
+                    "list page ({} rows of list.row {css:?}, read by the generic row reader)",
+                    set.rows.len()
+                );
+                generic_rows(
+                    &ctx,
+                    &set,
+                    &format!("list.row {css:?}"),
+                    options,
+                    &mut documents,
+                    &mut traces,
+                    &mut row_replies,
+                );
+            }
+            None => {
+                explain.page = format!("list page (list.row {css:?}: fewer than 3 records)");
+            }
+        }
+    } else if row_count > 0 {
+        let css = row_selector.map_or("", |(_, css)| css.as_str());
         explain.page = format!("list page ({row_count} rows of list.row {css:?})");
         let kind = rules.list_kind();
-        for row in page.select(selector) {
-            if let Some(doc) = row_document(
+        // What the preset does not read (a theme's start date, a seller
+        // outside the default markup), the generic row reader may.
+        let (generic, columns, _) = read_each(&preset_rows, Some(url));
+        for (row, seen) in preset_rows.iter().zip(generic) {
+            if let Some(mut doc) = row_document(
                 &ctx,
                 &rules,
-                row,
+                *row,
                 kind,
                 options.all_rows,
                 documents.len(),
                 &mut traces,
                 &mut row_replies,
             ) {
+                if let Some(seen) = seen {
+                    fill_from_generic(&ctx, &mut doc, seen, &columns, documents.len(), &mut traces);
+                }
                 documents.push(doc);
             }
         }
-    } else if use_generic {
-        match find_rows(page) {
+    } else if choice != EngineChoice::Custom {
+        match find_rows_at(page, Some(url)) {
             Some(set) => {
                 explain.page = format!(
-                    "list page (generic: {} repeated rows at {})",
+                    "list page (generic: {} records at {}, {} other rows skipped{})",
                     set.rows.len(),
-                    set.path
+                    set.path,
+                    set.skipped,
+                    if use_generic {
+                        ""
+                    } else {
+                        "; the preset's list.row matched nothing"
+                    }
                 );
-                for row in set.rows {
-                    let Some(link) = resolve_href(url, &row.href, encoding_for_label(encoding))
-                    else {
-                        continue;
-                    };
-                    if !options.all_rows && profile.topic.url.is_match(link.as_str()) {
-                        continue;
-                    }
-                    let index = documents.len();
-                    let mut trace = |field: &str, raw: &str, value: &str| {
-                        traces.push(FieldTrace {
-                            document: index,
-                            field: field.into(),
-                            origin: "generic".into(),
-                            rule: format!("repeated rows at {}", set.path),
-                            raw: raw.into(),
-                            value: value.into(),
-                        })
-                    };
-                    trace("title", &row.title, &row.title);
-                    trace("url", &row.href, link.as_str());
-                    let posted_at = row.posted_at.as_deref().and_then(|raw| {
-                        let value = parse_date(raw, &ctx.dates).map(rfc3339);
-                        trace("posted_at", raw, value.as_deref().unwrap_or("(unparsed)"));
-                        value
-                    });
-                    let price = row.price.as_deref().map(tidy_price);
-                    if let (Some(raw), Some(p)) = (&row.price, &price) {
-                        trace("price", raw, p);
-                    }
-                    if let Some(s) = &row.seller {
-                        trace("seller", s, s);
-                    }
-                    documents.push(Document {
-                        id: document_id(profile, &link, None),
-                        site: profile.name.clone(),
-                        url: link.to_string(),
-                        kind: DocumentKind::Thread,
-                        lang: profile.lang.clone(),
-                        title: Some(row.title),
-                        price,
-                        price_amount: None,
-                        price_currency: None,
-                        seller: row.seller,
-                        posted_at,
-                        fetched_at: Some(rfc3339(fetched_at)),
-                        encoding: encoding.map(str::to_owned),
-                        ..Document::default()
-                    });
+                let rule = format!("repeated rows at {}", set.path);
+                generic_rows(
+                    &ctx,
+                    &set,
+                    &rule,
+                    options,
+                    &mut documents,
+                    &mut traces,
+                    &mut row_replies,
+                );
+            }
+            None if use_generic => {
+                explain.page = "content page (generic: no repeated rows)".into();
+                if let Some(doc) = generic_content(&ctx, &mut traces, false) {
+                    documents.push(doc);
                 }
             }
             None => {
-                explain.page = "content page (generic: no repeated rows)".into();
-                if let Some(doc) = generic_content(&ctx, &mut traces) {
-                    documents.push(doc);
-                }
+                explain.page = format!(
+                    "list page (URL does not match topic.url /{}/; no list rows, none found by generic detection)",
+                    short_pattern(profile.topic.url.as_str())
+                );
             }
         }
     } else {
@@ -310,8 +329,141 @@ pub(crate) fn extract_parsed(
     )
 }
 
+/// Fields a preset left empty, from the generic reading of the same row.
+fn fill_from_generic(
+    ctx: &Context<'_>,
+    doc: &mut Document,
+    seen: GenericRow,
+    columns: &[ColumnField],
+    index: usize,
+    traces: &mut Vec<FieldTrace>,
+) {
+    let mut trace = |field: &str, raw: &str, value: &str| {
+        let how = columns
+            .iter()
+            .find(|c| c.field.name() == field)
+            .map_or(String::from("row reader"), |c| c.how.clone());
+        traces.push(FieldTrace {
+            document: index,
+            field: field.into(),
+            origin: "generic".into(),
+            rule: format!("the preset has no value; {how}"),
+            raw: raw.into(),
+            value: value.into(),
+        })
+    };
+    if doc.seller.is_none() {
+        if let Some(s) = seen.seller {
+            trace("seller", &s, &s);
+            doc.seller = Some(s);
+        }
+    }
+    if doc.posted_at.is_none() {
+        if let Some(raw) = seen.posted_at {
+            if let Some(value) = parse_date(&raw, &ctx.dates).map(rfc3339) {
+                trace("posted_at", &raw, &value);
+                doc.posted_at = Some(value);
+            }
+        }
+    }
+    if doc.price.is_none() {
+        if let Some(raw) = seen.price {
+            let value = tidy_price(&raw);
+            trace("price", &raw, &value);
+            doc.price = Some(value);
+        }
+    }
+    if !doc.extra.contains_key("replies") {
+        if let Some(r) = seen.replies {
+            trace("replies", &r, &r);
+            doc.extra.insert("replies".to_owned(), r);
+        }
+    }
+}
+
+/// Documents of the records the generic detector (or reader) found.
+fn generic_rows(
+    ctx: &Context<'_>,
+    set: &RecordSet,
+    rule: &str,
+    options: &ExtractOptions,
+    documents: &mut Vec<Document>,
+    traces: &mut Vec<FieldTrace>,
+    row_replies: &mut Vec<(Url, String)>,
+) {
+    let profile = ctx.profile;
+    let base = page_base(ctx.url, ctx.page);
+    for row in &set.rows {
+        let Some(link) = resolve_href(&base, &row.href, encoding_for_label(ctx.encoding)) else {
+            continue;
+        };
+        let link = admit(profile, link.clone())
+            .map(CanonicalUrl::into_url)
+            .unwrap_or(link);
+        if let Some(r) = &row.replies {
+            row_replies.push((link.clone(), r.clone()));
+        }
+        if !options.all_rows && profile.topic.url.is_match(link.as_str()) {
+            continue;
+        }
+        let index = documents.len();
+        let mut trace = |field: &str, raw: &str, value: &str| {
+            let how = set
+                .columns
+                .iter()
+                .find(|c| c.field.name() == field)
+                .map_or(String::new(), |c| format!(", {}", c.how));
+            traces.push(FieldTrace {
+                document: index,
+                field: field.into(),
+                origin: "generic".into(),
+                rule: format!("{rule}{how}"),
+                raw: raw.into(),
+                value: value.into(),
+            })
+        };
+        trace("title", &row.title, &row.title);
+        trace("url", &row.href, link.as_str());
+        let posted_at = row.posted_at.as_deref().and_then(|raw| {
+            let value = parse_date(raw, &ctx.dates).map(rfc3339);
+            trace("posted_at", raw, value.as_deref().unwrap_or("(unparsed)"));
+            value
+        });
+        let price = row.price.as_deref().map(tidy_price);
+        if let (Some(raw), Some(p)) = (&row.price, &price) {
+            trace("price", raw, p);
+        }
+        if let Some(s) = &row.seller {
+            trace("seller", s, s);
+        }
+        let mut extra: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(r) = &row.replies {
+            trace("replies", r, r);
+            extra.insert("replies".to_owned(), r.to_owned());
+        }
+        documents.push(Document {
+            id: document_id(profile, &link, None),
+            site: profile.name.clone(),
+            url: link.to_string(),
+            kind: DocumentKind::Thread,
+            lang: profile.lang.clone(),
+            title: Some(row.title.clone()),
+            price,
+            price_amount: None,
+            price_currency: None,
+            seller: row.seller.clone(),
+            category: row.category.clone(),
+            posted_at,
+            fetched_at: Some(rfc3339(ctx.fetched_at)),
+            encoding: ctx.encoding.map(str::to_owned),
+            extra,
+            ..Document::default()
+        });
+    }
+}
+
 struct Context<'a> {
-    profile: &'a SiteProfile,
+    profile: &'a SiteRules,
     url: &'a Url,
     page: &'a Html,
     fetched_at: DateTime<Utc>,
@@ -326,7 +478,7 @@ struct Rules<'a> {
 }
 
 impl<'a> Rules<'a> {
-    fn new(profile: &'a SiteProfile, engine: Option<Engine>) -> Rules<'a> {
+    fn new(profile: &'a SiteRules, engine: Option<Engine>) -> Rules<'a> {
         let mut topics = vec![&profile.topic];
         let mut lists = vec![&profile.list];
         let mut next = engine;
@@ -366,6 +518,10 @@ impl<'a> Rules<'a> {
             .iter()
             .find_map(|l| l.kind)
             .unwrap_or(DocumentKind::Thread)
+    }
+
+    fn has_list_title(&self) -> bool {
+        self.list(|l| l.title.as_ref()).is_some()
     }
 
     fn has_topic_fields(&self) -> bool {
@@ -453,13 +609,40 @@ fn topic_document(
         tr.traces.truncate(mark);
         return None;
     }
+    // A theme the preset does not know: the page's own title and the first
+    // post's author, read generically.
+    let meta = topic_meta(ctx.page);
+    let generic_trace = |tr: &mut Tracer<'_>, field: &str, rule: &str, value: &str| {
+        tr.traces.push(FieldTrace {
+            document: 0,
+            field: field.into(),
+            origin: "generic".into(),
+            rule: format!("the preset has no value; {rule}"),
+            raw: value.into(),
+            value: value.into(),
+        });
+    };
+    let title = title.or_else(|| {
+        let t = meta.title.clone()?;
+        generic_trace(
+            &mut tr,
+            "title",
+            "the page heading or <title> without the site name",
+            &t,
+        );
+        Some(t)
+    });
     let listing_number = text(
         "listing_number",
         rules.topic(|t| t.listing_number.as_ref()),
         &mut tr,
     );
     let price = text("price", rules.topic(|t| t.price.as_ref()), &mut tr);
-    let seller = text("seller", rules.topic(|t| t.seller.as_ref()), &mut tr);
+    let seller = text("seller", rules.topic(|t| t.seller.as_ref()), &mut tr).or_else(|| {
+        let a = meta.author.clone()?;
+        generic_trace(&mut tr, "seller", "the first post's profile link", &a);
+        Some(a)
+    });
     let category = text("category", rules.topic(|t| t.category.as_ref()), &mut tr);
     let posted_at = posted(
         ctx,
@@ -611,8 +794,22 @@ fn row_document(
 }
 
 /// A content page read by the generic main-text extractor.
-fn generic_content(ctx: &Context<'_>, traces: &mut Vec<FieldTrace>) -> Option<Document> {
-    let main = main_text(ctx.page)?;
+/// On a topic page (`topic`), the title is the page's own and the seller
+/// the first post's author.
+fn generic_content(
+    ctx: &Context<'_>,
+    traces: &mut Vec<FieldTrace>,
+    topic: bool,
+) -> Option<Document> {
+    let mut main = main_text(ctx.page)?;
+    let meta = if topic {
+        topic_meta(ctx.page)
+    } else {
+        TopicMeta::default()
+    };
+    if let Some(t) = meta.title {
+        main.title = Some(t);
+    }
     let rule = format!("main text of {}", main.container);
     traces.push(FieldTrace {
         document: 0,
@@ -627,9 +824,23 @@ fn generic_content(ctx: &Context<'_>, traces: &mut Vec<FieldTrace>) -> Option<Do
             document: 0,
             field: "title".into(),
             origin: "generic".into(),
-            rule: "og:title, else the first h1, else <title>".into(),
+            rule: if topic {
+                "the page heading or <title> without the site name".into()
+            } else {
+                "og:title, else the first h1, else <title>".into()
+            },
             raw: t.clone(),
             value: t.clone(),
+        });
+    }
+    if let Some(a) = &meta.author {
+        traces.push(FieldTrace {
+            document: 0,
+            field: "seller".into(),
+            origin: "generic".into(),
+            rule: "the first post's profile link".into(),
+            raw: a.clone(),
+            value: a.clone(),
         });
     }
     Some(Document {
@@ -640,6 +851,7 @@ fn generic_content(ctx: &Context<'_>, traces: &mut Vec<FieldTrace>) -> Option<Do
         lang: ctx.profile.lang.clone(),
         title: main.title,
         body: Some(main.body),
+        seller: meta.author,
         fetched_at: Some(rfc3339(ctx.fetched_at)),
         encoding: ctx.encoding.map(str::to_owned),
         ..Document::default()
@@ -657,7 +869,7 @@ fn short_pattern(pattern: &str) -> String {
 
 /// The profile's clock, or, when it names none, the recognised engine's
 /// usual one (the Chinese market prints Beijing time).
-fn site_zone(profile: &SiteProfile, engine: Option<Engine>) -> SiteZone {
+fn site_zone(profile: &SiteRules, engine: Option<Engine>) -> SiteZone {
     if profile.time_zone_given {
         return profile.zone;
     }
@@ -688,11 +900,7 @@ pub(crate) fn tidy_price(raw: &str) -> String {
 /// A stable id: the site and its listing number, or else the site and the
 /// page's path and query relative to the site root (so a new mirror host or
 /// port keeps ids).
-pub(crate) fn document_id(
-    profile: &SiteProfile,
-    url: &Url,
-    listing_number: Option<&str>,
-) -> String {
+pub(crate) fn document_id(profile: &SiteRules, url: &Url, listing_number: Option<&str>) -> String {
     if let Some(n) = listing_number.filter(|n| !n.is_empty()) {
         return format!("{}:{}", profile.name, n);
     }
@@ -773,7 +981,7 @@ fn value_of(spec: &FieldSpec, element: ElementRef<'_>) -> Option<String> {
 }
 
 fn follow_links(
-    profile: &SiteProfile,
+    profile: &SiteRules,
     page_url: &Url,
     page: &Html,
     encoding: Option<&'static encoding_rs::Encoding>,
@@ -867,7 +1075,7 @@ posted_at = { css = "dl.info dd", label = "交易发布时间" }
 
     #[test]
     fn topic_page_yields_one_document_and_in_site_links() {
-        let profile = SiteProfile::parse(PROFILE, Path::new("p.toml")).expect("valid");
+        let profile = SiteRules::parse(PROFILE, Path::new("p.toml")).expect("valid");
         let url = Url::parse("http://abc.example/market/viewtopic.php?t=10001").expect("url");
         let out = extract_page(&profile, &url, PAGE, Utc::now(), Some("GBK"));
         assert_eq!(out.documents.len(), 1);
@@ -891,7 +1099,7 @@ posted_at = { css = "dl.info dd", label = "交易发布时间" }
 
     #[test]
     fn list_page_is_not_a_document() {
-        let profile = SiteProfile::parse(PROFILE, Path::new("p.toml")).expect("valid");
+        let profile = SiteRules::parse(PROFILE, Path::new("p.toml")).expect("valid");
         let url = Url::parse("http://abc.example/market/viewforum.php?f=2").expect("url");
         let out = extract_page(&profile, &url, PAGE, Utc::now(), None);
         assert!(out.documents.is_empty());
@@ -900,7 +1108,7 @@ posted_at = { css = "dl.info dd", label = "交易发布时间" }
 
     #[test]
     fn explanation_names_selector_and_raw_text() {
-        let profile = SiteProfile::parse(PROFILE, Path::new("p.toml")).expect("valid");
+        let profile = SiteRules::parse(PROFILE, Path::new("p.toml")).expect("valid");
         let url = Url::parse("http://abc.example/market/viewtopic.php?t=10001").expect("url");
         let (_, explain) = extract_page_explained(
             &profile,
@@ -934,7 +1142,7 @@ posted_at = { css = "dl.info dd", label = "交易发布时间" }
     #[test]
     fn label_in_its_own_cell_takes_the_next_cell() {
         let text = PROFILE.replace("dl.info dd", "table td");
-        let profile = SiteProfile::parse(&text, Path::new("p.toml")).expect("valid");
+        let profile = SiteRules::parse(&text, Path::new("p.toml")).expect("valid");
         let page = r#"<h2 class="topic-title">t</h2><table><tr><td>交易编号:</td><td>8647</td><td>商品单价:</td><td><span>1</span>&nbsp;&nbsp;[BTC]</td></tr></table>"#;
         let url = Url::parse("http://abc.example/market/viewtopic.php?t=8647").expect("url");
         let out = extract_page(&profile, &url, page, Utc::now(), None);

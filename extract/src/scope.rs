@@ -5,7 +5,7 @@
 use url::Url;
 
 use crate::canonical::{CanonicalUrl, UrlError};
-use crate::profile::SiteProfile;
+use crate::rules::SiteRules;
 
 /// Why a link is not crawled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,7 +18,7 @@ pub enum OutOfScope {
     NotAllowed(String),
     #[error("{url}: matches links.deny pattern {pattern:?}")]
     Denied { url: String, pattern: String },
-    #[error("{0}: the site's login page (session.login_url)")]
+    #[error("{0}: the site's login page (links.login_url, from the profile's session.login_url)")]
     LoginPage(String),
 }
 
@@ -26,14 +26,14 @@ pub enum OutOfScope {
 /// same place under the base URL) and checks it is in scope. Patterns are
 /// matched against the canonical URL, so a session parameter cannot make a
 /// link slip past an anchored `allow` pattern.
-pub fn admit(profile: &SiteProfile, url: Url) -> Result<CanonicalUrl, OutOfScope> {
+pub fn admit(profile: &SiteRules, url: Url) -> Result<CanonicalUrl, OutOfScope> {
     let url = CanonicalUrl::new(profile.to_primary(url), &profile.links.url_rules)?;
     if !profile.contains(url.as_url()) {
         return Err(OutOfScope::OtherSite(url.to_string()));
     }
     let s = url.as_str();
     if profile
-        .session
+        .links
         .login_url
         .as_ref()
         .is_some_and(|r| r.is_match(s))
@@ -59,7 +59,7 @@ mod tests {
 
     const ONION: &str = "juhanurmihxlp77nkq76byazcldy2hlmovfu2epvl5ankdibsot4csyd.onion";
 
-    fn profile() -> SiteProfile {
+    fn profile() -> SiteRules {
         let text = format!(
             r#"
 name = "board"
@@ -68,15 +68,15 @@ base_url = "http://{ONION}/forum/"
 follow = ["a"]
 allow = ['/viewforum\.php\?f=\d+(&start=\d+)?$', '/viewtopic\.php\?f=\d+&t=\d+(&start=\d+)?$']
 deny = ['mode=']
-[session]
-login_url = 'ucp\.php\?mode=login'
 [topic]
 url = 'viewtopic\.php'
 title = "h2"
 body = "div.content"
 "#
         );
-        SiteProfile::parse(&text, Path::new("board.toml")).expect("valid profile")
+        let mut rules = SiteRules::parse(&text, Path::new("board.toml")).expect("valid profile");
+        rules.links.login_url = Some(regex::Regex::new(r"ucp\.php\?mode=login").expect("valid"));
+        rules
     }
 
     fn check(url: &str) -> Result<String, OutOfScope> {
@@ -139,7 +139,7 @@ url = 'viewtopic\.php'
 title = "h2"
 "#
         );
-        let p = SiteProfile::parse(&text, Path::new("board.toml")).expect("valid profile");
+        let p = SiteRules::parse(&text, Path::new("board.toml")).expect("valid profile");
         let link = Url::parse(&format!(
             "http://{MIRROR}/bbs/viewtopic.php?t=8647&sid=0123456789abcdef0123456789abcdef#p1"
         ))
@@ -156,7 +156,7 @@ title = "h2"
             MIRROR,
             "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wie.onion",
         );
-        let err = SiteProfile::parse(&bad, Path::new("board.toml")).expect_err("bad checksum");
+        let err = SiteRules::parse(&bad, Path::new("board.toml")).expect_err("bad checksum");
         assert!(err.to_string().contains("mirrors"), "{err}");
     }
 }

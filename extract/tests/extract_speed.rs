@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use crawler::{extract_page, EngineChoice, SiteProfile};
+use extract::{extract_page, EngineChoice, SiteRules};
 use scraper::Html;
 use url::Url;
 
@@ -58,9 +58,9 @@ fn extraction_of_a_100_kb_page() {
     let html = page_of(100 * 1024);
     let url = Url::parse("http://forum.example/board/viewtopic.php?f=7&t=4821").expect("valid URL");
     let root = url.join("/").expect("root");
-    let fixed = SiteProfile::for_engine("b", &root, EngineChoice::parse("phpbb").expect("known"))
+    let fixed = SiteRules::for_engine("b", &root, EngineChoice::parse("phpbb").expect("known"))
         .expect("profile");
-    let auto = SiteProfile::for_engine("b", &root, EngineChoice::Auto).expect("profile");
+    let auto = SiteRules::for_engine("b", &root, EngineChoice::Auto).expect("profile");
     let now = Utc::now();
     let runs = 41;
     let parse = time(runs, || {
@@ -74,7 +74,7 @@ fn extraction_of_a_100_kb_page() {
     });
     let parsed = Html::parse_document(&html);
     let detect = time(runs, || {
-        std::hint::black_box(crawler::detect(&parsed, &html));
+        std::hint::black_box(extract::detect(&parsed, &html));
     });
     println!(
         "detect alone          {:>8.3} ms",

@@ -216,27 +216,6 @@ fn compile_preset(engine: Engine) -> Result<Preset, String> {
     })
 }
 
-impl crate::profile::SiteProfile {
-    /// A profile with nothing but a name, a root URL and an engine choice:
-    /// what `extract --engine` uses, and all a site on a known engine needs.
-    pub fn for_engine(
-        name: &str,
-        base_url: &url::Url,
-        engine: EngineChoice,
-    ) -> Result<crate::profile::SiteProfile, crate::error::ProfileError> {
-        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-        let mut text = format!(
-            "name = {}\nbase_url = {}\n",
-            quote(name),
-            quote(base_url.as_str())
-        );
-        if engine != EngineChoice::Custom {
-            text.push_str(&format!("engine = {}\n", quote(&engine.to_string())));
-        }
-        crate::profile::SiteProfile::parse(&text, Path::new("(--engine)"))
-    }
-}
-
 /// The topic-page pattern of `auto`: any engine's.
 pub fn any_topic_url() -> String {
     ENGINES

@@ -23,7 +23,7 @@ fn yahoo_main_text_has_no_script_style_or_menus() {
         return;
     };
     let page = Html::parse_document(&html);
-    let main = crawler::main_text(&page).expect("the page has main text");
+    let main = extract::main_text(&page).expect("the page has main text");
     assert_eq!(main.title.as_deref(), Some("Yahoo! JAPAN"));
     let body = &main.body;
     // The page's own content: headlines, features, notices.
@@ -55,7 +55,7 @@ fn yahoo_is_a_list_of_headlines_to_generic_extraction() {
     let Some(html) = yahoo_page() else {
         return;
     };
-    let set = crawler::find_rows(&Html::parse_document(&html)).expect("repeated rows");
+    let set = extract::find_rows(&Html::parse_document(&html)).expect("repeated rows");
     assert_eq!(set.path, "div.topicsindex > ul.emphasis > li");
     assert_eq!(set.rows.len(), 8);
     assert_eq!(set.rows[0].title, "日航株ストップ安 売買不成立");

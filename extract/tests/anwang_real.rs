@@ -7,7 +7,7 @@ mod shared;
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
-use crawler::{extract_page, Document, DocumentKind, EngineChoice, SiteProfile};
+use extract::{extract_page, Document, DocumentKind, EngineChoice, SiteRules};
 use url::Url;
 
 fn real_dir() -> Option<PathBuf> {
@@ -29,7 +29,7 @@ fn extract(file: &str, topic: u32, engine: EngineChoice) -> Option<Document> {
     // lives on a placeholder root (only ids and link scope use it).
     let base = Url::parse("http://anwang.invalid/").expect("valid URL");
     let profile =
-        SiteProfile::for_engine("anwang", &base, engine).expect("an engine-only profile loads");
+        SiteRules::for_engine("anwang", &base, engine).expect("an engine-only profile loads");
     // The `creation_time` of the saved pages' reply form: 2018-10-31 02:47 UTC.
     let fetched_at = Utc
         .with_ymd_and_hms(2018, 10, 31, 2, 47, 0)

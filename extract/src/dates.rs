@@ -46,7 +46,7 @@ impl SiteZone {
         if matches!(text, "UTC" | "Z" | "GMT" | "utc") {
             return Some(SiteZone::utc());
         }
-        if let Some(secs) = crate::profile::parse_utc_offset(text) {
+        if let Some(secs) = crate::rules::parse_utc_offset(text) {
             return SiteZone::from_offset_secs(secs);
         }
         text.parse::<chrono_tz::Tz>().ok().map(SiteZone::Named)
@@ -111,7 +111,9 @@ static DMY_DOTS: LazyLock<Regex> = LazyLock::new(|| {
         r"\b(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}),?(?:\s+(?:в\s+)?{TIME})?"
     ))
 });
-const MONTHS: &str = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
+/// Month names and their abbreviations in English, French, German, Spanish,
+/// Italian, Portuguese and Russian (`Juil`, `März`, `авг`, `января`).
+const MONTHS: &str = r"((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|févr|fevr|fév|fev|avr|mai|juin|juil|août|aout|déc|mär|okt|dez|ene|abr|ago|dic|gen|mag|giu|lug|set|ott|out|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек)\p{L}*)\.?";
 static MONTH_DAY_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
         r"(?i)\b{MONTHS}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?:,?\s*(?:at\s+|-\s*)?{TIME})?"
@@ -119,7 +121,7 @@ static MONTH_DAY_YEAR: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DAY_MONTH_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{MONTHS},?\s+(\d{{4}})(?:,?\s*(?:at\s+)?{TIME})?"
+        r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{MONTHS},?\s+(\d{{4}})(?:,?\s*(?:at\s+|à\s+|um\s+|в\s+|alle\s+|a las\s+)?{TIME})?"
     ))
 });
 /// Year-less forms: `08-29 19:17`, `8/29 19:17`, `8月29日 19:17`.
@@ -193,8 +195,25 @@ pub fn parse_date(text: &str, ctx: &DateContext) -> Option<DateTime<Utc>> {
         return Utc.timestamp_opt(secs, 0).single();
     }
     let local_fetch = ctx.zone.local(ctx.fetched_at);
-    if let Some(found) = relative(text, ctx, local_fetch) {
-        return found;
+    // The first date in the text is the one meant (`April 03, 2021 …
+    // last modified 11 hours ago` was posted in April).
+    let first = |patterns: &[&Regex]| {
+        patterns
+            .iter()
+            .filter_map(|r| r.find(text))
+            .map(|m| m.start())
+            .min()
+    };
+    let first_absolute = first(&[&YMD, &MDY, &DMY_DOTS, &MONTH_DAY_YEAR, &DAY_MONTH_YEAR]);
+    let first_relative = first(&[&JUST_NOW, &DAY_WORD, &AGO_EN, &AGO_CJK, &AGO_RU]);
+    let relative_first = match (first_absolute, first_relative) {
+        (Some(a), Some(r)) => r < a,
+        _ => true,
+    };
+    if relative_first {
+        if let Some(found) = relative(text, ctx, local_fetch) {
+            return found;
+        }
     }
     let naive = absolute(text).or_else(|| year_less(text, local_fetch))?;
     ctx.zone.to_utc(&naive)
@@ -314,61 +333,39 @@ impl Unit {
     }
 }
 
-/// Forms that carry a year.
+/// Forms that carry a year; the one that starts first in the text.
 fn absolute(text: &str) -> Option<NaiveDateTime> {
-    let num = |m: Option<regex::Match<'_>>| m.and_then(|m| m.as_str().parse::<u32>().ok());
-    if let Some(c) = YMD.captures(text) {
-        let (h, mi, s) = clock(&c, 4).unwrap_or((0, 0, 0));
-        return date_time(
-            num(c.get(1))? as i32,
-            num(c.get(2))?,
-            num(c.get(3))?,
-            h,
-            mi,
-            s,
-        );
+    fn num(m: Option<regex::Match<'_>>) -> Option<u32> {
+        m.and_then(|m| m.as_str().parse::<u32>().ok())
     }
-    if let Some(c) = MDY.captures(text) {
-        let (a, b) = (num(c.get(1))?, num(c.get(2))?);
-        // US boards print month first; a first number above 12 is a day.
-        let (mo, d) = if a > 12 { (b, a) } else { (a, b) };
-        let (h, mi, s) = clock(&c, 4).unwrap_or((0, 0, 0));
-        return date_time(num(c.get(3))? as i32, mo, d, h, mi, s);
-    }
-    if let Some(c) = DMY_DOTS.captures(text) {
-        let (h, mi, s) = clock(&c, 4).unwrap_or((0, 0, 0));
-        return date_time(
-            num(c.get(3))? as i32,
-            num(c.get(2))?,
-            num(c.get(1))?,
-            h,
-            mi,
-            s,
-        );
-    }
-    if let Some(c) = MONTH_DAY_YEAR.captures(text) {
-        let (h, mi, s) = clock(&c, 4).unwrap_or((0, 0, 0));
-        return date_time(
-            num(c.get(3))? as i32,
-            month(&c[1])?,
-            num(c.get(2))?,
-            h,
-            mi,
-            s,
-        );
-    }
-    if let Some(c) = DAY_MONTH_YEAR.captures(text) {
-        let (h, mi, s) = clock(&c, 4).unwrap_or((0, 0, 0));
-        return date_time(
-            num(c.get(3))? as i32,
-            month(&c[2])?,
-            num(c.get(1))?,
-            h,
-            mi,
-            s,
-        );
-    }
-    None
+    type Ymd = fn(&regex::Captures<'_>) -> Option<(u32, u32, u32)>;
+    let forms: [(&Regex, Ymd); 5] = [
+        (&YMD, |c| {
+            Some((num(c.get(1))?, num(c.get(2))?, num(c.get(3))?))
+        }),
+        (&MDY, |c| {
+            let (a, b) = (num(c.get(1))?, num(c.get(2))?);
+            // US boards print month first; a first number above 12 is a day.
+            let (mo, d) = if a > 12 { (b, a) } else { (a, b) };
+            Some((num(c.get(3))?, mo, d))
+        }),
+        (&DMY_DOTS, |c| {
+            Some((num(c.get(3))?, num(c.get(2))?, num(c.get(1))?))
+        }),
+        (&MONTH_DAY_YEAR, |c| {
+            Some((num(c.get(3))?, month(&c[1])?, num(c.get(2))?))
+        }),
+        (&DAY_MONTH_YEAR, |c| {
+            Some((num(c.get(3))?, month(&c[2])?, num(c.get(1))?))
+        }),
+    ];
+    let (c, ymd) = forms
+        .iter()
+        .filter_map(|(re, ymd)| re.captures(text).map(|c| (c, ymd)))
+        .min_by_key(|(c, _)| c.get(0).map_or(usize::MAX, |m| m.start()))?;
+    let (y, mo, d) = ymd(&c)?;
+    let (h, mi, s) = clock(&c, 4).unwrap_or((0, 0, 0));
+    date_time(i32::try_from(y).ok()?, mo, d, h, mi, s)
 }
 
 /// Forms without a year (`08-29 19:17`, `8月29日`): the latest such date that
@@ -414,13 +411,61 @@ fn date_time(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<NaiveDa
 }
 
 fn month(name: &str) -> Option<u32> {
-    let n = name.get(..3)?.to_ascii_lowercase();
-    let i = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ]
-    .iter()
-    .position(|m| *m == n)?;
-    u32::try_from(i + 1).ok()
+    const PREFIXES: &[(&str, u32)] = &[
+        ("jan", 1),
+        ("ene", 1),
+        ("gen", 1),
+        ("янв", 1),
+        ("fév", 2),
+        ("fev", 2),
+        ("feb", 2),
+        ("фев", 2),
+        ("mar", 3),
+        ("mär", 3),
+        ("мар", 3),
+        ("avr", 4),
+        ("apr", 4),
+        ("abr", 4),
+        ("апр", 4),
+        ("mai", 5),
+        ("may", 5),
+        ("mag", 5),
+        ("май", 5),
+        ("мая", 5),
+        ("juin", 6),
+        ("jun", 6),
+        ("giu", 6),
+        ("июн", 6),
+        ("juil", 7),
+        ("jul", 7),
+        ("lug", 7),
+        ("июл", 7),
+        ("août", 8),
+        ("aout", 8),
+        ("aug", 8),
+        ("ago", 8),
+        ("авг", 8),
+        ("sep", 9),
+        ("set", 9),
+        ("сен", 9),
+        ("oct", 10),
+        ("okt", 10),
+        ("ott", 10),
+        ("out", 10),
+        ("окт", 10),
+        ("nov", 11),
+        ("ноя", 11),
+        ("déc", 12),
+        ("dec", 12),
+        ("dez", 12),
+        ("dic", 12),
+        ("дек", 12),
+    ];
+    let name = name.to_lowercase();
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map(|(_, m)| *m)
 }
 
 #[cfg(test)]
@@ -468,6 +513,20 @@ mod tests {
         assert_eq!(utc("29 Aug 2018, 19:16", 3), "2018-08-29T16:16:00Z");
         assert_eq!(utc("29.08.2018, 19:16", 3), "2018-08-29T16:16:00Z");
         assert_eq!(utc("1535541360", 8), "2018-08-29T11:16:00Z");
+        // The first date is the post's; an edit note after it is not.
+        assert_eq!(
+            utc(
+                "April 03, 2021 at 01:41 PM This post was last modified: 11 hours ago",
+                0
+            ),
+            "2021-04-03T13:41:00Z"
+        );
+        // Month names in other languages (a French phpBB, a Russian board).
+        assert_eq!(utc("Mar 07 Juil 2015, 11:12", 2), "2015-07-07T09:12:00Z");
+        assert_eq!(utc("» Lun 13 Avr 2020, 16:28", 0), "2020-04-13T16:28:00Z");
+        assert_eq!(utc("12 März 2021, 08:00", 1), "2021-03-12T07:00:00Z");
+        assert_eq!(utc("5 августа 2019, 10:00", 3), "2019-08-05T07:00:00Z");
+        assert_eq!(utc("17 déc. 2019 à 10:00", 0), "2019-12-17T10:00:00Z");
     }
 
     #[test]
