@@ -285,6 +285,19 @@ const SIGNALS: &[Signal] = &[
     ),
     signal(Engine::Anwang, 4, "交易编号 label", "交易编号"),
     signal(Engine::Anwang, 3, "主题帖交易信息一览", "交易信息一览"),
+    signal(
+        Engine::Anwang,
+        6,
+        "2020 trade list (table.u_ea_a)",
+        "class=u_ea_a",
+    ),
+    signal(Engine::Anwang, 3, "ea.php?ea= category lists", "ea.php?ea="),
+    signal(
+        Engine::Anwang,
+        2,
+        "viewtopic.php?tid= links",
+        "viewtopic.php?tid=",
+    ),
     signal(Engine::Phpbb, 5, "<body id=\"phpbb\">", "id=\"phpbb\""),
     signal(Engine::Phpbb, 5, "phpBB style comment", "phpBB style name"),
     signal(Engine::Phpbb, 4, "Powered by phpBB", "phpBB</a>"),
@@ -395,13 +408,18 @@ pub fn detect(_page: &Html, html: &str) -> Option<Detection> {
             add(engine, weight, "generator meta tag");
         }
     }
-    // The market is phpBB too: it needs its own block on top of phpBB markup.
+    // The 2018 market is phpBB too: its trade block counts on top of phpBB
+    // markup. The 2020 redesign is its own software.
     let phpbb = scores
         .iter()
         .find(|(e, _, _)| *e == Engine::Phpbb)
         .map_or(0, |s| s.1);
+    let redesign = SIGNALS
+        .iter()
+        .zip(seen)
+        .any(|(s, hit)| hit && s.engine == Engine::Anwang && s.text == "class=u_ea_a");
     if let Some(market) = scores.iter_mut().find(|(e, _, _)| *e == Engine::Anwang) {
-        if market.1 < 6 || phpbb < 3 {
+        if market.1 < 6 || (phpbb < 3 && !redesign) {
             market.1 = 0;
         } else {
             market.1 += phpbb;

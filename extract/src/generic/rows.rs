@@ -69,7 +69,6 @@ pub fn find_rows(page: &Html) -> Option<RecordSet> {
 pub fn find_rows_at(page: &Html, base: Option<&Url>) -> Option<RecordSet> {
     let page_text = visible_text_chars(page);
     let mut best: Option<(f64, GroupKey, NodeId)> = None;
-    let mut groups: Vec<(GroupKey, NodeId)> = Vec::new();
     for (parent, in_boilerplate) in candidate_parents(page) {
         let mut by_tag: HashMap<&str, Vec<ElementRef<'_>>> = HashMap::new();
         for child in parent.children().filter_map(ElementRef::wrap) {
@@ -89,7 +88,6 @@ pub fn find_rows_at(page: &Html, base: Option<&Url>) -> Option<RecordSet> {
             if in_boilerplate {
                 score *= 0.2;
             }
-            groups.push((key.clone(), parent.id()));
             if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
                 best = Some((score, key, parent.id()));
             }
@@ -97,20 +95,21 @@ pub fn find_rows_at(page: &Html, base: Option<&Url>) -> Option<RecordSet> {
     }
     let (_, key, best_parent) = best?;
     // Every parent of the same kind (a class names it): a list split in
-    // two tables. A plain `div` is no kind.
-    let parents: Vec<ElementRef<'_>> = if key.parent.contains('.') {
-        groups
-            .iter()
-            .filter(|(k, _)| *k == key)
-            .filter_map(|(_, id)| page.tree.get(*id).and_then(ElementRef::wrap))
-            .collect()
-    } else {
-        page.tree
-            .get(best_parent)
-            .and_then(ElementRef::wrap)
-            .into_iter()
-            .collect()
-    };
+    // two tables. A plain parent (no class) counts only beside the best
+    // one (two tables in one form: stickies, then the rest).
+    let grandparent = |id: NodeId| page.tree.get(id).and_then(|n| n.parent()).map(|p| p.id());
+    let best_grandparent = grandparent(best_parent);
+    let parents: Vec<ElementRef<'_>> = page
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| {
+            e.id() == best_parent
+                || (signature(*e) == key.parent
+                    && (key.parent.contains('.')
+                        || (best_grandparent.is_some() && grandparent(e.id()) == best_grandparent)))
+        })
+        .collect();
     let first = *parents.first()?;
     let rows: Vec<ElementRef<'_>> = parents
         .iter()
