@@ -69,6 +69,11 @@ enum Command {
     Extract(commands::extract::ExtractArgs),
     /// List alerts from the state store.
     Alerts(commands::alerts::AlertsArgs),
+    /// Work with site profiles: `site doctor` diagnoses extraction on a page.
+    Site {
+        #[command(subcommand)]
+        command: commands::site::SiteCommand,
+    },
     /// Work with watchlist files.
     Watchlist {
         #[command(subcommand)]
@@ -114,6 +119,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Extract(args) => commands::extract::run(args),
         Command::Alerts(args) => commands::alerts::run(global, args),
         Command::Watchlist { command } => commands::watchlist::run(global, command),
+        Command::Site { command } => commands::site::run(global, command),
     }
 }
 

@@ -52,6 +52,15 @@ impl SiteZone {
         text.parse::<chrono_tz::Tz>().ok().map(SiteZone::Named)
     }
 
+    /// As a profile writes it: `+08:00`, `UTC`, `Europe/Moscow`.
+    pub fn name(&self) -> String {
+        match self {
+            SiteZone::Fixed(offset) if offset.local_minus_utc() == 0 => "UTC".to_owned(),
+            SiteZone::Fixed(offset) => offset.to_string(),
+            SiteZone::Named(tz) => tz.name().to_owned(),
+        }
+    }
+
     /// The site's wall-clock time at `utc`.
     pub fn local(&self, utc: DateTime<Utc>) -> NaiveDateTime {
         match self {

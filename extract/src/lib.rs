@@ -45,8 +45,8 @@ pub use generic::{
 pub use nesting::{cap_nesting, MAX_DEPTH};
 pub use onion::{is_onion, validate_onion_host, OnionError};
 pub use page::{
-    canonical_link, extract_page, extract_page_explained, extract_parsed, Explanation,
-    ExtractOptions, Extracted, FieldTrace,
+    canonical_link, extract_page, extract_page_explained, extract_parsed, unfollowed_links,
+    Explanation, ExtractOptions, Extracted, FieldTrace, GenericList,
 };
 pub use rules::{line_of, parse_error, LinkRules, SiteRules, RULE_KEYS};
 pub use scope::{admit, OutOfScope};

@@ -60,6 +60,19 @@ pub struct Explanation {
     /// Topic page, list page, or content page, and why.
     pub page: String,
     pub fields: Vec<FieldTrace>,
+    /// When generic detection found the list: its rows' selector and how
+    /// each field was read (what `site doctor` writes into a profile).
+    pub generic_list: Option<GenericList>,
+    /// The clock dates were read in.
+    pub zone: Option<SiteZone>,
+}
+
+/// A list found by generic detection.
+#[derive(Debug, Clone, Default)]
+pub struct GenericList {
+    /// A CSS selector of the rows (header and spacer rows included).
+    pub selector: String,
+    pub columns: Vec<ColumnField>,
 }
 
 /// How one field of one document was found.
@@ -167,6 +180,7 @@ pub fn extract_parsed(
             fetched_at,
         },
     };
+    explain.zone = Some(ctx.dates.zone);
     let use_generic = matches!(choice, EngineChoice::Generic)
         || (choice == EngineChoice::Auto && engine.is_none());
     let url_says_topic = profile.topic.url.is_match(url.as_str());
@@ -285,6 +299,10 @@ pub fn extract_parsed(
                         "; the preset's list.row matched nothing"
                     }
                 );
+                explain.generic_list = Some(GenericList {
+                    selector: set.selector.clone(),
+                    columns: set.columns.clone(),
+                });
                 let rule = format!("repeated rows at {}", set.path);
                 generic_rows(
                     &ctx,
@@ -1014,6 +1032,48 @@ fn follow_links(
         }
     }
     links
+}
+
+/// Every link of the page that is not among `followed`, with why: out of
+/// the site's scope (and which rule), not an http(s) link, or not selected
+/// by the rules' `links.follow`. For people adding a site.
+pub fn unfollowed_links(
+    rules: &SiteRules,
+    page_url: &Url,
+    html: &str,
+    followed: &[Url],
+) -> Vec<(String, String)> {
+    static ANCHORS: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("a[href]").expect("a valid selector"));
+    let page = Html::parse_document(html);
+    let base = page_base(page_url, &page);
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for a in page.select(&ANCHORS) {
+        let Some(href) = a.value().attr("href") else {
+            continue;
+        };
+        let Some(link) = resolve_href(&base, href, rules.encoding) else {
+            if seen.insert(href.to_owned()) {
+                out.push((href.to_owned(), "not an http(s) link".to_owned()));
+            }
+            continue;
+        };
+        match admit(rules, link.clone()) {
+            Ok(c) if followed.iter().any(|l| l == c.as_url()) => {}
+            Ok(c) => {
+                if seen.insert(c.to_string()) {
+                    out.push((c.to_string(), "not selected by links.follow".to_owned()));
+                }
+            }
+            Err(e) => {
+                if seen.insert(link.to_string()) {
+                    out.push((link.to_string(), e.to_string()));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The page's absolute http(s) `<link rel="canonical">`, if any: where a

@@ -144,6 +144,11 @@ impl SiteRules {
     pub fn parse_with(text: &str, path: &Path, others: &[&str]) -> Result<SiteRules, ProfileError> {
         let raw: RawRules = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
         check_top_level_keys(text, path, others)?;
+        SiteRules::from_raw(raw, path)
+    }
+
+    /// Validates and compiles rules read from `path`.
+    fn from_raw(raw: RawRules, path: &Path) -> Result<SiteRules, ProfileError> {
         let invalid = |field: &str, message: String| ProfileError::Invalid {
             path: path.to_owned(),
             field: field.to_owned(),
@@ -342,16 +347,20 @@ impl SiteRules {
         base_url: &Url,
         engine: EngineChoice,
     ) -> Result<SiteRules, ProfileError> {
-        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-        let mut text = format!(
-            "name = {}\nbase_url = {}\n",
-            quote(name),
-            quote(base_url.as_str())
-        );
-        if engine != EngineChoice::Custom {
-            text.push_str(&format!("engine = {}\n", quote(&engine.to_string())));
-        }
-        SiteRules::parse(&text, Path::new("(--engine)"))
+        let raw = RawRules {
+            name: name.to_owned(),
+            base_url: base_url.to_string(),
+            mirrors: Vec::new(),
+            lang: None,
+            currency: None,
+            encoding: None,
+            time_zone: None,
+            links: RawLinks::default(),
+            engine: (engine != EngineChoice::Custom).then(|| engine.to_string()),
+            list: None,
+            topic: None,
+        };
+        SiteRules::from_raw(raw, Path::new("(--engine)"))
     }
 
     /// Whether `url` is inside this site (same scheme, host, port and path prefix).

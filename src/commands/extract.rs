@@ -185,7 +185,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
 /// A profile from nothing but the page's URL and an engine. A URL the crawler
 /// would refuse as a site root (a retired v2 onion of a saved page) keeps the
 /// page's path under a placeholder root: only ids and link scope use it.
-fn engine_profile(url: &Url, engine: EngineChoice) -> anyhow::Result<SiteRules> {
+pub(crate) fn engine_profile(url: &Url, engine: EngineChoice) -> anyhow::Result<SiteRules> {
     let name = url
         .host_str()
         .map_or("page", |h| h.split('.').next().unwrap_or(h))

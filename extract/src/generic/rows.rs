@@ -118,7 +118,7 @@ pub fn find_rows_at(page: &Html, base: Option<&Url>) -> Option<RecordSet> {
         .collect();
     let mut set = read_rows(&rows, base)?;
     set.path = format!("{} > {}", describe(first), key.tag);
-    set.selector = format!("{} > {}", selector_of(first), key.tag);
+    set.selector = exact_selector(page, &parents, &key.tag);
     Some(set)
 }
 
@@ -808,17 +808,89 @@ fn stable_classes<'a>(element: ElementRef<'a>) -> Vec<&'a str> {
     classes
 }
 
+/// A selector of the rows under `parents` and no others: the readable one
+/// (classes and ids) when it is exact, else a path with positions from the
+/// nearest ancestor that has an id.
+fn exact_selector(page: &Html, parents: &[ElementRef<'_>], tag: &str) -> String {
+    let wanted: HashSet<NodeId> = parents.iter().map(|p| p.id()).collect();
+    let matches_exactly = |css: &str| {
+        Selector::parse(css).is_ok_and(|sel| {
+            let found: HashSet<NodeId> = page.select(&sel).map(|e| e.id()).collect();
+            found == wanted
+        })
+    };
+    let mut readable: Vec<String> = Vec::new();
+    for p in parents {
+        let s = selector_of(*p);
+        if !readable.contains(&s) {
+            readable.push(s);
+        }
+    }
+    let readable = readable.join(", ");
+    if matches_exactly(&readable) {
+        return rows_of(&readable, tag);
+    }
+    let mut paths: Vec<String> = parents.iter().map(|p| positional_path(*p)).collect();
+    paths.dedup();
+    let positional = paths.join(", ");
+    if matches_exactly(&positional) {
+        rows_of(&positional, tag)
+    } else {
+        rows_of(&readable, tag)
+    }
+}
+
+/// `a > tag, b > tag` for parents `a, b`.
+fn rows_of(parents: &str, tag: &str) -> String {
+    parents
+        .split(", ")
+        .map(|p| format!("{p} > {tag}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `div#main > div:nth-of-type(2) > table:nth-of-type(3) > tbody`: from the
+/// nearest ancestor with an id (or `body`), each step with its position.
+fn positional_path(element: ElementRef<'_>) -> String {
+    let mut steps = Vec::new();
+    let mut current = Some(element);
+    while let Some(e) = current {
+        let name = e.value().name();
+        if let Some(id) = e.value().id().filter(|id| css_ident(id)) {
+            steps.push(format!("{name}#{id}"));
+            break;
+        }
+        if name == "body" || name == "html" {
+            steps.push(name.to_owned());
+            break;
+        }
+        let position = e
+            .prev_siblings()
+            .filter_map(ElementRef::wrap)
+            .filter(|s| s.value().name() == name)
+            .count()
+            + 1;
+        steps.push(format!("{name}:nth-of-type({position})"));
+        current = e.parent().and_then(ElementRef::wrap);
+    }
+    steps.reverse();
+    steps.join(" > ")
+}
+
+/// Whether an id can be written as `#id` in a selector as it is.
+fn css_ident(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !id.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// A CSS selector for `parent` as specific as the page allows: its id, its
 /// stable classes, or else those of the nearest ancestor that has some.
 fn selector_of(parent: ElementRef<'_>) -> String {
     let one = |e: ElementRef<'_>| -> Option<String> {
-        if let Some(id) = e.value().id().filter(|id| {
-            !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                && !id.chars().next().is_some_and(|c| c.is_ascii_digit())
-        }) {
+        if let Some(id) = e.value().id().filter(|id| css_ident(id)) {
             return Some(format!("{}#{id}", e.value().name()));
         }
         let classes = stable_classes(e);
