@@ -23,7 +23,7 @@ fn extract(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn engine_auto_on_a_saved_market_page_with_explain() {
-    let page = repo().join("crawler/tests/fixtures/anwang/viewtopic.html");
+    let page = repo().join("extract/tests/fixtures/anwang/viewtopic.html");
     let (ok, stdout, stderr) = extract(&[
         page.to_str().expect("path"),
         "--url",
@@ -53,7 +53,7 @@ fn engine_auto_on_a_saved_market_page_with_explain() {
 
 #[test]
 fn a_profile_on_a_page_it_does_not_fit_says_why() {
-    let page = repo().join("crawler/tests/fixtures/mybb/forumdisplay.html");
+    let page = repo().join("extract/tests/fixtures/mybb/forumdisplay.html");
     let profile = repo().join("examples/sites/demo-market.toml");
     let (ok, stdout, stderr) = extract(&[
         "--profile",
@@ -69,7 +69,7 @@ fn a_profile_on_a_page_it_does_not_fit_says_why() {
 
 #[test]
 fn unknown_engine_is_named() {
-    let page = Path::new("crawler/tests/fixtures/smf/topic.html");
+    let page = Path::new("extract/tests/fixtures/smf/topic.html");
     let (ok, _, stderr) = extract(&["--engine", "vbulletin", page.to_str().expect("path")]);
     assert!(!ok);
     assert!(
@@ -96,4 +96,61 @@ fn the_real_market_page_when_present() {
     assert_eq!(doc["listing_number"], "8647");
     assert_eq!(doc["seller"], "fullbitmin");
     assert_eq!(doc["extra"]["price_usd"], "6264.43 美元");
+}
+
+/// `site doctor` on a custom market's page: it names what it found, lists
+/// the links a crawl would and would not follow, and writes a profile with
+/// which `extract --profile` gives exactly what `--engine auto` gives.
+#[test]
+fn site_doctor_writes_a_profile_that_reproduces_generic_extraction() {
+    let page = repo().join("extract/tests/fixtures/generic/market-ru.html");
+    let page = page.to_str().expect("path");
+    let url = "http://market.example/cat.php?c=7";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = dir.path().join("market.toml");
+    let out = Command::new(BIN)
+        .args(["site", "doctor", page, "--url", url, "--write"])
+        .arg(&profile)
+        .output()
+        .expect("leakwatch runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("engine:  generic (no engine recognised)"), "{report}");
+    assert!(report.contains("kind:    list page (generic: 4 records at "), "{report}");
+    assert!(report.contains("1. База клиентов MUFG 2026, 120к строк"), "{report}");
+    assert!(report.contains("seller=dumpking  posted=2026-11-05T14:20:00Z  price=$450"), "{report}");
+    assert!(report.contains("column 3 (header \"Продавец\")"), "{report}");
+    // Followed: listings and list pages; not followed: login, register and
+    // user profiles.
+    assert!(report.contains("\n  http://market.example/item.php?id=4998\n"), "{report}");
+    assert!(report.contains("\n  http://market.example/cat.php?c=7&p=2\n"), "{report}");
+    assert!(report.contains("\n  http://market.example/login.php\n      http://market.example/login.php: matches links.deny pattern"), "{report}");
+    assert!(report.contains("\n  http://market.example/user.php?u=12\n      http://market.example/user.php?u=12: matches links.deny pattern"), "{report}");
+    assert!(!report.contains("\n  http://market.example/user.php?u=12\n  "), "{report}");
+    let written = std::fs::read_to_string(&profile).expect("the profile was written");
+    assert!(written.contains("engine = \"generic\""), "{written}");
+    assert!(written.contains("\nrow = \"table.goods > tbody > tr\"\n"), "{written}");
+    let fixed = ["--url", url, "--fetched-at", "2026-12-01T00:00:00Z"];
+    let (ok, auto, err) = extract(&[&["--engine", "auto", page][..], &fixed[..]].concat());
+    assert!(ok, "{err}");
+    let profile = profile.to_str().expect("path");
+    let (ok, with_profile, err) = extract(&[&["--profile", profile, page][..], &fixed[..]].concat());
+    assert!(ok, "{err}");
+    assert_eq!(auto.lines().count(), 4, "{auto}");
+    assert_eq!(with_profile, auto);
+}
+
+/// A CAPTCHA gate is no listing: no document, exit 1, and `--explain` says why.
+#[test]
+fn a_captcha_page_yields_nothing() {
+    let page = repo().join("extract/tests/fixtures/generic/captcha.html");
+    let (ok, stdout, stderr) = extract(&[
+        page.to_str().expect("path"),
+        "--url",
+        "http://market.example/",
+        "--explain",
+    ]);
+    assert!(!ok);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("kind:   a CAPTCHA page: no documents"), "{stderr}");
 }

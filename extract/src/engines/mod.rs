@@ -226,10 +226,19 @@ pub fn any_topic_url() -> String {
         .join("|")
 }
 
+/// Pages no crawl of an unknown site should follow: logging in or out,
+/// registering, user profiles, private messages, carts and posting forms.
+const GENERIC_DENY: &[&str] = &[
+    r"(?i)/(log_?in|log_?out|sign_?in|sign_?out|sign_?up|register|registration|join|lostpassword|lost-password)(\.php|\.html?|\.aspx?)?(?:$|[?#/])",
+    r"(?i)/(user|users|profile|member|account|cart|basket|checkout|pm|messages|inbox|compose)(\.php|\.html?)?(?:$|[?#])",
+    r"(?i)[?&;](action|mode|do|act)=(login|logout|register|signup|profile|reply|post|newthread|edit|delete|report)(?:$|[&#;])",
+];
+
 /// Link rules when the engine is not known in advance: every in-site link
-/// except the login, posting, profile and search pages of every engine.
+/// except the login, posting, profile and search pages of every engine and
+/// of sites in general.
 pub fn any_links() -> PresetLinks {
-    let mut deny: Vec<String> = Vec::new();
+    let mut deny: Vec<String> = GENERIC_DENY.iter().map(|d| (*d).to_owned()).collect();
     for e in ENGINES {
         for d in &e.preset().links.deny {
             if !deny.contains(d) {

@@ -276,7 +276,7 @@ pub(crate) static PRICE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A reply count with its word, either order.
 pub(crate) static REPLIES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:(\d[\d,.]*[kK]?)\s*(?:replies|reply|réponses?|antworten|respuestas|risposte|ответ\w*|回复|回帖|回覆|返信|comments?)\b|(?:replies|回复|回帖|回覆|ответов|返信)\s*[:：]?\s*(\d[\d,]*))")
+    Regex::new(r"(?i)(?:^|[^\d.,])(\d[\d,.]*[kK]?)[ \t]*(?:replies|reply|réponses?|antworten|respuestas|risposte|ответ\w*|回复|回帖|回覆|返信|comments?)|(?:replies|回复|回帖|回覆|ответов|返信)\s*[:：]?\s*(\d[\d,]*)")
         .expect("valid")
 });
 
@@ -374,7 +374,9 @@ mod tests {
         assert!(PROFILE_LINK.is_match("https://raidforums.com/User-Djinne"));
         assert!(PROFILE_LINK.is_match("space.php?uid=12"));
         assert!(!PROFILE_LINK.is_match("Thread-User-Data-Dump"));
-        let c = REPLIES.captures("16\nRéponses").expect("a count");
+        let c = REPLIES.captures("16 Réponses").expect("a count");
         assert_eq!(c.get(1).map(|m| m.as_str()), Some("16"));
+        let c = REPLIES.captures("返信 3件").expect("a count");
+        assert_eq!(c.get(2).map(|m| m.as_str()), Some("3"));
     }
 }

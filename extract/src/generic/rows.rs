@@ -287,6 +287,13 @@ static ACTION_HREF: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid")
 });
 
+static BARE_COUNT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d[\d,.]*[kK]?$").expect("valid"));
+static REPLY_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(replies|reply|réponses?|antworten|respuestas|risposte|ответ|回复|回帖|回覆|返信|comments?)")
+        .expect("valid")
+});
+
 /// Display width of a title: a CJK character says as much as two Latin ones.
 fn weight(text: &str) -> usize {
     text.chars()
@@ -705,12 +712,18 @@ fn by_content(info: &RowInfo<'_>, last_post_cols: &[usize], row: &mut GenericRow
         }
     }
     if row.replies.is_none() {
-        let joined = texts.join("\n");
-        if let Some(c) = REPLIES.captures(&joined) {
-            if let Some(m) = c.get(1).or_else(|| c.get(2)) {
-                row.replies = Some(m.as_str().to_owned());
-                found.push(Field::Replies);
+        // `12 replies` in one text, or a bare count right before the word
+        // (`<span>16</span> Réponses`).
+        let count = texts.iter().enumerate().find_map(|(i, t)| {
+            if let Some(c) = REPLIES.captures(t) {
+                return c.get(1).or_else(|| c.get(2)).map(|m| m.as_str().to_owned());
             }
+            let next = texts.get(i + 1)?;
+            (BARE_COUNT.is_match(t) && REPLY_WORD.is_match(next)).then(|| t.clone())
+        });
+        if let Some(c) = count {
+            row.replies = Some(c);
+            found.push(Field::Replies);
         }
     }
     found
