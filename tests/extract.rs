@@ -114,27 +114,59 @@ fn site_doctor_writes_a_profile_that_reproduces_generic_extraction() {
         .output()
         .expect("leakwatch runs");
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(report.contains("engine:  generic (no engine recognised)"), "{report}");
-    assert!(report.contains("kind:    list page (generic: 4 records at "), "{report}");
-    assert!(report.contains("1. База клиентов MUFG 2026, 120к строк"), "{report}");
-    assert!(report.contains("seller=dumpking  posted=2026-11-05T14:20:00Z  price=$450"), "{report}");
-    assert!(report.contains("column 3 (header \"Продавец\")"), "{report}");
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        report.contains("engine:  generic (no engine recognised)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("kind:    list page (generic: 4 records at "),
+        "{report}"
+    );
+    assert!(
+        report.contains("1. База клиентов MUFG 2026, 120к строк"),
+        "{report}"
+    );
+    assert!(
+        report.contains("seller=dumpking  posted=2026-11-05T14:20:00Z  price=$450"),
+        "{report}"
+    );
+    assert!(
+        report.contains("column 3 (header \"Продавец\")"),
+        "{report}"
+    );
     // Followed: listings and list pages; not followed: login, register and
     // user profiles.
-    assert!(report.contains("\n  http://market.example/item.php?id=4998\n"), "{report}");
-    assert!(report.contains("\n  http://market.example/cat.php?c=7&p=2\n"), "{report}");
+    assert!(
+        report.contains("\n  http://market.example/item.php?id=4998\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("\n  http://market.example/cat.php?c=7&p=2\n"),
+        "{report}"
+    );
     assert!(report.contains("\n  http://market.example/login.php\n      http://market.example/login.php: matches links.deny pattern"), "{report}");
     assert!(report.contains("\n  http://market.example/user.php?u=12\n      http://market.example/user.php?u=12: matches links.deny pattern"), "{report}");
-    assert!(!report.contains("\n  http://market.example/user.php?u=12\n  "), "{report}");
+    assert!(
+        !report.contains("\n  http://market.example/user.php?u=12\n  "),
+        "{report}"
+    );
     let written = std::fs::read_to_string(&profile).expect("the profile was written");
     assert!(written.contains("engine = \"generic\""), "{written}");
-    assert!(written.contains("\nrow = \"table.goods > tbody > tr\"\n"), "{written}");
+    assert!(
+        written.contains("\nrow = \"table.goods > tbody > tr\"\n"),
+        "{written}"
+    );
     let fixed = ["--url", url, "--fetched-at", "2026-12-01T00:00:00Z"];
     let (ok, auto, err) = extract(&[&["--engine", "auto", page][..], &fixed[..]].concat());
     assert!(ok, "{err}");
     let profile = profile.to_str().expect("path");
-    let (ok, with_profile, err) = extract(&[&["--profile", profile, page][..], &fixed[..]].concat());
+    let (ok, with_profile, err) =
+        extract(&[&["--profile", profile, page][..], &fixed[..]].concat());
     assert!(ok, "{err}");
     assert_eq!(auto.lines().count(), 4, "{auto}");
     assert_eq!(with_profile, auto);
@@ -152,5 +184,8 @@ fn a_captcha_page_yields_nothing() {
     ]);
     assert!(!ok);
     assert_eq!(stdout, "");
-    assert!(stderr.contains("kind:   a CAPTCHA page: no documents"), "{stderr}");
+    assert!(
+        stderr.contains("kind:   a CAPTCHA page: no documents"),
+        "{stderr}"
+    );
 }

@@ -62,9 +62,17 @@ pub fn encoding_for_label(label: Option<&str>) -> Option<&'static Encoding> {
 }
 
 /// Query parameters dropped unless a profile says otherwise: phpBB `sid`,
-/// MyBB `s`, PHP/Java session ids and click trackers. A trailing `*` is a
-/// prefix match; names compare case-insensitively.
+/// MyBB `s`, PHP/Java session ids, click trackers, and the "jump to the
+/// newest post" of forum engines (a link to the thread itself). A trailing
+/// `*` is a prefix match; `name=value` drops the pair only with that value;
+/// names and values compare case-insensitively.
 pub const DEFAULT_STRIP_PARAMS: &[&str] = &[
+    "action=lastpost",
+    "action=newpost",
+    "goto=lastpost",
+    "goto=newpost",
+    "view=getlastpost",
+    "view=getnewpost",
     "sid",
     "s",
     "phpsessid",
@@ -100,11 +108,17 @@ impl UrlRules {
         }
     }
 
-    fn strips(&self, raw_name: &str) -> bool {
+    fn strips(&self, pair: &str) -> bool {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = percent_decode_lossy(raw_name).to_ascii_lowercase();
-        self.strip.iter().any(|p| match p.strip_suffix('*') {
-            Some(prefix) => name.starts_with(prefix),
-            None => name == *p,
+        self.strip.iter().any(|p| {
+            if let Some((n, v)) = p.split_once('=') {
+                return name == n && percent_decode_lossy(raw_value).eq_ignore_ascii_case(v);
+            }
+            match p.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == *p,
+            }
         })
     }
 }
@@ -201,7 +215,7 @@ fn canonical_query(query: &str, rules: &UrlRules) -> String {
     let mut pairs: Vec<(String, &str)> = query
         .split('&')
         .filter(|p| !p.is_empty())
-        .filter(|p| !rules.strips(p.split_once('=').map_or(*p, |(k, _)| k)))
+        .filter(|p| !rules.strips(p))
         .map(|p| {
             let key = p.split_once('=').map_or(p, |(k, _)| k);
             (normalise_escapes(key), p)
@@ -303,6 +317,23 @@ mod tests {
         assert_eq!(
             canon("http://forum.example/showthread.php?tid=4521&s=5b9e2f2a1c3d4e5f6a7b8c9d0e1f2a3b&page=2"),
             "http://forum.example/showthread.php?page=2&tid=4521"
+        );
+    }
+
+    #[test]
+    fn jump_to_the_newest_post_is_the_thread() {
+        assert_eq!(
+            canon("https://bf.example/Thread-Welcome?action=lastpost"),
+            "https://bf.example/Thread-Welcome"
+        );
+        assert_eq!(
+            canon("http://bbs.example/redirect.php?tid=60817&goto=lastpost#lastpost"),
+            "http://bbs.example/redirect.php?tid=60817"
+        );
+        // Other values of the same names stay.
+        assert_eq!(
+            canon("http://f.example/index.php?action=profile;u=1"),
+            "http://f.example/index.php?action=profile;u=1"
         );
     }
 

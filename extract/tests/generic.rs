@@ -78,15 +78,46 @@ fn row(
 #[test]
 fn a_custom_market_table_with_header_spacers_and_pagination() {
     let (got, page) = rows("market-ru.html", "http://market.example/cat.php?c=7");
-    assert!(page.starts_with("list page (generic: 4 records at "), "{page}");
+    assert!(
+        page.starts_with("list page (generic: 4 records at "),
+        "{page}"
+    );
     let u = |id: u32| format!("http://market.example/item.php?id={id}");
     assert_eq!(
         got,
         [
-            row("База клиентов MUFG 2026, 120к строк", &u(5001), "dumpking", "2026-11-05T14:20:00Z", "$450", None),
-            row("Аккаунты Yahoo! JAPAN с почтой, 500 шт", &u(4998), "jpseller", "2026-11-04T09:05:00Z", "0.004 BTC", None),
-            row("Фуллы Япония (паспорт + карта + SIM)", &u(4990), "fullz_jp", "2026-11-03T22:47:00Z", "12 000 руб.", None),
-            row("Доступ к почте министерства, админ", &u(4975), "jpseller", "2026-11-01T18:00:00Z", "$1200", None),
+            row(
+                "База клиентов MUFG 2026, 120к строк",
+                &u(5001),
+                "dumpking",
+                "2026-11-05T14:20:00Z",
+                "$450",
+                None
+            ),
+            row(
+                "Аккаунты Yahoo! JAPAN с почтой, 500 шт",
+                &u(4998),
+                "jpseller",
+                "2026-11-04T09:05:00Z",
+                "0.004 BTC",
+                None
+            ),
+            row(
+                "Фуллы Япония (паспорт + карта + SIM)",
+                &u(4990),
+                "fullz_jp",
+                "2026-11-03T22:47:00Z",
+                "12 000 руб.",
+                None
+            ),
+            row(
+                "Доступ к почте министерства, админ",
+                &u(4975),
+                "jpseller",
+                "2026-11-01T18:00:00Z",
+                "$1200",
+                None
+            ),
         ]
     );
 }
@@ -94,14 +125,38 @@ fn a_custom_market_table_with_header_spacers_and_pagination() {
 #[test]
 fn a_card_layout_shop_without_header_by_cell_content() {
     let (got, page) = rows("shop-ja.html", "http://shop.example/new");
-    assert!(page.starts_with("list page (generic: 3 records at "), "{page}");
+    assert!(
+        page.starts_with("list page (generic: 3 records at "),
+        "{page}"
+    );
     let u = |id: u32| format!("http://shop.example/l/{id}");
     assert_eq!(
         got,
         [
-            row("【出品】みずほ銀行 口座 4点セット（通帳・カード・印鑑・SIM）", &u(3301), "tanaka99", "2026-11-30T03:00:00Z", "¥150,000", Some("3")),
-            row("Yahoo! JAPAN ID 100個 まとめ売り", &u(3298), "idshop", "2026-11-28T23:30:00Z", "¥30,000", Some("0")),
-            row("三井住友銀行 法人口座 譲ります", &u(3290), "houjin", "2026-11-27T12:15:00Z", "¥480,000", Some("12")),
+            row(
+                "【出品】みずほ銀行 口座 4点セット（通帳・カード・印鑑・SIM）",
+                &u(3301),
+                "tanaka99",
+                "2026-11-30T03:00:00Z",
+                "¥150,000",
+                Some("3")
+            ),
+            row(
+                "Yahoo! JAPAN ID 100個 まとめ売り",
+                &u(3298),
+                "idshop",
+                "2026-11-28T23:30:00Z",
+                "¥30,000",
+                Some("0")
+            ),
+            row(
+                "三井住友銀行 法人口座 譲ります",
+                &u(3290),
+                "houjin",
+                "2026-11-27T12:15:00Z",
+                "¥480,000",
+                Some("12")
+            ),
         ]
     );
 }
@@ -111,7 +166,10 @@ fn walls_yield_no_documents_and_say_why() {
     for (name, why) in [
         ("captcha.html", "a CAPTCHA page"),
         ("ddos-guard.html", "an anti-bot or DDoS-guard page"),
-        ("js-shell.html", "a page whose content is rendered by JavaScript"),
+        (
+            "js-shell.html",
+            "a page whose content is rendered by JavaScript",
+        ),
     ] {
         let (got, page) = rows(name, "http://market.example/");
         assert!(got.is_empty(), "{name}: {got:?}");

@@ -287,6 +287,11 @@ static ACTION_HREF: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid")
 });
 
+static CLOCK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{1,2}:\d{2}").expect("valid"));
+static TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:at|à|um|в|,)?\s*\d{1,2}:\d{2}(?::\d{2})?\s*([ap]\.?m\.?)?$")
+        .expect("valid")
+});
 static BARE_COUNT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\d[\d,.]*[kK]?$").expect("valid"));
 static REPLY_WORD: LazyLock<Regex> = LazyLock::new(|| {
@@ -674,7 +679,15 @@ fn by_content(info: &RowInfo<'_>, last_post_cols: &[usize], row: &mut GenericRow
                     Node::Text(t) => {
                         let t = t.trim();
                         if !t.is_empty() && texts.len() < 200 {
-                            texts.push(t.to_owned());
+                            // `<span title="April 08, 2021 at 07:21 AM">1 hour
+                            // ago</span>`: the title is the exact time.
+                            let exact = node
+                                .parent()
+                                .and_then(|p| p.value().as_element())
+                                .and_then(|p| p.attr("title"))
+                                .map(str::trim)
+                                .filter(|title| looks_like_date(title) && looks_like_date(t));
+                            texts.push(exact.unwrap_or(t).to_owned());
                         }
                     }
                     _ => {}
@@ -695,10 +708,19 @@ fn by_content(info: &RowInfo<'_>, last_post_cols: &[usize], row: &mut GenericRow
         }
     }
     if row.posted_at.is_none() {
-        let text_date = texts.iter().find(|t| looks_like_date(t)).map(|t| {
-            t.trim_start_matches(['»', '|', '-', '·', ' '])
+        let text_date = texts.iter().position(|t| looks_like_date(t)).map(|i| {
+            let date = texts[i]
+                .trim_start_matches(['»', '|', '-', '·', ' '])
                 .trim()
-                .to_owned()
+                .to_owned();
+            // `Yesterday` / `April 07, 2021`, then ` at 03:18 AM` in the
+            // next text: one time.
+            match texts.get(i + 1) {
+                Some(next) if !CLOCK.is_match(&date) && TIME_AFTER.is_match(next) => {
+                    format!("{date} {next}")
+                }
+                _ => date,
+            }
         });
         if let Some(d) = time.or(text_date).or(titled_date) {
             row.posted_at = Some(d);
