@@ -287,6 +287,24 @@ pub fn extract_parsed(
         }
     } else if choice != EngineChoice::Custom {
         match find_rows_at(page, Some(url)) {
+            // Long records are the posts of a topic, and a few rows beside
+            // a long text are its sidebar: a content page either way.
+            Some(set)
+                if set.chars_per_record > LONG_RECORD || thin_beside_main_text(page, &set) =>
+            {
+                explain.page = format!(
+                    "topic page (generic: the repeated blocks at {} are {})",
+                    set.path,
+                    if set.chars_per_record > LONG_RECORD {
+                        "posts, not list rows"
+                    } else {
+                        "a small part beside the main text"
+                    }
+                );
+                if let Some(doc) = generic_content(&ctx, &mut traces, true) {
+                    documents.push(doc);
+                }
+            }
             Some(set) => {
                 explain.page = format!(
                     "list page (generic: {} records at {}, {} other rows skipped{})",
@@ -316,7 +334,7 @@ pub fn extract_parsed(
             }
             None if use_generic => {
                 explain.page = "content page (generic: no repeated rows)".into();
-                if let Some(doc) = generic_content(&ctx, &mut traces, false) {
+                if let Some(doc) = generic_content(&ctx, &mut traces, true) {
                     documents.push(doc);
                 }
             }
@@ -345,6 +363,15 @@ pub fn extract_parsed(
         },
         explain,
     )
+}
+
+/// Characters per record above which repeated blocks are posts.
+const LONG_RECORD: usize = 600;
+
+/// Whether the rows hold little of a page whose main text is long (a
+/// listing's page with a "related items" box).
+fn thin_beside_main_text(page: &Html, set: &RecordSet) -> bool {
+    set.coverage < 0.2 && main_text(page).is_some_and(|m| m.body.chars().count() >= 500)
 }
 
 /// Fields a preset left empty, from the generic reading of the same row.

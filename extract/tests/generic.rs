@@ -176,3 +176,27 @@ fn walls_yield_no_documents_and_say_why() {
         assert_eq!(page, format!("{why}: no documents"), "{name}");
     }
 }
+
+/// The page of one listing (by URL, not a topic pattern of any engine): one
+/// document with the page's title and seller, not the related-items box.
+#[test]
+fn a_listing_page_with_a_related_box_is_one_document() {
+    let (got, page) = rows("item-page.html", "http://shop.example/item?id=8812");
+    assert!(page.starts_with("topic page (generic: "), "{page}");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "三菱UFJ銀行 ネットバンキング口座 販売");
+    assert_eq!(got[0].2.as_deref(), Some("mufg_seller"));
+}
+
+/// A topic of an unknown engine: its long posts are not list rows.
+#[test]
+fn long_posts_are_a_topic_not_a_list() {
+    let (got, page) = rows("unknown-topic.html", "http://forum.example/t?id=55");
+    assert!(
+        page.contains("posts, not list rows") || page.starts_with("content page"),
+        "{page}"
+    );
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "[WTS] Japanese ministry mail access");
+    assert_eq!(got[0].2.as_deref(), Some("vendor_x"));
+}

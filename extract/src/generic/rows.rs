@@ -56,6 +56,11 @@ pub struct RecordSet {
     /// Rows under the same parents that are not records (headers, spacers,
     /// separators, pagination).
     pub skipped: usize,
+    /// The share of the page's visible text the rows hold.
+    pub coverage: f64,
+    /// Characters of text per record: a list's rows are short, the posts of
+    /// a topic long.
+    pub chars_per_record: usize,
 }
 
 /// Finds the page's main listing. `None` when there is no set of at least
@@ -117,6 +122,9 @@ pub fn find_rows_at(page: &Html, base: Option<&Url>) -> Option<RecordSet> {
         .filter(|c| c.value().name() == key.tag)
         .collect();
     let mut set = read_rows(&rows, base)?;
+    let rows_text: usize = rows.iter().map(|r| text_chars(*r)).sum();
+    set.coverage = rows_text as f64 / page_text.max(1) as f64;
+    set.chars_per_record = rows_text / set.rows.len().max(1);
     set.path = format!("{} > {}", describe(first), key.tag);
     set.selector = exact_selector(page, &parents, &key.tag);
     Some(set)
@@ -137,6 +145,8 @@ pub fn read_rows(rows: &[ElementRef<'_>], base: Option<&Url>) -> Option<RecordSe
         rows: out,
         columns,
         skipped,
+        coverage: 0.0,
+        chars_per_record: 0,
     })
 }
 
@@ -952,9 +962,14 @@ fn selector_of(parent: ElementRef<'_>) -> String {
 
 /// Characters of visible text in the page body.
 fn visible_text_chars(page: &Html) -> usize {
+    text_chars(page.root_element())
+}
+
+/// Characters of visible text in an element.
+fn text_chars(element: ElementRef<'_>) -> usize {
     let mut n = 0;
     let mut skipping: Option<NodeId> = None;
-    for edge in page.root_element().traverse() {
+    for edge in element.traverse() {
         match edge {
             Edge::Open(node) => {
                 if skipping.is_some() {
