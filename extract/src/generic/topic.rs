@@ -46,8 +46,71 @@ static POST_CLASS: LazyLock<Regex> = LazyLock::new(|| {
 pub fn topic_meta(page: &Html) -> TopicMeta {
     TopicMeta {
         title: topic_title(page),
-        author: first_post_author(page),
+        author: first_post_author(page).or_else(|| labelled_seller(page)),
     }
+}
+
+/// Labels of a listing's seller on market pages.
+static SELLER_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(vendor|seller|sold by|posted by|author|卖家|賣家|商家|发布人|發佈人|发布者|作者|楼主|出品者|販売者|投稿者|продавец|автор)\s*[:：]?\s*(.*)$")
+        .expect("valid")
+});
+
+/// A market listing's seller: the value after a `Vendor:`/`卖家：` label
+/// (a link after it, or the rest of the label's text).
+fn labelled_seller(page: &Html) -> Option<String> {
+    static A: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("valid"));
+    let mut skipping = None;
+    for edge in page.root_element().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(el) if is_invisible(el.name()) => skipping = Some(node.id()),
+                    Node::Text(t) => {
+                        let Some(c) = SELLER_LABEL.captures(t) else {
+                            continue;
+                        };
+                        if let Some(rest) = c.get(2).and_then(|m| clean_name(m.as_str())) {
+                            return Some(rest);
+                        }
+                        // The value is the next link: in the label's own
+                        // element, or the element after it (`<span>Vendor:</span>
+                        // <a>kuro</a>`).
+                        let Some(parent) = node.parent().and_then(ElementRef::wrap) else {
+                            continue;
+                        };
+                        let link_text = |e: ElementRef<'_>| {
+                            if e.value().name() == "a" {
+                                return clean_name(&tidy(&e.text().collect::<String>()));
+                            }
+                            e.select(&A)
+                                .find_map(|a| clean_name(&tidy(&a.text().collect::<String>())))
+                        };
+                        let found = link_text(parent).or_else(|| {
+                            parent
+                                .next_siblings()
+                                .filter_map(ElementRef::wrap)
+                                .take(2)
+                                .find_map(link_text)
+                        });
+                        if found.is_some() {
+                            return found;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The `<title>` (or `og:title`) without the site's name after it, or the
@@ -174,6 +237,20 @@ mod tests {
             Some("SELLING LinkedIn 1Billion Record")
         );
         assert_eq!(meta.author.as_deref(), Some("TomLiner"));
+    }
+
+    #[test]
+    fn a_market_page_names_its_seller_with_a_label() {
+        let html = r#"<html><head><title>Fullz JP | Market</title></head><body>
+<h1>Fullz JP</h1><div class="info"><span>Vendor:</span> <a href="/v/kuro">kuro</a><br>Price: $90</div>
+<p>Long description.</p></body></html>"#;
+        let meta = topic_meta(&Html::parse_document(html));
+        assert_eq!(meta.author.as_deref(), Some("kuro"));
+        let html = "<div>卖家：东京小王</div>";
+        assert_eq!(
+            topic_meta(&Html::parse_document(html)).author.as_deref(),
+            Some("东京小王")
+        );
     }
 
     #[test]
