@@ -189,3 +189,25 @@ fn a_captcha_page_yields_nothing() {
         "{stderr}"
     );
 }
+
+/// `site doctor URL` fetches the page (here directly, from the demo market
+/// on loopback) and diagnoses it like a saved one.
+#[test]
+fn site_doctor_fetches_a_url() {
+    let (_server, root) = common::demo_server();
+    let url = format!("{root}forum/forumdisplay.php?fid=2");
+    let out = Command::new(BIN)
+        .args(["site", "doctor", &url, "--tor", "off"])
+        .output()
+        .expect("leakwatch runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains(&format!("page:    {url} ({url})")), "{report}");
+    assert!(report.contains("engine:  preset mybb (detected: "), "{report}");
+    assert!(report.contains("kind:    list page ("), "{report}");
+    assert!(report.contains("links a crawl follows ("), "{report}");
+}

@@ -40,8 +40,12 @@ pub struct DoctorArgs {
     /// Diagnose this site profile instead of `engine = "auto"`.
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
-    /// The service configuration whose `tor` setting fetches a URL
-    /// (default: the embedded Tor client).
+    /// How a URL is fetched: `embedded` (the default: the in-process Tor
+    /// client), `off` (direct; refused for .onion), or the IP:port of a
+    /// Tor daemon's SOCKS port.
+    #[arg(long, value_name = "MODE", conflicts_with = "config")]
+    tor: Option<String>,
+    /// Or: the service configuration whose `tor` setting fetches a URL.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Write the inferred site profile here (when generic detection found
@@ -246,6 +250,16 @@ fn inferred_profile(
 /// Fetches `url` through the configured transport.
 fn fetch(global: &GlobalArgs, args: &DoctorArgs, url: &Url) -> anyhow::Result<FetchedPage> {
     let (mode, data_dir) = match &args.config {
+        None if args.tor.is_some() => {
+            let mode = match args.tor.as_deref().unwrap_or("embedded") {
+                "embedded" => TorMode::embedded(),
+                "off" => TorMode::Off,
+                addr => TorMode::Socks(addr.parse().with_context(|| {
+                    format!("--tor {addr:?}: use embedded, off, or the IP:port of a Tor SOCKS port")
+                })?),
+            };
+            (mode, crate::paths::data_dir(global.data_dir.as_deref())?)
+        }
         Some(path) => {
             let config = Config::load(path)?;
             let data_dir = match (&global.data_dir, &config.data_dir) {
