@@ -55,7 +55,8 @@ pub use extract::{
     FieldTrace,
 };
 pub use fetch::{
-    FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, Transport, Validators,
+    looks_binary, FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, RateFloor,
+    Transport, Validators,
 };
 pub use frontier::{
     Frontier, FrontierCounts, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState,

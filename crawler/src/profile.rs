@@ -18,6 +18,7 @@ use crate::canonical::{UrlRules, DEFAULT_STRIP_PARAMS};
 use crate::dates::SiteZone;
 use crate::engines::{any_links, any_topic_url, EngineChoice, PresetLinks};
 use crate::error::ProfileError;
+use crate::fetch::RateFloor;
 use crate::recrawl::RecrawlPolicy;
 use crate::selectors::{Compiler, ListSelectors, RawList, RawTopic, RuleOrigin};
 use crate::session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig};
@@ -53,6 +54,8 @@ struct RawProfile {
     rate_limit: Option<RawRateLimit>,
     #[serde(default)]
     concurrency: Option<usize>,
+    #[serde(default)]
+    min_transfer_rate: Option<RawRateFloor>,
     #[serde(default)]
     links: RawLinks,
     #[serde(default)]
@@ -98,6 +101,14 @@ struct RawRateLimit {
     burst: Option<u32>,
     #[serde(default)]
     headroom_percent: Option<u8>,
+}
+
+/// `min_transfer_rate = { bytes_per_sec = 1024, window_secs = 30 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateFloor {
+    bytes_per_sec: u64,
+    window_secs: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,6 +194,9 @@ pub struct SiteProfile {
     pub rate_limit: RateLimit,
     /// Requests in flight to this site at once.
     pub concurrency: usize,
+    /// The slowest transfer tolerated from this site, instead of the
+    /// service's (`bytes_per_sec = 0`: none); `None`: the service's.
+    pub min_transfer_rate: Option<RateFloor>,
     pub links: LinkRules,
     pub recrawl: RecrawlPolicy,
     pub session: SessionConfig,
@@ -469,6 +483,19 @@ impl SiteProfile {
             Some(0) => return Err(invalid("concurrency", "must be at least 1".into())),
             Some(n) => n,
         };
+        let min_transfer_rate = match raw.min_transfer_rate {
+            None => None,
+            Some(RawRateFloor { window_secs: 0, .. }) => {
+                return Err(invalid(
+                    "min_transfer_rate.window_secs",
+                    "must be at least 1 (set bytes_per_sec = 0 to turn the floor off)".into(),
+                ))
+            }
+            Some(r) => Some(RateFloor {
+                bytes_per_sec: r.bytes_per_sec,
+                window: Duration::from_secs(r.window_secs),
+            }),
+        };
         let compiler = Compiler {
             path,
             origin: RuleOrigin::Profile,
@@ -511,6 +538,7 @@ impl SiteProfile {
             headers,
             rate_limit,
             concurrency,
+            min_transfer_rate,
             links,
             recrawl,
             session,
@@ -680,6 +708,26 @@ body = { css = "div.content" }
             p.zone,
             SiteZone::from_offset_secs(8 * 3600).expect("offset")
         );
+    }
+
+    #[test]
+    fn min_transfer_rate_is_optional_and_checked() {
+        let p = SiteProfile::parse(MINIMAL, Path::new("m.toml")).expect("valid profile");
+        assert_eq!(p.min_transfer_rate, None);
+        let text = format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 60 }}{MINIMAL}");
+        let p = SiteProfile::parse(&text, Path::new("m.toml")).expect("valid profile");
+        assert_eq!(
+            p.min_transfer_rate,
+            Some(RateFloor {
+                bytes_per_sec: 512,
+                window: Duration::from_secs(60)
+            })
+        );
+        let text = format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 0 }}{MINIMAL}");
+        let err = SiteProfile::parse(&text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("min_transfer_rate.window_secs"), "{err}");
     }
 
     #[test]
