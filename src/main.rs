@@ -6,6 +6,7 @@ mod alert_store;
 mod commands;
 mod config;
 mod convert;
+mod dead_letters;
 mod demo_market;
 mod logging;
 mod metrics;
@@ -16,6 +17,7 @@ mod pipeline;
 mod service;
 mod sinks;
 mod tor;
+mod watched_assets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +73,8 @@ enum Command {
     Extract(commands::extract::ExtractArgs),
     /// List alerts from the state store.
     Alerts(commands::alerts::AlertsArgs),
+    /// What the state store knows of each site, dead letters included.
+    Sites(commands::sites::SitesArgs),
     /// Work with watchlist files.
     Watchlist {
         #[command(subcommand)]
@@ -115,6 +119,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Match(args) => commands::match_docs::run(args),
         Command::Extract(args) => commands::extract::run(args),
         Command::Alerts(args) => commands::alerts::run(global, args),
+        Command::Sites(args) => commands::sites::run(global, args),
         Command::Watchlist { command } => commands::watchlist::run(global, command),
     }
 }

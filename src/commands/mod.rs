@@ -7,6 +7,7 @@ pub mod extract;
 pub mod match_docs;
 pub mod run;
 pub mod search;
+pub mod sites;
 pub mod watchlist;
 
 use anyhow::bail;
