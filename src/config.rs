@@ -627,7 +627,10 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
                 .split('.')
                 .try_fold(&value, |v, part| v.get(part))
                 .is_some();
-            assert!(found, "the README names `{key}`, the annotated example lacks it");
+            assert!(
+                found,
+                "the README names `{key}`, the annotated example lacks it"
+            );
         }
         // Every site profile and every watchlist beside it loads too.
         let sites = load_profiles(&examples.join("sites")).expect("example profiles load");

@@ -230,7 +230,9 @@ mod tests {
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
             None,
         ));
-        assert!(is_store_failure(&sqlite_full.context("cannot record an alert")));
+        assert!(is_store_failure(
+            &sqlite_full.context("cannot record an alert")
+        ));
         let constraint = anyhow::Error::new(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
             None,

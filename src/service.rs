@@ -2,8 +2,9 @@
 //! over every site each `recrawl` interval on the durable frontier (which
 //! decides what is due); documents flow through a bounded channel
 //! (back-pressure on the crawlers) to the pipeline (match, record, index,
-//! batched commits, then acknowledged to the frontier); an outbox task
-//! delivers alerts to the sinks.
+//! batched commits, then acknowledged to the frontier; a document that keeps
+//! failing is set aside as a dead letter, a store that fails stops the
+//! service); an outbox task delivers alerts to the sinks.
 //! SIGHUP or a change in the watchlists folder reloads watchlists and site
 //! profiles (a bad file keeps the previous version) and retro-hunts new or
 //! changed assets. SIGTERM/SIGINT shut down within the configured deadline.
@@ -16,8 +17,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use crawler::{
-    CookieVault, CrawlOptions, Crawler, Delivery, Fetcher, Frontier, Receipt,
-    SiteEvent, SiteProfile,
+    CookieVault, CrawlOptions, Crawler, Delivery, Fetcher, Frontier, Receipt, SiteEvent,
+    SiteProfile,
 };
 use tokio::sync::{mpsc, watch};
 use watchlists::{Matcher, WatchlistSet};

@@ -92,11 +92,10 @@ impl Sinks {
                         .port(*port)
                         .timeout(Some(std::time::Duration::from_secs(30)));
                     if let Some((user, password)) = credentials {
-                        builder =
-                            builder.credentials(Credentials::new(
-                                user.clone(),
-                                password.expose().to_owned(),
-                            ));
+                        builder = builder.credentials(Credentials::new(
+                            user.clone(),
+                            password.expose().to_owned(),
+                        ));
                     }
                     Sink::Email {
                         transport: builder.build(),
@@ -170,7 +169,10 @@ impl SinkRef<'_> {
                     let sent = client
                         .post(url.clone())
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .header(SIGNATURE_HEADER, signature(secret.expose().as_bytes(), &body))
+                        .header(
+                            SIGNATURE_HEADER,
+                            signature(secret.expose().as_bytes(), &body),
+                        )
                         .header(DELIVERY_HEADER, d.id.to_string())
                         .body(body)
                         .send()

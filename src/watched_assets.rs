@@ -147,10 +147,7 @@ domains = ["mufg.jp"]
         //  "domains":["mufg.jp"],"exclude":[],"require_sale_context":true,"severity":"high"}
         // (one line, no spaces) | sha256sum
         let got = fingerprints(&set(MUFG));
-        assert_eq!(
-            got.get("mufg-group/mufg").map(String::as_str),
-            Some(PINNED)
-        );
+        assert_eq!(got.get("mufg-group/mufg").map(String::as_str), Some(PINNED));
     }
 
     const PINNED: &str = "51ffda266f2707955602faedafa3c1250414d4f4a6b1d1f588ce4589d2936425";
@@ -163,7 +160,10 @@ domains = ["mufg.jp"]
             "{MUFG}[[assets]]\nid = \"nicos\"\nkind = \"brand\"\nterms = [\"NICOS\"]\n"
         ));
         let new = fingerprints(&after);
-        assert_eq!(changed(&old, &new, &after), HashSet::from(["mufg-group/nicos".to_owned()]));
+        assert_eq!(
+            changed(&old, &new, &after),
+            HashSet::from(["mufg-group/nicos".to_owned()])
+        );
         let edited = set(&MUFG.replace("\"MUFG\"]", "\"MUFG\", \"三菱日联\"]"));
         assert_eq!(
             changed(&old, &fingerprints(&edited), &edited),

@@ -239,7 +239,12 @@ fn search_folds_widths_scripts_and_kana() {
     ]);
     let on_site: Vec<(String, String)> = json_lines(&site)
         .iter()
-        .map(|h| (h["id"].as_str().expect("id").to_owned(), h["site"].as_str().expect("site").to_owned()))
+        .map(|h| {
+            (
+                h["id"].as_str().expect("id").to_owned(),
+                h["site"].as_str().expect("site").to_owned(),
+            )
+        })
         .collect();
     let mut want: Vec<(String, String)> = [
         "demo-jp:1793590496",
@@ -286,16 +291,38 @@ fn alerts_filter_by_customer_and_acknowledge() {
     let data = copy.path().to_str().expect("utf-8 path");
     let id = alerts[0]["id"].as_i64().expect("alert id");
     let ack = leakwatch(&["--data-dir", data, "alerts", "ack", &id.to_string()]);
-    assert!(ack.status.success(), "{}", String::from_utf8_lossy(&ack.stderr));
+    assert!(
+        ack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ack.stderr)
+    );
     assert_eq!(stdout(&ack).trim(), "acknowledged 1 alert(s)");
-    let acked = leakwatch(&["--data-dir", data, "alerts", "--status", "acknowledged", "--json"]);
+    let acked = leakwatch(&[
+        "--data-dir",
+        data,
+        "alerts",
+        "--status",
+        "acknowledged",
+        "--json",
+    ]);
     let acked_ids: Vec<i64> = json_lines(&acked)
         .iter()
         .map(|a| a["id"].as_i64().expect("id"))
         .collect();
     assert_eq!(acked_ids, [id]);
-    let rest = leakwatch(&["--data-dir", data, "alerts", "--customer", "mufg-group", "--json"]);
-    assert_eq!(json_lines(&rest).len(), want, "acknowledged alerts are still listed");
+    let rest = leakwatch(&[
+        "--data-dir",
+        data,
+        "alerts",
+        "--customer",
+        "mufg-group",
+        "--json",
+    ]);
+    assert_eq!(
+        json_lines(&rest).len(),
+        want,
+        "acknowledged alerts are still listed"
+    );
 
     let bad = leakwatch(&["--data-dir", data, "alerts", "ack", "999999"]);
     assert_eq!(bad.status.code(), Some(1));
@@ -332,11 +359,16 @@ fn match_prints_contract_alerts_for_the_eval_corpus() {
         .map(|a| {
             (
                 a["doc_id"].as_str().expect("doc_id").to_owned(),
-                format!("{}/{}", a["customer"].as_str().expect("customer"), a["asset"].as_str().expect("asset")),
+                format!(
+                    "{}/{}",
+                    a["customer"].as_str().expect("customer"),
+                    a["asset"].as_str().expect("asset")
+                ),
             )
         })
         .collect();
-    let labelled = std::fs::read_to_string(shared.join("eval/expected.jsonl")).expect("expected.jsonl");
+    let labelled =
+        std::fs::read_to_string(shared.join("eval/expected.jsonl")).expect("expected.jsonl");
     let mut want: Vec<(String, String)> = Vec::new();
     for line in labelled.lines().filter(|l| !l.trim().is_empty()) {
         let e: Value = serde_json::from_str(line).expect("expected.jsonl line");

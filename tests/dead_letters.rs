@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{demo_server, repo, Killed, BIN};
+use common::{demo_server, free_port, repo, write_demo_profiles, Killed, BIN};
 
 /// A listing of the demo market that raises a mufg-group alert.
 const BAD_DOC: &str = "demo-market:10001";
@@ -25,13 +25,6 @@ fn wait_for(what: &str, timeout: Duration, log: &Path, mut done: impl FnMut() ->
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn metrics(port: u16) -> String {
@@ -82,19 +75,9 @@ fn dead_letters(data: &Path) -> Vec<serde_json::Value> {
 fn a_document_that_keeps_failing_is_set_aside_and_the_service_goes_on() {
     let (_market, root) = demo_server();
     let dir = tempfile::tempdir().expect("tempdir");
-    let sites_dir = dir.path().join("sites");
     let lists = dir.path().join("watchlists");
-    std::fs::create_dir_all(&sites_dir).expect("mkdir");
     std::fs::create_dir_all(&lists).expect("mkdir");
-    for name in ["demo-market", "demo-jp", "demo-forum"] {
-        let text = std::fs::read_to_string(repo().join(format!("examples/sites/{name}.toml")))
-            .expect("profile");
-        std::fs::write(
-            sites_dir.join(format!("{name}.toml")),
-            text.replace("http://demo.invalid/", &root),
-        )
-        .expect("write");
-    }
+    write_demo_profiles(&dir.path().join("sites"), &root, |text| text);
     std::fs::copy(
         repo().join("examples/watchlists/mufg-group.toml"),
         lists.join("mufg-group.toml"),
@@ -184,7 +167,10 @@ path = "alerts.jsonl"
         plain.contains("demo-market: ") && plain.contains("1 dead letters"),
         "{plain}"
     );
-    assert!(plain.contains(&format!("  dead letter {BAD_DOC} (")), "{plain}");
+    assert!(
+        plain.contains(&format!("  dead letter {BAD_DOC} (")),
+        "{plain}"
+    );
 
     // A restart does not bring it back: it was acknowledged, not left to be
     // redelivered first (a crash loop under a restart policy).

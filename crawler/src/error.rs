@@ -80,7 +80,10 @@ impl CrawlError {
     /// the rate floor): tried once more in a pass at most, since a site that
     /// trickles one page would otherwise hold the pass for many minutes.
     pub fn is_slow(&self) -> bool {
-        matches!(self, CrawlError::Timeout { .. } | CrawlError::TooSlow { .. })
+        matches!(
+            self,
+            CrawlError::Timeout { .. } | CrawlError::TooSlow { .. }
+        )
     }
 }
 

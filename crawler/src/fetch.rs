@@ -815,7 +815,9 @@ pub fn looks_binary(body: &[u8]) -> bool {
     let sample = &body[..body.len().min(4096)];
     let controls = sample
         .iter()
-        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0x1B)) || b == 0x7F)
+        .filter(|&&b| {
+            (b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0x1B)) || b == 0x7F
+        })
         .count();
     controls >= 4 && controls * 50 > sample.len()
 }
@@ -879,7 +881,11 @@ mod tests {
         assert_eq!(w.too_slow(at(10.0)), None);
         assert_eq!(w.too_slow(at(10.9)), None);
         w.record(at(11.0), 10);
-        assert_eq!(w.too_slow(at(11.0)), Some(10), "the 1000 bytes left the window");
+        assert_eq!(
+            w.too_slow(at(11.0)),
+            Some(10),
+            "the 1000 bytes left the window"
+        );
         // A fast start followed by silence: slow one window after the last burst.
         let mut w = RateWatch::new(floor, t0);
         for i in 0..50 {

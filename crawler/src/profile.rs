@@ -714,7 +714,8 @@ body = { css = "div.content" }
     fn min_transfer_rate_is_optional_and_checked() {
         let p = SiteProfile::parse(MINIMAL, Path::new("m.toml")).expect("valid profile");
         assert_eq!(p.min_transfer_rate, None);
-        let text = format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 60 }}{MINIMAL}");
+        let text =
+            format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 60 }}{MINIMAL}");
         let p = SiteProfile::parse(&text, Path::new("m.toml")).expect("valid profile");
         assert_eq!(
             p.min_transfer_rate,
@@ -723,7 +724,8 @@ body = { css = "div.content" }
                 window: Duration::from_secs(60)
             })
         );
-        let text = format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 0 }}{MINIMAL}");
+        let text =
+            format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 0 }}{MINIMAL}");
         let err = SiteProfile::parse(&text, Path::new("m.toml"))
             .unwrap_err()
             .to_string();

@@ -83,7 +83,10 @@ fn check_extraction(fixed: &SiteProfile, auto: &SiteProfile, url: &Url, html: &s
         "{:?}",
         doc.body
     );
-    assert_eq!(extract_page(auto, url, html, now, None).documents, preset_docs);
+    assert_eq!(
+        extract_page(auto, url, html, now, None).documents,
+        preset_docs
+    );
 }
 
 #[test]

@@ -150,10 +150,8 @@ pub async fn crawl_sites(
     pipeline: &mut Pipeline,
 ) -> anyhow::Result<CrawlOutcome> {
     let state_db = paths::state_db(data_dir);
-    let fetcher = Arc::new(
-        Fetcher::new(transport, fetch)?
-            .with_cookie_vault(CookieVault::open(&state_db)?),
-    );
+    let fetcher =
+        Arc::new(Fetcher::new(transport, fetch)?.with_cookie_vault(CookieVault::open(&state_db)?));
     let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
     if fresh {
         for site in &sites {

@@ -617,9 +617,8 @@ fn drop_goods_names(
     warnings.sort_by_key(|r| std::cmp::Reverse((r.start, r.end)));
     let mut naming_starts: Vec<usize> = Vec::new();
     warnings.retain(|w| {
-        let named = |at: usize| {
-            goods_starts.binary_search(&at).is_ok() || naming_starts.contains(&at)
-        };
+        let named =
+            |at: usize| goods_starts.binary_search(&at).is_ok() || naming_starts.contains(&at);
         let next = skip_gap_forward(folded, w.end);
         let after = named(next)
             || links.after_warning.iter().any(|link| {
