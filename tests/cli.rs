@@ -688,6 +688,32 @@ fn crawl_with_a_config_over_loopback() {
         "{text}"
     );
     assert_eq!(row("demo-jp")[1..6], ["21", "0", "0", "19", "0"], "{text}");
+    // `leakwatch sites` reads the same pass back from the state store.
+    let sites = leakwatch(&[
+        "--data-dir",
+        dir.path().join("data").to_str().expect("path"),
+        "sites",
+        "--json",
+    ]);
+    let got: Vec<(String, u64, u64, usize, usize)> = json_lines(&sites)
+        .iter()
+        .map(|s| {
+            (
+                s["site"].as_str().expect("site").to_owned(),
+                s["fetched"].as_u64().expect("fetched"),
+                s["failing"].as_u64().expect("failing"),
+                s["failing_urls"].as_array().expect("failing_urls").len(),
+                s["dead_letters"].as_array().expect("dead_letters").len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("demo-jp".to_owned(), 21, 0, 0, 0),
+            ("demo-market".to_owned(), 44, 0, 0, 0)
+        ]
+    );
     let search = leakwatch(&[
         "--data-dir",
         dir.path().join("data").to_str().expect("path"),

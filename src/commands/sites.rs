@@ -1,6 +1,6 @@
 //! `leakwatch sites`: what the state store knows of each crawled site —
-//! URLs known, fetched, failing and due, a pause, and the documents set
-//! aside as dead letters (with their errors under `--json`). Only reads.
+//! URLs known, fetched, failing (with the reason) and due, a pause, and the
+//! documents set aside as dead letters with their errors. Only reads.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -28,8 +28,20 @@ struct SiteReport {
     due: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     paused: Option<String>,
+    /// URLs whose last attempt failed, with the reason (a page too slow to
+    /// come, a status, a refusal).
+    failing_urls: Vec<FailingUrl>,
     dead_letters: Vec<DeadLetter>,
 }
+
+#[derive(Debug, serde::Serialize)]
+struct FailingUrl {
+    url: String,
+    error: String,
+}
+
+/// Failing URLs shown per site without `--json`.
+const SHOWN_FAILURES: usize = 10;
 
 pub fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
@@ -62,7 +74,13 @@ pub fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCode> {
                 None => format!("until {until}"),
             }
         });
+        let failing_urls = frontier
+            .failures(&site)?
+            .into_iter()
+            .map(|(url, error)| FailingUrl { url, error })
+            .collect();
         reports.push(SiteReport {
+            failing_urls,
             dead_letters: letters.remove(&site).unwrap_or_default(),
             site,
             urls: counts.urls,
@@ -93,6 +111,15 @@ pub fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCode> {
                 .as_deref()
                 .map_or(String::new(), |p| format!(", paused {p}"))
         );
+        for f in r.failing_urls.iter().take(SHOWN_FAILURES) {
+            println!("  failing: {}", f.error);
+        }
+        if r.failing_urls.len() > SHOWN_FAILURES {
+            println!(
+                "  … and {} more failing URLs (--json lists them all)",
+                r.failing_urls.len() - SHOWN_FAILURES
+            );
+        }
         for d in &r.dead_letters {
             println!("  dead letter {} ({}): {}", d.doc_id, d.url, d.error);
         }
