@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use crawler::SiteProfile;
+use crawler::{FetchOptions, RateFloor, Secret, SiteProfile};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -26,7 +26,23 @@ struct RawConfig {
     #[serde(default)]
     schedule: RawSchedule,
     #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
     sinks: Vec<RawSink>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    #[serde(default)]
+    min_transfer_rate: Option<RawRateFloor>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateFloor {
+    bytes_per_sec: u64,
+    window_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,7 +185,8 @@ pub enum SinkKind {
     },
     Webhook {
         url: reqwest::Url,
-        secret: Vec<u8>,
+        /// The HMAC-SHA256 key; `Debug` prints `<redacted>`.
+        secret: Secret,
         timeout: Duration,
     },
     Email {
@@ -179,7 +196,8 @@ pub enum SinkKind {
         from: String,
         to: Vec<String>,
         digest: Digest,
-        credentials: Option<(String, String)>,
+        /// User name and password; `Debug` prints the password as `<redacted>`.
+        credentials: Option<(String, Secret)>,
     },
 }
 
@@ -211,6 +229,9 @@ pub struct Config {
     pub log_json: bool,
     pub metrics_addr: Option<SocketAddr>,
     pub schedule: Schedule,
+    /// Limits of every fetch (`[fetch]`; a site profile may override the
+    /// transfer-rate floor).
+    pub fetch: FetchOptions,
     pub sinks: Vec<SinkConfig>,
 }
 
@@ -273,6 +294,16 @@ impl Config {
             commit_every: Duration::from_secs(s.commit_every_secs.unwrap_or(10).max(1)),
             reload_poll: Duration::from_secs(s.reload_poll_secs.unwrap_or(5).max(1)),
         };
+        let mut fetch = FetchOptions::default();
+        if let Some(floor) = raw.fetch.min_transfer_rate {
+            if floor.window_secs == 0 {
+                bail!("{file}: fetch.min_transfer_rate.window_secs must be at least 1 (set bytes_per_sec = 0 to turn the floor off)");
+            }
+            fetch.min_transfer_rate = Some(RateFloor {
+                bytes_per_sec: floor.bytes_per_sec,
+                window: Duration::from_secs(floor.window_secs),
+            });
+        }
         let mut sinks = Vec::new();
         for raw in raw.sinks {
             let sink = sink(raw, base, &file)?;
@@ -294,6 +325,7 @@ impl Config {
             log_json,
             metrics_addr,
             schedule,
+            fetch,
             sinks,
         })
     }
@@ -357,7 +389,7 @@ fn sink(raw: RawSink, base: &Path, file: &str) -> anyhow::Result<SinkConfig> {
                 customers: s.customers,
                 kind: SinkKind::Webhook {
                     url,
-                    secret: secret.into_bytes(),
+                    secret: Secret::new(secret),
                     timeout: Duration::from_secs(s.timeout_secs.unwrap_or(10).max(1)),
                 },
             }
@@ -401,9 +433,9 @@ fn sink(raw: RawSink, base: &Path, file: &str) -> anyhow::Result<SinkConfig> {
                 (None, None) => None,
                 (Some(user), Some(var)) => Some((
                     user,
-                    std::env::var(&var).with_context(|| {
+                    Secret::new(std::env::var(&var).with_context(|| {
                         format!("{file}: sink {:?}: environment variable {var} (password_env) is not set", s.name)
-                    })?,
+                    })?),
                 )),
                 _ => bail!("{file}: sink {:?}: username and password_env go together", s.name),
             };
@@ -519,6 +551,93 @@ digest = "15m"
         assert_eq!(c.sinks.len(), 3);
         assert!(c.log_json);
         assert!(matches!(c.tor, TorMode::Socks(_)));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::env::set_var("LEAKWATCH_TEST_SMTP_PASSWORD", "pa55-smtp-value");
+        let path = write(
+            dir.path(),
+            r#"tor = "off"
+sites = "sites"
+watchlists = "w"
+[[sinks]]
+kind = "webhook"
+name = "soc"
+url = "http://127.0.0.1:9/hook"
+secret = "hmac-key-value"
+[[sinks]]
+kind = "email"
+name = "mail"
+smtp = "127.0.0.1:2525"
+from = "lw@example.org"
+to = ["soc@example.org"]
+username = "lw"
+password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
+"#,
+        );
+        let c = Config::load(&path).expect("valid");
+        let shown = format!("{c:?} {:?} {:#?}", c.sinks, c.sinks[1].kind);
+        assert!(!shown.contains("hmac-key-value"), "{shown}");
+        assert!(!shown.contains("pa55-smtp-value"), "{shown}");
+        let sinks = format!("{:?}", c.sinks);
+        assert_eq!(sinks.matches("<redacted>").count(), 2, "{sinks}");
+        // The values are still there for the one place that sends them.
+        let SinkKind::Webhook { secret, .. } = &c.sinks[0].kind else {
+            panic!("the first sink is the webhook")
+        };
+        assert_eq!(secret.expose(), "hmac-key-value");
+    }
+
+    /// The keys the README's configuration table names (`schedule.recrawl_minutes`).
+    fn readme_config_keys() -> Vec<String> {
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("| key | meaning |")
+            .nth(1)
+            .expect("the README has the configuration table");
+        table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.split('`').nth(1))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_example_file_loads_and_has_every_key_the_readme_names() {
+        std::env::set_var("LEAKWATCH_SOC_SECRET", "s");
+        std::env::set_var("LEAKWATCH_SMTP_PASSWORD", "p");
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let path = examples.join("leakwatch.toml");
+        let config = Config::load(&path).expect("examples/leakwatch.toml is valid");
+        assert_eq!(
+            config.fetch.min_transfer_rate,
+            Some(RateFloor::DEFAULT),
+            "the example states the default floor"
+        );
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let value: toml::Value = toml::from_str(&text).expect("TOML");
+        let keys = readme_config_keys();
+        assert_eq!(keys.len(), 13, "{keys:?}");
+        for key in &keys {
+            let found = key
+                .split('.')
+                .try_fold(&value, |v, part| v.get(part))
+                .is_some();
+            assert!(
+                found,
+                "the README names `{key}`, the annotated example lacks it"
+            );
+        }
+        // Every site profile and every watchlist beside it loads too.
+        let sites = load_profiles(&examples.join("sites")).expect("example profiles load");
+        assert!(sites.len() >= 4, "{} profiles", sites.len());
+        let lists = watchlists::WatchlistSet::load(&examples.join("watchlists"))
+            .unwrap_or_else(|e| panic!("example watchlists: {e}"));
+        assert!(lists.asset_count() > 0);
     }
 
     #[test]

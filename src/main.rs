@@ -6,7 +6,9 @@ mod alert_store;
 mod commands;
 mod config;
 mod convert;
+mod dead_letters;
 mod demo_market;
+mod logging;
 mod metrics;
 mod neardup;
 mod outbox;
@@ -15,11 +17,13 @@ mod pipeline;
 mod service;
 mod sinks;
 mod tor;
+mod watched_assets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use logging::init_logging;
 
 /// Watches dark-web forums and markets and alerts when an organisation's
 /// assets are offered there.
@@ -74,6 +78,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::site::SiteCommand,
     },
+    /// What the state store knows of each site, dead letters included.
+    Sites(commands::sites::SitesArgs),
     /// Work with watchlist files.
     Watchlist {
         #[command(subcommand)]
@@ -118,31 +124,8 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Match(args) => commands::match_docs::run(args),
         Command::Extract(args) => commands::extract::run(args),
         Command::Alerts(args) => commands::alerts::run(global, args),
+        Command::Sites(args) => commands::sites::run(global, args),
         Command::Watchlist { command } => commands::watchlist::run(global, command),
         Command::Site { command } => commands::site::run(global, command),
-    }
-}
-
-/// Logs to stderr; `--log-format` wins over `default_format`.
-fn init_logging(global: &GlobalArgs, default_format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let default = match global.verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    // The cookie jar's crate logs whole cookies at debug level: never let
-    // it, whatever the verbosity or RUST_LOG says (cookie values are secrets).
-    let filter = match "cookie_store=warn".parse() {
-        Ok(quiet) => filter.add_directive(quiet),
-        Err(_) => filter,
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match global.log_format.unwrap_or(default_format) {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
     }
 }

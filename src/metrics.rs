@@ -18,6 +18,8 @@ pub struct Metrics {
     pages_failed: Mutex<BTreeMap<String, u64>>,
     delivered: Mutex<BTreeMap<String, u64>>,
     pub documents: AtomicU64,
+    /// Documents set aside after failing every try.
+    pub dead_letters: AtomicU64,
     pub alerts_raised: AtomicU64,
     pub delivery_failures: AtomicU64,
     pub index_docs: AtomicU64,
@@ -91,6 +93,12 @@ impl Metrics {
                 "counter",
                 "Documents matched and indexed.",
                 &self.documents,
+            ),
+            (
+                "leakwatch_documents_dead_lettered_total",
+                "counter",
+                "Documents set aside after failing every try (see `leakwatch sites`).",
+                &self.dead_letters,
             ),
             (
                 "leakwatch_alerts_raised_total",

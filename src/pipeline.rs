@@ -102,6 +102,16 @@ impl Pipeline {
 
     /// Matches, records and indexes one document.
     pub fn process(&mut self, doc: &Document) -> anyhow::Result<Vec<RaisedAlert>> {
+        // Tests of the dead-letter path make one document fail here; release
+        // builds have no such hook.
+        #[cfg(debug_assertions)]
+        if std::env::var_os("LEAKWATCH_TEST_FAIL_DOCUMENT").is_some_and(|id| id == doc.id.as_str())
+        {
+            anyhow::bail!(
+                "cannot index {}: failure injected by LEAKWATCH_TEST_FAIL_DOCUMENT",
+                doc.id
+            );
+        }
         let alerts = self.matcher.match_document(&match_view(doc));
         let raised = self.record(&alerts, doc.title.as_deref(), doc.body.as_deref())?;
         self.index

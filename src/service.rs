@@ -2,14 +2,14 @@
 //! over every site each `recrawl` interval on the durable frontier (which
 //! decides what is due); documents flow through a bounded channel
 //! (back-pressure on the crawlers) to the pipeline (match, record, index,
-//! batched commits, then acknowledged to the frontier); an outbox task
-//! delivers alerts to the sinks.
+//! batched commits, then acknowledged to the frontier; a document that keeps
+//! failing is set aside as a dead letter, a store that fails stops the
+//! service); an outbox task delivers alerts to the sinks.
 //! SIGHUP or a change in the watchlists folder reloads watchlists and site
 //! profiles (a bad file keeps the previous version) and retro-hunts new or
 //! changed assets. SIGTERM/SIGINT shut down within the configured deadline.
 
-use std::collections::{BTreeMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
@@ -17,22 +17,27 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use crawler::{
-    CookieVault, CrawlOptions, Crawler, Delivery, FetchOptions, Fetcher, Frontier, Receipt,
-    SiteEvent, SiteProfile,
+    CookieVault, CrawlOptions, Crawler, Delivery, Fetcher, Frontier, Receipt, SiteEvent,
+    SiteProfile,
 };
 use tokio::sync::{mpsc, watch};
 use watchlists::{Matcher, WatchlistSet};
 
 use crate::alert_store::AlertStore;
 use crate::config::{load_profiles, Config};
+use crate::dead_letters::{self, DeadLetters, Handled};
 use crate::metrics::Metrics;
 use crate::outbox;
 use crate::pipeline::{CommitPolicy, Pipeline};
 use crate::sinks::Sinks;
+use crate::watched_assets;
 
 /// Documents in flight between the crawlers and the pipeline; when full, the
 /// crawlers wait (no unbounded queue).
 const DOCUMENT_QUEUE: usize = 256;
+
+/// Pause before a failed document's next try (times the try number).
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 /// A new generation of watchlists for the pipeline.
 struct Reload {
@@ -50,12 +55,13 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
     let state_db = crate::paths::state_db(&data_dir);
     let frontier = Frontier::open(&state_db)?;
     let metrics = Arc::new(Metrics::default());
+    let dead_letters = DeadLetters::open(&state_db)?;
     if let Some(addr) = config.metrics_addr {
         let bound = crate::metrics::serve(addr, metrics.clone()).await?;
         tracing::info!(%bound, "metrics at /metrics, health at /healthz");
     }
     let set = load_watchlists(&config.watchlists)?;
-    let mut fingerprints = asset_fingerprints(&set);
+    let mut fingerprints = watched_assets::fingerprints(&set);
     let sinks = Sinks::new(&config.sinks)?;
     let policy = CommitPolicy {
         every_docs: config.schedule.commit_every_docs,
@@ -68,17 +74,17 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
         .store(pipeline.index().num_docs(), Ordering::Relaxed);
     // A watchlist added while the service was down is new to the index too.
     let known_path = data_dir.join("watched-assets.json");
-    let previously = read_fingerprints(&known_path);
-    let changed_offline = changed_assets(&previously, &fingerprints);
+    let previously = watched_assets::read(&known_path);
+    let changed_offline = watched_assets::changed(&previously, &fingerprints, &set);
     if !changed_offline.is_empty() && !previously.is_empty() {
         let raised = pipeline.retro_hunt(&changed_offline, None)?;
         report_retro_hunt(&raised, &metrics);
     }
-    write_fingerprints(&known_path, &fingerprints);
+    watched_assets::write(&known_path, &fingerprints);
 
     let tor = crate::tor::connect(&config.tor, &data_dir, false).await?;
     let fetcher = Arc::new(
-        Fetcher::new(tor.transport.clone(), FetchOptions::default())?
+        Fetcher::new(tor.transport.clone(), config.fetch.clone())?
             .with_cookie_vault(CookieVault::open(&state_db)?),
     );
     let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
@@ -182,15 +188,15 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
                 }
                 match load_watchlists(&watchlist_dir) {
                     Ok(set) => {
-                        let new = asset_fingerprints(&set);
-                        let changed = changed_assets(&fingerprints, &new);
+                        let new = watched_assets::fingerprints(&set);
+                        let changed = watched_assets::changed(&fingerprints, &new, &set);
                         tracing::info!(
                             assets = set.asset_count(),
                             changed = changed.len(),
                             "watchlists reloaded"
                         );
                         fingerprints = new;
-                        write_fingerprints(&known_path, &fingerprints);
+                        watched_assets::write(&known_path, &fingerprints);
                         metrics.reloads.fetch_add(1, Ordering::Relaxed);
                         if reload_tx
                             .send(Reload {
@@ -312,10 +318,25 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
         tokio::select! {
             delivery = docs_rx.recv() => match delivery {
                 Some(Delivery { document, receipt }) => {
-                    for raised in pipeline.process(&document)? {
-                        if raised.is_new() {
-                            metrics.alerts_raised.fetch_add(1, Ordering::Relaxed);
-                            tracing::warn!(customer = %raised.alert.customer, asset = %raised.alert.asset, doc = %raised.alert.doc_id, severity = ?raised.alert.severity, "alert");
+                    // One document that keeps failing is set aside, not
+                    // left unacknowledged (it would come back first after
+                    // every restart); a failing store stops the service.
+                    let handled = dead_letters::with_retries(RETRY_PAUSE, || pipeline.process(&document))
+                        .await
+                        .map_err(|e| store_failure(e, &shutdown_tx))?;
+                    match handled {
+                        Handled::Done(raised) => for raised in raised {
+                            if raised.is_new() {
+                                metrics.alerts_raised.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(customer = %raised.alert.customer, asset = %raised.alert.asset, doc = %raised.alert.doc_id, severity = ?raised.alert.severity, "alert");
+                            }
+                        },
+                        Handled::SetAside { attempts, error } => {
+                            dead_letters
+                                .record(&document, attempts, &error)
+                                .map_err(|e| store_failure(e, &shutdown_tx))?;
+                            metrics.dead_letters.fetch_add(1, Ordering::Relaxed);
+                            tracing::error!(site = %document.site, doc = %document.id, url = %document.url, attempts, %error, "document set aside as a dead letter (`leakwatch sites` lists it); going on");
                         }
                     }
                     receipts.push(receipt);
@@ -359,6 +380,16 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Stops the other tasks and says why: the index or the state store cannot
+/// be written, which no retry of one document can mend.
+fn store_failure(error: anyhow::Error, shutdown: &watch::Sender<bool>) -> anyhow::Error {
+    let _ = shutdown.send(true);
+    error.context(
+        "stopping: the index or the state store cannot be written (disk full? I/O error?); \
+         documents not yet acknowledged are processed again after a restart",
+    )
+}
+
 fn report_retro_hunt(raised: &[crate::pipeline::RaisedAlert], metrics: &Metrics) {
     let new = raised.iter().filter(|r| r.is_new()).count();
     metrics
@@ -371,61 +402,6 @@ fn load_watchlists(path: &Path) -> anyhow::Result<WatchlistSet> {
     WatchlistSet::load(path)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("{}: watchlists have errors", path.display()))
-}
-
-/// A fingerprint of each asset's definition, keyed `customer/asset`.
-fn asset_fingerprints(set: &WatchlistSet) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for list in set.watchlists() {
-        for asset in list.assets() {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            asset.name().hash(&mut h);
-            asset.kind().as_str().hash(&mut h);
-            for t in asset.terms() {
-                t.as_written().hash(&mut h);
-            }
-            asset.domains().hash(&mut h);
-            for t in asset.exclude() {
-                t.as_written().hash(&mut h);
-            }
-            asset.require_sale_context().hash(&mut h);
-            format!("{:?}", asset.base_severity()).hash(&mut h);
-            out.insert(
-                format!("{}/{}", list.customer(), asset.id()),
-                format!("{:016x}", h.finish()),
-            );
-        }
-    }
-    out
-}
-
-fn changed_assets(
-    old: &BTreeMap<String, String>,
-    new: &BTreeMap<String, String>,
-) -> HashSet<String> {
-    new.iter()
-        .filter(|(k, v)| old.get(*k) != Some(*v))
-        .map(|(k, _)| k.clone())
-        .collect()
-}
-
-fn read_fingerprints(path: &Path) -> BTreeMap<String, String> {
-    std::fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
-}
-
-/// Written atomically (temp file + rename) so a crash never leaves half a file.
-fn write_fingerprints(path: &Path, fingerprints: &BTreeMap<String, String>) {
-    let tmp = path.with_extension("json.tmp");
-    let ok = serde_json::to_vec_pretty(fingerprints)
-        .ok()
-        .and_then(|bytes| std::fs::write(&tmp, bytes).ok())
-        .and_then(|_| std::fs::rename(&tmp, path).ok());
-    if ok.is_none() {
-        tracing::warn!(path = %path.display(), "cannot record the watched assets");
-    }
 }
 
 /// Watches `dir` for changes (inotify), telling `touched`; `None` (with a

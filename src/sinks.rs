@@ -29,7 +29,7 @@ enum Sink {
     Webhook {
         client: reqwest::Client,
         url: reqwest::Url,
-        secret: Vec<u8>,
+        secret: crawler::Secret,
     },
     Email {
         transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -92,8 +92,10 @@ impl Sinks {
                         .port(*port)
                         .timeout(Some(std::time::Duration::from_secs(30)));
                     if let Some((user, password)) = credentials {
-                        builder =
-                            builder.credentials(Credentials::new(user.clone(), password.clone()));
+                        builder = builder.credentials(Credentials::new(
+                            user.clone(),
+                            password.expose().to_owned(),
+                        ));
                     }
                     Sink::Email {
                         transport: builder.build(),
@@ -167,7 +169,10 @@ impl SinkRef<'_> {
                     let sent = client
                         .post(url.clone())
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .header(SIGNATURE_HEADER, signature(secret, &body))
+                        .header(
+                            SIGNATURE_HEADER,
+                            signature(secret.expose().as_bytes(), &body),
+                        )
                         .header(DELIVERY_HEADER, d.id.to_string())
                         .body(body)
                         .send()

@@ -98,6 +98,95 @@ fn the_real_market_page_when_present() {
     assert_eq!(doc["extra"]["price_usd"], "6264.43 美元");
 }
 
+/// Runs `leakwatch extract` with `RUST_LOG` as given (unset: `None`).
+fn extract_with_log(rust_log: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("RUST_LOG");
+    if let Some(filter) = rust_log {
+        cmd.env("RUST_LOG", filter);
+    }
+    cmd.output().expect("leakwatch runs")
+}
+
+#[test]
+fn parser_warnings_stay_off_stderr_unless_rust_log_names_the_parser() {
+    // A <div> inside a <table> row group makes html5ever "foster parent" it,
+    // which it reports with a WARN record on every such page.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("table.html");
+    std::fs::write(
+        &page,
+        "<html><head><title>出售 账号</title></head><body><table><tr><td>x</td></tr>\
+         <div>stray</div></table><p>出售三菱日联网银，价格私聊，只走担保交易。</p></body></html>",
+    )
+    .expect("write page");
+    let page = page.to_str().expect("utf-8 path");
+    let args = [
+        "-vv",
+        "extract",
+        "--engine",
+        "generic",
+        page,
+        "--url",
+        "http://x.example/t/1",
+    ];
+    let quiet = extract_with_log(None, &args);
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(quiet.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&quiet.stdout).lines().count(), 1);
+    assert!(!stderr.contains("foster parenting"), "{stderr}");
+    assert!(!stderr.contains("html5ever"), "{stderr}");
+    // Debug logging is on: the parser alone is held back.
+    let debug = extract_with_log(Some("debug"), &args);
+    assert!(!String::from_utf8_lossy(&debug.stderr).contains("foster parenting"));
+    // Asked for by name, the parser's warnings come through.
+    let asked = extract_with_log(Some("warn,html5ever=warn"), &args);
+    let stderr = String::from_utf8_lossy(&asked.stderr);
+    assert!(
+        stderr.contains("foster parenting not implemented"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn files_that_are_not_pages_are_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Random bytes (xorshift; no NUL, so only the control characters give
+    // them away), an empty file, and a sparse file past the 10 MiB cap.
+    let mut x: u32 = 0x9E37_79B9;
+    let noise: Vec<u8> = (0..64 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8 | 1
+        })
+        .collect();
+    let random = dir.path().join("random.bin");
+    std::fs::write(&random, &noise).expect("write");
+    let empty = dir.path().join("empty.html");
+    std::fs::write(&empty, b"").expect("write");
+    let large = dir.path().join("large.html");
+    std::fs::File::create(&large)
+        .and_then(|f| f.set_len(10 * 1024 * 1024 + 1))
+        .expect("sparse file");
+    for (file, what) in [
+        (&random, "looks binary"),
+        (&empty, "is empty"),
+        (&large, "too large"),
+    ] {
+        let name = file.to_str().expect("utf-8 path");
+        let out = extract_with_log(None, &["extract", "--engine", "auto", name]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name} printed a document");
+        assert!(
+            stderr.contains(&format!("{name}: not a page: ")) && stderr.contains(what),
+            "{stderr}"
+        );
+    }
+}
+
 /// `site doctor` on a custom market's page: it names what it found, lists
 /// the links a crawl would and would not follow, and writes a profile with
 /// which `extract --profile` gives exactly what `--engine auto` gives.
@@ -206,8 +295,14 @@ fn site_doctor_fetches_a_url() {
         "{report}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(report.contains(&format!("page:    {url} ({url})")), "{report}");
-    assert!(report.contains("engine:  preset mybb (detected: "), "{report}");
+    assert!(
+        report.contains(&format!("page:    {url} ({url})")),
+        "{report}"
+    );
+    assert!(
+        report.contains("engine:  preset mybb (detected: "),
+        "{report}"
+    );
     assert!(report.contains("kind:    list page ("), "{report}");
     assert!(report.contains("links a crawl follows ("), "{report}");
 }

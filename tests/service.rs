@@ -23,7 +23,7 @@ use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 mod common;
-use common::{demo_server, repo, Killed, BIN};
+use common::{demo_server, free_port, repo, write_demo_profiles, Killed, BIN};
 
 const SECRET: &str = "test-secret";
 
@@ -241,13 +241,6 @@ fn base64_decode(body: &str) -> Vec<u8> {
     out
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn jsonl_alert_ids(path: &Path) -> Vec<i64> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -309,21 +302,13 @@ fn service_delivers_every_alert_exactly_once_and_survives_kill() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sites = dir.path().join("sites");
     let lists = dir.path().join("watchlists");
-    std::fs::create_dir_all(&sites).expect("mkdir");
     std::fs::create_dir_all(&lists).expect("mkdir");
-    for name in ["demo-market", "demo-jp", "demo-forum"] {
-        let text = std::fs::read_to_string(repo().join(format!("examples/sites/{name}.toml")))
-            .expect("profile");
-        // 10 requests a second: the crawl takes seconds, so the kill below
-        // lands in the middle of it.
-        std::fs::write(
-            sites.join(format!("{name}.toml")),
-            text.replace("http://demo.invalid/", &root)
-                .replace("requests_per_minute = 6000", "requests_per_minute = 600")
-                .replace("burst = 20", "burst = 1"),
-        )
-        .expect("write");
-    }
+    // 10 requests a second: the crawl takes seconds, so the kill below
+    // lands in the middle of it.
+    write_demo_profiles(&sites, &root, |text| {
+        text.replace("requests_per_minute = 6000", "requests_per_minute = 600")
+            .replace("burst = 20", "burst = 1")
+    });
     for name in [
         "mufg-group",
         "japan-post",

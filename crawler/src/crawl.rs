@@ -3,7 +3,9 @@
 //! each outcome — links, documents, schedule, failure reason — in one
 //! frontier transaction before handing the documents on. Transient failures
 //! come back with backoff; a run of them trips the site's circuit breaker;
-//! a logged-out page stops the site. Never fetches a URL twice in a pass.
+//! a logged-out page stops the site. A page too slow to come (timed out, or
+//! under the transfer-rate floor) is tried once more in a pass at most,
+//! within one request timeout, so one trickling page never holds a pass.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -456,6 +458,9 @@ async fn run_site(
     let mut in_flight: JoinSet<FetchResult> = JoinSet::new();
     let mut flying: HashSet<i64> = HashSet::new();
     let mut retrying: HashSet<i64> = HashSet::new();
+    // URLs that were too slow once in this pass: the next time, they wait
+    // for a later pass.
+    let mut slow_once: HashSet<i64> = HashSet::new();
     let mut claimed = 0usize;
     let mut stopping: Option<SiteOutcome> = None;
     loop {
@@ -618,11 +623,12 @@ async fn run_site(
                         gate.pause_for(pause);
                     }
                     let attempt = url.attempts + 1;
-                    if attempt >= ctx.options.max_attempts {
+                    let slow_again = failure.error.is_slow() && !slow_once.insert(url.id);
+                    if attempt >= ctx.options.max_attempts || slow_again {
                         // Given up for this pass: back again after the list
                         // interval, doubling per further failure, at most
                         // the topic interval.
-                        let doublings = (attempt - ctx.options.max_attempts).min(20);
+                        let doublings = attempt.saturating_sub(ctx.options.max_attempts).min(20);
                         let later = profile
                             .recrawl
                             .list_interval
@@ -640,7 +646,12 @@ async fn run_site(
                             attempt - 1,
                             ctx.options.retry_cap,
                         );
-                        let delay = failure.retry_after.unwrap_or_default().max(backoff);
+                        let mut delay = failure.retry_after.unwrap_or_default().max(backoff);
+                        if failure.error.is_slow() {
+                            // The pass waits on a slow page one request
+                            // timeout at most before trying it again.
+                            delay = delay.min(ctx.fetcher.options().request_timeout);
+                        }
                         retrying.insert(url.id);
                         stats.retries += 1;
                         now + delay.as_millis() as i64

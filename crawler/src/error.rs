@@ -21,6 +21,13 @@ pub enum CrawlError {
         phase: &'static str,
         secs: f64,
     },
+    #[error("{url}: transfer too slow: {received} bytes in the last {window_secs:.0} s, under the floor of {floor} bytes/s (min_transfer_rate)")]
+    TooSlow {
+        url: String,
+        received: u64,
+        window_secs: f64,
+        floor: u64,
+    },
     #[error("{url}: redirect loop (back to {target})")]
     RedirectLoop { url: String, target: String },
     #[error("{url}: more than {limit} redirects")]
@@ -42,9 +49,21 @@ impl CrawlError {
     pub fn is_transient(&self) -> bool {
         match self {
             CrawlError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
-            CrawlError::Transport { .. } | CrawlError::Timeout { .. } => true,
+            CrawlError::Transport { .. }
+            | CrawlError::Timeout { .. }
+            | CrawlError::TooSlow { .. } => true,
             _ => false,
         }
+    }
+
+    /// Whether the page was too slow to come (a timeout or a transfer under
+    /// the rate floor): tried once more in a pass at most, since a site that
+    /// trickles one page would otherwise hold the pass for many minutes.
+    pub fn is_slow(&self) -> bool {
+        matches!(
+            self,
+            CrawlError::Timeout { .. } | CrawlError::TooSlow { .. }
+        )
     }
 }
 

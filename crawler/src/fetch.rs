@@ -3,12 +3,14 @@
 //! followed by hand so each hop is checked for loops, the limit and the
 //! site's scope; a content-type allow-list checked before the body is read;
 //! a body cap counted after decompression while streaming, so a 2 GB body
-//! or a gzip bomb stops at the cap. Conditional GET with the last ETag and
+//! or a gzip bomb stops at the cap; a transfer-rate floor, so a body that
+//! trickles (a byte every few seconds: the read timeout never fires) stops
+//! long before the request timeout. Conditional GET with the last ETag and
 //! Last-Modified. No JavaScript is ever run.
 //!
 //! Never logs cookies or header values from a profile.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -52,6 +54,33 @@ pub struct FetchOptions {
     /// Longest `Retry-After` honoured.
     pub max_retry_after: Duration,
     pub user_agent: String,
+    /// The slowest transfer tolerated once a response has started, unless
+    /// the site's profile sets its own (`min_transfer_rate`); `None`: off.
+    pub min_transfer_rate: Option<RateFloor>,
+}
+
+/// A floor under a response's transfer rate: once the response has started
+/// (its headers are in), every `window` must bring at least
+/// `bytes_per_sec × window` bytes of body, or the fetch stops as too slow.
+/// A page that completes within one window is never stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateFloor {
+    pub bytes_per_sec: u64,
+    pub window: Duration,
+}
+
+impl RateFloor {
+    /// The default, for Tor: 1 KiB/s over 30 s. A Tor circuit carries tens
+    /// of KiB/s even when slow; less than 30 KiB in 30 s is a trickle.
+    pub const DEFAULT: RateFloor = RateFloor {
+        bytes_per_sec: 1024,
+        window: Duration::from_secs(30),
+    };
+
+    /// Bytes each window must bring.
+    fn bytes_per_window(&self) -> f64 {
+        self.bytes_per_sec as f64 * self.window.as_secs_f64()
+    }
 }
 
 impl Default for FetchOptions {
@@ -65,6 +94,7 @@ impl Default for FetchOptions {
             max_retry_after: Duration::from_secs(6 * 3600),
             user_agent: "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
                 .to_owned(),
+            min_transfer_rate: Some(RateFloor::DEFAULT),
         }
     }
 }
@@ -551,8 +581,40 @@ impl Fetcher {
             }
             .into());
         }
+        let floor = profile
+            .min_transfer_rate
+            .or(self.options.min_transfer_rate)
+            .filter(|f| f.bytes_per_sec > 0 && !f.window.is_zero());
+        let mut watch = floor.map(|f| RateWatch::new(f, Instant::now()));
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_err)? {
+        loop {
+            let chunk = match watch.as_mut() {
+                None => response.chunk().await,
+                Some(w) => {
+                    let check_at = tokio::time::Instant::from_std(w.next_check(Instant::now()));
+                    match tokio::time::timeout_at(check_at, response.chunk()).await {
+                        Ok(chunk) => chunk,
+                        // No byte since the last look: is the window's total
+                        // still above the floor?
+                        Err(_) => match w.too_slow(Instant::now()) {
+                            Some(received) => {
+                                return Err(w.error(url, received).into());
+                            }
+                            None => continue,
+                        },
+                    }
+                }
+            };
+            let Some(chunk) = chunk.map_err(transport_err)? else {
+                break;
+            };
+            if let Some(w) = watch.as_mut() {
+                let now = Instant::now();
+                w.record(now, chunk.len());
+                if let Some(received) = w.too_slow(now) {
+                    return Err(w.error(url, received).into());
+                }
+            }
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(CrawlError::TooLarge {
                     url: url.to_string(),
@@ -597,6 +659,77 @@ impl Fetcher {
 enum Hop {
     Done(FetchOutcome),
     Redirect(String),
+}
+
+/// Samples closer together than this are merged (into the earlier one), so
+/// a body sent in tiny chunks keeps a few hundred samples at most; the
+/// window a check sees may end up this much shorter.
+const RATE_SAMPLE_SPACING: Duration = Duration::from_millis(100);
+
+/// Watches one response against a [`RateFloor`]: the body bytes received in
+/// the last window, from arrival times sampled as chunks come in. Pure:
+/// times are given, never read, so tests step a clock by hand.
+#[derive(Debug)]
+struct RateWatch {
+    floor: RateFloor,
+    started: Instant,
+    received: u64,
+    /// `(time, bytes received by then)`, oldest first; the oldest is kept at
+    /// or before the start of the current window.
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl RateWatch {
+    fn new(floor: RateFloor, started: Instant) -> RateWatch {
+        RateWatch {
+            floor,
+            started,
+            received: 0,
+            samples: VecDeque::from([(started, 0)]),
+        }
+    }
+
+    fn record(&mut self, now: Instant, bytes: usize) {
+        self.received += bytes as u64;
+        let merge = self.samples.len() > 1;
+        match self.samples.back_mut() {
+            Some(last) if merge && now.saturating_duration_since(last.0) < RATE_SAMPLE_SPACING => {
+                last.1 = self.received
+            }
+            _ => self.samples.push_back((now, self.received)),
+        }
+    }
+
+    /// The bytes of the last window when a whole window has passed and they
+    /// fall short of the floor; `None` while the transfer is fast enough.
+    fn too_slow(&mut self, now: Instant) -> Option<u64> {
+        let window_start = now.checked_sub(self.floor.window)?;
+        if window_start < self.started {
+            return None;
+        }
+        while self.samples.len() > 1 && self.samples[1].0 <= window_start {
+            self.samples.pop_front();
+        }
+        let before = self.samples.front().map_or(0, |s| s.1);
+        let in_window = self.received - before;
+        ((in_window as f64) < self.floor.bytes_per_window()).then_some(in_window)
+    }
+
+    /// When to look again if no byte comes: the end of the first window,
+    /// then every quarter window (at most a second apart).
+    fn next_check(&self, now: Instant) -> Instant {
+        let step = (self.floor.window / 4).min(Duration::from_secs(1));
+        (self.started + self.floor.window).max(now + step)
+    }
+
+    fn error(&self, url: &CanonicalUrl, received: u64) -> CrawlError {
+        CrawlError::TooSlow {
+            url: url.to_string(),
+            received,
+            window_secs: self.floor.window.as_secs_f64(),
+            floor: self.floor.bytes_per_sec,
+        }
+    }
 }
 
 fn request_headers(
@@ -654,9 +787,13 @@ fn is_page_type(content_type: &str) -> bool {
     )
 }
 
-/// A body without a content type that is not text: NUL bytes or the magic
-/// numbers of archives, images, executables and documents.
-fn looks_binary(body: &[u8]) -> bool {
+/// Whether a body is not text (for a response without a content type, and for
+/// `leakwatch extract` on a saved file): the magic number of an archive, image,
+/// executable or document, a NUL byte, or more than 2 % control characters
+/// (other than tab, line breaks, form feed and the escape of ISO-2022-JP) in
+/// the first 4 KiB — no text encoding a page uses (UTF-8, GBK, Big5,
+/// Shift_JIS, EUC, windows-125x) puts those in text.
+pub fn looks_binary(body: &[u8]) -> bool {
     const MAGIC: &[&[u8]] = &[
         b"PK\x03\x04",
         b"%PDF",
@@ -670,7 +807,17 @@ fn looks_binary(body: &[u8]) -> bool {
         b"\x7FELF",
     ];
     let head = &body[..body.len().min(512)];
-    MAGIC.iter().any(|m| head.starts_with(m)) || head.contains(&0)
+    if MAGIC.iter().any(|m| head.starts_with(m)) || head.contains(&0) {
+        return true;
+    }
+    let sample = &body[..body.len().min(4096)];
+    let controls = sample
+        .iter()
+        .filter(|&&b| {
+            (b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0x1B)) || b == 0x7F
+        })
+        .count();
+    controls >= 4 && controls * 50 > sample.len()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -711,10 +858,64 @@ mod tests {
     }
 
     #[test]
+    fn a_trickle_is_too_slow_once_a_whole_window_has_passed() {
+        let floor = RateFloor {
+            bytes_per_sec: 100,
+            window: Duration::from_secs(10),
+        };
+        let t0 = Instant::now();
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        // One byte every 5 s: fine until the first window ends, then slow.
+        let mut w = RateWatch::new(floor, t0);
+        for s in [5.0, 9.9] {
+            w.record(at(s), 1);
+            assert_eq!(w.too_slow(at(s)), None, "at {s} s");
+        }
+        assert_eq!(w.next_check(at(9.9)), at(10.9));
+        assert_eq!(w.too_slow(at(10.0)), Some(2));
+        // 1000 bytes in the first 10 s pass; the window then slides.
+        let mut w = RateWatch::new(floor, t0);
+        w.record(at(1.0), 1000);
+        assert_eq!(w.too_slow(at(10.0)), None);
+        assert_eq!(w.too_slow(at(10.9)), None);
+        w.record(at(11.0), 10);
+        assert_eq!(
+            w.too_slow(at(11.0)),
+            Some(10),
+            "the 1000 bytes left the window"
+        );
+        // A fast start followed by silence: slow one window after the last burst.
+        let mut w = RateWatch::new(floor, t0);
+        for i in 0..50 {
+            w.record(at(f64::from(i) * 0.01), 100);
+        }
+        assert_eq!(w.too_slow(at(10.3)), None);
+        assert!(w.too_slow(at(10.6)).is_some());
+        assert!(w.samples.len() <= 2, "{} samples kept", w.samples.len());
+        assert_eq!(w.next_check(at(0.0)), at(10.0));
+    }
+
+    #[test]
     fn binary_sniffing() {
         assert!(looks_binary(b"PK\x03\x04rest"));
         assert!(looks_binary(b"\x7FELF\x02\x01"));
         assert!(looks_binary(b"<html>\0</html>"));
         assert!(!looks_binary("<html><body>出售</body></html>".as_bytes()));
+        // Random bytes without a NUL in the first 512 still have ~10 % controls.
+        let mut x: u32 = 0x2545_F491;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 24) as u8 | 1
+            })
+            .collect();
+        assert!(!noise[..512].contains(&0));
+        assert!(looks_binary(&noise));
+        // ISO-2022-JP escapes and a stray control or two are still text.
+        assert!(!looks_binary(b"<p>\x1B$B%F%9%H\x1B(B</p>\x01\x02 ok"));
+        let (gbk, _, _) = encoding_rs::GBK.encode("<p>出售三菱日联网银，价格私聊</p>");
+        assert!(!looks_binary(&gbk));
     }
 }

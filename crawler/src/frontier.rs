@@ -205,6 +205,23 @@ impl Frontier {
         })
     }
 
+    /// Opens the frontier of an existing state store without its lock, to
+    /// report on it (`leakwatch sites`) while a crawler may hold the lock.
+    /// Callers only read: a second writer would race the crawler.
+    pub fn open_for_report(path: &Path) -> Result<Frontier, FrontierError> {
+        let db = open_state_store(path, SCHEMA)?;
+        Ok(Frontier { db, _lock: None })
+    }
+
+    /// The sites with URLs in the frontier, by name.
+    pub fn sites(&self) -> Result<Vec<String>, FrontierError> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT DISTINCT site FROM crawl_urls ORDER BY site")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// A frontier that lives only as long as the value (one pass, tests).
     pub fn in_memory() -> Result<Frontier, FrontierError> {
         let db = Connection::open_in_memory()?;

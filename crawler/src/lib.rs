@@ -34,7 +34,8 @@ pub use error::{CrawlError, FrontierError, ProfileError};
 /// The documents the crawler hands on are the extraction crate's.
 pub use extract::{Document, DocumentKind};
 pub use fetch::{
-    FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, Transport, Validators,
+    looks_binary, FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, RateFloor,
+    Transport, Validators,
 };
 pub use frontier::{
     Frontier, FrontierCounts, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState,

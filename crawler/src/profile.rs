@@ -15,6 +15,7 @@ use scraper::Selector;
 use serde::Deserialize;
 use url::Url;
 
+use crate::fetch::RateFloor;
 use crate::recrawl::RecrawlPolicy;
 use crate::session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig};
 
@@ -22,6 +23,7 @@ use crate::session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig
 /// the extraction rules' ([`extract::RULE_KEYS`]).
 const CRAWL_KEYS: &[&str] = &[
     "seeds",
+    "min_transfer_rate",
     "max_pages",
     "max_depth",
     "user_agent",
@@ -48,6 +50,8 @@ struct RawProfile {
     rate_limit: Option<RawRateLimit>,
     #[serde(default)]
     concurrency: Option<usize>,
+    #[serde(default)]
+    min_transfer_rate: Option<RawRateFloor>,
     #[serde(default)]
     recrawl: Option<RawRecrawl>,
     #[serde(default)]
@@ -84,6 +88,14 @@ struct RawRateLimit {
     burst: Option<u32>,
     #[serde(default)]
     headroom_percent: Option<u8>,
+}
+
+/// `min_transfer_rate = { bytes_per_sec = 1024, window_secs = 30 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateFloor {
+    bytes_per_sec: u64,
+    window_secs: u64,
 }
 
 /// Requests per minute and burst for one site.
@@ -136,6 +148,9 @@ pub struct SiteProfile {
     pub rate_limit: RateLimit,
     /// Requests in flight to this site at once.
     pub concurrency: usize,
+    /// The slowest transfer tolerated from this site, instead of the
+    /// service's (`bytes_per_sec = 0`: none); `None`: the service's.
+    pub min_transfer_rate: Option<RateFloor>,
     pub recrawl: RecrawlPolicy,
     pub session: SessionConfig,
 }
@@ -274,6 +289,19 @@ impl SiteProfile {
             Some(0) => return Err(invalid("concurrency", "must be at least 1".into())),
             Some(n) => n,
         };
+        let min_transfer_rate = match raw.min_transfer_rate {
+            None => None,
+            Some(RawRateFloor { window_secs: 0, .. }) => {
+                return Err(invalid(
+                    "min_transfer_rate.window_secs",
+                    "must be at least 1 (set bytes_per_sec = 0 to turn the floor off)".into(),
+                ))
+            }
+            Some(r) => Some(RateFloor {
+                bytes_per_sec: r.bytes_per_sec,
+                window: Duration::from_secs(r.window_secs),
+            }),
+        };
         // The login page is never followed: a scope rule of the extraction.
         rules.links.login_url = session.login_url.clone();
         Ok(SiteProfile {
@@ -285,6 +313,7 @@ impl SiteProfile {
             headers,
             rate_limit,
             concurrency,
+            min_transfer_rate,
             recrawl,
             session,
         })
@@ -312,6 +341,7 @@ impl SiteProfile {
             headers: Vec::new(),
             rate_limit: RateLimit::default(),
             concurrency: 2,
+            min_transfer_rate: None,
             recrawl: RecrawlPolicy::default(),
             session: SessionConfig::default(),
         }
@@ -402,6 +432,28 @@ body = { css = "div.content" }
             p.rules.zone,
             extract::SiteZone::from_offset_secs(8 * 3600).expect("offset")
         );
+    }
+
+    #[test]
+    fn min_transfer_rate_is_optional_and_checked() {
+        let p = SiteProfile::parse(MINIMAL, Path::new("m.toml")).expect("valid profile");
+        assert_eq!(p.min_transfer_rate, None);
+        let text =
+            format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 60 }}{MINIMAL}");
+        let p = SiteProfile::parse(&text, Path::new("m.toml")).expect("valid profile");
+        assert_eq!(
+            p.min_transfer_rate,
+            Some(RateFloor {
+                bytes_per_sec: 512,
+                window: Duration::from_secs(60)
+            })
+        );
+        let text =
+            format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 0 }}{MINIMAL}");
+        let err = SiteProfile::parse(&text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("min_transfer_rate.window_secs"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! ratio. The bar: ≤ 2 ms median and ≤ 2× the parse, in an optimised
 //! build. Run: `cargo test -p crawler --test extract_speed -- --ignored --nocapture`
 //! (add `--release` for the bar; a debug build only checks a loose ratio).
+//! What the benchmark extracts is checked first, and by `cargo test` too.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -50,18 +51,58 @@ fn time<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     )
 }
 
-// Not run by `cargo test`: it is a benchmark (it times a release build and
-// its 2 ms bar depends on the machine), run by hand as the module doc says.
-#[test]
-#[ignore = "a benchmark: run with --ignored --nocapture"]
-fn extraction_of_a_100_kb_page() {
+/// The 100 KB page, the phpBB preset and `auto` for it, and the topic URL.
+fn setup() -> (String, SiteRules, SiteRules, Url) {
     let html = page_of(100 * 1024);
     let url = Url::parse("http://forum.example/board/viewtopic.php?f=7&t=4821").expect("valid URL");
     let root = url.join("/").expect("root");
     let fixed = SiteRules::for_engine("b", &root, EngineChoice::parse("phpbb").expect("known"))
         .expect("profile");
     let auto = SiteRules::for_engine("b", &root, EngineChoice::Auto).expect("profile");
+    (html, fixed, auto, url)
+}
+
+/// What is timed must be right: the grown page still yields its one listing
+/// (the first post), the same with the preset and with `auto`.
+fn check_extraction(fixed: &SiteRules, auto: &SiteRules, url: &Url, html: &str) {
     let now = Utc::now();
+    assert!(html.len() >= 100 * 1024, "page of {} bytes", html.len());
+    let preset_docs = extract_page(fixed, url, html, now, None).documents;
+    assert_eq!(preset_docs.len(), 1, "{preset_docs:#?}");
+    let doc = &preset_docs[0];
+    assert_eq!(doc.id, "b:4821");
+    assert_eq!(
+        doc.title.as_deref(),
+        Some("[WTS] Corporate VPN access - Japanese manufacturer")
+    );
+    assert_eq!(doc.seller.as_deref(), Some("kuro_broker"));
+    assert!(
+        doc.body
+            .as_deref()
+            .is_some_and(|b| b.starts_with("Selling GlobalProtect VPN access")),
+        "{:?}",
+        doc.body
+    );
+    assert_eq!(
+        extract_page(auto, url, html, now, None).documents,
+        preset_docs
+    );
+}
+
+#[test]
+fn the_timed_page_yields_its_listing() {
+    let (html, fixed, auto, url) = setup();
+    check_extraction(&fixed, &auto, &url, &html);
+}
+
+// Not run by `cargo test`: it is a benchmark (it times a release build and
+// its 2 ms bar depends on the machine), run by hand as the module doc says.
+#[test]
+#[ignore = "a benchmark: run with --ignored --nocapture"]
+fn extraction_of_a_100_kb_page() {
+    let (html, fixed, auto, url) = setup();
+    let now = Utc::now();
+    check_extraction(&fixed, &auto, &url, &html);
     let runs = 41;
     let parse = time(runs, || {
         std::hint::black_box(Html::parse_document(&html));

@@ -38,6 +38,25 @@ pub enum IndexError {
     Tantivy(tantivy::TantivyError),
 }
 
+impl IndexError {
+    /// Whether the error concerns the index as a whole (its files, disk,
+    /// lock or format) rather than one document or query: retrying or
+    /// skipping a document cannot help, the index needs attention.
+    pub fn concerns_storage(&self) -> bool {
+        match self {
+            IndexError::Query(_) => false,
+            IndexError::Tantivy(e) => !matches!(
+                e,
+                tantivy::TantivyError::InvalidArgument(_)
+                    | tantivy::TantivyError::SchemaError(_)
+                    | tantivy::TantivyError::FieldNotFound(_)
+                    | tantivy::TantivyError::AggregationError(_)
+            ),
+            _ => true,
+        }
+    }
+}
+
 impl From<tantivy::TantivyError> for IndexError {
     fn from(e: tantivy::TantivyError) -> IndexError {
         IndexError::Tantivy(e)

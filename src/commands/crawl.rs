@@ -62,6 +62,7 @@ pub fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCode> {
         crawl_sites(
             config.sites,
             tor.transport.clone(),
+            config.fetch,
             frontier,
             &data_dir,
             false,
@@ -142,16 +143,15 @@ const ACK_EVERY: Duration = Duration::from_secs(2);
 pub async fn crawl_sites(
     sites: Vec<SiteProfile>,
     transport: Transport,
+    fetch: FetchOptions,
     frontier: Frontier,
     data_dir: &Path,
     fresh: bool,
     pipeline: &mut Pipeline,
 ) -> anyhow::Result<CrawlOutcome> {
     let state_db = paths::state_db(data_dir);
-    let fetcher = Arc::new(
-        Fetcher::new(transport, FetchOptions::default())?
-            .with_cookie_vault(CookieVault::open(&state_db)?),
-    );
+    let fetcher =
+        Arc::new(Fetcher::new(transport, fetch)?.with_cookie_vault(CookieVault::open(&state_db)?));
     let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
     if fresh {
         for site in &sites {

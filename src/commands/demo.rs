@@ -69,6 +69,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         crawl_sites(
             sites,
             Transport::Direct,
+            crawler::FetchOptions::default(),
             frontier,
             &data_dir,
             true,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use crawler::SiteProfile;
+use crawler::{looks_binary, FetchOptions, SiteProfile};
 use extract::{
     canonical_link, decode_html, extract_page_explained, EngineChoice, ExtractOptions, SiteRules,
 };
@@ -54,8 +54,13 @@ pub struct ExtractArgs {
 
 pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     let _ = args.json;
-    let bytes = std::fs::read(&args.page)
-        .with_context(|| format!("{}: cannot read the page", args.page.display()))?;
+    let bytes = match read_page(&args.page)? {
+        Ok(bytes) => bytes,
+        Err(not_a_page) => {
+            eprintln!("{}: not a page: {not_a_page}", args.page.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
     let engine = args
         .engine
         .as_deref()
@@ -180,6 +185,34 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a saved page, or says why the file is not one, as the crawler would
+/// refuse it: empty, larger than the crawler's body cap, or binary.
+pub(crate) fn read_page(path: &Path) -> anyhow::Result<Result<Vec<u8>, String>> {
+    let cannot = || format!("{}: cannot read the page", path.display());
+    let limit = FetchOptions::default().max_body_bytes;
+    let size = std::fs::metadata(path).with_context(cannot)?.len();
+    if size > limit {
+        return Ok(Err(format!(
+            "the file is too large ({size} bytes; the crawler stops at {limit})"
+        )));
+    }
+    let bytes = std::fs::read(path).with_context(cannot)?;
+    if bytes.is_empty() {
+        return Ok(Err("the file is empty".to_owned()));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Err("the file holds only whitespace".to_owned()));
+    }
+    if looks_binary(&bytes) {
+        let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        return Ok(Err(format!(
+            "the file looks binary (starts {}), not HTML or text",
+            head.join(" ")
+        )));
+    }
+    Ok(Ok(bytes))
 }
 
 /// A profile from nothing but the page's URL and an engine. A URL the crawler

@@ -8,6 +8,7 @@ pub mod match_docs;
 pub mod run;
 pub mod search;
 pub mod site;
+pub mod sites;
 pub mod watchlist;
 
 use anyhow::bail;

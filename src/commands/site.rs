@@ -78,8 +78,13 @@ fn doctor(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCode> {
             (page.decoded.text, page.decoded.encoding, Some(page.url))
         }
         None => {
-            let bytes = std::fs::read(&args.page)
-                .with_context(|| format!("{}: cannot read the page", args.page))?;
+            let bytes = match super::extract::read_page(std::path::Path::new(&args.page))? {
+                Ok(bytes) => bytes,
+                Err(not_a_page) => {
+                    eprintln!("{}: not a page: {not_a_page}", args.page);
+                    return Ok(ExitCode::from(1));
+                }
+            };
             let decoded = decode_html(&bytes, None, loaded.as_ref().and_then(|r| r.encoding));
             (decoded.text, decoded.encoding, None)
         }

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_leakwatch");
@@ -41,6 +41,29 @@ pub fn demo_server() -> (Killed, String) {
         .to_owned();
     assert!(root.starts_with("http://127.0.0.1:"), "{first}");
     (Killed(child), root)
+}
+
+/// Writes the three demo site profiles into `dir`, pointed at the demo
+/// market served at `root`, each passed through `edit` (a test's pace).
+pub fn write_demo_profiles(dir: &Path, root: &str, edit: impl Fn(String) -> String) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    for name in ["demo-market", "demo-jp", "demo-forum"] {
+        let text = std::fs::read_to_string(repo().join(format!("examples/sites/{name}.toml")))
+            .expect("profile");
+        std::fs::write(
+            dir.join(format!("{name}.toml")),
+            edit(text.replace("http://demo.invalid/", root)),
+        )
+        .expect("write");
+    }
+}
+
+/// A loopback port free at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// The check for files under `../shared`, shared with the extraction tests.

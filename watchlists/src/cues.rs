@@ -31,6 +31,15 @@ pub struct CueLexicon {
     pub(crate) warning: Vec<String>,
     pub(crate) title_warning: Vec<String>,
     pub(crate) not_warning: Vec<String>,
+    /// Nouns naming goods on offer (kit, page, 源码, キット): a warning word that names
+    /// them (`phishing kit`, `钓鱼页面`) describes the goods instead of warning.
+    pub(crate) goods: Vec<String>,
+    /// Words that may stand between a warning word and the goods it names
+    /// (`钓鱼用的页面`, `フィッシング用キット`).
+    pub(crate) goods_link_after: Vec<String>,
+    /// Words that may stand between the goods and a warning word after them
+    /// (`kit for phishing`, `панель для фишинга`).
+    pub(crate) goods_link_before: Vec<String>,
 }
 
 /// A lexicon file that does not parse.
@@ -61,6 +70,19 @@ struct RawLexicon {
     title_warning: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     not_warning: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    goods: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    goods_link: RawGoodsLink,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGoodsLink {
+    #[serde(default)]
+    after_warning: Vec<String>,
+    #[serde(default)]
+    before_warning: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,6 +134,9 @@ impl CueLexicon {
         lex.warning = flat(raw.warning);
         lex.title_warning = flat(raw.title_warning);
         lex.not_warning = flat(raw.not_warning);
+        lex.goods = flat(raw.goods);
+        lex.goods_link_after = raw.goods_link.after_warning;
+        lex.goods_link_before = raw.goods_link.before_warning;
         Ok(lex)
     }
 
@@ -123,6 +148,9 @@ impl CueLexicon {
         self.warning.extend(other.warning);
         self.title_warning.extend(other.title_warning);
         self.not_warning.extend(other.not_warning);
+        self.goods.extend(other.goods);
+        self.goods_link_after.extend(other.goods_link_after);
+        self.goods_link_before.extend(other.goods_link_before);
     }
 }
 
@@ -158,6 +186,11 @@ mod tests {
             .iter()
             .any(|(c, k, nb)| *c == '收' && *k == CueKind::Buy && nb.iter().any(|x| x == "到")));
         assert!(lex.not_offer.iter().any(|p| p == "買いました"));
+        for goods in ["kit", "页面", "源码", "キット", "страницы"] {
+            assert!(lex.goods.iter().any(|p| p == goods), "{goods} names goods");
+        }
+        assert!(lex.goods_link_after.iter().any(|p| p == "用"));
+        assert!(lex.goods_link_before.iter().any(|p| p == "for"));
         assert!(CueKind::Sell > CueKind::Buy);
     }
 

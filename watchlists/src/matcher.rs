@@ -55,6 +55,15 @@ pub struct Matcher {
     domains: DomainIndex,
     /// Folded "not before" continuations of line-start cues, indexed by `Role::LineStart`.
     not_before: Vec<Vec<String>>,
+    /// Folded words that join a warning word to the goods it names, after / before it.
+    goods_links: GoodsLinks,
+}
+
+/// Folded, separator-free forms of the lexicon's `[goods_link]` words.
+#[derive(Debug, Default)]
+struct GoodsLinks {
+    after_warning: Vec<String>,
+    before_warning: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -91,6 +100,7 @@ enum Role {
     Warning,
     TitleWarning,
     NotWarning,
+    Goods,
 }
 
 /// A hit of an asset (term or domain) in folded coordinates.
@@ -160,6 +170,20 @@ impl Matcher {
         for p in &lexicon.not_warning {
             builder.add_phrase(p, Role::NotWarning);
         }
+        for p in &lexicon.goods {
+            builder.add_phrase(p, Role::Goods);
+        }
+        let folded_keys = |words: &[String]| -> Vec<String> {
+            words
+                .iter()
+                .filter_map(|w| PhraseKey::new(w))
+                .map(|k| k.key)
+                .collect()
+        };
+        let goods_links = GoodsLinks {
+            after_warning: folded_keys(&lexicon.goods_link_after),
+            before_warning: folded_keys(&lexicon.goods_link_before),
+        };
         let mut gate_keys: Vec<GateKey> = builder
             .keys
             .iter()
@@ -201,6 +225,7 @@ impl Matcher {
             assets,
             domains,
             not_before,
+            goods_links,
         }
     }
 
@@ -341,6 +366,7 @@ impl Matcher {
                 Role::Warning => s.warnings.push(folded.clone()),
                 Role::TitleWarning => s.title_warnings.push(folded.clone()),
                 Role::NotWarning => s.not_warning.push(folded.clone()),
+                Role::Goods => s.goods.push(folded.clone()),
             }
         }
     }
@@ -392,6 +418,13 @@ impl Matcher {
         let not_warning = Nested::new(std::mem::take(&mut scan.not_warning));
         scan.warnings.retain(|r| !not_warning.covers(r));
         scan.title_warnings.retain(|r| !not_warning.covers(r));
+        let goods = std::mem::take(&mut scan.goods);
+        drop_goods_names(
+            text.folded_str(),
+            &mut scan.warnings,
+            &goods,
+            &self.goods_links,
+        );
         let mut excludes: HashMap<u32, Vec<Range<usize>>> = HashMap::new();
         for (a, r) in std::mem::take(&mut scan.excludes) {
             excludes.entry(a).or_default().push(r);
@@ -501,6 +534,7 @@ struct Scan {
     warnings: Vec<Range<usize>>,
     title_warnings: Vec<Range<usize>>,
     not_warning: Vec<Range<usize>>,
+    goods: Vec<Range<usize>>,
 }
 
 #[derive(Default)]
@@ -555,6 +589,94 @@ fn at_line_start(folded: &str, pos: usize) -> bool {
         }
     }
     true
+}
+
+/// Longest run of separators (in characters) between a warning word, a link word and the
+/// goods it names (`phishing - kit`).
+const MAX_GOODS_GAP: usize = 3;
+
+/// Drops the warning words that name goods on offer rather than warn: a warning word
+/// followed by goods (`phishing kit`, `钓鱼页面`), by a link word and goods (`钓鱼用的页面`),
+/// or by another warning word that names goods (`フィッシング詐欺サイト`); or preceded by
+/// goods and a link word (`kit for phishing`). Decided on the folded text: only separators
+/// (no line break) may stand between the pieces. Other warning words stay.
+fn drop_goods_names(
+    folded: &str,
+    warnings: &mut Vec<Range<usize>>,
+    goods: &[Range<usize>],
+    links: &GoodsLinks,
+) {
+    if goods.is_empty() || warnings.is_empty() {
+        return;
+    }
+    let mut goods_starts: Vec<usize> = goods.iter().map(|r| r.start).collect();
+    goods_starts.sort_unstable();
+    let mut goods_ends: Vec<usize> = goods.iter().map(|r| r.end).collect();
+    goods_ends.sort_unstable();
+    // Latest first, so a chain (`フィッシング詐欺サイト`) is decided from its end.
+    warnings.sort_by_key(|r| std::cmp::Reverse((r.start, r.end)));
+    let mut naming_starts: Vec<usize> = Vec::new();
+    warnings.retain(|w| {
+        let named =
+            |at: usize| goods_starts.binary_search(&at).is_ok() || naming_starts.contains(&at);
+        let next = skip_gap_forward(folded, w.end);
+        let after = named(next)
+            || links.after_warning.iter().any(|link| {
+                folded[next..].starts_with(link.as_str())
+                    && named(skip_gap_forward(folded, next + link.len()))
+            });
+        let before = || {
+            let prev = skip_gap_backward(folded, w.start);
+            links.before_warning.iter().any(|link| {
+                folded[..prev].ends_with(link.as_str())
+                    && goods_ends
+                        .binary_search(&skip_gap_backward(folded, prev - link.len()))
+                        .is_ok()
+            })
+        };
+        let names_goods = after || before();
+        if names_goods {
+            naming_starts.push(w.start);
+        }
+        !names_goods
+    });
+    warnings.sort_by_key(|r| (r.start, r.end));
+}
+
+/// The folded offset after at most `MAX_GOODS_GAP` separators (no line break) from `at`.
+fn skip_gap_forward(folded: &str, at: usize) -> usize {
+    let mut pos = at;
+    let mut gap = 0;
+    for c in folded[at..].chars() {
+        if is_transparent(c) {
+            pos += c.len_utf8();
+            continue;
+        }
+        if c == '\n' || !is_separator(c) || gap == MAX_GOODS_GAP {
+            break;
+        }
+        gap += 1;
+        pos += c.len_utf8();
+    }
+    pos
+}
+
+/// The folded offset before at most `MAX_GOODS_GAP` separators (no line break) ending at `at`.
+fn skip_gap_backward(folded: &str, at: usize) -> usize {
+    let mut pos = at;
+    let mut gap = 0;
+    for c in folded[..at].chars().rev() {
+        if is_transparent(c) {
+            pos -= c.len_utf8();
+            continue;
+        }
+        if c == '\n' || !is_separator(c) || gap == MAX_GOODS_GAP {
+            break;
+        }
+        gap += 1;
+        pos -= c.len_utf8();
+    }
+    pos
 }
 
 /// A kana word continues past a term that ends in kana: `ゆうちょ` is not in `ゆうちょう`

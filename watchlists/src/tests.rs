@@ -567,6 +567,155 @@ const WARNINGS: &[MatchTest] = &[
     ),
 ];
 
+/// Both alerts of a CJK hit on 三菱日联 / 三菱UFJ銀行 (the other customer watches 三菱).
+const MC: [&str; 2] = ["acme/mufg", "mitsubishi-corp/mc"];
+
+/// A warning word that names the goods on offer (phishing kit, 钓鱼页面, フィッシングキット,
+/// фишинговые страницы) describes them and does not cancel the sale; the same word used as
+/// a warning (its object is a person, an attack, a campaign), or another warning word
+/// beside it, still does. Shapes from market posts: "WTS <bank> scampage + phishing kit,
+/// panel included", "出售 <bank> 钓鱼页面 源码 带后台".
+const GOODS_NAMED_BY_WARNINGS: &[MatchTest] = &[
+    t!(
+        en_phishing_kit_offer,
+        "WTS MUFG scampage + phishing kit",
+        "panel included, 150 USD",
+        M
+    ),
+    t!(
+        en_phishing_sample_title,
+        "Phishing sample",
+        "Selling creds: user@mufg.jp",
+        M
+    ),
+    t!(
+        en_kit_for_phishing,
+        "MUFG kit for phishing",
+        "selling, escrow accepted",
+        M
+    ),
+    t!(
+        en_phishing_logs,
+        "Fresh MUFG phishing logs",
+        "price 50$ per line",
+        M
+    ),
+    t!(
+        en_hyphenated_scam_page,
+        "MUFG scam-page",
+        "selling with admin panel",
+        M
+    ),
+    t!(
+        zh_phishing_pages_source,
+        "出售 三菱日联 钓鱼页面 源码 带后台",
+        "",
+        MC
+    ),
+    t!(
+        zh_fraud_site_template_linked,
+        "三菱日联银行 钓鱼用的网站模板",
+        "价格私聊",
+        MC
+    ),
+    t!(
+        ja_phishing_kit,
+        "三菱UFJ銀行 フィッシングキット販売",
+        "管理画面付き",
+        MC
+    ),
+    t!(
+        ja_phishing_fraud_site_chain,
+        "MUFG フィッシング詐欺サイト 売ります",
+        "",
+        M
+    ),
+    t!(
+        ja_kit_for_phishing_linked,
+        "MUFG フィッシング用キット",
+        "即納、価格は連絡ください",
+        M
+    ),
+    t!(
+        ru_phishing_pages,
+        "Продаю фишинговые страницы MUFG",
+        "админка в комплекте, гарант",
+        M
+    ),
+    t!(
+        ru_panel_for_phishing,
+        "Продам панель для фишинга MUFG",
+        "",
+        M
+    ),
+    t!(
+        en_scam_alert_title,
+        "Scam alert: MUFG phishing kit",
+        "The seller took 150 USD escrow and vanished.",
+        NONE
+    ),
+    t!(
+        en_phishing_campaign_news,
+        "Phishing campaign targets MUFG customers",
+        "Attackers are selling stolen logins.",
+        NONE
+    ),
+    t!(
+        en_beware_scammer_selling_pages,
+        "MUFG",
+        "Beware, X is a scammer selling phishing pages.",
+        NONE
+    ),
+    t!(
+        en_phishing_is_not_a_kit_across_lines,
+        "MUFG phishing\nkit",
+        "selling",
+        NONE
+    ),
+    t!(
+        zh_impostor_warning,
+        "注意：冒充三菱日联的骗子",
+        "他在出售钓鱼页面，收钱不发货",
+        NONE
+    ),
+    t!(
+        zh_exposed_impostor,
+        "三菱日联",
+        "曝光：有人冒充三菱日联出售钓鱼网站源码，是骗子",
+        NONE
+    ),
+    t!(
+        zh_phishing_sms_report,
+        "三菱日联",
+        "出售账号的钓鱼短信又来了",
+        NONE
+    ),
+    t!(
+        ja_beware_phishing_sites,
+        "三菱UFJ銀行のフィッシングサイトに注意",
+        "偽サイトを販売する業者がいます",
+        NONE
+    ),
+    t!(
+        ja_phishing_damage,
+        "MUFG",
+        "フィッシング被害が拡大、口座を販売する書き込みも",
+        NONE
+    ),
+    t!(
+        ru_beware_phishing_pages,
+        "Осторожно: фишинговые страницы MUFG",
+        "Продавец кидала, деньги не вернул",
+        NONE
+    ),
+    t!(
+        ru_phishing_attack_news,
+        "Фишинговая атака на клиентов MUFG",
+        "Продажа данных клиентов, по данным банка",
+        NONE
+    ),
+];
+
 #[test]
 fn normalisation() {
     check(NORMALISATION);
@@ -594,6 +743,10 @@ fn sale_context() {
 #[test]
 fn warnings() {
     check(WARNINGS);
+}
+#[test]
+fn goods_named_by_warnings() {
+    check(GOODS_NAMED_BY_WARNINGS);
 }
 
 #[test]
