@@ -756,3 +756,94 @@ fn invision_crawl_follows_lists_and_topics_not_profiles() {
         );
     }
 }
+
+#[test]
+fn xenforo1_forum_rows() {
+    assert_eq!(
+        extract(
+            "xenforo",
+            "xenforo/forum-xf1.html",
+            "https://xf1.example/forums/dostupy.12/"
+        ),
+        json!([
+            // An older thread: a span whose title has the time, in the site's clock.
+            {"id": "site:threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/", "site": "site",
+             "url": "https://xf1.example/threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/", "kind": "thread",
+             "title": "RDP + Domain Admin в японском логистическом холдинге", "seller": "infra_seller", "category": "Доступы",
+             "posted_at": "2023-06-27T16:51:00Z", "extra": {"replies": "14"}},
+            // A recent one: an abbr with the unix time.
+            {"id": "site:threads/kuplju-vpn-dostup-k-japonskomu-banku.7702/", "site": "site",
+             "url": "https://xf1.example/threads/kuplju-vpn-dostup-k-japonskomu-banku.7702/", "kind": "thread",
+             "title": "Куплю VPN-доступ к японскому банку", "seller": "bankir", "category": "Доступы",
+             "posted_at": "2023-06-27T14:00:00Z", "extra": {"replies": "0"}}
+        ])
+    );
+}
+
+#[test]
+fn xenforo1_thread() {
+    assert_eq!(
+        extract(
+            "xenforo",
+            "xenforo/thread-xf1.html",
+            "https://xf1.example/threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/"
+        ),
+        json!([{
+            "id": "site:7710", "site": "site",
+            "url": "https://xf1.example/threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/", "kind": "post",
+            "title": "Продам RDP + Domain Admin в японском логистическом холдинге",
+            // The quote's text stays (as on XenForo 2); its attribution, its
+            // "click to expand" and the signature do not.
+            "body": "Продаю доступ к сети японского логистического холдинга (выручка ~$900M).\nRDP + Domain Admin, 2 домена, ~4 000 хостов, EDR нет.\nЦена: 1.8 BTC, гарант форума.\nбэкапы есть?\nБэкапы на Veeam, доступ к консоли тоже есть.",
+            "seller": "infra_seller", "category": "Доступы", "listing_number": "7710",
+            // The first post's date, not the reply's more recent data-time.
+            "posted_at": "2023-06-27T16:51:00Z"
+        }])
+    );
+}
+
+#[test]
+fn xenforo_crawls_follow_lists_and_topics_not_profiles() {
+    let unwanted = [
+        "/members/",
+        "/login",
+        "/search",
+        "/latest",
+        "/unread",
+        "/posts/",
+        "/goto/",
+        "order=",
+        "prefix_id=",
+        "/misc/",
+    ];
+    for engine in ["xenforo", "auto"] {
+        // XF1's relative links under its <base href>.
+        let links = crawl_links(
+            engine,
+            "xenforo/forum-xf1.html",
+            "https://xf1.example/forums/dostupy.12/",
+        );
+        assert_links(
+            &links,
+            &[
+                "https://xf1.example/threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/",
+                "https://xf1.example/threads/kuplju-vpn-dostup-k-japonskomu-banku.7702/",
+                "https://xf1.example/forums/dostupy.12/page-2",
+            ],
+            &unwanted,
+        );
+        let links = crawl_links(
+            engine,
+            "xenforo/forum.html",
+            "https://xf.example/forums/credentials.12/",
+        );
+        assert_links(
+            &links,
+            &[
+                "https://xf.example/threads/selling-nec-intranet-credentials.5531/",
+                "https://xf.example/threads/wtb-mufg-business-banking-logins.5529/",
+            ],
+            &unwanted,
+        );
+    }
+}
