@@ -847,3 +847,112 @@ fn xenforo_crawls_follow_lists_and_topics_not_profiles() {
         );
     }
 }
+
+#[test]
+fn phpbb_seo_table_theme_rows() {
+    assert_eq!(
+        extract(
+            "phpbb",
+            "phpbb/viewforum-seo-subsilver2.html",
+            "http://seo.example/yinhang-zhanghu-f12/"
+        ),
+        json!([
+            // Rows of a table theme, inside a layout table; the seller and
+            // replies come from the columns under 作者 and 回复.
+            {"id": "site:yinhang-zhanghu-f12/jiaoyi-guize-t3001.html", "site": "site",
+             "url": "http://seo.example/yinhang-zhanghu-f12/jiaoyi-guize-t3001.html", "kind": "thread",
+             "title": "交易规则（必读）", "seller": "admin", "extra": {"replies": "0"}},
+            {"id": "site:yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html", "site": "site",
+             "url": "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html", "kind": "thread",
+             "title": "出售 工商银行 企业网银 U盾+密码", "seller": "金库", "extra": {"replies": "16"}},
+            {"id": "site:yinhang-zhanghu-f12/shou-zhaoshang-yinhang-yikatong-t4790.html", "site": "site",
+             "url": "http://seo.example/yinhang-zhanghu-f12/shou-zhaoshang-yinhang-yikatong-t4790.html", "kind": "thread",
+             "title": "收 招商银行 一卡通 实名", "seller": "老王", "extra": {"replies": "0"}}
+        ])
+    );
+}
+
+#[test]
+fn phpbb_seo_topic() {
+    assert_eq!(
+        extract(
+            "phpbb",
+            "phpbb/viewtopic-seo.html",
+            "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html"
+        ),
+        json!([{
+            "id": "site:4821", "site": "site",
+            "url": "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html", "kind": "post",
+            "title": "出售 工商银行 企业网银 U盾+密码",
+            "body": "工商银行企业网银，U盾+登录密码+支付密码，可对公转账。\n余额 20万-50万，当面验号。\n价格：0.15 BTC / 套，支持论坛担保。\n小李 写道:有流水吗？",
+            "seller": "金库", "category": "银行账户", "listing_number": "4821",
+            "posted_at": "2023-06-27T08:51:00Z"
+        }])
+    );
+}
+
+#[test]
+fn phpbb_seo_urls() {
+    let url = Url::parse("http://seo.example/").expect("valid URL");
+    let p = profile(EngineChoice::parse("phpbb").expect("known"), &url);
+    for (topic, number) in [
+        (
+            "http://seo.example/bank-f12/selling-logins-t4821.html",
+            "4821",
+        ),
+        (
+            "http://seo.example/bank-f12/selling-logins-t4821-15.html",
+            "4821",
+        ),
+        ("http://seo.example/topic4821.html", "4821"),
+        ("http://seo.example/topic4821-30.html", "4821"),
+    ] {
+        assert!(p.topic.url.is_match(topic), "{topic}");
+        let url = Url::parse(topic).expect("valid URL");
+        let out = extract_page(
+            &p,
+            &url,
+            &fixture("phpbb/viewtopic-seo.html"),
+            fetched_at(),
+            None,
+        );
+        assert_eq!(
+            out.documents[0].listing_number.as_deref(),
+            Some(number),
+            "{topic}"
+        );
+    }
+    for list in [
+        "http://seo.example/bank-f12/",
+        "http://seo.example/bank-f12/page25.html",
+        "http://seo.example/forum12.html",
+        "http://seo.example/bank-f12.html",
+    ] {
+        assert!(!p.topic.url.is_match(list), "{list}");
+    }
+    let unwanted = [
+        "/member/",
+        "/post",
+        "ucp.php",
+        "search.php",
+        "posting.php",
+        "mark=",
+    ];
+    for engine in ["phpbb", "auto"] {
+        let links = crawl_links(
+            engine,
+            "phpbb/viewforum-seo-subsilver2.html",
+            "http://seo.example/yinhang-zhanghu-f12/",
+        );
+        assert_links(
+            &links,
+            &[
+                "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html",
+                "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821-15.html",
+                "http://seo.example/yinhang-zhanghu-f12/page25.html",
+                "http://seo.example/shichang-f3/",
+            ],
+            &unwanted,
+        );
+    }
+}
