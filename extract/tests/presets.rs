@@ -1,7 +1,8 @@
 //! Every engine preset on pages written in that engine's markup
 //! (`tests/fixtures/<engine>/`, each with a comment on where its shape comes
-//! from): all fields exactly, the same with `engine = "auto"`, and list rows
-//! left to their topic pages in a crawl.
+//! from): all fields exactly, the same with `engine = "auto"`, list rows
+//! left to their topic pages in a crawl, and the links a crawl follows (list
+//! and topic pages, never login, profile or search pages).
 
 use std::path::Path;
 
@@ -397,5 +398,561 @@ fn malformed_huge_and_deep_pages_are_survived() {
                 html.len()
             );
         }
+    }
+}
+
+/// The links a crawl of a page follows with the named preset (`auto` too),
+/// after checking it leaves every list row to its topic page.
+fn crawl_links(engine: &str, path: &str, url: &str) -> Vec<String> {
+    let url = Url::parse(url).expect("valid URL");
+    let p = profile(EngineChoice::parse(engine).expect("known"), &url);
+    let out = extract_page(&p, &url, &fixture(path), fetched_at(), None);
+    assert!(out.documents.is_empty(), "{:?}", out.documents);
+    out.links.iter().map(Url::to_string).collect()
+}
+
+/// Asserts that `links` hold every one of `wanted` and nothing that
+/// contains one of `unwanted`.
+fn assert_links(links: &[String], wanted: &[&str], unwanted: &[&str]) {
+    for w in wanted {
+        assert!(links.iter().any(|l| l == w), "{w} missing from {links:#?}");
+    }
+    for l in links {
+        assert!(
+            !unwanted.iter().any(|u| l.contains(u)),
+            "{l} should not be followed"
+        );
+    }
+}
+
+/// What a crawl of a vBulletin board never follows: profiles, login,
+/// registration, search, single posts, "go to last post", sort orders.
+const VB_UNWANTED: &[&str] = &[
+    "member",
+    "/login",
+    "register",
+    "search",
+    "misc.php",
+    "showpost",
+    "goto=",
+    "?p=",
+    "&p=",
+    "sort=",
+    "do=",
+    "newthread",
+    "newreply",
+    "activity",
+];
+
+#[test]
+fn vbulletin3_forum_rows() {
+    assert_eq!(
+        extract(
+            "vbulletin",
+            "vbulletin/forumdisplay-vb3.html",
+            "http://vb3.example/forumdisplay.php?f=12"
+        ),
+        json!([
+            // vB3 lists show the last post's date only: no posted_at (the
+            // header row tells the generic reader that column is the last post).
+            {"id": "site:showthread.php?t=4417", "site": "site", "url": "http://vb3.example/showthread.php?t=4417",
+             "kind": "thread", "title": "[Продам] Сбербанк Бизнес Онлайн — логины ЮЛ", "seller": "Dzhokonda",
+             "category": "Банковские аккаунты", "extra": {"replies": "16"}},
+            {"id": "site:showthread.php?t=4402", "site": "site", "url": "http://vb3.example/showthread.php?t=4402",
+             "kind": "thread", "title": "[Куплю] ВТБ Онлайн физ. лица", "seller": "obnal_77",
+             "category": "Банковские аккаунты", "extra": {"replies": "0"}}
+        ])
+    );
+}
+
+#[test]
+fn vbulletin3_thread() {
+    assert_eq!(
+        extract(
+            "vbulletin",
+            "vbulletin/showthread-vb3.html",
+            "http://vb3.example/showthread.php?t=4417"
+        ),
+        json!([{
+            "id": "site:4417", "site": "site", "url": "http://vb3.example/showthread.php?t=4417", "kind": "post",
+            "title": "[Продам] Сбербанк Бизнес Онлайн — логины ЮЛ",
+            // Without the quoted question and the signature.
+            "body": "Продаю доступы к Сбербанк Бизнес Онлайн (юрлица), логин + пароль + SIM.\nОстаток на счетах от 500 000 руб.\nЦена: 0.02 BTC за доступ, работаю через гаранта.\nВалид, проверено 26.06.",
+            "seller": "Dzhokonda", "category": "Банковские аккаунты", "listing_number": "4417",
+            "posted_at": "2023-06-27T16:51:00Z"
+        }])
+    );
+}
+
+#[test]
+fn vbulletin4_forum_rows() {
+    assert_eq!(
+        extract(
+            "vbulletin",
+            "vbulletin/forumdisplay-vb4.html",
+            "http://vb4.example/forums/14-Bank-Logs"
+        ),
+        json!([
+            // The sticky first, as the page shows it.
+            {"id": "site:threads/9021-Escrow-rules-for-the-Bank-Logs-section", "site": "site",
+             "url": "http://vb4.example/threads/9021-Escrow-rules-for-the-Bank-Logs-section", "kind": "thread",
+             "title": "Escrow rules for the Bank Logs section", "seller": "admin", "category": "Bank Logs",
+             "posted_at": "2023-01-05T10:00:00Z", "extra": {"replies": "0"}},
+            {"id": "site:threads/9188-WTS-US-bank-logs-Chase-BoA-Wells-(balance-10k-)", "site": "site",
+             "url": "http://vb4.example/threads/9188-WTS-US-bank-logs-Chase-BoA-Wells-(balance-10k-)", "kind": "thread",
+             "title": "[WTS] US bank logs - Chase/BoA/Wells (balance 10k+)", "seller": "dumpsking", "category": "Bank Logs",
+             "posted_at": "2023-06-27T16:51:00Z", "extra": {"replies": "23"}},
+            // "Yesterday 11:20 PM", fetched on the 28th.
+            {"id": "site:threads/9180-WTB-UK-business-banking-logins", "site": "site",
+             "url": "http://vb4.example/threads/9180-WTB-UK-business-banking-logins", "kind": "thread",
+             "title": "[WTB] UK business banking logins", "seller": "cashout_uk", "category": "Bank Logs",
+             "posted_at": "2023-06-27T23:20:00Z", "extra": {"replies": "2"}}
+        ])
+    );
+}
+
+#[test]
+fn vbulletin4_thread() {
+    assert_eq!(
+        extract(
+            "vbulletin",
+            "vbulletin/showthread-vb4.html",
+            "http://vb4.example/threads/9188-WTS-US-bank-logs-Chase-BoA-Wells-(balance-10k-)"
+        ),
+        json!([{
+            "id": "site:9188", "site": "site",
+            "url": "http://vb4.example/threads/9188-WTS-US-bank-logs-Chase-BoA-Wells-(balance-10k-)", "kind": "post",
+            "title": "[WTS] US bank logs - Chase/BoA/Wells (balance 10k+)",
+            // Without the quote, the "Last edited" note and the signature.
+            "body": "Fresh US bank logs, checked 24h ago:\n- Chase business, balance 10k-40k: $350\n- BoA personal with email access: $180\nEscrow accepted. Contact on Jabber only.\nYes, SIM swap included for Chase.",
+            "seller": "dumpsking", "category": "Bank Logs", "listing_number": "9188",
+            "posted_at": "2023-06-27T16:51:00Z"
+        }])
+    );
+}
+
+#[test]
+fn vbulletin5_channel_rows() {
+    assert_eq!(
+        extract(
+            "vbulletin",
+            "vbulletin/channel-vb5.html",
+            "https://vb5.example/forum/market/corporate-accounts"
+        ),
+        json!([
+            {"id": "site:forum/market/corporate-accounts/6120-toyota-group-vpn-domain-admin", "site": "site",
+             "url": "https://vb5.example/forum/market/corporate-accounts/6120-toyota-group-vpn-domain-admin", "kind": "thread",
+             "title": "【販売】トヨタ系列会社 VPN + ドメイン管理者", "seller": "kurobako", "category": "法人アカウント",
+             "posted_at": "2023-06-27T16:51:00Z", "extra": {"replies": "4"}},
+            {"id": "site:forum/market/corporate-accounts/6098-mufg-bizstation-logins", "site": "site",
+             "url": "https://vb5.example/forum/market/corporate-accounts/6098-mufg-bizstation-logins", "kind": "thread",
+             "title": "【買取】三菱UFJ BizSTATION ログイン", "seller": "kaitori", "category": "法人アカウント",
+             "posted_at": "2023-06-20T09:03:00Z", "extra": {"replies": "0"}}
+        ])
+    );
+}
+
+#[test]
+fn vbulletin5_topic() {
+    assert_eq!(
+        extract(
+            "vbulletin",
+            "vbulletin/topic-vb5.html",
+            "https://vb5.example/forum/market/corporate-accounts/6120-toyota-group-vpn-domain-admin"
+        ),
+        json!([{
+            "id": "site:6120", "site": "site",
+            "url": "https://vb5.example/forum/market/corporate-accounts/6120-toyota-group-vpn-domain-admin", "kind": "post",
+            "title": "【販売】トヨタ系列会社 VPN + ドメイン管理者",
+            // Without the quoted question and the signature.
+            "body": "トヨタ系列の部品メーカー（従業員3,000名）の社内ネットワークへのアクセスを販売します。\nFortiGate SSL-VPN + ドメイン管理者権限、ホスト約1,200台。\n価格：2.5 BTC、エスクロー可。サンプルはDMで。\nCrowdStrike導入済み、回避方法も付けます。",
+            "seller": "kurobako", "category": "法人アカウント", "listing_number": "6120",
+            // The datetime has no offset: the site's clock (UTC here).
+            "posted_at": "2023-06-27T16:51:00Z"
+        }])
+    );
+}
+
+#[test]
+fn vbulletin_crawls_follow_lists_and_topics_not_profiles() {
+    for engine in ["vbulletin", "auto"] {
+        let links = crawl_links(
+            engine,
+            "vbulletin/forumdisplay-vb3.html",
+            "http://vb3.example/forumdisplay.php?f=12",
+        );
+        assert_links(
+            &links,
+            &[
+                "http://vb3.example/showthread.php?t=4417",
+                "http://vb3.example/showthread.php?t=4402",
+                "http://vb3.example/forumdisplay.php?f=12&page=2",
+                "http://vb3.example/forumdisplay.php?f=3",
+            ],
+            VB_UNWANTED,
+        );
+        let links = crawl_links(
+            engine,
+            "vbulletin/forumdisplay-vb4.html",
+            "http://vb4.example/forums/14-Bank-Logs",
+        );
+        assert_links(
+            &links,
+            &[
+                "http://vb4.example/threads/9188-WTS-US-bank-logs-Chase-BoA-Wells-(balance-10k-)",
+                "http://vb4.example/threads/9188-WTS-US-bank-logs-Chase-BoA-Wells-(balance-10k-)/page2",
+                "http://vb4.example/forums/14-Bank-Logs/page2",
+                "http://vb4.example/forums/3-Marketplace",
+            ],
+            VB_UNWANTED,
+        );
+        let links = crawl_links(
+            engine,
+            "vbulletin/channel-vb5.html",
+            "https://vb5.example/forum/market/corporate-accounts",
+        );
+        assert_links(
+            &links,
+            &[
+                "https://vb5.example/forum/market/corporate-accounts/6120-toyota-group-vpn-domain-admin",
+                "https://vb5.example/forum/market/corporate-accounts/page2",
+                "https://vb5.example/forum/market",
+            ],
+            VB_UNWANTED,
+        );
+    }
+}
+
+#[test]
+fn vbulletin_topic_urls_of_each_version() {
+    let url = Url::parse("http://vb.example/").expect("valid URL");
+    let p = profile(EngineChoice::parse("vbulletin").expect("known"), &url);
+    for topic in [
+        "http://vb.example/showthread.php?t=4417",
+        "http://vb.example/showthread.php?s=&t=4417&page=2",
+        "http://vb.example/showthread.php?4417-Sberbank-logins",
+        "http://vb.example/showthread.php/4417-Sberbank-logins/page2",
+        "http://vb.example/threads/9188-WTS-US-bank-logs",
+        "http://vb.example/threads/9188-WTS-US-bank-logs/page2",
+        "http://vb.example/forum/market/corporate-accounts/6120-toyota-vpn",
+        "http://vb.example/forum/market/corporate-accounts/6120-toyota-vpn/page2",
+    ] {
+        assert!(p.topic.url.is_match(topic), "{topic}");
+    }
+    for list in [
+        "http://vb.example/forumdisplay.php?f=12",
+        "http://vb.example/forums/14-Bank-Logs/page2",
+        "http://vb.example/forum/market/corporate-accounts",
+        "http://vb.example/forum/market/corporate-accounts/page2",
+    ] {
+        assert!(!p.topic.url.is_match(list), "{list}");
+    }
+}
+
+#[test]
+fn invision_forum_rows() {
+    assert_eq!(
+        extract(
+            "invision",
+            "invision/forum.html",
+            "https://ipb.example/forum/12-databases/"
+        ),
+        json!([
+            {"id": "site:topic/2231-selling-us-insurer-customer-db-4m-rows/", "site": "site",
+             "url": "https://ipb.example/topic/2231-selling-us-insurer-customer-db-4m-rows/", "kind": "thread",
+             "title": "US insurer customer DB - 4M rows", "seller": "breachbroker", "category": "Databases",
+             "posted_at": "2023-06-27T07:51:00Z", "extra": {"replies": "37"}},
+            {"id": "site:topic/2219-wtb-japanese-telecom-customer-records/", "site": "site",
+             "url": "https://ipb.example/topic/2219-wtb-japanese-telecom-customer-records/", "kind": "thread",
+             "title": "[WTB] Japanese telecom customer records", "seller": "nihon_data", "category": "Databases",
+             "posted_at": "2023-06-21T13:02:00Z", "extra": {"replies": "1"}}
+        ])
+    );
+}
+
+#[test]
+fn invision_topic() {
+    assert_eq!(
+        extract(
+            "invision",
+            "invision/topic.html",
+            "https://ipb.example/topic/2231-selling-us-insurer-customer-db-4m-rows/"
+        ),
+        json!([{
+            "id": "site:2231", "site": "site",
+            "url": "https://ipb.example/topic/2231-selling-us-insurer-customer-db-4m-rows/", "kind": "post",
+            // The tag prefix, then the title (as XenForo's prefix label).
+            "title": "Selling US insurer customer DB - 4M rows",
+            // Without the quote, the "Edited" note and the signature.
+            "body": "Customer database of a mid-size US health insurer, dumped May 2023.\n4.1M rows: full name, DOB, SSN, member ID, address, phone, plan.\nSample of 1,000 rows for verified members. Price: 3 BTC for the full set, escrow accepted.",
+            "seller": "breachbroker", "category": "Databases", "listing_number": "2231",
+            "posted_at": "2023-06-27T07:51:00Z"
+        }])
+    );
+}
+
+/// The same topic page under IPS's other URL forms: rewriting off
+/// (`index.php?/topic/…`) and IPB 3's `?showtopic=`.
+#[test]
+fn invision_topic_url_forms() {
+    for url in [
+        "https://ipb.example/index.php?/topic/2231-selling-us-insurer-customer-db-4m-rows/",
+        "https://ipb.example/index.php?showtopic=2231",
+        "https://ipb.example/topic/2231-selling-us-insurer-customer-db-4m-rows/page/2/",
+    ] {
+        let url = Url::parse(url).expect("valid URL");
+        let p = profile(EngineChoice::parse("invision").expect("known"), &url);
+        let out = extract_page(
+            &p,
+            &url,
+            &fixture("invision/topic.html"),
+            fetched_at(),
+            None,
+        );
+        assert_eq!(out.documents.len(), 1, "{url}");
+        assert_eq!(out.documents[0].listing_number.as_deref(), Some("2231"));
+        assert_eq!(out.documents[0].id, "site:2231");
+    }
+    let url = Url::parse("https://ipb.example/").expect("valid URL");
+    let p = profile(EngineChoice::parse("invision").expect("known"), &url);
+    for list in [
+        "https://ipb.example/forum/12-databases/",
+        "https://ipb.example/forum/12-databases/page/2/",
+        "https://ipb.example/index.php?/forum/12-databases/",
+        "https://ipb.example/index.php?showforum=12",
+    ] {
+        assert!(!p.topic.url.is_match(list), "{list}");
+    }
+}
+
+#[test]
+fn invision_crawl_follows_lists_and_topics_not_profiles() {
+    for engine in ["invision", "auto"] {
+        let links = crawl_links(
+            engine,
+            "invision/forum.html",
+            "https://ipb.example/forum/12-databases/",
+        );
+        assert_links(
+            &links,
+            &[
+                "https://ipb.example/topic/2231-selling-us-insurer-customer-db-4m-rows/",
+                "https://ipb.example/topic/2219-wtb-japanese-telecom-customer-records/",
+                "https://ipb.example/forum/12-databases/page/2/",
+                "https://ipb.example/forum/3-marketplace/",
+            ],
+            &[
+                "/profile/",
+                "/login",
+                "/register",
+                "/search",
+                "/discover",
+                "/leaderboard",
+                "do=",
+                "sortby=",
+                "/tags/",
+                "/contact",
+            ],
+        );
+    }
+}
+
+#[test]
+fn xenforo1_forum_rows() {
+    assert_eq!(
+        extract(
+            "xenforo",
+            "xenforo/forum-xf1.html",
+            "https://xf1.example/forums/dostupy.12/"
+        ),
+        json!([
+            // An older thread: a span whose title has the time, in the site's clock.
+            {"id": "site:threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/", "site": "site",
+             "url": "https://xf1.example/threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/", "kind": "thread",
+             "title": "RDP + Domain Admin в японском логистическом холдинге", "seller": "infra_seller", "category": "Доступы",
+             "posted_at": "2023-06-27T16:51:00Z", "extra": {"replies": "14"}},
+            // A recent one: an abbr with the unix time.
+            {"id": "site:threads/kuplju-vpn-dostup-k-japonskomu-banku.7702/", "site": "site",
+             "url": "https://xf1.example/threads/kuplju-vpn-dostup-k-japonskomu-banku.7702/", "kind": "thread",
+             "title": "Куплю VPN-доступ к японскому банку", "seller": "bankir", "category": "Доступы",
+             "posted_at": "2023-06-27T14:00:00Z", "extra": {"replies": "0"}}
+        ])
+    );
+}
+
+#[test]
+fn xenforo1_thread() {
+    assert_eq!(
+        extract(
+            "xenforo",
+            "xenforo/thread-xf1.html",
+            "https://xf1.example/threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/"
+        ),
+        json!([{
+            "id": "site:7710", "site": "site",
+            "url": "https://xf1.example/threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/", "kind": "post",
+            "title": "Продам RDP + Domain Admin в японском логистическом холдинге",
+            // The quote's text stays (as on XenForo 2); its attribution, its
+            // "click to expand" and the signature do not.
+            "body": "Продаю доступ к сети японского логистического холдинга (выручка ~$900M).\nRDP + Domain Admin, 2 домена, ~4 000 хостов, EDR нет.\nЦена: 1.8 BTC, гарант форума.\nбэкапы есть?\nБэкапы на Veeam, доступ к консоли тоже есть.",
+            "seller": "infra_seller", "category": "Доступы", "listing_number": "7710",
+            // The first post's date, not the reply's more recent data-time.
+            "posted_at": "2023-06-27T16:51:00Z"
+        }])
+    );
+}
+
+#[test]
+fn xenforo_crawls_follow_lists_and_topics_not_profiles() {
+    let unwanted = [
+        "/members/",
+        "/login",
+        "/search",
+        "/latest",
+        "/unread",
+        "/posts/",
+        "/goto/",
+        "order=",
+        "prefix_id=",
+        "/misc/",
+    ];
+    for engine in ["xenforo", "auto"] {
+        // XF1's relative links under its <base href>.
+        let links = crawl_links(
+            engine,
+            "xenforo/forum-xf1.html",
+            "https://xf1.example/forums/dostupy.12/",
+        );
+        assert_links(
+            &links,
+            &[
+                "https://xf1.example/threads/rdp-domain-admin-v-japonskom-logisticheskom-holdinge.7710/",
+                "https://xf1.example/threads/kuplju-vpn-dostup-k-japonskomu-banku.7702/",
+                "https://xf1.example/forums/dostupy.12/page-2",
+            ],
+            &unwanted,
+        );
+        let links = crawl_links(
+            engine,
+            "xenforo/forum.html",
+            "https://xf.example/forums/credentials.12/",
+        );
+        assert_links(
+            &links,
+            &[
+                "https://xf.example/threads/selling-nec-intranet-credentials.5531/",
+                "https://xf.example/threads/wtb-mufg-business-banking-logins.5529/",
+            ],
+            &unwanted,
+        );
+    }
+}
+
+#[test]
+fn phpbb_seo_table_theme_rows() {
+    assert_eq!(
+        extract(
+            "phpbb",
+            "phpbb/viewforum-seo-subsilver2.html",
+            "http://seo.example/yinhang-zhanghu-f12/"
+        ),
+        json!([
+            // Rows of a table theme, inside a layout table; the seller and
+            // replies come from the columns under 作者 and 回复.
+            {"id": "site:yinhang-zhanghu-f12/jiaoyi-guize-t3001.html", "site": "site",
+             "url": "http://seo.example/yinhang-zhanghu-f12/jiaoyi-guize-t3001.html", "kind": "thread",
+             "title": "交易规则（必读）", "seller": "admin", "extra": {"replies": "0"}},
+            {"id": "site:yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html", "site": "site",
+             "url": "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html", "kind": "thread",
+             "title": "出售 工商银行 企业网银 U盾+密码", "seller": "金库", "extra": {"replies": "16"}},
+            {"id": "site:yinhang-zhanghu-f12/shou-zhaoshang-yinhang-yikatong-t4790.html", "site": "site",
+             "url": "http://seo.example/yinhang-zhanghu-f12/shou-zhaoshang-yinhang-yikatong-t4790.html", "kind": "thread",
+             "title": "收 招商银行 一卡通 实名", "seller": "老王", "extra": {"replies": "0"}}
+        ])
+    );
+}
+
+#[test]
+fn phpbb_seo_topic() {
+    assert_eq!(
+        extract(
+            "phpbb",
+            "phpbb/viewtopic-seo.html",
+            "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html"
+        ),
+        json!([{
+            "id": "site:4821", "site": "site",
+            "url": "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html", "kind": "post",
+            "title": "出售 工商银行 企业网银 U盾+密码",
+            "body": "工商银行企业网银，U盾+登录密码+支付密码，可对公转账。\n余额 20万-50万，当面验号。\n价格：0.15 BTC / 套，支持论坛担保。\n小李 写道:有流水吗？",
+            "seller": "金库", "category": "银行账户", "listing_number": "4821",
+            "posted_at": "2023-06-27T08:51:00Z"
+        }])
+    );
+}
+
+#[test]
+fn phpbb_seo_urls() {
+    let url = Url::parse("http://seo.example/").expect("valid URL");
+    let p = profile(EngineChoice::parse("phpbb").expect("known"), &url);
+    for (topic, number) in [
+        (
+            "http://seo.example/bank-f12/selling-logins-t4821.html",
+            "4821",
+        ),
+        (
+            "http://seo.example/bank-f12/selling-logins-t4821-15.html",
+            "4821",
+        ),
+        ("http://seo.example/topic4821.html", "4821"),
+        ("http://seo.example/topic4821-30.html", "4821"),
+    ] {
+        assert!(p.topic.url.is_match(topic), "{topic}");
+        let url = Url::parse(topic).expect("valid URL");
+        let out = extract_page(
+            &p,
+            &url,
+            &fixture("phpbb/viewtopic-seo.html"),
+            fetched_at(),
+            None,
+        );
+        assert_eq!(
+            out.documents[0].listing_number.as_deref(),
+            Some(number),
+            "{topic}"
+        );
+    }
+    for list in [
+        "http://seo.example/bank-f12/",
+        "http://seo.example/bank-f12/page25.html",
+        "http://seo.example/forum12.html",
+        "http://seo.example/bank-f12.html",
+    ] {
+        assert!(!p.topic.url.is_match(list), "{list}");
+    }
+    let unwanted = [
+        "/member/",
+        "/post",
+        "ucp.php",
+        "search.php",
+        "posting.php",
+        "mark=",
+    ];
+    for engine in ["phpbb", "auto"] {
+        let links = crawl_links(
+            engine,
+            "phpbb/viewforum-seo-subsilver2.html",
+            "http://seo.example/yinhang-zhanghu-f12/",
+        );
+        assert_links(
+            &links,
+            &[
+                "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821.html",
+                "http://seo.example/yinhang-zhanghu-f12/chushou-gongshang-yinhang-qiye-wangyin-t4821-15.html",
+                "http://seo.example/yinhang-zhanghu-f12/page25.html",
+                "http://seo.example/shichang-f3/",
+            ],
+            &unwanted,
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Forum-engine presets shipped in the binary (phpBB, MyBB, XenForo, Discuz!,
-//! SMF, the 暗网中文网-style market) and recognition of the engine from a
-//! page. A preset is the same `[links]`/`[list]`/`[topic]` shape as a
-//! profile, so a site on a known engine needs only its URL.
+//! SMF, vBulletin, Invision Community, the 暗网中文网-style market) and
+//! recognition of the engine from a page. A preset is the same
+//! `[links]`/`[list]`/`[topic]` shape as a profile, so a site on a known
+//! engine needs only its URL.
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -25,17 +26,23 @@ pub enum Engine {
     Discuz,
     /// Simple Machines Forum.
     Smf,
+    /// vBulletin 3, 4 and 5.
+    Vbulletin,
+    /// Invision Community 4 (IPB), with IPB 3's URLs.
+    Invision,
 }
 
 /// Every engine, in the order detection prefers them (the market before the
 /// phpBB it is built on).
-pub const ENGINES: [Engine; 6] = [
+pub const ENGINES: [Engine; 8] = [
     Engine::Anwang,
     Engine::Phpbb,
     Engine::Mybb,
     Engine::Xenforo,
     Engine::Discuz,
     Engine::Smf,
+    Engine::Vbulletin,
+    Engine::Invision,
 ];
 
 impl Engine {
@@ -48,6 +55,8 @@ impl Engine {
             Engine::Xenforo => "xenforo",
             Engine::Discuz => "discuz",
             Engine::Smf => "smf",
+            Engine::Vbulletin => "vbulletin",
+            Engine::Invision => "invision",
         }
     }
 
@@ -60,6 +69,8 @@ impl Engine {
             "xenforo" | "xf" => Some(Engine::Xenforo),
             "discuz" | "discuz!" | "discuzx" => Some(Engine::Discuz),
             "smf" | "simplemachines" => Some(Engine::Smf),
+            "vbulletin" | "vb" | "vb3" | "vb4" | "vb5" => Some(Engine::Vbulletin),
+            "invision" | "ipb" | "ips" | "ipboard" | "invisioncommunity" => Some(Engine::Invision),
             _ => None,
         }
     }
@@ -72,6 +83,8 @@ impl Engine {
             Engine::Xenforo => include_str!("xenforo.toml"),
             Engine::Discuz => include_str!("discuz.toml"),
             Engine::Smf => include_str!("smf.toml"),
+            Engine::Vbulletin => include_str!("vbulletin.toml"),
+            Engine::Invision => include_str!("invision.toml"),
         }
     }
 
@@ -363,6 +376,60 @@ const SIGNALS: &[Signal] = &[
     signal(Engine::Smf, 3, "#forumposts", "id=\"forumposts\""),
     signal(Engine::Smf, 3, "#messageindex", "id=\"messageindex\""),
     signal(Engine::Smf, 2, "index.php?topic= links", "index.php?topic="),
+    signal(Engine::Vbulletin, 5, "Powered by vBulletin", "vBulletin"),
+    signal(Engine::Vbulletin, 4, "var SESSIONURL script", "SESSIONURL"),
+    signal(
+        Engine::Vbulletin,
+        3,
+        "vb_login_username field",
+        "vb_login_username",
+    ),
+    signal(Engine::Vbulletin, 3, "vB3 thread rows", "threadbits_forum_"),
+    signal(
+        Engine::Vbulletin,
+        3,
+        "div#post_message_N",
+        "id=\"post_message_",
+    ),
+    signal(
+        Engine::Vbulletin,
+        3,
+        "vB4 li.threadbit rows",
+        "class=\"threadbit",
+    ),
+    signal(
+        Engine::Vbulletin,
+        4,
+        "vB5 post text",
+        "js-post__content-text",
+    ),
+    signal(Engine::Vbulletin, 3, "vB5 topic rows", "topic-item"),
+    signal(Engine::Invision, 6, "<body class=\"ipsApp\">", "ipsApp"),
+    signal(
+        Engine::Invision,
+        5,
+        "Powered by Invision Community",
+        "Invision Community",
+    ),
+    signal(
+        Engine::Invision,
+        5,
+        "Invision Power Board",
+        "Invision Power",
+    ),
+    signal(Engine::Invision, 3, "ipsDataItem rows", "ipsDataItem"),
+    signal(
+        Engine::Invision,
+        3,
+        "commentContent posts",
+        "commentContent",
+    ),
+    signal(
+        Engine::Invision,
+        3,
+        "cAuthorPane post author",
+        "cAuthorPane",
+    ),
 ];
 
 /// All signal texts, found in one pass over the page.
@@ -386,6 +453,8 @@ const GENERATORS: &[(&str, Engine, u32)] = &[
     ("phpbb", Engine::Phpbb, 6),
     ("xenforo", Engine::Xenforo, 8),
     ("smf", Engine::Smf, 6),
+    ("vbulletin", Engine::Vbulletin, 8),
+    ("invision", Engine::Invision, 8),
 ];
 
 /// Recognises the engine of a page from its raw HTML; `None` when no engine
@@ -472,7 +541,15 @@ mod tests {
             assert_eq!(EngineChoice::parse(e.name()), Some(EngineChoice::Fixed(e)));
         }
         assert_eq!(EngineChoice::parse("AUTO"), Some(EngineChoice::Auto));
-        assert_eq!(EngineChoice::parse("vbulletin"), None);
+        assert_eq!(
+            EngineChoice::parse("vbulletin"),
+            Some(EngineChoice::Fixed(Engine::Vbulletin))
+        );
+        assert_eq!(
+            EngineChoice::parse("IPB"),
+            Some(EngineChoice::Fixed(Engine::Invision))
+        );
+        assert_eq!(EngineChoice::parse("nodebb"), None);
     }
 
     #[test]
@@ -502,5 +579,21 @@ mod tests {
             None
         );
         assert_eq!(d("<p>plain page</p>"), None);
+        assert_eq!(
+            d(r#"<meta name="generator" content="vBulletin 4.2.5" /><p>x</p>"#),
+            Some(Engine::Vbulletin)
+        );
+        assert_eq!(
+            d(r#"<script>var SESSIONURL = "";</script><div id="post_message_1">x</div>"#),
+            Some(Engine::Vbulletin)
+        );
+        assert_eq!(
+            d(
+                r#"<body class='ipsApp ipsApp_front'><div data-role='commentContent'>x</div></body>"#
+            ),
+            Some(Engine::Invision)
+        );
+        // One weak marker is not an engine.
+        assert_eq!(d(r#"<tr class="topic-item"><td>x</td></tr>"#), None);
     }
 }
