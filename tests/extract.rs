@@ -70,10 +70,10 @@ fn a_profile_on_a_page_it_does_not_fit_says_why() {
 #[test]
 fn unknown_engine_is_named() {
     let page = Path::new("extract/tests/fixtures/smf/topic.html");
-    let (ok, _, stderr) = extract(&["--engine", "vbulletin", page.to_str().expect("path")]);
+    let (ok, _, stderr) = extract(&["--engine", "kunena", page.to_str().expect("path")]);
     assert!(!ok);
     assert!(
-        stderr.contains("vbulletin") && stderr.contains("phpbb"),
+        stderr.contains("kunena") && stderr.contains("phpbb"),
         "{stderr}"
     );
 }
@@ -240,10 +240,11 @@ fn site_doctor_writes_a_profile_that_reproduces_generic_extraction() {
     );
     assert!(report.contains("\n  http://market.example/login.php\n      http://market.example/login.php: matches links.deny pattern"), "{report}");
     assert!(report.contains("\n  http://market.example/user.php?u=12\n      http://market.example/user.php?u=12: matches links.deny pattern"), "{report}");
-    assert!(
-        !report.contains("\n  http://market.example/user.php?u=12\n  "),
-        "{report}"
-    );
+    let followed = report
+        .split("links it does not follow")
+        .next()
+        .unwrap_or_default();
+    assert!(!followed.contains("user.php"), "{report}");
     let written = std::fs::read_to_string(&profile).expect("the profile was written");
     assert!(written.contains("engine = \"generic\""), "{written}");
     assert!(

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use encoding_rs::Encoding;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use scraper::Selector;
 use serde::Deserialize;
 use url::Url;
@@ -86,6 +86,9 @@ pub struct LinkRules {
     pub allow: Vec<Regex>,
     /// …and none of these (both matched against the canonical URL).
     pub deny: Vec<Regex>,
+    /// `deny` as one set: a link is tested against every pattern in one
+    /// pass.
+    pub deny_set: RegexSet,
     /// The site's login page: never followed.
     pub login_url: Option<Regex>,
     /// How URLs are canonicalised (session and tracking parameters).
@@ -286,6 +289,12 @@ impl SiteRules {
                 .iter()
                 .map(|r| regex("links.deny", r))
                 .collect::<Result<_, _>>()?,
+            deny_set: RegexSet::new(&deny).map_err(|e| {
+                invalid(
+                    "links.deny",
+                    format!("the patterns do not build one set: {e}"),
+                )
+            })?,
             login_url: None,
             url_rules: match &raw.links.strip_params {
                 Some(names) => UrlRules::new(

@@ -43,7 +43,8 @@ pub fn admit(profile: &SiteRules, url: Url) -> Result<CanonicalUrl, OutOfScope> 
     if !profile.links.allow.is_empty() && !profile.links.allow.iter().any(|r| r.is_match(s)) {
         return Err(OutOfScope::NotAllowed(url.to_string()));
     }
-    if let Some(r) = profile.links.deny.iter().find(|r| r.is_match(s)) {
+    let denied = profile.links.deny_set.matches(s).iter().next();
+    if let Some(r) = denied.and_then(|i| profile.links.deny.get(i)) {
         return Err(OutOfScope::Denied {
             url: url.to_string(),
             pattern: r.as_str().to_owned(),
