@@ -301,7 +301,14 @@ pub fn extract_parsed(
                         "a small part beside the main text"
                     }
                 );
-                if let Some(doc) = generic_content(&ctx, &mut traces, true) {
+                // The engine's own topic markup first (a URL form the preset
+                // does not know), else the generic reading.
+                let doc = if use_generic {
+                    None
+                } else {
+                    topic_document(&ctx, &rules, &mut traces)
+                };
+                if let Some(doc) = doc.or_else(|| generic_content(&ctx, &mut traces, true)) {
                     documents.push(doc);
                 }
             }
@@ -338,12 +345,23 @@ pub fn extract_parsed(
                     documents.push(doc);
                 }
             }
-            None => {
-                explain.page = format!(
-                    "list page (URL does not match topic.url /{}/; no list rows, none found by generic detection)",
-                    short_pattern(profile.topic.url.as_str())
-                );
-            }
+            None => match topic_document(&ctx, &rules, &mut traces) {
+                // A topic under a URL form the preset does not know: its
+                // markup says what it is.
+                Some(doc) => {
+                    explain.page = format!(
+                        "topic page (the URL matches no topic.url, but the page has the preset's topic markup; topic.url /{}/)",
+                        short_pattern(profile.topic.url.as_str())
+                    );
+                    documents.push(doc);
+                }
+                None => {
+                    explain.page = format!(
+                        "list page (URL does not match topic.url /{}/; no list rows, none found by generic detection)",
+                        short_pattern(profile.topic.url.as_str())
+                    );
+                }
+            },
         }
     } else {
         explain.page = format!(

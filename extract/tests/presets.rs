@@ -956,3 +956,38 @@ fn phpbb_seo_urls() {
         );
     }
 }
+
+/// A topic under a URL form no preset knows (a rewrite rule of the site's
+/// own): the preset's topic markup makes it a topic page all the same.
+#[test]
+fn a_topic_under_an_unknown_url_form_is_read_by_its_markup() {
+    let known = Url::parse("http://forum.example/board/viewtopic.php?f=7&t=4821").expect("URL");
+    let rewritten = Url::parse("http://forum.example/board/read/4821/wts-vpn").expect("URL");
+    let html = fixture("phpbb/viewtopic.html");
+    let read = |url: &Url| {
+        let (out, explain) = extract_page_explained(
+            &profile(EngineChoice::Auto, url),
+            url,
+            &html,
+            fetched_at(),
+            None,
+            &ExtractOptions::default(),
+        );
+        (out.documents, explain.page)
+    };
+    let (want, _) = read(&known);
+    let (got, page) = read(&rewritten);
+    assert!(
+        page.starts_with(
+            "topic page (the URL matches no topic.url, but the page has the preset's topic markup"
+        ),
+        "{page}"
+    );
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(want.len(), 1);
+    let (w, g) = (&want[0], &got[0]);
+    assert_eq!(
+        (&g.title, &g.body, &g.seller, &g.posted_at),
+        (&w.title, &w.body, &w.seller, &w.posted_at)
+    );
+}
