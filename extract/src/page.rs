@@ -183,7 +183,14 @@ pub fn extract_parsed(
     explain.zone = Some(ctx.dates.zone);
     let use_generic = matches!(choice, EngineChoice::Generic)
         || (choice == EngineChoice::Auto && engine.is_none());
-    let url_says_topic = profile.topic.url.is_match(url.as_str());
+    // Under `auto`, the recognised engine's own topic pattern decides (the
+    // union of every engine's would take one engine's list URL for
+    // another's topic).
+    let topic_pattern = match (choice, engine) {
+        (EngineChoice::Auto, Some(e)) if !profile.topic_url_given => &e.preset().topic.url,
+        _ => &profile.topic.url,
+    };
+    let url_says_topic = topic_pattern.is_match(url.as_str());
     let mut documents = Vec::new();
     let mut row_replies = Vec::new();
     let mut traces = Vec::new();
@@ -215,7 +222,7 @@ pub fn extract_parsed(
         } else {
             format!(
                 "topic page (URL matches topic.url /{}/)",
-                short_pattern(profile.topic.url.as_str())
+                short_pattern(topic_pattern.as_str())
             )
         };
         let doc = if use_generic {

@@ -116,6 +116,9 @@ pub struct SiteRules {
     /// Whether the rules (or their fixed preset) set the zone; if not, a
     /// preset recognised on the page may supply its own.
     pub time_zone_given: bool,
+    /// Whether the rules name their own `topic.url`; if not, under `auto`
+    /// the recognised engine's pattern says which pages are topics.
+    pub topic_url_given: bool,
     pub links: LinkRules,
     /// How extraction rules are chosen: own selectors, a preset, auto.
     pub engine: EngineChoice,
@@ -312,6 +315,7 @@ impl SiteRules {
             origin: RuleOrigin::Profile,
         };
         let raw_topic = raw.topic.unwrap_or_default();
+        let topic_url_given = raw_topic.url.is_some();
         let topic_url = match (&raw_topic.url, engine) {
             (Some(url), _) => regex("topic.url", url)?,
             (None, EngineChoice::Fixed(e)) => e.preset().topic.url.clone(),
@@ -342,6 +346,7 @@ impl SiteRules {
             encoding,
             zone,
             time_zone_given: time_zone.is_some(),
+            topic_url_given,
             links,
             engine,
             list,

@@ -991,3 +991,33 @@ fn a_topic_under_an_unknown_url_form_is_read_by_its_markup() {
         (&w.title, &w.body, &w.seller, &w.posted_at)
     );
 }
+
+/// Under `auto`, the recognised engine's topic pattern decides: an Invision
+/// board installed under `/forum/` has list URLs (`/forum/forum/12-x/`) that
+/// another engine's topic pattern would match.
+#[test]
+fn auto_asks_the_recognised_engine_which_urls_are_topics() {
+    let url = Url::parse("https://ipb.example/forum/forum/12-databases/").expect("URL");
+    let (out, explain) = extract_page_explained(
+        &profile(EngineChoice::Auto, &url),
+        &url,
+        &fixture("invision/forum.html"),
+        fetched_at(),
+        None,
+        &ExtractOptions {
+            all_rows: true,
+            ..ExtractOptions::default()
+        },
+    );
+    assert!(
+        explain.rules.starts_with("preset invision"),
+        "{}",
+        explain.rules
+    );
+    assert!(explain.page.starts_with("list page ("), "{}", explain.page);
+    assert!(out.documents.len() >= 2, "{:?}", out.documents);
+    assert_eq!(
+        out.documents[0].title.as_deref(),
+        Some("US insurer customer DB - 4M rows")
+    );
+}
