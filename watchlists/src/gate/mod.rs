@@ -137,6 +137,7 @@ impl Gate {
 
 /// The folded, separator-free view of `title + "\n" + body` the gate scans; `None` when a
 /// character joins its predecessor (the gate is unsure there). For benchmarks.
+#[cfg(feature = "bench")]
 pub(crate) fn view_of(title: Option<&str>, body: Option<&str>) -> Option<Vec<u32>> {
     let mut view = Vec::new();
     let mut k = 0;
