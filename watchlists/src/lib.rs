@@ -29,8 +29,9 @@ pub use config::{Asset, AssetKind, LoadError, LoadErrors, WatchTerm, Watchlist, 
 pub use cues::{CueKind, CueLexicon, LexiconError, SHIPPED_LEXICON};
 pub use matcher::{MatchDocument, Matcher, CUE_WINDOW_CHARS};
 
-/// Internals exposed for `benches/match.rs` only; not part of the API.
-#[doc(hidden)]
+/// Internals for `benches/match.rs`, only with the `bench` feature: not part of the API,
+/// and outside semver.
+#[cfg(feature = "bench")]
 pub mod bench_support {
     /// A document folded and stripped, as the phrase scanner sees it.
     pub struct PreparedText(pub(crate) crate::text::MatchText);

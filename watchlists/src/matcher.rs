@@ -241,7 +241,7 @@ impl Matcher {
 
     /// Runs only the phrase scanner over a prepared document; returns the number of raw
     /// matches. For benchmarks.
-    #[doc(hidden)]
+    #[cfg(feature = "bench")]
     pub fn scan_count(&self, text: &crate::bench_support::PreparedText) -> usize {
         let mut n = 0;
         self.scanner
@@ -251,7 +251,7 @@ impl Matcher {
 
     /// Whether the term gate lets a document through to the full scan (a watch term or a
     /// watched domain's first label may occur). For benchmarks.
-    #[doc(hidden)]
+    #[cfg(feature = "bench")]
     pub fn gate_passes(&self, title: Option<&str>, body: Option<&str>) -> bool {
         self.gate
             .as_ref()
@@ -260,7 +260,7 @@ impl Matcher {
 
     /// The gate's term scan alone over a document already folded into its view (no folding,
     /// no JSON): whether some watch key occurs. For benchmarks.
-    #[doc(hidden)]
+    #[cfg(feature = "bench")]
     pub fn gate_scan(&self, view: &crate::bench_support::GateView) -> bool {
         let mut cands = Vec::new();
         self.gate
@@ -270,7 +270,7 @@ impl Matcher {
 
     /// (records, candidate starts the gate's probe passes to confirmation) of a document
     /// folded into the gate's view. For benchmarks.
-    #[doc(hidden)]
+    #[cfg(feature = "bench")]
     pub fn gate_stats(&self, view: &crate::bench_support::GateView) -> [usize; 2] {
         let mut cands = Vec::new();
         if let Some(g) = &self.gate {
@@ -281,7 +281,7 @@ impl Matcher {
 
     /// (character positions, first-character candidates, prefix-filter candidates, bytes
     /// walked, match states reached) of a prepared view. For benchmarks.
-    #[doc(hidden)]
+    #[cfg(feature = "bench")]
     pub fn filter_stats(&self, text: &crate::bench_support::PreparedText) -> [usize; 5] {
         self.scanner.filter_stats(&text.0.stripped)
     }
@@ -300,7 +300,7 @@ impl Matcher {
 
     /// [`match_document`](Self::match_document) without the term gate (every document gets
     /// the full scan): the reference the gate is tested and fuzzed against.
-    #[doc(hidden)]
+    #[cfg(feature = "bench")]
     pub fn match_document_ungated(&self, doc: &MatchDocument<'_>) -> Vec<Alert> {
         self.match_full(doc)
     }

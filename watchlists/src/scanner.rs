@@ -284,7 +284,8 @@ impl PhraseScanner {
 
     /// (character starts, starts passing the first-character filter, positions where an
     /// anchored walk ran, bytes walked, matches) for `hay`, without the word-start skip:
-    /// how selective the filters are.
+    /// how selective the filters are. For benchmarks.
+    #[cfg(feature = "bench")]
     pub(crate) fn filter_stats(&self, hay: &str) -> [usize; 5] {
         let bytes = hay.as_bytes();
         let mut st = [0usize; 5];
