@@ -13,20 +13,28 @@ use encoding_rs::Encoding;
 /// Where the encoding of a page came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncodingSource {
+    /// A byte-order mark.
     Bom,
+    /// The site profile's `encoding`.
     Profile,
+    /// The HTTP `Content-Type` header's charset.
     Header,
+    /// A `<meta charset>` or `http-equiv` in the page.
     Meta,
     /// `<?xml … encoding="…"?>` (XHTML pages, feeds).
     XmlDeclaration,
+    /// Guessed from the bytes (chardetng).
     Detected,
 }
 
 /// A decoded page.
 #[derive(Debug, Clone)]
 pub struct Decoded {
+    /// The page as text.
     pub text: String,
+    /// The encoding it was decoded from.
     pub encoding: &'static Encoding,
+    /// How that encoding was chosen.
     pub source: EncodingSource,
     /// Whether any byte sequence was invalid in the chosen encoding.
     pub had_errors: bool,

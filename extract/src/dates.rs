@@ -15,7 +15,9 @@ use regex::Regex;
 /// of `08-29 19:17`).
 #[derive(Debug, Clone, Copy)]
 pub struct DateContext {
+    /// The site's clock.
     pub zone: SiteZone,
+    /// When the page was fetched.
     pub fetched_at: DateTime<Utc>,
 }
 
@@ -24,7 +26,9 @@ pub struct DateContext {
 /// daylight-saving rules on each date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SiteZone {
+    /// A fixed offset (`+08:00`).
     Fixed(FixedOffset),
+    /// An IANA zone with its daylight-saving rules (`Europe/Moscow`).
     Named(chrono_tz::Tz),
 }
 

@@ -7,17 +7,44 @@ use sha3::{Digest, Sha3_256};
 
 /// Why a host is not a valid v3 onion address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum OnionError {
+    /// A 16-character v2 address.
     #[error("{host}: v2 onion addresses (16 characters) are retired; ask for the site's v3 address (56 characters)")]
-    V2 { host: String },
+    V2 {
+        /// The host as given.
+        host: String,
+    },
+    /// Not 56 characters before `.onion`.
     #[error("{host}: an onion address has 56 base32 characters before .onion, this has {len}")]
-    Length { host: String, len: usize },
+    Length {
+        /// The host as given.
+        host: String,
+        /// Its length before `.onion`.
+        len: usize,
+    },
+    /// A character outside base32.
     #[error("{host}: {ch:?} is not a base32 character (a–z, 2–7)")]
-    Character { host: String, ch: char },
+    Character {
+        /// The host as given.
+        host: String,
+        /// The first character that is not base32.
+        ch: char,
+    },
+    /// A version byte other than 3.
     #[error("{host}: version byte {version}, expected 3")]
-    Version { host: String, version: u8 },
+    Version {
+        /// The host as given.
+        host: String,
+        /// The version byte found.
+        version: u8,
+    },
+    /// The checksum does not match: a typo or a truncation.
     #[error("{host}: checksum mismatch — the address is mistyped or truncated")]
-    Checksum { host: String },
+    Checksum {
+        /// The host as given.
+        host: String,
+    },
 }
 
 /// Whether `host` is an onion host (`….onion`, any case, subdomains included).

@@ -9,15 +9,26 @@ use crate::rules::SiteRules;
 
 /// Why a link is not crawled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum OutOfScope {
+    /// Not an http(s) URL with a host.
     #[error(transparent)]
     NotCrawlable(#[from] UrlError),
+    /// Outside the site's base URL and mirrors.
     #[error("{0}: outside the site's base URL")]
     OtherSite(String),
+    /// The rules allow some links only, and not this one.
     #[error("{0}: matches no links.allow pattern")]
     NotAllowed(String),
+    /// A deny pattern matches.
     #[error("{url}: matches links.deny pattern {pattern:?}")]
-    Denied { url: String, pattern: String },
+    Denied {
+        /// The canonical URL.
+        url: String,
+        /// The deny pattern that matched.
+        pattern: String,
+    },
+    /// The site's login page.
     #[error("{0}: the site's login page (links.login_url, from the profile's session.login_url)")]
     LoginPage(String),
 }

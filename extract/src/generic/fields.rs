@@ -11,12 +11,19 @@ use regex::Regex;
 /// A field a list column can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
+    /// The listing's title (its link).
     Title,
+    /// When the listing was posted.
     PostedAt,
+    /// Who posts it.
     Seller,
+    /// Its price.
     Price,
+    /// How many replies it has.
     Replies,
+    /// How often it was viewed.
     Views,
+    /// Its category.
     Category,
     /// The last reply's time and poster: never the listing's own date or
     /// seller.
@@ -42,6 +49,7 @@ impl Field {
 /// How one field of the rows was found, for `--explain` and `site doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnField {
+    /// The field.
     pub field: Field,
     /// `column 2 (header "发布时间")`, or `cell content (a date)`.
     pub how: String,

@@ -15,7 +15,9 @@ use crate::text::{element_text, element_text_without, is_block, is_invisible, ti
 /// A content page's main text and where it was found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MainText {
+    /// `og:title`, else the first `h1`, else `<title>`.
     pub title: Option<String>,
+    /// The main text, menus and scripts left out.
     pub body: String,
     /// `tag#id.class` of the container, for `--explain`.
     pub container: String,

@@ -33,12 +33,19 @@ const MIN_RECORDS: usize = 3;
 /// One row of a detected list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenericRow {
+    /// The title link's text.
     pub title: String,
+    /// The title link's `href`, as written.
     pub href: String,
+    /// The price as shown.
     pub price: Option<String>,
+    /// The seller or author as shown.
     pub seller: Option<String>,
+    /// The posted time as shown (read by `parse_date` in the site's zone).
     pub posted_at: Option<String>,
+    /// The reply count as shown.
     pub replies: Option<String>,
+    /// The category as shown.
     pub category: Option<String>,
 }
 
@@ -50,6 +57,7 @@ pub struct RecordSet {
     /// A CSS selector that matches the rows (and the rows it skips: header,
     /// spacer and separator rows), for a site profile's `list.row`.
     pub selector: String,
+    /// The records, in page order.
     pub rows: Vec<GenericRow>,
     /// How each field was found.
     pub columns: Vec<ColumnField>,

@@ -15,6 +15,7 @@ use crate::text::{element_text, is_invisible, tidy};
 /// What a topic page shows of itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TopicMeta {
+    /// The page's own title (a heading, or `<title>` without the site name).
     pub title: Option<String>,
     /// The first post's author.
     pub author: Option<String>,
