@@ -1,4 +1,6 @@
-//! The alert log and delivery outbox in the SQLite state store.
+//! The alert log in the SQLite state store, and its outbox: the deliveries
+//! each new alert queues, one row per sink. Stores and reads only; sending
+//! is `delivery`'s.
 //!
 //! One row per (customer, asset, document); a repost of a listing on another
 //! site (near-duplicate text) is grouped under the first alert as a
@@ -7,6 +9,7 @@
 //! (a delivery is marked done right after the sink accepts it).
 
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -114,8 +117,12 @@ pub struct Delivery {
     pub alert: Alert,
 }
 
+/// A handle on the alert log. Clones share one connection: the pipeline
+/// records alerts and the delivery task marks deliveries through the same
+/// one, each call a statement or a transaction of its own.
+#[derive(Clone)]
 pub struct AlertStore {
-    db: Connection,
+    db: Arc<Mutex<Connection>>,
 }
 
 fn now_text() -> String {
@@ -136,23 +143,31 @@ impl AlertStore {
             .and_then(|_| db.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| db.execute_batch(SCHEMA))
             .with_context(|| format!("{}: not a usable leakwatch state store", path.display()))?;
-        Ok(AlertStore { db })
+        Ok(AlertStore {
+            db: Arc::new(Mutex::new(db)),
+        })
+    }
+
+    /// The connection, for one call. A panic while it was held left no
+    /// transaction open (rusqlite rolls back on drop), so a poisoned lock is
+    /// still a usable connection.
+    fn db(&self) -> MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Records `alert` (text fingerprint `simhash`), queueing a delivery to
     /// each of `sinks` (with its first attempt time) if it is new.
     pub fn record(
-        &mut self,
+        &self,
         alert: &Alert,
         simhash: u64,
         sinks: &[(String, i64)],
     ) -> anyhow::Result<Recorded> {
         let now = now_text();
         let json = serde_json::to_string(alert).context("alert serialises")?;
-        let severity = severity_name(alert);
-        let tx = self
-            .db
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let severity = alert.severity.as_str();
+        let mut db = self.db();
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let known: Option<i64> = tx
             .query_row(
                 "SELECT id FROM alerts WHERE customer = ?1 AND asset = ?2 AND doc_id = ?3",
@@ -231,7 +246,8 @@ impl AlertStore {
 
     /// Alerts matching `filter`, oldest first, with their sightings.
     pub fn list(&self, filter: &AlertFilter) -> anyhow::Result<Vec<StoredAlert>> {
-        let mut stmt = self.db.prepare(
+        let db = self.db();
+        let mut stmt = db.prepare(
             "SELECT id, status, first_seen, last_seen, alert_json FROM alerts
              WHERE (?1 IS NULL OR customer = ?1)
                AND (?2 IS NULL OR status = ?2)
@@ -252,10 +268,10 @@ impl AlertStore {
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut sightings = self.db.prepare(
+        let mut sightings = db.prepare(
             "SELECT doc_id, url, site, seen_at FROM sightings WHERE alert_id = ?1 ORDER BY seen_at",
         )?;
-        let mut delivered = self.db.prepare(
+        let mut delivered = db.prepare(
             "SELECT sink FROM deliveries WHERE alert_id = ?1 AND status = 'delivered'
              ORDER BY delivered_at, id",
         )?;
@@ -291,9 +307,10 @@ impl AlertStore {
 
     /// Marks alerts acknowledged; returns the ids that did not exist.
     pub fn acknowledge(&self, ids: &[i64]) -> anyhow::Result<Vec<i64>> {
+        let db = self.db();
         let mut missing = Vec::new();
         for id in ids {
-            let changed = self.db.execute(
+            let changed = db.execute(
                 "UPDATE alerts SET status = 'acknowledged' WHERE id = ?1",
                 [id],
             )?;
@@ -306,7 +323,8 @@ impl AlertStore {
 
     /// Pending deliveries due at `now` (unix seconds), oldest first.
     pub fn due_deliveries(&self, now: i64, limit: usize) -> anyhow::Result<Vec<Delivery>> {
-        let mut stmt = self.db.prepare(
+        let db = self.db();
+        let mut stmt = db.prepare(
             "SELECT d.id, d.alert_id, d.sink, d.attempts, a.alert_json
              FROM deliveries d JOIN alerts a ON a.id = d.alert_id
              WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
@@ -340,7 +358,7 @@ impl AlertStore {
 
     /// Number of deliveries still pending (for metrics and shutdown).
     pub fn pending_deliveries(&self) -> anyhow::Result<u64> {
-        Ok(self.db.query_row(
+        Ok(self.db().query_row(
             "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
             [],
             |r| r.get::<_, i64>(0),
@@ -349,10 +367,9 @@ impl AlertStore {
 
     /// Marks a delivery done; the alert becomes `delivered` once all its
     /// deliveries are done (unless already acknowledged).
-    pub fn delivered(&mut self, delivery_id: i64) -> anyhow::Result<()> {
-        let tx = self
-            .db
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    pub fn delivered(&self, delivery_id: i64) -> anyhow::Result<()> {
+        let mut db = self.db();
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "UPDATE deliveries SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1 WHERE id = ?1",
             params![delivery_id, now_text()],
@@ -374,19 +391,12 @@ impl AlertStore {
         error: &str,
         next_attempt_at: i64,
     ) -> anyhow::Result<()> {
-        self.db.execute(
+        self.db().execute(
             "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
             params![delivery_id, error, next_attempt_at],
         )?;
         Ok(())
     }
-}
-
-fn severity_name(alert: &Alert) -> String {
-    serde_json::to_value(alert.severity)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -412,7 +422,7 @@ mod tests {
     #[test]
     fn one_row_per_customer_asset_document() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = AlertStore::open(&dir.path().join("state.db")).expect("open");
+        let store = AlertStore::open(&dir.path().join("state.db")).expect("open");
         let sinks = [("file".to_owned(), 0)];
         let r1 = store.record(&alert("d1", "s"), 0, &sinks).expect("record");
         let r2 = store.record(&alert("d1", "s"), 0, &sinks).expect("record");
@@ -428,7 +438,7 @@ mod tests {
     #[test]
     fn reposts_on_other_sites_are_sightings() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = AlertStore::open(&dir.path().join("state.db")).expect("open");
+        let store = AlertStore::open(&dir.path().join("state.db")).expect("open");
         let first = store
             .record(&alert("d1", "market-a"), 0xFFFF_0000, &[])
             .expect("record");
@@ -454,7 +464,7 @@ mod tests {
     #[test]
     fn delivery_lifecycle() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = AlertStore::open(&dir.path().join("state.db")).expect("open");
+        let store = AlertStore::open(&dir.path().join("state.db")).expect("open");
         let sinks = [("hook".to_owned(), 0), ("mail".to_owned(), 100)];
         let id = store
             .record(&alert("d1", "s"), 0, &sinks)

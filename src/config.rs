@@ -416,7 +416,7 @@ fn sink(raw: RawSink, base: &Path, file: &str) -> anyhow::Result<SinkConfig> {
                 ),
             };
             let digest = parse_digest(s.digest.as_deref().unwrap_or("hourly")).with_context(|| {
-                format!("{file}: sink {:?}: digest must be \"immediate\", \"hourly\", \"daily\" or like \"15m\"", s.name)
+                format!("{file}: sink {:?}: digest must be \"immediate\", \"hourly\", \"daily\" or a duration like \"15m\" (units s, m, h, d, w)", s.name)
             })?;
             for address in std::iter::once(&s.from).chain(&s.to) {
                 address.parse::<lettre::Address>().with_context(|| {
@@ -461,16 +461,7 @@ fn parse_digest(text: &str) -> Option<Digest> {
         "immediate" => Digest::Immediate,
         "hourly" => Digest::Every(Duration::from_secs(3600)),
         "daily" => Digest::Every(Duration::from_secs(86_400)),
-        other => {
-            let (n, unit) = other.split_at(other.len().checked_sub(1)?);
-            let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
-            Digest::Every(Duration::from_secs(match unit {
-                "s" => n,
-                "m" => n * 60,
-                "h" => n * 3600,
-                _ => return None,
-            }))
-        }
+        other => Digest::Every(crawler::parse_duration(other).ok()?),
     })
 }
 

@@ -22,3 +22,13 @@ pub fn index_dir(data_dir: &Path) -> PathBuf {
 pub fn state_db(data_dir: &Path) -> PathBuf {
     data_dir.join("state.db")
 }
+
+/// The state store of `data_dir`, which a command that only reads it needs
+/// to exist; the error says which commands make one (`first`).
+pub fn existing_state_db(data_dir: &Path, first: &str) -> anyhow::Result<PathBuf> {
+    let db = state_db(data_dir);
+    if !db.exists() {
+        anyhow::bail!("{}: no state store yet; run {first} first", db.display());
+    }
+    Ok(db)
+}

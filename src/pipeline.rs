@@ -1,22 +1,33 @@
 //! The path of one document after extraction: match the watchlists, record
-//! alerts (and queue their deliveries) in the state store, write the
-//! document with its alerts to the index. Also re-runs changed watchlists
-//! over the documents already indexed (retro-hunt).
+//! alerts (and queue their deliveries) in the alert store, write the
+//! document with its alerts to the index. The consume loop takes the
+//! crawler's deliveries down that path, sets aside a document that keeps
+//! failing, commits by one [`CommitPolicy`] and only then acknowledges the
+//! documents to the frontier. Also re-runs changed watchlists over the
+//! documents already indexed (retro-hunt). Never fetches, never sends.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crawler::Document;
+use crawler::{Crawler, Delivery, Document, Receipt};
 use indexer::{DocumentIndex, IndexDocument, SearchRequest};
+use tokio::sync::mpsc;
 use watchlists::{Alert, Matcher};
 
 use crate::alert_store::{AlertStore, Recorded};
-use crate::config::SinkConfig;
+use crate::config::{Schedule, SinkConfig};
 use crate::convert::{index_document, match_view};
+use crate::dead_letters::{self, DeadLetters, Handled};
 use crate::neardup::simhash;
-use crate::{outbox, paths};
+use crate::{delivery, paths};
+
+/// Pause before a failed document's next try (times the try number).
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// How often the consume loop looks at the clock while no document comes.
+const TICK: Duration = Duration::from_secs(1);
 
 /// An alert as the pipeline saw it.
 pub struct RaisedAlert {
@@ -30,19 +41,75 @@ impl RaisedAlert {
     }
 }
 
-/// When the index is committed.
-#[derive(Debug, Clone, Copy)]
+/// When the consume loop commits the index and then acknowledges the
+/// documents since the last commit to the frontier: once `every_docs` of
+/// them wait, or `every` after the last commit if any wait, and always when
+/// the documents stop. The only commit schedule: the index writer's own
+/// policy stays manual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitPolicy {
     pub every_docs: usize,
     pub every: Duration,
 }
 
+impl CommitPolicy {
+    /// The service configuration's `commit_every_docs` and `commit_every_secs`.
+    pub fn from_schedule(schedule: &Schedule) -> CommitPolicy {
+        CommitPolicy {
+            every_docs: schedule.commit_every_docs,
+            every: schedule.commit_every,
+        }
+    }
+
+    /// Whether `waiting` documents, the last commit `since` ago, are due.
+    pub fn is_due(&self, waiting: usize, since: Duration) -> bool {
+        waiting >= self.every_docs || (waiting > 0 && since >= self.every)
+    }
+}
+
 impl Default for CommitPolicy {
+    /// The service configuration's defaults.
     fn default() -> Self {
         CommitPolicy {
-            every_docs: 500,
-            every: Duration::from_secs(30),
+            every_docs: 200,
+            every: Duration::from_secs(10),
         }
+    }
+}
+
+/// A new generation of watchlists for the consume loop.
+pub struct Reload {
+    pub matcher: Matcher,
+    /// `customer/asset` keys that are new or changed: retro-hunt these.
+    pub changed: HashSet<String>,
+}
+
+/// What the consume loop did, told as it happens.
+pub enum Consumed {
+    /// A document went through: its alerts (new and known), or none when it
+    /// was `set_aside` as a dead letter; `queued` documents wait behind it.
+    Document {
+        raised: Vec<RaisedAlert>,
+        set_aside: bool,
+        queued: usize,
+    },
+    /// A reload's new or changed assets were retro-hunted over the index.
+    RetroHunt { raised: Vec<RaisedAlert> },
+    /// The index was committed (it holds `index_docs` documents) and the
+    /// documents before the commit acknowledged.
+    Committed { index_docs: u64 },
+}
+
+/// Receipts of the documents handled since the last commit.
+struct Unacknowledged {
+    receipts: Vec<Receipt>,
+    last_commit: Instant,
+}
+
+impl Unacknowledged {
+    /// Whether `policy` says to commit them now.
+    fn due(&self, policy: &CommitPolicy) -> bool {
+        policy.is_due(self.receipts.len(), self.last_commit.elapsed())
     }
 }
 
@@ -50,10 +117,9 @@ pub struct Pipeline {
     index: DocumentIndex,
     matcher: Matcher,
     store: AlertStore,
+    dead_letters: DeadLetters,
     sinks: Vec<SinkConfig>,
     policy: CommitPolicy,
-    uncommitted: usize,
-    last_commit: Instant,
     pub documents: usize,
 }
 
@@ -75,33 +141,134 @@ impl Pipeline {
             }
         })
         .with_context(|| format!("cannot open the index in {}", index_dir.display()))?;
-        let store = AlertStore::open(&paths::state_db(data_dir))?;
+        let state_db = paths::state_db(data_dir);
         Ok(Pipeline {
             index,
             matcher,
-            store,
+            store: AlertStore::open(&state_db)?,
+            dead_letters: DeadLetters::open(&state_db)?,
             sinks: Vec::new(),
             policy: CommitPolicy::default(),
-            uncommitted: 0,
-            last_commit: Instant::now(),
             documents: 0,
         })
     }
 
     /// Queues deliveries of new alerts to these sinks.
-    pub fn with_sinks(mut self, sinks: Vec<SinkConfig>, policy: CommitPolicy) -> Pipeline {
+    pub fn with_sinks(mut self, sinks: Vec<SinkConfig>) -> Pipeline {
         self.sinks = sinks;
+        self
+    }
+
+    /// Commits by this policy in the consume loop.
+    pub fn with_commit_policy(mut self, policy: CommitPolicy) -> Pipeline {
         self.policy = policy;
         self
     }
 
-    /// Replaces the watchlists' matcher (after a reload).
-    pub fn set_matcher(&mut self, matcher: Matcher) {
-        self.matcher = matcher;
+    /// The alert store the pipeline records into: the one connection, for
+    /// the delivery task to share.
+    pub fn alert_store(&self) -> AlertStore {
+        self.store.clone()
     }
 
-    /// Matches, records and indexes one document.
-    pub fn process(&mut self, doc: &Document) -> anyhow::Result<Vec<RaisedAlert>> {
+    /// The index written to (read for its size).
+    pub fn index(&self) -> &DocumentIndex {
+        &self.index
+    }
+
+    /// Takes every document `crawler` delivers down the pipeline until the
+    /// crawl is over (the sender is dropped), and swaps in the watchlists of
+    /// each reload (retro-hunting their changes), telling `report` what it
+    /// did. Documents are acknowledged to the crawler's frontier only after
+    /// the commit that holds them, so a kill at any moment redelivers
+    /// instead of losing them. Returns an error, and stops, only when the
+    /// index, the state store or the frontier cannot be written.
+    pub async fn consume(
+        &mut self,
+        crawler: &Crawler,
+        mut documents: mpsc::Receiver<Delivery>,
+        mut reloads: Option<mpsc::Receiver<Reload>>,
+        mut report: impl FnMut(Consumed),
+    ) -> anyhow::Result<()> {
+        let mut waiting = Unacknowledged {
+            receipts: Vec::new(),
+            last_commit: Instant::now(),
+        };
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            tokio::select! {
+                delivery = documents.recv() => {
+                    let Some(Delivery { document, receipt }) = delivery else {
+                        break; // the crawl is over, or the service stopping
+                    };
+                    let (raised, set_aside) = match self.handle(&document).await? {
+                        Handled::Done(raised) => (raised, false),
+                        Handled::SetAside { .. } => (Vec::new(), true),
+                    };
+                    waiting.receipts.push(receipt);
+                    report(Consumed::Document {
+                        raised,
+                        set_aside,
+                        queued: documents.max_capacity() - documents.capacity(),
+                    });
+                    if waiting.due(&self.policy) {
+                        self.commit_and_acknowledge(crawler, &mut waiting, &mut report)?;
+                    }
+                }
+                Some(reload) = next_reload(&mut reloads) => {
+                    self.matcher = reload.matcher;
+                    if !reload.changed.is_empty() {
+                        let raised = self.retro_hunt(&reload.changed, None)?;
+                        report(Consumed::RetroHunt { raised });
+                    }
+                }
+                _ = tick.tick() => if waiting.due(&self.policy) {
+                    self.commit_and_acknowledge(crawler, &mut waiting, &mut report)?;
+                },
+            }
+        }
+        self.commit_and_acknowledge(crawler, &mut waiting, &mut report)
+    }
+
+    /// Processes one delivered document, trying again a few times if it
+    /// fails. One that keeps failing is set aside as a dead letter, to be
+    /// acknowledged rather than come back first after every restart. A
+    /// failure of the whole store is returned at once: no retry of one
+    /// document can mend it.
+    async fn handle(&mut self, document: &Document) -> anyhow::Result<Handled<Vec<RaisedAlert>>> {
+        let handled = dead_letters::with_retries(RETRY_PAUSE, || self.process(document))
+            .await
+            .map_err(store_failure)?;
+        if let Handled::SetAside { attempts, error } = &handled {
+            self.dead_letters
+                .record(document, *attempts, error)
+                .map_err(store_failure)?;
+            tracing::error!(site = %document.site, doc = %document.id, url = %document.url, attempts, %error, "document set aside as a dead letter (`leakwatch sites` lists it); going on");
+        }
+        Ok(handled)
+    }
+
+    /// Commits the index, then acknowledges the documents it now holds.
+    fn commit_and_acknowledge(
+        &mut self,
+        crawler: &Crawler,
+        waiting: &mut Unacknowledged,
+        report: &mut impl FnMut(Consumed),
+    ) -> anyhow::Result<()> {
+        self.commit()?;
+        crawler
+            .acknowledge(&waiting.receipts)
+            .context("cannot acknowledge documents in the frontier")?;
+        waiting.receipts.clear();
+        waiting.last_commit = Instant::now();
+        report(Consumed::Committed {
+            index_docs: self.index.num_docs(),
+        });
+        Ok(())
+    }
+
+    /// Matches, records and indexes one document (one try).
+    fn process(&mut self, doc: &Document) -> anyhow::Result<Vec<RaisedAlert>> {
         // Tests of the dead-letter path make one document fail here; release
         // builds have no such hook.
         #[cfg(debug_assertions)]
@@ -118,8 +285,6 @@ impl Pipeline {
             .upsert(&index_document(doc, &alerts))
             .with_context(|| format!("cannot index {}", doc.id))?;
         self.documents += 1;
-        self.uncommitted += 1;
-        self.commit_if_due()?;
         Ok(raised)
     }
 
@@ -140,7 +305,7 @@ impl Pipeline {
                 .sinks
                 .iter()
                 .filter(|s| s.accepts(&alert.customer))
-                .map(|s| (s.name.clone(), outbox::first_attempt(s, alert, now)))
+                .map(|s| (s.name.clone(), delivery::first_attempt(s, alert, now)))
                 .collect();
             let recorded = self
                 .store
@@ -154,22 +319,9 @@ impl Pipeline {
         Ok(raised)
     }
 
-    /// Commits when the policy says so (documents or time since the last commit).
-    pub fn commit_if_due(&mut self) -> anyhow::Result<()> {
-        if self.uncommitted >= self.policy.every_docs
-            || (self.uncommitted > 0 && self.last_commit.elapsed() >= self.policy.every)
-        {
-            self.commit()?;
-        }
-        Ok(())
-    }
-
     /// Makes everything processed so far durable and searchable.
-    pub fn commit(&mut self) -> anyhow::Result<()> {
-        self.index.commit().context("cannot commit the index")?;
-        self.uncommitted = 0;
-        self.last_commit = Instant::now();
-        Ok(())
+    fn commit(&mut self) -> anyhow::Result<()> {
+        self.index.commit().context("cannot commit the index")
     }
 
     /// Runs the current matcher over every indexed document (posted or
@@ -226,8 +378,39 @@ impl Pipeline {
         }
         Ok(raised)
     }
+}
 
-    pub fn index(&self) -> &DocumentIndex {
-        &self.index
+/// The next reload; none ever when there is nothing to reload from.
+async fn next_reload(reloads: &mut Option<mpsc::Receiver<Reload>>) -> Option<Reload> {
+    match reloads {
+        Some(reloads) => reloads.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Says why the consume loop stops: the index or the state store cannot be
+/// written, which no retry of one document can mend.
+fn store_failure(error: anyhow::Error) -> anyhow::Error {
+    error.context(
+        "stopping: the index or the state store cannot be written (disk full? I/O error?); \
+         documents not yet acknowledged are processed again after a restart",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_after_so_many_documents_or_so_long_with_any_waiting() {
+        let policy = CommitPolicy {
+            every_docs: 3,
+            every: Duration::from_secs(10),
+        };
+        let secs = Duration::from_secs;
+        assert!(!policy.is_due(0, secs(3600)), "nothing waits");
+        assert!(!policy.is_due(2, secs(9)));
+        assert!(policy.is_due(3, secs(0)));
+        assert!(policy.is_due(1, secs(10)));
     }
 }

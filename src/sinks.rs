@@ -1,6 +1,6 @@
 //! Alert sinks: a JSON-lines file, a webhook (POST JSON signed with
 //! HMAC-SHA256), e-mail over SMTP. A sink only delivers; retries and
-//! bookkeeping are the outbox's. A delivery sent again after a crash
+//! bookkeeping are `delivery`'s. A delivery sent again after a crash
 //! carries the same identity (`X-Leakwatch-Delivery`, Message-ID), and the
 //! JSON-lines file is checked so that it never holds an alert twice.
 
@@ -15,8 +15,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sha2::Sha256;
 
 use crate::alert_store::Delivery;
-use crate::commands::format_alert;
 use crate::config::{Digest, SinkConfig, SinkKind, SmtpSecurity};
+use crate::format::format_alert;
 
 /// Header carrying `sha256=<hex HMAC of the body>`.
 pub const SIGNATURE_HEADER: &str = "x-leakwatch-signature";
@@ -134,7 +134,7 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 impl SinkRef<'_> {
     /// How `deliveries` go out: groups of indices, each sent by one
     /// [`deliver`](Self::deliver) call (one message, request or line each,
-    /// except a digest, which is one message for its group). The outbox
+    /// except a digest, which is one message for its group). `delivery`
     /// marks each group as soon as it is out, so a crash repeats at most the
     /// group in flight.
     pub fn plan(&self, deliveries: &[Delivery]) -> Vec<Vec<usize>> {

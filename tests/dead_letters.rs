@@ -3,6 +3,7 @@
 //! times, set aside as a dead letter (in `leakwatch sites`, the log and the
 //! metrics), the rest of the demo market is indexed, the service keeps
 //! running, and after a restart the document is not delivered again.
+//! `crawl --once` goes through the same consume loop and sets it aside too.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -71,18 +72,25 @@ fn dead_letters(data: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn a_document_that_keeps_failing_is_set_aside_and_the_service_goes_on() {
-    let (_market, root) = demo_server();
+/// The demo market's profiles (served at `root`) in `sites/` and the
+/// mufg-group watchlist in `watchlists/` of a new temporary folder.
+fn demo_folders(root: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let lists = dir.path().join("watchlists");
     std::fs::create_dir_all(&lists).expect("mkdir");
-    write_demo_profiles(&dir.path().join("sites"), &root, |text| text);
+    write_demo_profiles(&dir.path().join("sites"), root, |text| text);
     std::fs::copy(
         repo().join("examples/watchlists/mufg-group.toml"),
         lists.join("mufg-group.toml"),
     )
     .expect("copy watchlist");
+    dir
+}
+
+#[test]
+fn a_document_that_keeps_failing_is_set_aside_and_the_service_goes_on() {
+    let (_market, root) = demo_server();
+    let dir = demo_folders(&root);
     let port = free_port();
     let config = dir.path().join("leakwatch.toml");
     std::fs::write(
@@ -190,4 +198,44 @@ path = "alerts.jsonl"
     );
     assert_eq!(dead_letters(&data)[0]["times"], 1);
     assert!(service.0.try_wait().expect("wait").is_none());
+}
+
+#[test]
+fn crawl_once_sets_a_failing_document_aside_and_indexes_the_rest() {
+    // The same consume loop as the service's: before it, one bad document
+    // failed the whole pass and left every document unacknowledged.
+    let (_market, root) = demo_server();
+    let dir = demo_folders(&root);
+    let config = dir.path().join("leakwatch.toml");
+    std::fs::write(
+        &config,
+        "tor = \"off\"\nsites = \"sites\"\nwatchlists = \"watchlists\"\ndata_dir = \"data\"\n",
+    )
+    .expect("write config");
+    let data = dir.path().join("data");
+    let out = Command::new(BIN)
+        .args([
+            "crawl",
+            "--once",
+            "--config",
+            config.to_str().expect("path"),
+        ])
+        .env("LEAKWATCH_TEST_FAIL_DOCUMENT", BAD_DOC)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("leakwatch crawl --once");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("80 documents indexed"), "{stdout}");
+    assert!(
+        stdout.contains("1 documents set aside as dead letters"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(BAD_DOC), "its alert was raised: {stdout}");
+    assert!(stderr.contains("set aside as a dead letter"), "{stderr}");
+    let letters = dead_letters(&data);
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0]["doc_id"], BAD_DOC);
+    assert_eq!(letters[0]["attempts"], 3);
 }

@@ -312,7 +312,7 @@ impl Frontier {
     }
 
     /// Records what fetching `url` gave, in one transaction; returns the
-    /// outbox receipts of the documents queued (in the order given).
+    /// receipts of the documents queued for the consumer (in the order given).
     pub fn record(
         &mut self,
         url: &FrontierUrl,
@@ -334,79 +334,28 @@ impl Frontier {
                 documents,
                 final_url,
             } => {
-                let previous: Option<String> = tx
-                    .query_row(
-                        "SELECT content_hash FROM crawl_urls WHERE id = ?1",
-                        [url.id],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .flatten();
-                let priority = regular_priority(url);
-                tx.execute(
-                    "UPDATE crawl_urls SET next_due = ?2, priority = ?3, attempts = 0,
-                        fetches = fetches + 1, last_status = ?4, last_error = NULL,
-                        fetched_at = ?5, etag = ?6, last_modified = ?7, content_hash = ?8
-                     WHERE id = ?1",
-                    params![
-                        url.id,
-                        next_due,
-                        priority,
-                        status,
-                        now,
-                        etag,
-                        last_modified,
-                        content_hash
-                    ],
-                )?;
+                let fetch = Fetch {
+                    status: *status,
+                    content_hash,
+                    next_due: *next_due,
+                    now,
+                };
+                let previous = stored_content_hash(&tx, url.id)?;
+                mark_fetched(&tx, url, &fetch, *etag, *last_modified)?;
                 insert_links(&tx, &url.site, links, now)?;
                 if let Some((target, role)) = final_url.filter(|(t, _)| *t != url.url) {
-                    // A new row for a topic reached through a redirect is
-                    // never due on its own (it is fetched through the URL
-                    // that leads to it); a list page keeps its own schedule.
-                    // A known row keeps its schedule: it may be a seed or a
-                    // list page that other URLs redirect to.
-                    let (due, priority) = match role {
-                        PageRole::Topic => (NEVER, PRIORITY_RECRAWL),
-                        PageRole::List => (*next_due, PRIORITY_NEW),
-                    };
-                    tx.execute(
-                        "INSERT INTO crawl_urls (site, url, depth, role, priority, next_due,
-                            fetches, last_status, fetched_at, content_hash)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9)
-                         ON CONFLICT (site, url) DO UPDATE SET
-                            fetches = crawl_urls.fetches + 1, last_status = ?7,
-                            fetched_at = ?8, content_hash = ?9",
-                        params![
-                            url.site,
-                            target,
-                            url.depth,
-                            role.as_str(),
-                            priority,
-                            due,
-                            status,
-                            now,
-                            content_hash,
-                        ],
-                    )?;
+                    mark_redirect_target(&tx, url, target, role, &fetch)?;
                 }
                 if previous.as_deref() != Some(*content_hash) {
-                    let mut insert = tx.prepare_cached(
-                        "INSERT INTO crawl_outbox (site, document) VALUES (?1, ?2)",
-                    )?;
-                    for doc in documents.iter() {
-                        insert.execute(params![url.site, serde_json::to_string(doc)?])?;
-                        receipts.push(Receipt(tx.last_insert_rowid()));
-                    }
+                    receipts = queue_documents(&tx, &url.site, documents)?;
                 }
             }
             PageOutcome::NotModified { next_due } => {
-                let priority = regular_priority(url);
                 tx.execute(
                     "UPDATE crawl_urls SET next_due = ?2, priority = ?3, attempts = 0,
                         fetches = fetches + 1, last_status = 304, last_error = NULL, fetched_at = ?4
                      WHERE id = ?1",
-                    params![url.id, next_due, priority, now],
+                    params![url.id, next_due, regular_priority(url), now],
                 )?;
             }
             PageOutcome::Failed {
@@ -603,6 +552,112 @@ fn lock_exclusively(path: &Path) -> Result<std::fs::File, FrontierError> {
         }),
         Err(std::fs::TryLockError::Error(e)) => Err(lock_err(e)),
     }
+}
+
+/// What a successful fetch writes to the rows it touches.
+struct Fetch<'a> {
+    status: u16,
+    content_hash: &'a str,
+    next_due: i64,
+    now: i64,
+}
+
+/// The content hash of the last fetch of row `id`, if any.
+fn stored_content_hash(tx: &Transaction<'_>, id: i64) -> Result<Option<String>, FrontierError> {
+    Ok(tx
+        .query_row(
+            "SELECT content_hash FROM crawl_urls WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Marks `url` fetched: its validators, its hash and when it is due again.
+fn mark_fetched(
+    tx: &Transaction<'_>,
+    url: &FrontierUrl,
+    fetch: &Fetch<'_>,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> Result<(), FrontierError> {
+    tx.execute(
+        "UPDATE crawl_urls SET next_due = ?2, priority = ?3, attempts = 0,
+            fetches = fetches + 1, last_status = ?4, last_error = NULL,
+            fetched_at = ?5, etag = ?6, last_modified = ?7, content_hash = ?8
+         WHERE id = ?1",
+        params![
+            url.id,
+            fetch.next_due,
+            regular_priority(url),
+            fetch.status,
+            fetch.now,
+            etag,
+            last_modified,
+            fetch.content_hash
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records `target`, where fetching `url` was redirected, as fetched too:
+/// a new row is scheduled by [`redirect_schedule`], a known row keeps its
+/// own schedule (it may be a seed or a list page others redirect to).
+fn mark_redirect_target(
+    tx: &Transaction<'_>,
+    url: &FrontierUrl,
+    target: &str,
+    role: PageRole,
+    fetch: &Fetch<'_>,
+) -> Result<(), FrontierError> {
+    let (due, priority) = redirect_schedule(role, fetch.next_due);
+    tx.execute(
+        "INSERT INTO crawl_urls (site, url, depth, role, priority, next_due,
+            fetches, last_status, fetched_at, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9)
+         ON CONFLICT (site, url) DO UPDATE SET
+            fetches = crawl_urls.fetches + 1, last_status = ?7,
+            fetched_at = ?8, content_hash = ?9",
+        params![
+            url.site,
+            target,
+            url.depth,
+            role.as_str(),
+            priority,
+            due,
+            fetch.status,
+            fetch.now,
+            fetch.content_hash,
+        ],
+    )?;
+    Ok(())
+}
+
+/// When a new row for a redirect target is due, and its priority: a topic
+/// never on its own (it is fetched through the URL that leads to it), a
+/// list page on the schedule of the page that was fetched.
+fn redirect_schedule(role: PageRole, next_due: i64) -> (i64, i64) {
+    match role {
+        PageRole::Topic => (NEVER, PRIORITY_RECRAWL),
+        PageRole::List => (next_due, PRIORITY_NEW),
+    }
+}
+
+/// Queues `documents` for the consumer; their receipts, in order.
+fn queue_documents(
+    tx: &Transaction<'_>,
+    site: &str,
+    documents: &[Document],
+) -> Result<Vec<Receipt>, FrontierError> {
+    let mut insert =
+        tx.prepare_cached("INSERT INTO crawl_outbox (site, document) VALUES (?1, ?2)")?;
+    let mut receipts = Vec::with_capacity(documents.len());
+    for doc in documents {
+        insert.execute(params![site, serde_json::to_string(doc)?])?;
+        receipts.push(Receipt(tx.last_insert_rowid()));
+    }
+    Ok(receipts)
 }
 
 /// Inserts new links; a known topic whose list-row signature changed since
@@ -848,6 +903,18 @@ mod tests {
         assert_eq!(f.site_state("s").expect("q").paused_until, Some(99));
         let counts = f.counts("s", 0).expect("counts");
         assert_eq!((counts.urls, counts.failed), (1, 1));
+    }
+
+    #[test]
+    fn a_new_redirect_target_is_due_only_if_it_is_a_list_page() {
+        assert_eq!(
+            redirect_schedule(PageRole::Topic, 1_000),
+            (NEVER, PRIORITY_RECRAWL)
+        );
+        assert_eq!(
+            redirect_schedule(PageRole::List, 1_000),
+            (1_000, PRIORITY_NEW)
+        );
     }
 
     #[test]

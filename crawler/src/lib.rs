@@ -13,6 +13,7 @@
 
 mod cookies;
 mod crawl;
+mod duration;
 #[cfg(feature = "embedded-tor")]
 mod embedded_tor;
 mod error;
@@ -28,6 +29,7 @@ pub use crawl::{
     crawl_site, CrawlEvent, CrawlOptions, CrawlStats, Crawler, Delivery, SiteEvent, SiteOutcome,
     SiteReport,
 };
+pub use duration::{parse_duration, DurationError};
 #[cfg(feature = "embedded-tor")]
 pub use embedded_tor::{EmbeddedTor, EmbeddedTorConfig, TorError};
 pub use error::{CrawlError, FrontierError, ProfileError};

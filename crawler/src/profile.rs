@@ -15,6 +15,7 @@ use scraper::Selector;
 use serde::Deserialize;
 use url::Url;
 
+use crate::duration::parse_duration;
 use crate::fetch::RateFloor;
 use crate::recrawl::RecrawlPolicy;
 use crate::session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig};
@@ -229,13 +230,9 @@ impl SiteProfile {
             None => RecrawlPolicy::default(),
             Some(r) => {
                 let default = RecrawlPolicy::default();
-                let interval = |field: &str, value: Option<String>, default: Duration| {
-                    match value {
+                let interval = |field: &str, value: Option<String>, default: Duration| match value {
                     None => Ok(default),
-                    Some(v) => parse_duration(&v).ok_or_else(|| {
-                        invalid(field, format!("{v:?} is not a duration; write e.g. \"90s\", \"30m\", \"1h\" or \"7d\""))
-                    }),
-                }
+                    Some(v) => parse_duration(&v).map_err(|e| invalid(field, e.to_string())),
                 };
                 RecrawlPolicy {
                     list_interval: interval(
@@ -372,21 +369,6 @@ impl SiteProfile {
     pub fn request_interval(&self) -> Duration {
         Duration::from_secs(60) / self.rate_limit.per_minute.get()
     }
-}
-
-/// `90s`, `30m`, `1h`, `7d`, or plain seconds.
-fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = number.parse().ok()?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "m" => n.checked_mul(60)?,
-        "h" => n.checked_mul(3600)?,
-        "d" => n.checked_mul(86_400)?,
-        _ => return None,
-    };
-    (secs > 0).then(|| Duration::from_secs(secs))
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use crate::alert_store::{AlertFilter, AlertStore};
-use crate::commands::{format_alert, parse_date, use_colour};
+use crate::commands::{parse_date, use_colour};
+use crate::format::format_alert;
 use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Args)]
@@ -35,13 +36,7 @@ enum AlertsAction {
 
 pub fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
-    let db = paths::state_db(&data_dir);
-    if !db.exists() {
-        anyhow::bail!(
-            "{}: no state store yet; run `leakwatch demo` or `leakwatch crawl` first",
-            db.display()
-        );
-    }
+    let db = paths::existing_state_db(&data_dir, "`leakwatch demo` or `leakwatch crawl`")?;
     let store = AlertStore::open(&db)?;
     if let Some(AlertsAction::Ack { ids }) = args.action {
         let missing = store.acknowledge(&ids)?;

@@ -11,9 +11,10 @@ use crawler::{SiteProfile, Transport};
 use url::Url;
 use watchlists::{Matcher, WatchlistSet};
 
-use crate::commands::crawl::{crawl_sites, print_summary};
-use crate::commands::{format_alert, use_colour};
+use crate::commands::use_colour;
+use crate::crawl_pass::{self, print_summary};
 use crate::demo_market::{DemoMarket, PROFILES, WATCHLISTS};
+use crate::format::format_alert;
 use crate::pipeline::Pipeline;
 use crate::{paths, GlobalArgs};
 
@@ -66,7 +67,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             "Demo market serving on {} — crawling 3 sites…",
             market.url()
         );
-        crawl_sites(
+        crawl_pass::run(
             sites,
             Transport::Direct,
             crawler::FetchOptions::default(),

@@ -17,7 +17,8 @@ use crawler::DocumentKind;
 use serde::Deserialize;
 use watchlists::{MatchDocument, Matcher, WatchlistSet};
 
-use crate::commands::{format_alert, use_colour};
+use crate::commands::use_colour;
+use crate::format::format_alert;
 
 #[derive(Debug, Args)]
 pub struct MatchArgs {

@@ -45,13 +45,7 @@ const SHOWN_FAILURES: usize = 10;
 
 pub fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
-    let db = paths::state_db(&data_dir);
-    if !db.exists() {
-        anyhow::bail!(
-            "{}: no state store yet; run `leakwatch crawl` or `leakwatch run` first",
-            db.display()
-        );
-    }
+    let db = paths::existing_state_db(&data_dir, "`leakwatch crawl` or `leakwatch run`")?;
     let frontier = Frontier::open_for_report(&db)?;
     let now = chrono::Utc::now().timestamp();
     let mut letters: BTreeMap<String, Vec<DeadLetter>> = BTreeMap::new();

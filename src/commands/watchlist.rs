@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use watchlists::{Matcher, WatchlistSet};
 
-use crate::commands::{format_alert, parse_date, use_colour};
+use crate::commands::{parse_date, use_colour};
+use crate::format::format_alert;
 use crate::pipeline::Pipeline;
 use crate::{paths, GlobalArgs};
 

@@ -2,8 +2,11 @@
 //! terms: fold, automaton scan and the whole `match` path (JSON parse + fold + match +
 //! context), each as MB/s and as a ratio against baselines measured in the same run — a
 //! plain aho-corasick scan of the raw text with the raw terms, and `rg -F -f terms.txt`
-//! when ripgrep is installed. Sizes: LEAKWATCH_BENCH_MB (default 100), LEAKWATCH_BENCH_TERMS
-//! (default 10000); LEAKWATCH_BENCH_QUICK=1 skips the criterion statistics;
+//! when ripgrep is installed. About 2% of the documents carry a planted offer; each must
+//! raise exactly one alert and no other document any, checked before the stages are timed
+//! and on the timed whole path (a fast matcher that misses alerts does not pass).
+//! Sizes: LEAKWATCH_BENCH_MB (default 100), LEAKWATCH_BENCH_TERMS (default 10000);
+//! LEAKWATCH_BENCH_QUICK=1 skips the criterion statistics;
 //! LEAKWATCH_BENCH_PROFILE=1 only runs the whole path 40 times (for `perf record`);
 //! LEAKWATCH_BENCH_DUMP=DIR writes the generated documents, watchlists, text and terms there
 //! and stops (to time `leakwatch match` and `rg` on the same input).
@@ -11,6 +14,7 @@
 use std::borrow::Cow;
 use std::hint::black_box;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -323,32 +327,6 @@ impl Doc<'_> {
     }
 }
 
-/// JSONL documents of about `bytes` in all; ~2% carry a watched term next to a sale cue.
-fn make_corpus(bytes: usize, terms: &[String], rng: &mut Rng) -> (Vec<String>, usize) {
-    let mut lines = Vec::new();
-    let mut total = 0;
-    let mut planted = 0;
-    while total < bytes {
-        let n = 4 + rng.below(6);
-        let title = sentence(rng, n);
-        let mut body = String::new();
-        for _ in 0..3 + rng.below(12) {
-            let n = 8 + rng.below(20);
-            body.push_str(&sentence(rng, n));
-        }
-        if rng.below(50) == 0 {
-            let term = &terms[rng.below(terms.len())];
-            body.push_str(&format!("{} {term} 账号。", rng.pick(CUES)));
-            planted += 1;
-        }
-        let id = format!("bench-{}", lines.len());
-        let line = serde_json::json!({"id": id, "site": "bench", "kind": "post", "title": title, "body": body}).to_string();
-        total += title.len() + body.len();
-        lines.push(line);
-    }
-    (lines, planted)
-}
-
 /// A named benchmark stage (one pass over the corpus).
 type Stage<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 
@@ -379,34 +357,128 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn main() {
-    let table_build = textfold::warm_up();
-    let mb: usize = std::env::var("LEAKWATCH_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
-    let n_terms: usize = std::env::var("LEAKWATCH_BENCH_TERMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    let mut rng = Rng(0x5EED_1EA4_3A7C_0001);
-    let terms = make_terms(n_terms, &mut rng);
-    let (owned, planted) = make_corpus(mb * 1_000_000, &terms, &mut rng);
-    // As `leakwatch match` holds them: the lines of a batch lie in one buffer.
-    let all = owned.join("\n");
-    drop(owned);
-    let lines: Vec<&str> = all.split('\n').collect();
-    let docs: Vec<Doc> = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).expect("generated JSON parses"))
-        .collect();
-    let text_bytes: usize = docs
-        .iter()
-        .map(|d| d.title().map_or(0, str::len) + 1 + d.body().map_or(0, str::len))
-        .sum();
+/// Finds watched terms in a document's text as the matcher could, and more eagerly: folded,
+/// with everything but letters and digits dropped, overlapping, with no word boundaries and
+/// no sale cue needed. A document it finds nothing in can raise no alert; one in which it
+/// finds only the planted term, at most that one.
+struct TermFinder(AhoCorasick);
 
-    // Watchlists: 100 customers, 10 assets each, the terms spread over them.
-    let dir = tempfile::tempdir().expect("tempdir");
+impl TermFinder {
+    fn new(terms: &[String]) -> TermFinder {
+        let folded: Vec<String> = terms.iter().map(|t| squeezed(t)).collect();
+        TermFinder(AhoCorasick::new(&folded).expect("terms build"))
+    }
+
+    fn count(&self, title: &str, body: &str) -> usize {
+        let text = squeezed(&format!("{title}\n{body}"));
+        self.0.find_overlapping_iter(&text).count()
+    }
+}
+
+fn squeezed(text: &str) -> String {
+    textfold::fold_str(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// A title and a body of random sentences in which no watched term occurs (by chance, a
+/// katakana name in kana text or a syllable name across words would).
+fn background_document(finder: &TermFinder, rng: &mut Rng) -> (String, String) {
+    loop {
+        let n = 4 + rng.below(6);
+        let title = sentence(rng, n);
+        let mut body = String::new();
+        for _ in 0..3 + rng.below(12) {
+            let n = 8 + rng.below(20);
+            body.push_str(&sentence(rng, n));
+        }
+        if finder.count(&title, &body) == 0 {
+            return (title, body);
+        }
+    }
+}
+
+/// JSONL documents of about `bytes` in all, and the indices of those (~2%) that carry a
+/// watched term next to a sale cue: each of these must raise exactly one alert, and no
+/// other document any.
+fn make_corpus(bytes: usize, terms: &[String], rng: &mut Rng) -> (Vec<String>, Vec<usize>) {
+    let finder = TermFinder::new(terms);
+    let mut lines = Vec::new();
+    let mut total = 0;
+    let mut planted = Vec::new();
+    while total < bytes {
+        let (title, mut body) = background_document(&finder, rng);
+        if rng.below(50) == 0 {
+            // One offer of one term: not a term that holds another (`Vosol` in
+            // `Rilexmi Vosol`), nor one that makes another with the text around it.
+            body = loop {
+                let term = &terms[rng.below(terms.len())];
+                let offer = format!("{body}{} {term} 账号。", rng.pick(CUES));
+                if finder.count(&title, &offer) == 1 {
+                    break offer;
+                }
+            };
+            planted.push(lines.len());
+        }
+        let id = format!("bench-{}", lines.len());
+        let line = serde_json::json!({"id": id, "site": "bench", "kind": "post", "title": title, "body": body}).to_string();
+        total += title.len() + body.len();
+        lines.push(line);
+    }
+    (lines, planted)
+}
+
+/// A size from the environment, or its default.
+fn env_size(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The generated corpus, borrowed from the one buffer its lines lie in (as `leakwatch
+/// match` holds a batch).
+struct Input<'a> {
+    terms: &'a [String],
+    lines: Vec<&'a str>,
+    docs: Vec<Doc<'a>>,
+    /// Each document's text as the matcher sees it (title, a newline, body).
+    raw: Vec<String>,
+    /// Bytes of title and body text in all.
+    text_bytes: usize,
+    /// Indices of the documents with a planted offer.
+    planted: Vec<usize>,
+}
+
+impl<'a> Input<'a> {
+    fn new(jsonl: &'a str, terms: &'a [String], planted: Vec<usize>) -> Input<'a> {
+        let lines: Vec<&str> = jsonl.split('\n').collect();
+        let docs: Vec<Doc> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).expect("generated JSON parses"))
+            .collect();
+        let text_bytes = docs
+            .iter()
+            .map(|d| d.title().map_or(0, str::len) + 1 + d.body().map_or(0, str::len))
+            .sum();
+        let raw = docs
+            .iter()
+            .map(|d| format!("{}\n{}", d.title().unwrap_or(""), d.body().unwrap_or("")))
+            .collect();
+        Input {
+            terms,
+            lines,
+            docs,
+            raw,
+            text_bytes,
+            planted,
+        }
+    }
+}
+
+/// Watchlists in `dir`: 100 customers, 10 assets each, the terms spread over them.
+fn write_watchlists(dir: &Path, terms: &[String]) {
     let per_customer = terms.len().div_ceil(100);
     for (c, chunk) in terms.chunks(per_customer).enumerate() {
         let mut toml = format!("customer = \"c{c}\"\n");
@@ -417,105 +489,170 @@ fn main() {
                 list.join(", ")
             ));
         }
-        std::fs::write(dir.path().join(format!("c{c:03}.toml")), toml).expect("write watchlist");
+        std::fs::write(dir.join(format!("c{c:03}.toml")), toml).expect("write watchlist");
     }
-    // Each document's text as the matcher sees it (title, a newline, body).
-    let raw: Vec<String> = docs
-        .iter()
-        .map(|d| format!("{}\n{}", d.title().unwrap_or(""), d.body().unwrap_or("")))
-        .collect();
-    // The generated inputs as files, to time `leakwatch match` and `rg` on them by hand.
-    if let Some(out) = std::env::var_os("LEAKWATCH_BENCH_DUMP") {
-        let out = std::path::PathBuf::from(out);
-        let lists = out.join("watchlists");
-        std::fs::create_dir_all(&lists).expect("create the dump folder");
-        for entry in std::fs::read_dir(dir.path()).expect("read watchlists") {
-            let path = entry.expect("entry").path();
-            std::fs::copy(&path, lists.join(path.file_name().expect("name"))).expect("copy");
-        }
-        std::fs::write(out.join("docs.jsonl"), lines.join("\n") + "\n").expect("write docs");
-        std::fs::write(out.join("corpus.txt"), raw.join("\n") + "\n").expect("write corpus");
-        std::fs::write(out.join("terms.txt"), terms.join("\n")).expect("write terms");
-        println!("wrote {}", out.display());
-        return;
-    }
-    let t = Instant::now();
-    let set = WatchlistSet::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    let matcher = Matcher::new(&set);
-    let build = t.elapsed();
+}
 
-    // The gate's views (documents it folds itself; a few with combining marks it hands on).
-    let (views, view_bytes) = docs.iter().fold((Vec::new(), 0), |(mut v, n), d| {
-        let (title, body) = (d.title(), d.body());
-        match bench_support::gate_view(title, body) {
-            Some(view) => {
-                v.push(view);
-                (
-                    v,
-                    n + title.map_or(0, str::len) + 1 + body.map_or(0, str::len),
-                )
+/// The generated inputs as files in `out`, to time `leakwatch match` and `rg` on them by
+/// hand.
+fn dump(out: &Path, watchlists: &Path, input: &Input) {
+    let lists = out.join("watchlists");
+    std::fs::create_dir_all(&lists).expect("create the dump folder");
+    for entry in std::fs::read_dir(watchlists).expect("read watchlists") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, lists.join(path.file_name().expect("name"))).expect("copy");
+    }
+    std::fs::write(out.join("docs.jsonl"), input.lines.join("\n") + "\n").expect("write docs");
+    std::fs::write(out.join("corpus.txt"), input.raw.join("\n") + "\n").expect("write corpus");
+    std::fs::write(out.join("terms.txt"), input.terms.join("\n")).expect("write terms");
+    println!("wrote {}", out.display());
+}
+
+/// Every planted offer raises exactly one alert and no other document raises any: a
+/// matcher that misses, doubles or invents alerts cannot pass for a fast one.
+fn assert_exact_alerts(matcher: &Matcher, input: &Input) {
+    let planted: std::collections::HashSet<usize> = input.planted.iter().copied().collect();
+    let wrong: Vec<String> = input
+        .lines
+        .iter()
+        .enumerate()
+        .filter_map(|(k, line)| {
+            let found = match_line(matcher, line);
+            let expected = usize::from(planted.contains(&k));
+            (found != expected).then(|| format!("bench-{k}: {found} alerts, {expected} planted"))
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {} documents raise other alerts than planted, e.g. {:?}",
+        wrong.len(),
+        input.lines.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+}
+
+/// Only the whole path, repeatedly (run the bench binary under `perf record`).
+fn profile_whole_path(matcher: &Matcher, lines: &[&str]) {
+    for _ in 0..40 {
+        let t = Instant::now();
+        let n: usize = lines.iter().map(|l| match_line(matcher, l)).sum();
+        eprintln!("whole path {:?} ({n} alerts)", t.elapsed());
+    }
+}
+
+/// The documents as the gate and the phrase scanner see them.
+struct Views {
+    /// The gate's views (documents it folds itself; a few with combining marks it hands
+    /// on), and the text bytes of those documents.
+    gate: Vec<bench_support::GateView>,
+    gate_bytes: usize,
+    /// Every document folded and stripped.
+    stripped: Vec<bench_support::PreparedText>,
+}
+
+impl Views {
+    fn new(docs: &[Doc]) -> Views {
+        let mut gate = Vec::new();
+        let mut gate_bytes = 0;
+        for d in docs {
+            let (title, body) = (d.title(), d.body());
+            if let Some(view) = bench_support::gate_view(title, body) {
+                gate.push(view);
+                gate_bytes += title.map_or(0, str::len) + 1 + body.map_or(0, str::len);
             }
-            None => (v, n),
         }
-    });
-    let stripped: Vec<bench_support::PreparedText> = docs
-        .iter()
-        .map(|d| bench_support::prepare(d.title(), d.body()))
-        .collect();
-
-    // Profiling: only the whole path, repeatedly (run the bench binary under `perf record`).
-    if std::env::var_os("LEAKWATCH_BENCH_PROFILE").is_some() {
-        for _ in 0..40 {
-            let t = Instant::now();
-            let n: usize = lines.iter().map(|l| match_line(&matcher, l)).sum();
-            eprintln!("whole path {:?} ({n} alerts)", t.elapsed());
+        let stripped = docs
+            .iter()
+            .map(|d| bench_support::prepare(d.title(), d.body()))
+            .collect();
+        Views {
+            gate,
+            gate_bytes,
+            stripped,
         }
-        return;
     }
-    // Baseline: plain aho-corasick over the raw text with the raw terms (no folding).
-    let baseline_ac = AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .build(&terms)
-        .expect("terms build");
-    // Files for ripgrep, if installed.
-    let rg_files = std::process::Command::new("rg")
+}
+
+/// The files `rg` reads: the corpus, the terms and an empty file (to time its start-up).
+struct RgFiles {
+    corpus: PathBuf,
+    terms: PathBuf,
+    empty: PathBuf,
+}
+
+/// Writes [`RgFiles`] into `dir` if ripgrep is installed.
+fn rg_files(dir: &Path, input: &Input) -> Option<RgFiles> {
+    let installed = std::process::Command::new("rg")
         .arg("--version")
         .output()
         .ok()
-        .filter(|o| o.status.success())
-        .map(|_| {
-            let corpus = dir.path().join("corpus.txt");
-            let terms_txt = dir.path().join("terms.txt");
-            let mut f = std::fs::File::create(&corpus).expect("corpus file");
-            for r in &raw {
-                writeln!(f, "{r}").expect("write corpus");
-            }
-            std::fs::write(&terms_txt, terms.join("\n")).expect("write terms");
-            let empty = dir.path().join("empty.txt");
-            std::fs::write(&empty, "").expect("write empty file");
-            (corpus, terms_txt, empty)
-        });
+        .is_some_and(|o| o.status.success());
+    if !installed {
+        return None;
+    }
+    let files = RgFiles {
+        corpus: dir.join("corpus.txt"),
+        terms: dir.join("terms.txt"),
+        empty: dir.join("empty.txt"),
+    };
+    let mut f = std::fs::File::create(&files.corpus).expect("corpus file");
+    for r in &input.raw {
+        writeln!(f, "{r}").expect("write corpus");
+    }
+    std::fs::write(&files.terms, input.terms.join("\n")).expect("write terms");
+    std::fs::write(&files.empty, "").expect("write empty file");
+    Some(files)
+}
 
-    // Every stage runs once per round, rounds interleaved, so that all stages sample the
-    // same (shared, busy) machine; the best round of each counts.
-    let mut baseline_hits = 0;
-    let mut scan_hits = 0;
-    let mut term_docs = 0;
-    let mut alerts = 0;
+/// What the stages found (checked after timing: a fast wrong answer does not count).
+#[derive(Default)]
+struct Found {
+    baseline_hits: usize,
+    scan_hits: usize,
+    term_docs: usize,
+    alerts: usize,
+}
+
+/// The best time of each stage, by name.
+struct Timings(Vec<(&'static str, Duration)>);
+
+impl Timings {
+    fn get(&self, name: &str) -> Option<Duration> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+    }
+
+    fn of(&self, name: &str) -> Duration {
+        self.get(name).expect("stage ran")
+    }
+}
+
+/// Times every stage [`RUNS`] times. Each runs once per round, rounds interleaved, so
+/// that all stages sample the same (shared, busy) machine; the best round of each counts.
+fn time_stages(
+    input: &Input,
+    views: &Views,
+    matcher: &Matcher,
+    baseline: &AhoCorasick,
+    rg: Option<&RgFiles>,
+) -> (Timings, Found) {
+    let mut found = Found::default();
+    let Input {
+        lines, docs, raw, ..
+    } = input;
     let mut stages: Vec<Stage<'_>> = vec![
         (
             "base",
             Box::new(|| {
-                baseline_hits = raw
+                found.baseline_hits = raw
                     .iter()
-                    .map(|r| baseline_ac.find_overlapping_iter(r).count())
+                    .map(|r| baseline.find_overlapping_iter(r).count())
                     .sum()
             }),
         ),
         (
             "view",
             Box::new(|| {
-                for d in &docs {
+                for d in docs {
                     black_box(bench_support::prepare(d.title(), d.body()));
                 }
             }),
@@ -523,7 +660,7 @@ fn main() {
         (
             "json",
             Box::new(|| {
-                for line in &lines {
+                for line in lines {
                     black_box(serde_json::from_str::<Doc>(line).expect("generated JSON parses"));
                 }
             }),
@@ -531,25 +668,27 @@ fn main() {
         (
             "fold",
             Box::new(|| {
-                for r in &raw {
+                for r in raw {
                     black_box(textfold::fold(r));
                 }
             }),
         ),
         (
             "scan",
-            Box::new(|| scan_hits = stripped.iter().map(|s| matcher.scan_count(s)).sum()),
+            Box::new(|| {
+                found.scan_hits = views.stripped.iter().map(|s| matcher.scan_count(s)).sum()
+            }),
         ),
         (
             "gate_scan",
             Box::new(|| {
-                black_box(views.iter().filter(|v| matcher.gate_scan(v)).count());
+                black_box(views.gate.iter().filter(|v| matcher.gate_scan(v)).count());
             }),
         ),
         (
             "term_scan",
             Box::new(|| {
-                term_docs = docs
+                found.term_docs = docs
                     .iter()
                     .filter(|d| matcher.gate_passes(d.title(), d.body()))
                     .count()
@@ -558,7 +697,7 @@ fn main() {
         (
             "whole",
             Box::new(|| {
-                alerts = lines.iter().map(|l| match_line(&matcher, l)).sum();
+                found.alerts = lines.iter().map(|l| match_line(matcher, l)).sum();
             }),
         ),
         (
@@ -568,7 +707,6 @@ fn main() {
             Box::new(|| {
                 let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
                 let share = lines.len().div_ceil(cores).max(1);
-                let matcher = &matcher;
                 let found: usize = std::thread::scope(|scope| {
                     let handles: Vec<_> = lines
                         .chunks(share)
@@ -584,20 +722,20 @@ fn main() {
             }),
         ),
     ];
-    if let Some((corpus, terms_txt, empty)) = &rg_files {
-        let rg = move |file: &std::path::Path| {
+    if let Some(files) = rg {
+        let rg = move |file: &Path| {
             let out = std::process::Command::new("rg")
                 .args(["-F", "-c", "-f"])
-                .arg(terms_txt)
+                .arg(&files.terms)
                 .arg(file)
                 .output()
                 .expect("rg runs");
             black_box(out.stdout.len());
         };
-        stages.push(("rg", Box::new(move || rg(corpus))));
+        stages.push(("rg", Box::new(move || rg(&files.corpus))));
         // rg's start-up (reading the terms, building its automaton): taken off its time,
         // as the matcher's build is not in the whole path's.
-        stages.push(("rg_start", Box::new(move || rg(empty))));
+        stages.push(("rg_start", Box::new(move || rg(&files.empty))));
     }
     let mut best: Vec<Duration> = vec![Duration::MAX; stages.len()];
     for _ in 0..RUNS {
@@ -605,37 +743,15 @@ fn main() {
             best[k] = best[k].min(best_of(1, &mut **f));
         }
     }
-    let time_of = |name: &str| stages.iter().position(|(n, _)| *n == name).map(|k| best[k]);
-    let t = |name: &str| time_of(name).expect("stage ran");
-    let (t_base, t_view, t_json, t_fold, t_scan, t_term_scan, t_whole) = (
-        t("base"),
-        t("view"),
-        t("json"),
-        t("fold"),
-        t("scan"),
-        t("term_scan"),
-        t("whole"),
-    );
-    let t_gate_scan = t("gate_scan");
-    let t_whole_par = t("whole_par");
-    let rg = time_of("rg");
-    let rg_start = time_of("rg_start").unwrap_or_default();
+    let timings = Timings(stages.iter().map(|(n, _)| *n).zip(best).collect());
     drop(stages);
-    println!(
-        "fold+strip view {:.1} MB/s; JSON parse {:.1} MB/s",
-        mbps(text_bytes, t_view),
-        mbps(text_bytes, t_json)
-    );
-    assert!(
-        alerts >= planted * 9 / 10 && alerts > 0,
-        "whole path found {alerts} alerts for {planted} planted offers"
-    );
-    assert!(
-        baseline_hits > 0 && scan_hits >= baseline_hits,
-        "scan hits {scan_hits} < raw hits {baseline_hits}"
-    );
+    (timings, found)
+}
 
-    let [positions, leads, candidates, walked, match_states] = stripped
+/// How selective the phrase scanner's and the gate's filters were.
+fn print_filter_stats(matcher: &Matcher, views: &Views) {
+    let [positions, leads, candidates, walked, match_states] = views
+        .stripped
         .iter()
         .map(|s| matcher.filter_stats(s))
         .fold([0; 5], |a, b| std::array::from_fn(|k| a[k] + b[k]));
@@ -646,6 +762,7 @@ fn main() {
         walked as f64 / candidates.max(1) as f64
     );
     let [records, gate_candidates] = views
+        .gate
         .iter()
         .map(|v| matcher.gate_stats(v))
         .fold([0; 2], |a, b| [a[0] + b[0], a[1] + b[1]]);
@@ -653,21 +770,40 @@ fn main() {
         "gate: {gate_candidates} candidates to confirm at {records} characters ({:.2}%)",
         100.0 * gate_candidates as f64 / records.max(1) as f64
     );
-    let base = mbps(text_bytes, t_base);
+}
+
+/// What was built before the stages ran, and how long it took.
+struct Build {
+    fold_table: Duration,
+    matcher: Duration,
+}
+
+/// The table of stages (MB/s, against raw aho-corasick and `rg -F`) and the one-line
+/// verdict against the bars.
+fn print_report(
+    input: &Input,
+    views: &Views,
+    matcher: &Matcher,
+    build: &Build,
+    t: &Timings,
+    found: &Found,
+) {
+    let text_bytes = input.text_bytes;
+    let base = mbps(text_bytes, t.of("base"));
     println!(
         "\n== leakwatch matcher benchmark: {} docs, {:.1} MB text, {} terms, {} planted offers ==",
-        lines.len(),
+        input.lines.len(),
         text_bytes as f64 / 1e6,
-        terms.len(),
-        planted
+        input.terms.len(),
+        input.planted.len()
     );
     println!(
         "fold table build      {:>8.1} ms",
-        table_build.as_secs_f64() * 1e3
+        build.fold_table.as_secs_f64() * 1e3
     );
     println!(
         "watchlists + automaton {:>7.1} ms ({} phrases, automaton {:.1} MB)",
-        build.as_secs_f64() * 1e3,
+        build.matcher.as_secs_f64() * 1e3,
         matcher.pattern_count(),
         matcher.automaton_memory() as f64 / 1e6
     );
@@ -675,7 +811,10 @@ fn main() {
         "{:<34} {:>9} {:>12} {:>10}",
         "stage", "MB/s", "vs raw AC", "vs rg -F"
     );
-    let rg_mbps = rg.map(|d| mbps(text_bytes, d.saturating_sub(rg_start)));
+    let rg_start = t.get("rg_start").unwrap_or_default();
+    let rg_mbps = t
+        .get("rg")
+        .map(|d| mbps(text_bytes, d.saturating_sub(rg_start)));
     let row = |name: &str, v: f64| {
         let vs_rg = rg_mbps.map_or("n/a".to_string(), |r| format!("{:.1}x", v / r));
         println!("{name:<34} {v:>9.1} {:>11.2}x {vs_rg:>10}", v / base);
@@ -688,23 +827,25 @@ fn main() {
             rg_start.as_secs_f64() * 1e3
         );
     }
-    row("fold (with offset map)", mbps(text_bytes, t_fold));
-    let gate = mbps(text_bytes, t_term_scan);
-    let term_scan = mbps(view_bytes, t_gate_scan);
-    let whole = mbps(text_bytes, t_whole);
+    row("fold (with offset map)", mbps(text_bytes, t.of("fold")));
+    let gate = mbps(text_bytes, t.of("term_scan"));
+    let term_scan = mbps(views.gate_bytes, t.of("gate_scan"));
+    let whole = mbps(text_bytes, t.of("whole"));
     row("term scan alone (folded view)", term_scan);
     row("gate: fold + term scan (all docs)", gate);
     row(
         "all-phrase scan (gated docs get it)",
-        mbps(text_bytes, t_scan),
+        mbps(text_bytes, t.of("scan")),
     );
     row("whole path (UTF-8+JSON+match+ctx)", whole);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let whole_par = mbps(text_bytes, t_whole_par);
+    let whole_par = mbps(text_bytes, t.of("whole_par"));
     row(&format!("whole path on {cores} cores"), whole_par);
     println!(
-        "alerts {alerts}; the gate passes {term_docs} of {} docs to the full phrase scan + context; peak RSS {:.0} MB",
-        lines.len(),
+        "alerts {}; the gate passes {} of {} docs to the full phrase scan + context; peak RSS {:.0} MB",
+        found.alerts,
+        found.term_docs,
+        input.lines.len(),
         peak_rss_mb().unwrap_or(f64::NAN)
     );
     // One-line verdict against the bars (the scan bar is absolute, so it moves with
@@ -719,16 +860,18 @@ fn main() {
         verdict(term_scan >= 300.0),
         whole / base,
     );
+}
 
-    if std::env::var_os("LEAKWATCH_BENCH_QUICK").is_some() {
-        return;
-    }
-    // Criterion statistics on a 1 MB slice.
+/// Criterion statistics on a 1 MB slice of the corpus.
+fn criterion_stats(input: &Input, views: &Views, matcher: &Matcher, baseline: &AhoCorasick) {
     let mut c = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
+    let Input {
+        lines, docs, raw, ..
+    } = input;
     let mut slice_bytes = 0;
     let n = raw
         .iter()
@@ -745,7 +888,7 @@ fn main() {
         b.iter(|| {
             raw[..n]
                 .iter()
-                .map(|r| baseline_ac.find_overlapping_iter(r).count())
+                .map(|r| baseline.find_overlapping_iter(r).count())
                 .sum::<usize>()
         })
     });
@@ -759,7 +902,7 @@ fn main() {
     });
     g.bench_function("automaton_scan", |b| {
         b.iter(|| {
-            stripped[..n]
+            views.stripped[..n]
                 .iter()
                 .map(|s| matcher.scan_count(s))
                 .sum::<usize>()
@@ -767,7 +910,7 @@ fn main() {
     });
     g.bench_function("gate_scan", |b| {
         b.iter(|| {
-            views[..n.min(views.len())]
+            views.gate[..n.min(views.gate.len())]
                 .iter()
                 .filter(|v| matcher.gate_scan(v))
                 .count()
@@ -800,4 +943,65 @@ fn main() {
     });
     g.finish();
     c.final_summary();
+}
+
+fn main() {
+    let fold_table = textfold::warm_up();
+    let mut rng = Rng(0x5EED_1EA4_3A7C_0001);
+    let terms = make_terms(env_size("LEAKWATCH_BENCH_TERMS", 10_000), &mut rng);
+    let (owned, planted) = make_corpus(
+        env_size("LEAKWATCH_BENCH_MB", 100) * 1_000_000,
+        &terms,
+        &mut rng,
+    );
+    let jsonl = owned.join("\n");
+    drop(owned);
+    let input = Input::new(&jsonl, &terms, planted);
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_watchlists(dir.path(), &terms);
+    if let Some(out) = std::env::var_os("LEAKWATCH_BENCH_DUMP") {
+        return dump(Path::new(&out), dir.path(), &input);
+    }
+    let t = Instant::now();
+    let set = WatchlistSet::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let matcher = Matcher::new(&set);
+    let build = Build {
+        fold_table,
+        matcher: t.elapsed(),
+    };
+    assert_exact_alerts(&matcher, &input);
+    let views = Views::new(&input.docs);
+    if std::env::var_os("LEAKWATCH_BENCH_PROFILE").is_some() {
+        return profile_whole_path(&matcher, &input.lines);
+    }
+    // Baseline: plain aho-corasick over the raw text with the raw terms (no folding).
+    let baseline = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(&terms)
+        .expect("terms build");
+    let rg = rg_files(dir.path(), &input);
+    let (timings, found) = time_stages(&input, &views, &matcher, &baseline, rg.as_ref());
+    println!(
+        "fold+strip view {:.1} MB/s; JSON parse {:.1} MB/s",
+        mbps(input.text_bytes, timings.of("view")),
+        mbps(input.text_bytes, timings.of("json"))
+    );
+    assert_eq!(
+        found.alerts,
+        input.planted.len(),
+        "the timed whole path found {} alerts for {} planted offers",
+        found.alerts,
+        input.planted.len()
+    );
+    assert!(
+        found.baseline_hits > 0 && found.scan_hits >= found.baseline_hits,
+        "scan hits {} < raw hits {}",
+        found.scan_hits,
+        found.baseline_hits
+    );
+    print_filter_stats(&matcher, &views);
+    print_report(&input, &views, &matcher, &build, &timings, &found);
+    if std::env::var_os("LEAKWATCH_BENCH_QUICK").is_none() {
+        criterion_stats(&input, &views, &matcher, &baseline);
+    }
 }

@@ -923,3 +923,13 @@ fn public_types_are_send_and_sync() {
     assert_send_sync::<crate::CueLexicon>();
     assert_send_sync::<textfold::FoldedText>();
 }
+
+#[test]
+fn severity_names_are_the_serialised_ones() {
+    // The alert log stores `as_str`, JSON carries serde's name: one name each.
+    for severity in Severity::ALL {
+        let json = serde_json::to_value(severity).expect("serialises");
+        assert_eq!(json.as_str(), Some(severity.as_str()));
+        assert_eq!(Severity::parse(severity.as_str()), Some(severity));
+    }
+}

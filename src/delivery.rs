@@ -1,6 +1,7 @@
-//! The delivery outbox: takes due deliveries from the state store, hands
-//! each to its sink, marks it done or schedules a retry with exponential
-//! backoff. Deliveries survive restarts (they are rows, not memory).
+//! Delivery of what the outbox holds: takes due deliveries from the alert
+//! store, hands each to its sink, marks it done or schedules a retry with
+//! exponential backoff. Deliveries survive restarts (they are rows in the
+//! outbox, not memory); nothing here queues or records an alert.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -50,7 +51,7 @@ pub struct RoundStats {
 /// Delivers every due delivery once. Deliveries of one e-mail sink that are
 /// due together go out as one digest. Each message, request or line is
 /// marked delivered as soon as it is out.
-pub async fn deliver_due(store: &mut AlertStore, sinks: &Sinks) -> anyhow::Result<RoundStats> {
+pub async fn deliver_due(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<RoundStats> {
     let now = Utc::now().timestamp();
     let due = store.due_deliveries(now, 1000)?;
     let mut by_sink: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
@@ -89,7 +90,7 @@ pub async fn deliver_due(store: &mut AlertStore, sinks: &Sinks) -> anyhow::Resul
 
 /// At start: marks delivered what a JSON-lines sink's file already holds
 /// (written just before a crash, not yet marked). Returns how many.
-pub fn reconcile(store: &mut AlertStore, sinks: &Sinks) -> anyhow::Result<usize> {
+pub fn reconcile(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<usize> {
     let pending = store.due_deliveries(i64::MAX, usize::MAX >> 1)?;
     let mut written: BTreeMap<String, std::collections::HashSet<i64>> = BTreeMap::new();
     let mut marked = 0;
