@@ -146,6 +146,75 @@ pub(crate) fn element_text_without(
     tidy(&out)
 }
 
+/// Text of `element` as a chat or paste shows it: `<br>` breaks a line and
+/// blank lines between paragraphs stay (one at most in a row), block
+/// elements start a line without adding a blank one, source line breaks are
+/// spaces; elements for which `drop` is true are left out. Lines are trimmed
+/// and their blank runs collapsed.
+pub(crate) fn text_with_breaks(
+    element: ElementRef<'_>,
+    drop: &dyn Fn(ElementRef<'_>) -> bool,
+) -> String {
+    let mut out = String::new();
+    let mut skipping: Option<ego_tree::NodeId> = None;
+    // A block boundary starts a line unless one was just started.
+    let soft_break = |out: &mut String| {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+    };
+    for edge in element.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Text(text) => push_collapsed(&mut out, text),
+                    Node::Element(el) => {
+                        let name = el.name();
+                        if node.id() != element.id()
+                            && (is_invisible(name) || ElementRef::wrap(node).is_some_and(drop))
+                        {
+                            skipping = Some(node.id());
+                        } else if name == "br" {
+                            out.push('\n');
+                        } else if is_block(name) {
+                            soft_break(&mut out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(id) = skipping {
+                    if id == node.id() {
+                        skipping = None;
+                    }
+                    continue;
+                }
+                if let Node::Element(el) = node.value() {
+                    if is_block(el.name()) {
+                        soft_break(&mut out);
+                    }
+                }
+            }
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for line in out.lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() && lines.last().is_none_or(String::is_empty) {
+            continue;
+        }
+        lines.push(line);
+    }
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines.join("\n")
+}
+
 /// Appends text with its line breaks turned into spaces (HTML whitespace).
 fn push_collapsed(out: &mut String, text: &str) {
     for c in text.chars() {
@@ -193,6 +262,21 @@ mod tests {
     fn dropped_subtrees_are_left_out() {
         let html = "<div id=c>keep<div class=att><dl><dd>file.png</dd></dl></div>tail</div>";
         assert_eq!(text_of(html, "#c", Some("div.att")), "keep\ntail");
+    }
+
+    #[test]
+    fn breaks_keep_paragraphs_but_blocks_add_no_blank_lines() {
+        let page = Html::parse_document(
+            "<div id=c>\n  <div>First line,\n  still first.<br/><br/><b>Bold<br/><br/></b>tail \
+             <br/><br/><br/>after three</div><div class=q>quoted</div><p>last</p>\n</div>",
+        );
+        let sel = Selector::parse("#c").expect("valid");
+        let q = Selector::parse(".q").expect("valid");
+        let el = page.select(&sel).next().expect("the div");
+        assert_eq!(
+            text_with_breaks(el, &|e| q.matches(&e)),
+            "First line, still first.\n\nBold\n\ntail\n\nafter three\nlast"
+        );
     }
 
     #[test]
