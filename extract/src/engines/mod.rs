@@ -482,6 +482,12 @@ const SIGNALS: &[Signal] = &[
     ),
     signal(
         Engine::Telegram,
+        3,
+        "a channel preview's header (div.tgme_channel_info)",
+        "tgme_channel_info",
+    ),
+    signal(
+        Engine::Telegram,
         4,
         "a t.me landing page (div.tgme_page)",
         "class=\"tgme_page\"",
