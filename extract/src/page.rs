@@ -226,7 +226,7 @@ pub fn extract_parsed(
             None if e == Engine::Telegram => {
                 explain.page = match wall(page) {
                     Some(reason) => format!("{reason}: no documents"),
-                    None => "no documents: neither a channel preview nor a t.me page of a channel"
+                    None => "neither a channel preview nor a t.me page of a channel: no documents"
                         .into(),
                 };
                 return (

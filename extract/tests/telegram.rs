@@ -181,7 +181,7 @@ fn a_landing_page_is_a_reason_not_a_document() {
         assert!(out.documents.is_empty(), "{url}: {:?}", out.documents);
         assert!(out.links.is_empty(), "{url}: {:?}", out.links);
         assert_eq!(explain.unavailable.as_deref(), Some(reason), "{url}");
-        assert_eq!(explain.page, format!("no documents: {reason}"), "{url}");
+        assert_eq!(explain.page, format!("{reason}: no documents"), "{url}");
     }
 }
 
@@ -247,6 +247,19 @@ fn private_groups_blocked_channels_and_empty_previews() {
              Telegram's Terms of Service."
         )
     );
+    // A landing page that links the preview: the channel has one.
+    let html = landing("9 876 subscribers", "日本口座の売買").replace(
+        "</div></div></div></body>",
+        r#"<div class="tgme_page_context_link_wrap"><a href="/s/jp_kouza_group" class="tgme_page_context_link">Preview channel</a></div></div></div></div></body>"#,
+    );
+    let (out, explain) = read(&html, "https://t.me/jp_kouza_group");
+    assert!(out.documents.is_empty() && out.links.is_empty());
+    assert_eq!(explain.unavailable, None);
+    assert_eq!(
+        explain.page,
+        "@jp_kouza_group: the channel's landing page (9 876 subscribers), not its preview, \
+         which is at /s/jp_kouza_group: no documents"
+    );
     // A preview with no messages (before the first one) is no failure.
     let empty = r#"<html><body class="tme_mode"><header class="tgme_header"><div class="tgme_channel_info">
 <div class="tgme_channel_info_header_title"><span dir="auto">日本四件套·雅虎号 批发</span></div></div></header>
@@ -276,7 +289,7 @@ fn other_pages_read_as_telegram_say_so() {
     assert!(out.documents.is_empty());
     assert_eq!(
         explain.page,
-        "no documents: neither a channel preview nor a t.me page of a channel"
+        "neither a channel preview nor a t.me page of a channel: no documents"
     );
     let captcha = r#"<html><body><form id="challenge-form"><div class="g-recaptcha" data-sitekey="x"></div></form></body></html>"#;
     let (_, explain) = extract_page_explained(

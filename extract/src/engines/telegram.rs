@@ -84,11 +84,12 @@ pub(crate) fn read(ctx: &Context<'_>) -> Option<Reading> {
     let mut reading = Reading::default();
     let mut numbers = Vec::new();
     let mut textless = Vec::new();
+    let mut unreadable = Vec::new();
     let mut channel = String::new();
     for message in messages {
         let post = message.value().attr("data-post").unwrap_or_default().trim();
         let Some((name, number)) = split_post(post) else {
-            textless.push(format!("{post:?} (not channel/number)"));
+            unreadable.push(format!("{post:?}"));
             continue;
         };
         channel = name.to_owned();
@@ -118,6 +119,12 @@ pub(crate) fn read(ctx: &Context<'_>) -> Option<Reading> {
     );
     if !textless.is_empty() {
         page.push_str(&format!("; without text: {}", textless.join(", ")));
+    }
+    if !unreadable.is_empty() {
+        page.push_str(&format!(
+            "; skipped, data-post not channel/number: {}",
+            unreadable.join(", ")
+        ));
     }
     match ctx
         .page
@@ -382,10 +389,14 @@ fn without_messages(ctx: &Context<'_>) -> Option<Reading> {
         } else if counted && counter.to_lowercase().contains("member") {
             format!("{at} is a group ({counter}), not a channel: groups have no public preview")
         } else if counted && landing.select(&PREVIEW_LINK).next().is_some() {
-            format!(
-                "{at}: the channel's landing page ({counter}), not its preview; the preview is at /s/{}",
-                channel.as_deref().unwrap_or("<channel>")
-            )
+            // The channel has a preview; this page is just not it.
+            return Some(Reading {
+                page: format!(
+                    "{at}: the channel's landing page ({counter}), not its preview, which is at /s/{}: no documents",
+                    channel.as_deref().unwrap_or("<channel>")
+                ),
+                ..Reading::default()
+            });
         } else if counted {
             format!("{at} has no public preview: t.me shows its landing page ({counter})")
         } else if title.is_empty() || words.contains("you can contact") {
@@ -415,7 +426,7 @@ fn without_messages(ctx: &Context<'_>) -> Option<Reading> {
         return None;
     };
     Some(Reading {
-        page: format!("no documents: {reason}"),
+        page: format!("{reason}: no documents"),
         unavailable: Some(reason),
         ..Reading::default()
     })
