@@ -6,7 +6,8 @@
 //! - [`SiteRules`] are the extraction half of a site profile: the site's
 //!   roots and scope, time zone, encoding, engine and selectors, link rules;
 //! - [`Engine`] presets know the markup of common forum engines and their
-//!   variants, and [`detect`] recognises them on a page;
+//!   variants, Telegram channel previews and paste sites, and [`detect`]
+//!   recognises them on a page;
 //! - [`find_rows`] and [`main_text`] read pages of no known engine
 //!   (generic list detection, main-text extraction);
 //! - [`parse_date`] reads the dates forums print, in the site's zone;
@@ -36,6 +37,7 @@ pub use canonical::{
 pub use charset::{decode_html, Decoded, EncodingSource};
 pub use dates::{parse_date, parse_posted_at, DateContext, SiteZone};
 pub use document::{Document, DocumentKind};
+pub use engines::telegram::{message_number as telegram_message_number, TelegramChannel};
 pub use engines::{detect, Detection, Engine, EngineChoice, Preset, ENGINES};
 pub use error::ProfileError;
 pub use generic::{
@@ -48,7 +50,7 @@ pub use page::{
     canonical_link, extract_page, extract_page_explained, extract_parsed, unfollowed_links,
     Explanation, ExtractOptions, Extracted, FieldTrace, GenericList,
 };
-pub use rules::{line_of, parse_error, LinkRules, SiteRules, RULE_KEYS};
+pub use rules::{line_of, parse_error, LinkRules, SiteRules, RULE_KEYS, TELEGRAM_PREVIEW_ROOT};
 pub use scope::{admit, OutOfScope};
 pub use selectors::{FieldRule, FieldSpec, ListSelectors, Pick, RuleOrigin, TopicSelectors};
 pub use signatures::{content_hash, topic_row_signatures};

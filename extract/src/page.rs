@@ -65,6 +65,23 @@ pub struct Explanation {
     pub generic_list: Option<GenericList>,
     /// The clock dates were read in.
     pub zone: Option<SiteZone>,
+    /// When the page stands for a source that cannot be read — a Telegram
+    /// channel without a public preview (its landing page), private,
+    /// blocked or unknown — why, for the crawl to report per source. Also
+    /// in `page`.
+    pub unavailable: Option<String>,
+}
+
+/// What the reader of an engine with one of its own (Telegram, paste) made
+/// of a page.
+#[derive(Debug, Default)]
+pub(crate) struct Reading {
+    pub(crate) documents: Vec<Document>,
+    pub(crate) traces: Vec<FieldTrace>,
+    /// What the page is, for [`Explanation::page`].
+    pub(crate) page: String,
+    /// See [`Explanation::unavailable`].
+    pub(crate) unavailable: Option<String>,
 }
 
 /// A list found by generic detection.
@@ -141,7 +158,6 @@ pub fn extract_parsed(
     encoding: Option<&str>,
     options: &ExtractOptions,
 ) -> (Extracted, Explanation) {
-    let links = follow_links(profile, url, page, encoding_for_label(encoding));
     let mut explain = Explanation::default();
     let choice = options.engine.unwrap_or(profile.engine);
     let engine = match choice {
@@ -181,6 +197,50 @@ pub fn extract_parsed(
         },
     };
     explain.zone = Some(ctx.dates.zone);
+    // An engine with a reader of its own follows its preset's links also
+    // when `auto` recognised it (an `auto` profile follows every link).
+    let follow = match engine {
+        Some(e) if e.has_own_reader() && choice != EngineChoice::Fixed(e) => &e.preset().follow,
+        _ => &profile.links.follow,
+    };
+    let links = follow_links(profile, url, page, encoding_for_label(encoding), follow);
+    if let Some(e) = engine.filter(|e| e.has_own_reader()) {
+        let reading = match e {
+            Engine::Telegram => crate::engines::telegram::read(&ctx),
+            _ => crate::engines::paste::read(&ctx, options.all_rows),
+        };
+        match reading {
+            Some(reading) => {
+                explain.page = reading.page;
+                explain.fields = reading.traces;
+                explain.unavailable = reading.unavailable;
+                return (
+                    Extracted {
+                        documents: reading.documents,
+                        links,
+                        row_replies: Vec::new(),
+                    },
+                    explain,
+                );
+            }
+            None if e == Engine::Telegram => {
+                explain.page = match wall(page) {
+                    Some(reason) => format!("{reason}: no documents"),
+                    None => "neither a channel preview nor a t.me page of a channel: no documents"
+                        .into(),
+                };
+                return (
+                    Extracted {
+                        links,
+                        ..Extracted::default()
+                    },
+                    explain,
+                );
+            }
+            // A paste site in other markup: generic extraction below.
+            None => {}
+        }
+    }
     let use_generic = matches!(choice, EngineChoice::Generic)
         || (choice == EngineChoice::Auto && engine.is_none());
     // Under `auto`, the recognised engine's own topic pattern decides (the
@@ -532,13 +592,14 @@ fn generic_rows(
     }
 }
 
-struct Context<'a> {
-    profile: &'a SiteRules,
-    url: &'a Url,
-    page: &'a Html,
-    fetched_at: DateTime<Utc>,
-    encoding: Option<&'a str>,
-    dates: DateContext,
+/// One page being read, and what it is read against.
+pub(crate) struct Context<'a> {
+    pub(crate) profile: &'a SiteRules,
+    pub(crate) url: &'a Url,
+    pub(crate) page: &'a Html,
+    pub(crate) fetched_at: DateTime<Utc>,
+    pub(crate) encoding: Option<&'a str>,
+    pub(crate) dates: DateContext,
 }
 
 /// The profile's rules over its preset's, over that preset's base.
@@ -954,7 +1015,7 @@ fn site_zone(profile: &SiteRules, engine: Option<Engine>) -> SiteZone {
     profile.zone
 }
 
-fn rfc3339(d: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(d: DateTime<Utc>) -> String {
     d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
@@ -1050,17 +1111,20 @@ fn value_of(spec: &FieldSpec, element: ElementRef<'_>) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
+/// The in-scope links of the elements `follow` selects (`a` elements, or
+/// containers of them), canonical, each once, in page order.
 fn follow_links(
     profile: &SiteRules,
     page_url: &Url,
     page: &Html,
     encoding: Option<&'static encoding_rs::Encoding>,
+    follow: &[Selector],
 ) -> Vec<Url> {
     let base = page_base(page_url, page);
     let anchors = Selector::parse("a[href]").expect("a[href] is a valid selector");
     let mut seen = std::collections::HashSet::new();
     let mut links = Vec::new();
-    for selector in &profile.links.follow {
+    for selector in follow {
         for element in page.select(selector) {
             let hrefs: Vec<&str> = if element.value().name() == "a" {
                 element.value().attr("href").into_iter().collect()

@@ -18,7 +18,8 @@ use url::Url;
 
 use crate::canonical::{UrlRules, DEFAULT_STRIP_PARAMS};
 use crate::dates::SiteZone;
-use crate::engines::{any_links, any_topic_url, EngineChoice, PresetLinks};
+use crate::engines::telegram::TelegramChannel;
+use crate::engines::{any_links, any_topic_url, Engine, EngineChoice, PresetLinks};
 use crate::error::ProfileError;
 use crate::selectors::{Compiler, ListSelectors, RawList, RawTopic, RuleOrigin, TopicSelectors};
 
@@ -35,12 +36,15 @@ pub const RULE_KEYS: &[&str] = &[
     "links",
     "list",
     "topic",
+    "channels",
 ];
 
 #[derive(Debug, Deserialize)]
 struct RawRules {
     name: String,
-    base_url: String,
+    /// Required, except for Telegram channels (then `https://t.me/`).
+    #[serde(default)]
+    base_url: Option<String>,
     #[serde(default)]
     mirrors: Vec<String>,
     #[serde(default)]
@@ -60,7 +64,15 @@ struct RawRules {
     list: Option<RawList>,
     #[serde(default)]
     topic: Option<RawTopic>,
+    /// Telegram channels (names or t.me links) read through `base_url`'s
+    /// public previews.
+    #[serde(default)]
+    channels: Option<Vec<String>>,
 }
+
+/// Where Telegram's public channel previews are, when a profile names no
+/// other host (`telegram.me` and mirrors serve the same pages).
+pub const TELEGRAM_PREVIEW_ROOT: &str = "https://t.me/";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +137,10 @@ pub struct SiteRules {
     /// List-page rows (fields left out fall back to the preset).
     pub list: ListSelectors,
     pub topic: TopicSelectors,
+    /// The Telegram channels of a `telegram` profile, read through the
+    /// public previews on `base_url`'s host (see
+    /// [`SiteRules::channel_start_urls`]).
+    pub channels: Vec<TelegramChannel>,
 }
 
 impl SiteRules {
@@ -163,12 +179,21 @@ impl SiteRules {
         if raw.name.trim().is_empty() {
             return Err(invalid("name", "must not be empty".into()));
         }
-        let base_url = Url::parse(&raw.base_url).map_err(|e| {
+        let base_url_text = match (&raw.base_url, &raw.channels) {
+            (Some(url), _) => url.clone(),
+            (None, Some(_)) => TELEGRAM_PREVIEW_ROOT.to_owned(),
+            (None, None) => {
+                return Err(invalid(
+                    "base_url",
+                    "missing; write the site's root, e.g. \"http://example.onion/\"".into(),
+                ))
+            }
+        };
+        let base_url = Url::parse(&base_url_text).map_err(|e| {
             invalid(
                 "base_url",
                 format!(
-                    "{:?} is not an absolute URL ({e}); write e.g. \"http://example.onion/\"",
-                    raw.base_url
+                    "{base_url_text:?} is not an absolute URL ({e}); write e.g. \"http://example.onion/\""
                 ),
             )
         })?;
@@ -226,8 +251,13 @@ impl SiteRules {
                     ),
                 )
             })?,
+            None if raw.channels.is_some() => EngineChoice::Fixed(Engine::Telegram),
             None if raw.topic.is_some() => EngineChoice::Custom,
             None => EngineChoice::Auto,
+        };
+        let channels = match &raw.channels {
+            None => Vec::new(),
+            Some(entries) => telegram_channels(entries, &base_url, engine, &invalid)?,
         };
         let preset = match engine {
             EngineChoice::Fixed(e) => Some(e.preset()),
@@ -340,6 +370,7 @@ impl SiteRules {
         Ok(SiteRules {
             name: raw.name,
             base_url,
+            channels,
             mirrors,
             currency,
             lang: raw.lang,
@@ -363,7 +394,8 @@ impl SiteRules {
     ) -> Result<SiteRules, ProfileError> {
         let raw = RawRules {
             name: name.to_owned(),
-            base_url: base_url.to_string(),
+            base_url: Some(base_url.to_string()),
+            channels: None,
             mirrors: Vec::new(),
             lang: None,
             currency: None,
@@ -375,6 +407,16 @@ impl SiteRules {
             topic: None,
         };
         SiteRules::from_raw(raw, Path::new("(--engine)"))
+    }
+
+    /// Where a crawl of a `telegram` profile starts: each channel's public
+    /// preview on `base_url`'s host (`https://t.me/s/<channel>`), in the
+    /// order `channels` lists them.
+    pub fn channel_start_urls(&self) -> Vec<Url> {
+        self.channels
+            .iter()
+            .map(|c| c.preview_url(&self.base_url))
+            .collect()
     }
 
     /// Whether `url` is inside this site (same scheme, host, port and path prefix).
@@ -427,6 +469,67 @@ impl SiteRules {
     pub fn contains_any(&self, url: &Url) -> bool {
         self.contains(url) || self.mirrors.iter().any(|m| within(url, m))
     }
+}
+
+/// `channels`, validated: each entry a channel name or link (trimmed), none
+/// twice, at least one, on a `telegram` profile whose `base_url` is the
+/// preview host's root. An error names the entry and the fix.
+fn telegram_channels(
+    entries: &[String],
+    base_url: &Url,
+    engine: EngineChoice,
+    invalid: &dyn Fn(&str, String) -> ProfileError,
+) -> Result<Vec<TelegramChannel>, ProfileError> {
+    if engine != EngineChoice::Fixed(Engine::Telegram) {
+        return Err(invalid(
+            "channels",
+            format!(
+                "lists Telegram channels, which engine = \"{engine}\" does not read; set engine = \"telegram\" (or leave engine out)"
+            ),
+        ));
+    }
+    if base_url.path() != "/" || base_url.query().is_some() {
+        return Err(invalid(
+            "base_url",
+            format!(
+                "{:?}: with channels, base_url is the preview host's root, e.g. \"https://t.me/\" (previews are at /s/<channel>)",
+                base_url.as_str()
+            ),
+        ));
+    }
+    if entries.is_empty() {
+        return Err(invalid(
+            "channels",
+            "is empty; list channel names or links, e.g. channels = [\"durov\", \"https://t.me/telegram\"]".into(),
+        ));
+    }
+    let host = base_url.host_str().unwrap_or_default();
+    let mut channels: Vec<TelegramChannel> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let channel = TelegramChannel::parse(entry, host).map_err(|why| {
+            invalid(
+                "channels",
+                format!(
+                    "entry {} ({entry:?}): {why}; write a channel name such as \"durov\" or its link \"https://t.me/durov\"",
+                    i + 1
+                ),
+            )
+        })?;
+        if let Some(earlier) = channels
+            .iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(channel.as_str()))
+        {
+            return Err(invalid(
+                "channels",
+                format!(
+                    "entry {} ({entry:?}): channel {earlier} is listed twice (Telegram names ignore case)",
+                    i + 1
+                ),
+            ));
+        }
+        channels.push(channel);
+    }
+    Ok(channels)
 }
 
 /// A TOML error with the file and line.

@@ -81,7 +81,57 @@ pub(crate) fn element_text_without(
     element: ElementRef<'_>,
     drop: &dyn Fn(ElementRef<'_>) -> bool,
 ) -> String {
+    tidy(&visible_text(element, drop, Breaks::Every))
+}
+
+/// Text of `element` as a chat or paste shows it: `<br>` breaks a line and
+/// blank lines between paragraphs stay (one at most in a row), block
+/// elements start a line without adding a blank one, source line breaks are
+/// spaces; elements for which `drop` is true are left out. Lines are trimmed
+/// and their blank runs collapsed.
+pub(crate) fn text_with_breaks(
+    element: ElementRef<'_>,
+    drop: &dyn Fn(ElementRef<'_>) -> bool,
+) -> String {
+    let text = visible_text(element, drop, Breaks::Paragraphs);
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() && lines.last().is_none_or(String::is_empty) {
+            continue;
+        }
+        lines.push(line);
+    }
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines.join("\n")
+}
+
+/// How block elements break lines in [`visible_text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Breaks {
+    /// A line break at every block boundary (empty lines are tidied away).
+    Every,
+    /// A block starts a line unless one was just started, so only `<br>`s
+    /// make blank lines.
+    Paragraphs,
+}
+
+/// The visible text of `element`, lines not yet tidied: text nodes with
+/// their source line breaks as spaces (kept inside `pre`), `<br>` and block
+/// boundaries as line breaks, table cells apart by a space.
+fn visible_text(
+    element: ElementRef<'_>,
+    drop: &dyn Fn(ElementRef<'_>) -> bool,
+    breaks: Breaks,
+) -> String {
     let mut out = String::new();
+    let block_break = |out: &mut String| {
+        if breaks == Breaks::Every || !(out.is_empty() || out.ends_with('\n')) {
+            out.push('\n');
+        }
+    };
     // The element being skipped (its id), and the depth of `pre` we are in.
     let mut skipping: Option<ego_tree::NodeId> = None;
     let mut pre_depth = 0usize;
@@ -106,12 +156,14 @@ pub(crate) fn element_text_without(
                         if skip {
                             skipping = Some(node.id());
                             if is_block(name) {
-                                out.push('\n');
+                                block_break(&mut out);
                             }
                             continue;
                         }
-                        if name == "br" || is_block(name) {
+                        if name == "br" {
                             out.push('\n');
+                        } else if is_block(name) {
+                            block_break(&mut out);
                         } else if matches!(name, "td" | "th") {
                             out.push(' ');
                         }
@@ -132,7 +184,7 @@ pub(crate) fn element_text_without(
                 if let Node::Element(el) = node.value() {
                     let name = el.name();
                     if is_block(name) {
-                        out.push('\n');
+                        block_break(&mut out);
                     } else if matches!(name, "td" | "th") {
                         out.push(' ');
                     }
@@ -143,7 +195,7 @@ pub(crate) fn element_text_without(
             }
         }
     }
-    tidy(&out)
+    out
 }
 
 /// Appends text with its line breaks turned into spaces (HTML whitespace).
@@ -193,6 +245,21 @@ mod tests {
     fn dropped_subtrees_are_left_out() {
         let html = "<div id=c>keep<div class=att><dl><dd>file.png</dd></dl></div>tail</div>";
         assert_eq!(text_of(html, "#c", Some("div.att")), "keep\ntail");
+    }
+
+    #[test]
+    fn breaks_keep_paragraphs_but_blocks_add_no_blank_lines() {
+        let page = Html::parse_document(
+            "<div id=c>\n  <div>First line,\n  still first.<br/><br/><b>Bold<br/><br/></b>tail \
+             <br/><br/><br/>after three</div><div class=q>quoted</div><p>last</p>\n</div>",
+        );
+        let sel = Selector::parse("#c").expect("valid");
+        let q = Selector::parse(".q").expect("valid");
+        let el = page.select(&sel).next().expect("the div");
+        assert_eq!(
+            text_with_breaks(el, &|e| q.matches(&e)),
+            "First line, still first.\n\nBold\n\ntail\n\nafter three\nlast"
+        );
     }
 
     #[test]

@@ -22,9 +22,9 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
     /// An engine preset (phpbb, anwang, mybb, xenforo, discuz, smf,
-    /// vbulletin, invision), `auto` (recognise it on the page; generic
-    /// extraction when none fits) or `generic`. Default: the profile's
-    /// choice, or `auto` without a profile.
+    /// vbulletin, invision, telegram, paste), `auto` (recognise it on the
+    /// page; generic extraction when none fits) or `generic`. Default: the
+    /// profile's choice, or `auto` without a profile.
     #[arg(long, value_name = "NAME")]
     engine: Option<String>,
     /// The saved page.

@@ -1,14 +1,18 @@
-//! Forum-engine presets shipped in the binary (phpBB, MyBB, XenForo, Discuz!,
-//! SMF, vBulletin, Invision Community, the 暗网中文网-style market) and
-//! recognition of the engine from a page. A preset is the same
-//! `[links]`/`[list]`/`[topic]` shape as a profile, so a site on a known
-//! engine needs only its URL.
+//! Engine presets shipped in the binary (phpBB, MyBB, XenForo, Discuz!, SMF,
+//! vBulletin, Invision Community, the 暗网中文网-style market; Telegram
+//! channel previews and paste sites) and recognition of the engine from a
+//! page. A preset is the same `[links]`/`[list]`/`[topic]` shape as a
+//! profile, so a site on a known engine needs only its URL; Telegram and
+//! paste pages are no forum lists and topics, and have readers of their own.
+
+pub(crate) mod paste;
+pub(crate) mod telegram;
 
 use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use scraper::Html;
+use scraper::{Html, Selector};
 use serde::Deserialize;
 
 use crate::selectors::{Compiler, ListSelectors, RawList, RawTopic, RuleOrigin, TopicSelectors};
@@ -30,11 +34,15 @@ pub enum Engine {
     Vbulletin,
     /// Invision Community 4 (IPB), with IPB 3's URLs.
     Invision,
+    /// Telegram public-channel previews (`https://t.me/s/<channel>`).
+    Telegram,
+    /// Paste sites in pastebin's markup: paste pages and the archive.
+    Paste,
 }
 
 /// Every engine, in the order detection prefers them (the market before the
 /// phpBB it is built on).
-pub const ENGINES: [Engine; 8] = [
+pub const ENGINES: [Engine; 10] = [
     Engine::Anwang,
     Engine::Phpbb,
     Engine::Mybb,
@@ -43,6 +51,8 @@ pub const ENGINES: [Engine; 8] = [
     Engine::Smf,
     Engine::Vbulletin,
     Engine::Invision,
+    Engine::Telegram,
+    Engine::Paste,
 ];
 
 impl Engine {
@@ -57,7 +67,17 @@ impl Engine {
             Engine::Smf => "smf",
             Engine::Vbulletin => "vbulletin",
             Engine::Invision => "invision",
+            Engine::Telegram => "telegram",
+            Engine::Paste => "paste",
         }
+    }
+
+    /// Whether the engine's pages are read by a reader of its own (a
+    /// channel's messages, a paste and the paste archive) rather than by
+    /// list and topic selectors. Such engines take no part in what `auto`
+    /// profiles follow and call topic pages: those are forums' rules.
+    pub fn has_own_reader(self) -> bool {
+        matches!(self, Engine::Telegram | Engine::Paste)
     }
 
     /// The engine of a name (any case; a few common aliases).
@@ -71,6 +91,8 @@ impl Engine {
             "smf" | "simplemachines" => Some(Engine::Smf),
             "vbulletin" | "vb" | "vb3" | "vb4" | "vb5" => Some(Engine::Vbulletin),
             "invision" | "ipb" | "ips" | "ipboard" | "invisioncommunity" => Some(Engine::Invision),
+            "telegram" | "tg" | "t.me" => Some(Engine::Telegram),
+            "paste" | "pastebin" => Some(Engine::Paste),
             _ => None,
         }
     }
@@ -85,6 +107,8 @@ impl Engine {
             Engine::Smf => include_str!("smf.toml"),
             Engine::Vbulletin => include_str!("vbulletin.toml"),
             Engine::Invision => include_str!("invision.toml"),
+            Engine::Telegram => include_str!("telegram.toml"),
+            Engine::Paste => include_str!("paste.toml"),
         }
     }
 
@@ -177,6 +201,9 @@ pub struct Preset {
     /// profile names none.
     pub time_zone: Option<String>,
     pub links: PresetLinks,
+    /// `links.follow`, compiled: what an engine with a reader of its own
+    /// follows also when `auto` recognised it.
+    pub follow: Vec<Selector>,
     pub list: ListSelectors,
     pub topic: TopicSelectors,
 }
@@ -219,20 +246,29 @@ fn compile_preset(engine: Engine) -> Result<Preset, String> {
         }
         (None, None) => return Err("topic.url is missing".into()),
     };
+    let follow = raw
+        .links
+        .follow
+        .iter()
+        .map(|css| compiler.selector("links.follow", css))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
     Ok(Preset {
         engine,
         base,
         time_zone: raw.time_zone,
         links: raw.links,
+        follow,
         list: compiler.list(raw.list).map_err(|e| e.to_string())?,
         topic: compiler.topic(raw.topic, url).map_err(|e| e.to_string())?,
     })
 }
 
-/// The topic-page pattern of `auto`: any engine's.
+/// The topic-page pattern of `auto`: any forum engine's.
 pub fn any_topic_url() -> String {
     ENGINES
         .iter()
+        .filter(|e| !e.has_own_reader())
         .filter_map(|e| toml::from_str::<RawPreset>(e.preset_text()).ok()?.topic.url)
         .map(|u| format!("(?:{u})"))
         .collect::<Vec<_>>()
@@ -252,7 +288,7 @@ const GENERIC_DENY: &[&str] = &[
 /// of sites in general.
 pub fn any_links() -> PresetLinks {
     let mut deny: Vec<String> = GENERIC_DENY.iter().map(|d| (*d).to_owned()).collect();
-    for e in ENGINES {
+    for e in ENGINES.into_iter().filter(|e| !e.has_own_reader()) {
         for d in &e.preset().links.deny {
             if !deny.contains(d) {
                 deny.push(d.clone());
@@ -426,6 +462,67 @@ const SIGNALS: &[Signal] = &[
         "cAuthorPane post author",
         "cAuthorPane",
     ),
+    signal(
+        Engine::Telegram,
+        5,
+        "Telegram message widgets (div.js-widget_message)",
+        "js-widget_message",
+    ),
+    signal(
+        Engine::Telegram,
+        3,
+        "data-post=\"channel/N\" messages",
+        "data-post=\"",
+    ),
+    signal(
+        Engine::Telegram,
+        3,
+        "a channel preview's history (section.tgme_channel_history)",
+        "tgme_channel_history",
+    ),
+    signal(
+        Engine::Telegram,
+        3,
+        "a channel preview's header (div.tgme_channel_info)",
+        "tgme_channel_info",
+    ),
+    signal(
+        Engine::Telegram,
+        4,
+        "a t.me landing page (div.tgme_page)",
+        "class=\"tgme_page\"",
+    ),
+    signal(
+        Engine::Telegram,
+        2,
+        "tg://resolve links",
+        "tg://resolve?domain=",
+    ),
+    signal(
+        Engine::Paste,
+        4,
+        "pastebin's paste view (div.post-view)",
+        "js-post-view",
+    ),
+    signal(
+        Engine::Paste,
+        3,
+        "pastebin's highlighted code (div.highlighted-code)",
+        "class=\"highlighted-code\"",
+    ),
+    signal(Engine::Paste, 2, "raw links (/raw/KEY)", "href=\"/raw/"),
+    signal(
+        Engine::Paste,
+        4,
+        "pastebin's archive table (div.archive-table)",
+        "class=\"archive-table\"",
+    ),
+    signal(
+        Engine::Paste,
+        3,
+        "the Pastes Archive heading",
+        "Pastes Archive",
+    ),
 ];
 
 /// All signal texts, found in one pass over the page.
@@ -520,8 +617,13 @@ mod tests {
         for e in ENGINES {
             let p = e.preset();
             assert_eq!(p.engine, e);
-            assert!(p.topic.title.is_some() || p.base.is_some(), "{}", e.name());
+            assert!(
+                p.topic.title.is_some() || p.base.is_some() || e.has_own_reader(),
+                "{}",
+                e.name()
+            );
             assert!(!p.links.follow.is_empty(), "{}", e.name());
+            assert_eq!(p.follow.len(), p.links.follow.len(), "{}", e.name());
         }
         assert_eq!(Engine::Anwang.preset().base, Some(Engine::Phpbb));
         assert!(Regex::new(&any_topic_url()).is_ok());
@@ -544,6 +646,10 @@ mod tests {
         assert_eq!(
             EngineChoice::parse("IPB"),
             Some(EngineChoice::Fixed(Engine::Invision))
+        );
+        assert_eq!(
+            EngineChoice::parse("pastebin"),
+            Some(EngineChoice::Fixed(Engine::Paste))
         );
         assert_eq!(EngineChoice::parse("nodebb"), None);
     }
@@ -591,5 +697,19 @@ mod tests {
         );
         // One weak marker is not an engine.
         assert_eq!(d(r#"<tr class="topic-item"><td>x</td></tr>"#), None);
+        assert_eq!(
+            d(r#"<div class="tgme_widget_message js-widget_message" data-post="x/1"></div>"#),
+            Some(Engine::Telegram)
+        );
+        assert_eq!(
+            d(r#"<div class="tgme_page"><a href="tg://resolve?domain=abcde">x</a></div>"#),
+            Some(Engine::Telegram)
+        );
+        assert_eq!(d(r#"<div data-post="x/1">a comment</div>"#), None);
+        assert_eq!(
+            d(r#"<div class="post-view js-post-view"><a href="/raw/AbCd1234">raw</a></div>"#),
+            Some(Engine::Paste)
+        );
+        assert_eq!(d(r#"<a href="/raw/AbCd1234">raw</a>"#), None);
     }
 }
