@@ -279,6 +279,9 @@ fn ascii_lower8(x: u64) -> u64 {
     x | (((ge_a & !gt_z) & (ONES * 0x80)) >> 2)
 }
 
+// The fold writes bytes into the output `String` directly (no per-char
+// encode): the one unsafe hand-over, with its contract below.
+#[allow(unsafe_code)]
 fn fold_into<S: MapSink>(text: &str, out: &mut String, sink: &mut S) {
     let table = &*TABLE;
     let bytes = text.as_bytes();
@@ -420,6 +423,7 @@ fn push_char(buf: &mut Vec<u8>, c: &[u8]) {
 
 /// Lends the fold buffer out as the `String` it is (no copy).
 #[inline]
+#[allow(unsafe_code)]
 fn with_string(buf: &mut Vec<u8>, f: impl FnOnce(&mut String)) {
     // SAFETY: `fold_into` only ever appends whole UTF-8 sequences to `buf`, so it is valid
     // UTF-8 whenever this is called.

@@ -18,9 +18,13 @@
 //! buffers a thread reuses from one document to the next.
 
 mod confirm;
+// The vector kernels and the safe entries that call them.
+#[allow(unsafe_code)]
 mod probe;
+#[allow(unsafe_code)]
 mod view;
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 mod x86_64;
 
 use std::cell::RefCell;
