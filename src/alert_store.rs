@@ -57,7 +57,7 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at
 
 /// A sighting of an alert's listing on another page.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Sighting {
+pub(crate) struct Sighting {
     pub doc_id: String,
     pub url: Option<String>,
     pub site: Option<String>,
@@ -66,7 +66,7 @@ pub struct Sighting {
 
 /// An alert as stored, with its log fields.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct StoredAlert {
+pub(crate) struct StoredAlert {
     pub id: i64,
     pub status: String,
     pub first_seen: String,
@@ -82,7 +82,7 @@ pub struct StoredAlert {
 
 /// Which alerts to list.
 #[derive(Debug, Clone, Default)]
-pub struct AlertFilter {
+pub(crate) struct AlertFilter {
     pub customer: Option<String>,
     pub status: Option<String>,
     pub since: Option<DateTime<Utc>>,
@@ -90,7 +90,7 @@ pub struct AlertFilter {
 
 /// What recording an alert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recorded {
+pub(crate) enum Recorded {
     /// A new alert (with its deliveries queued).
     New(i64),
     /// Already known for this document; refreshed.
@@ -100,7 +100,7 @@ pub enum Recorded {
 }
 
 impl Recorded {
-    pub fn id(self) -> i64 {
+    pub(crate) fn id(self) -> i64 {
         match self {
             Recorded::New(id) | Recorded::Known(id) | Recorded::Sighting(id) => id,
         }
@@ -109,7 +109,7 @@ impl Recorded {
 
 /// A queued delivery, with its alert.
 #[derive(Debug, Clone)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     pub id: i64,
     pub alert_id: i64,
     pub sink: String,
@@ -121,7 +121,7 @@ pub struct Delivery {
 /// records alerts and the delivery task marks deliveries through the same
 /// one, each call a statement or a transaction of its own.
 #[derive(Clone)]
-pub struct AlertStore {
+pub(crate) struct AlertStore {
     db: Arc<Mutex<Connection>>,
 }
 
@@ -131,7 +131,7 @@ fn now_text() -> String {
 
 impl AlertStore {
     /// Opens (creating if needed) the alert log in the state store at `path`.
-    pub fn open(path: &Path) -> anyhow::Result<AlertStore> {
+    pub(crate) fn open(path: &Path) -> anyhow::Result<AlertStore> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -157,7 +157,7 @@ impl AlertStore {
 
     /// Records `alert` (text fingerprint `simhash`), queueing a delivery to
     /// each of `sinks` (with its first attempt time) if it is new.
-    pub fn record(
+    pub(crate) fn record(
         &self,
         alert: &Alert,
         simhash: u64,
@@ -245,7 +245,7 @@ impl AlertStore {
     }
 
     /// Alerts matching `filter`, oldest first, with their sightings.
-    pub fn list(&self, filter: &AlertFilter) -> anyhow::Result<Vec<StoredAlert>> {
+    pub(crate) fn list(&self, filter: &AlertFilter) -> anyhow::Result<Vec<StoredAlert>> {
         let db = self.db();
         let mut stmt = db.prepare(
             "SELECT id, status, first_seen, last_seen, alert_json FROM alerts
@@ -306,7 +306,7 @@ impl AlertStore {
     }
 
     /// Marks alerts acknowledged; returns the ids that did not exist.
-    pub fn acknowledge(&self, ids: &[i64]) -> anyhow::Result<Vec<i64>> {
+    pub(crate) fn acknowledge(&self, ids: &[i64]) -> anyhow::Result<Vec<i64>> {
         let db = self.db();
         let mut missing = Vec::new();
         for id in ids {
@@ -322,7 +322,7 @@ impl AlertStore {
     }
 
     /// Pending deliveries due at `now` (unix seconds), oldest first.
-    pub fn due_deliveries(&self, now: i64, limit: usize) -> anyhow::Result<Vec<Delivery>> {
+    pub(crate) fn due_deliveries(&self, now: i64, limit: usize) -> anyhow::Result<Vec<Delivery>> {
         let db = self.db();
         let mut stmt = db.prepare(
             "SELECT d.id, d.alert_id, d.sink, d.attempts, a.alert_json
@@ -357,7 +357,7 @@ impl AlertStore {
     }
 
     /// Number of deliveries still pending (for metrics and shutdown).
-    pub fn pending_deliveries(&self) -> anyhow::Result<u64> {
+    pub(crate) fn pending_deliveries(&self) -> anyhow::Result<u64> {
         Ok(self.db().query_row(
             "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
             [],
@@ -367,7 +367,7 @@ impl AlertStore {
 
     /// Marks a delivery done; the alert becomes `delivered` once all its
     /// deliveries are done (unless already acknowledged).
-    pub fn delivered(&self, delivery_id: i64) -> anyhow::Result<()> {
+    pub(crate) fn delivered(&self, delivery_id: i64) -> anyhow::Result<()> {
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -385,7 +385,7 @@ impl AlertStore {
     }
 
     /// Records a failed attempt; the next one is due at `next_attempt_at`.
-    pub fn failed(
+    pub(crate) fn failed(
         &self,
         delivery_id: i64,
         error: &str,

@@ -64,7 +64,7 @@ struct RawEmbedded {
 
 /// How requests leave the machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TorMode {
+pub(crate) enum TorMode {
     /// Direct; `.onion` refused.
     Off,
     /// An external Tor daemon's SOCKS port.
@@ -79,7 +79,7 @@ pub enum TorMode {
 
 impl TorMode {
     /// The default: embedded Tor on the real network.
-    pub fn embedded() -> TorMode {
+    pub(crate) fn embedded() -> TorMode {
         TorMode::Embedded {
             test_network: None,
             bootstrap_timeout: Duration::from_secs(180),
@@ -150,7 +150,7 @@ struct RawEmailSink {
 
 /// How the service schedules work.
 #[derive(Debug, Clone)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     /// Time between two passes over a site.
     pub recrawl: Duration,
     /// How long shutdown may take before in-flight work is abandoned.
@@ -163,7 +163,7 @@ pub struct Schedule {
 
 /// E-mail transport security.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpSecurity {
+pub(crate) enum SmtpSecurity {
     /// Plain SMTP, for a relay on the local machine.
     None,
     StartTls,
@@ -172,14 +172,14 @@ pub enum SmtpSecurity {
 
 /// When non-critical alerts are mailed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Digest {
+pub(crate) enum Digest {
     Immediate,
     Every(Duration),
 }
 
 /// Where a sink delivers.
 #[derive(Debug, Clone)]
-pub enum SinkKind {
+pub(crate) enum SinkKind {
     Jsonl {
         path: PathBuf,
     },
@@ -203,7 +203,7 @@ pub enum SinkKind {
 
 /// A validated sink.
 #[derive(Debug, Clone)]
-pub struct SinkConfig {
+pub(crate) struct SinkConfig {
     /// Unique; deliveries are tracked per sink name.
     pub name: String,
     /// Customers whose alerts go here; empty means all.
@@ -212,14 +212,14 @@ pub struct SinkConfig {
 }
 
 impl SinkConfig {
-    pub fn accepts(&self, customer: &str) -> bool {
+    pub(crate) fn accepts(&self, customer: &str) -> bool {
         self.customers.is_empty() || self.customers.iter().any(|c| c == customer)
     }
 }
 
 /// A validated configuration.
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     pub path: PathBuf,
     pub data_dir: Option<PathBuf>,
     pub tor: TorMode,
@@ -236,7 +236,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn load(path: &Path) -> anyhow::Result<Config> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read the config", path.display()))?;
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
@@ -332,7 +332,7 @@ impl Config {
 }
 
 /// Loads every site profile in a folder (or one file).
-pub fn load_profiles(dir: &Path) -> anyhow::Result<Vec<SiteProfile>> {
+pub(crate) fn load_profiles(dir: &Path) -> anyhow::Result<Vec<SiteProfile>> {
     let mut sites: Vec<SiteProfile> = Vec::new();
     for file in toml_files(dir)? {
         let profile = SiteProfile::load(&file)?;
@@ -466,7 +466,7 @@ fn parse_digest(text: &str) -> Option<Digest> {
 }
 
 /// The `*.toml` files of a folder, sorted; or the file itself.
-pub fn toml_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn toml_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if path.is_file() {
         return Ok(vec![path.to_owned()]);
     }

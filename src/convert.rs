@@ -24,18 +24,18 @@ macro_rules! match_view_of {
 }
 
 /// The view of `doc` that the matcher reads.
-pub fn match_view(doc: &Document) -> MatchDocument<'_> {
+pub(crate) fn match_view(doc: &Document) -> MatchDocument<'_> {
     match_view_of!(doc)
 }
 
 /// The view the matcher reads of a document read back from the index
 /// (retro-hunts).
-pub fn indexed_match_view(doc: &IndexDocument) -> MatchDocument<'_> {
+pub(crate) fn indexed_match_view(doc: &IndexDocument) -> MatchDocument<'_> {
     match_view_of!(doc)
 }
 
 /// The index's form of `doc`, carrying the alerts raised on it.
-pub fn index_document(doc: &Document, alerts: &[Alert]) -> IndexDocument {
+pub(crate) fn index_document(doc: &Document, alerts: &[Alert]) -> IndexDocument {
     let date = |s: &Option<String>| {
         s.as_deref()
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())

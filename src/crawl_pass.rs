@@ -20,7 +20,7 @@ use crate::paths;
 use crate::pipeline::{Consumed, Pipeline, RaisedAlert};
 
 /// What a crawl of several sites did.
-pub struct CrawlOutcome {
+pub(crate) struct CrawlOutcome {
     pub sites: Vec<(String, CrawlStats)>,
     pub reports: Vec<SiteReport>,
     pub alerts: Vec<RaisedAlert>,
@@ -30,7 +30,7 @@ pub struct CrawlOutcome {
 
 /// A row per site (pages, 304s, unchanged, documents, errors, KiB, state),
 /// then the totals: `documents` indexed, alerts, dead letters.
-pub fn print_summary(outcome: &CrawlOutcome, documents: usize) {
+pub(crate) fn print_summary(outcome: &CrawlOutcome, documents: usize) {
     println!(
         "{:<20} {:>6} {:>5} {:>9} {:>6} {:>6} {:>9}  state",
         "site", "pages", "304", "unchanged", "docs", "errors", "KiB"
@@ -81,7 +81,7 @@ pub fn print_summary(outcome: &CrawlOutcome, documents: usize) {
 /// state store: only what is due is fetched (`fresh` forgets the sites'
 /// history first, as the demo does). Every document goes through
 /// `pipeline`'s consume loop (its commit policy, its dead letters).
-pub async fn run(
+pub(crate) async fn run(
     sites: Vec<SiteProfile>,
     transport: Transport,
     fetch: FetchOptions,

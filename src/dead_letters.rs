@@ -14,7 +14,7 @@ use crawler::Document;
 use rusqlite::{params, Connection};
 
 /// Tries per document before it is set aside.
-pub const MAX_ATTEMPTS: u32 = 3;
+pub(crate) const MAX_ATTEMPTS: u32 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 
 /// A document set aside, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DeadLetter {
+pub(crate) struct DeadLetter {
     pub doc_id: String,
     pub site: String,
     pub url: String,
@@ -47,14 +47,14 @@ pub struct DeadLetter {
 }
 
 /// The dead-letter table in the state store.
-pub struct DeadLetters {
+pub(crate) struct DeadLetters {
     db: Connection,
 }
 
 impl DeadLetters {
     /// Opens (creating the table if needed) the dead letters of the state
     /// store at `path`.
-    pub fn open(path: &Path) -> anyhow::Result<DeadLetters> {
+    pub(crate) fn open(path: &Path) -> anyhow::Result<DeadLetters> {
         let db = Connection::open(path)
             .with_context(|| format!("{}: cannot open the state store", path.display()))?;
         db.busy_timeout(Duration::from_secs(30))
@@ -66,7 +66,7 @@ impl DeadLetters {
     }
 
     /// Records `doc` as set aside after `attempts` tries that ended in `error`.
-    pub fn record(&self, doc: &Document, attempts: u32, error: &str) -> anyhow::Result<()> {
+    pub(crate) fn record(&self, doc: &Document, attempts: u32, error: &str) -> anyhow::Result<()> {
         let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
         let json = serde_json::to_string(doc).context("a document serialises")?;
         self.db
@@ -82,7 +82,7 @@ impl DeadLetters {
     }
 
     /// Every document set aside, by site and id.
-    pub fn list(&self) -> anyhow::Result<Vec<DeadLetter>> {
+    pub(crate) fn list(&self) -> anyhow::Result<Vec<DeadLetter>> {
         let mut stmt = self.db.prepare(
             "SELECT doc_id, site, url, error, attempts, times, first_at, last_at
              FROM dead_letters ORDER BY site, doc_id",
@@ -105,7 +105,7 @@ impl DeadLetters {
 
 /// What became of one document.
 #[derive(Debug)]
-pub enum Handled<T> {
+pub(crate) enum Handled<T> {
     /// Processed (perhaps after a retry).
     Done(T),
     /// Failed `attempts` times; `error` is the last failure with its causes.
@@ -116,7 +116,7 @@ pub enum Handled<T> {
 /// apart. A failure of the whole store is returned at once (the caller
 /// stops); a document that keeps failing comes back as
 /// [`Handled::SetAside`].
-pub async fn with_retries<T>(
+pub(crate) async fn with_retries<T>(
     pause: Duration,
     mut attempt: impl FnMut() -> anyhow::Result<T>,
 ) -> anyhow::Result<Handled<T>> {
@@ -143,7 +143,7 @@ pub async fn with_retries<T>(
 /// Whether an error concerns the whole store rather than one document: an
 /// I/O error, a full disk, a read-only, corrupt, locked or vanished database
 /// or index. Retrying or skipping the document cannot help with those.
-pub fn is_store_failure(error: &anyhow::Error) -> bool {
+pub(crate) fn is_store_failure(error: &anyhow::Error) -> bool {
     use rusqlite::ErrorCode;
     error.chain().any(|cause| {
         if cause.is::<std::io::Error>() {

@@ -16,7 +16,7 @@ use crate::sinks::Sinks;
 /// When the first attempt to deliver `alert` to `sink` is due (unix seconds):
 /// now, or for an e-mail digest the end of the current digest period
 /// (critical alerts are always mailed at once).
-pub fn first_attempt(sink: &SinkConfig, alert: &Alert, now: i64) -> i64 {
+pub(crate) fn first_attempt(sink: &SinkConfig, alert: &Alert, now: i64) -> i64 {
     match &sink.kind {
         SinkKind::Email {
             digest: Digest::Every(period),
@@ -31,7 +31,7 @@ pub fn first_attempt(sink: &SinkConfig, alert: &Alert, now: i64) -> i64 {
 
 /// Delay before retry number `attempts` (1-based): 2 s doubling to one hour,
 /// with ±20 % jitter.
-pub fn retry_delay(attempts: u32) -> Duration {
+pub(crate) fn retry_delay(attempts: u32) -> Duration {
     let base = Duration::from_secs(2).saturating_mul(1 << attempts.saturating_sub(1).min(11));
     let base = base.min(Duration::from_secs(3600));
     let nanos = std::time::SystemTime::now()
@@ -42,7 +42,7 @@ pub fn retry_delay(attempts: u32) -> Duration {
 
 /// What one round of deliveries did.
 #[derive(Debug, Default, Clone)]
-pub struct RoundStats {
+pub(crate) struct RoundStats {
     /// Deliveries made, per sink.
     pub delivered: BTreeMap<String, u64>,
     pub failed: u64,
@@ -51,7 +51,7 @@ pub struct RoundStats {
 /// Delivers every due delivery once. Deliveries of one e-mail sink that are
 /// due together go out as one digest. Each message, request or line is
 /// marked delivered as soon as it is out.
-pub async fn deliver_due(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<RoundStats> {
+pub(crate) async fn deliver_due(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<RoundStats> {
     let now = Utc::now().timestamp();
     let due = store.due_deliveries(now, 1000)?;
     let mut by_sink: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
@@ -90,7 +90,7 @@ pub async fn deliver_due(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<Ro
 
 /// At start: marks delivered what a JSON-lines sink's file already holds
 /// (written just before a crash, not yet marked). Returns how many.
-pub fn reconcile(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<usize> {
+pub(crate) fn reconcile(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<usize> {
     let pending = store.due_deliveries(i64::MAX, usize::MAX >> 1)?;
     let mut written: BTreeMap<String, std::collections::HashSet<i64>> = BTreeMap::new();
     let mut marked = 0;

@@ -20,7 +20,7 @@ static SITE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/examples/demo-market/si
 const ROUTES: &str = include_str!("../examples/demo-market/routes.json");
 
 /// Site profiles and watchlists of the demo, embedded: `(file name, text)`.
-pub const PROFILES: [(&str, &str); 3] = [
+pub(crate) const PROFILES: [(&str, &str); 3] = [
     (
         "demo-market.toml",
         include_str!("../examples/sites/demo-market.toml"),
@@ -34,7 +34,7 @@ pub const PROFILES: [(&str, &str); 3] = [
         include_str!("../examples/sites/demo-forum.toml"),
     ),
 ];
-pub static WATCHLISTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/examples/watchlists");
+pub(crate) static WATCHLISTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/examples/watchlists");
 
 #[derive(Deserialize)]
 struct Routes {
@@ -54,14 +54,14 @@ struct Page {
 }
 
 /// A running demo market; stops when dropped.
-pub struct DemoMarket {
+pub(crate) struct DemoMarket {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
 }
 
 impl DemoMarket {
     /// Encodes every page and starts serving on 127.0.0.1 (random port).
-    pub async fn start() -> anyhow::Result<DemoMarket> {
+    pub(crate) async fn start() -> anyhow::Result<DemoMarket> {
         let routes: Routes =
             serde_json::from_str(ROUTES).context("embedded routes.json is invalid")?;
         let mut pages = HashMap::new();
@@ -107,7 +107,7 @@ impl DemoMarket {
     }
 
     /// Root URL of the server.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}/", self.addr)
     }
 }

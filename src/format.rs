@@ -5,7 +5,7 @@
 use watchlists::{Alert, Severity};
 
 /// A readable, multi-line rendering of an alert.
-pub fn format_alert(alert: &Alert, id: Option<i64>, colour: bool) -> String {
+pub(crate) fn format_alert(alert: &Alert, id: Option<i64>, colour: bool) -> String {
     let severity = alert.severity.as_str();
     let (on, off) = if colour {
         (

@@ -13,7 +13,7 @@ use axum::Router;
 
 /// Counters and gauges of a running service.
 #[derive(Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     pages_fetched: Mutex<BTreeMap<String, u64>>,
     pages_failed: Mutex<BTreeMap<String, u64>>,
     delivered: Mutex<BTreeMap<String, u64>>,
@@ -37,20 +37,20 @@ fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str, by: u64) {
 }
 
 impl Metrics {
-    pub fn page_fetched(&self, site: &str) {
+    pub(crate) fn page_fetched(&self, site: &str) {
         bump(&self.pages_fetched, site, 1);
     }
 
-    pub fn page_failed(&self, site: &str) {
+    pub(crate) fn page_failed(&self, site: &str) {
         bump(&self.pages_failed, site, 1);
     }
 
-    pub fn alerts_delivered(&self, sink: &str, n: u64) {
+    pub(crate) fn alerts_delivered(&self, sink: &str, n: u64) {
         bump(&self.delivered, sink, n);
     }
 
     /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         let labelled = |out: &mut String,
                         name: &str,
@@ -155,7 +155,7 @@ impl Metrics {
 }
 
 /// Serves `/metrics` and `/healthz` on `addr` until the runtime stops.
-pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> anyhow::Result<SocketAddr> {
+pub(crate) async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> anyhow::Result<SocketAddr> {
     let app = Router::new()
         .route(
             "/metrics",

@@ -6,10 +6,10 @@
 const MAX_BYTES: usize = 8 * 1024;
 
 /// Bits two SimHashes may differ in and still be the same listing.
-pub const SAME_LISTING_BITS: u32 = 6;
+pub(crate) const SAME_LISTING_BITS: u32 = 6;
 
 /// SimHash of `text` (0 for text too short to compare).
-pub fn simhash(text: &str) -> u64 {
+pub(crate) fn simhash(text: &str) -> u64 {
     let folded = textfold::fold_str(text);
     let chars: Vec<char> = folded
         .chars()
@@ -38,7 +38,7 @@ pub fn simhash(text: &str) -> u64 {
 }
 
 /// Whether two hashes are of the same listing.
-pub fn same_listing(a: u64, b: u64) -> bool {
+pub(crate) fn same_listing(a: u64, b: u64) -> bool {
     a != 0 && b != 0 && (a ^ b).count_ones() <= SAME_LISTING_BITS
 }
 

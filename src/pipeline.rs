@@ -30,13 +30,13 @@ const RETRY_PAUSE: Duration = Duration::from_millis(200);
 const TICK: Duration = Duration::from_secs(1);
 
 /// An alert as the pipeline saw it.
-pub struct RaisedAlert {
+pub(crate) struct RaisedAlert {
     pub recorded: Recorded,
     pub alert: Alert,
 }
 
 impl RaisedAlert {
-    pub fn is_new(&self) -> bool {
+    pub(crate) fn is_new(&self) -> bool {
         matches!(self.recorded, Recorded::New(_))
     }
 }
@@ -47,14 +47,14 @@ impl RaisedAlert {
 /// the documents stop. The only commit schedule: the index writer's own
 /// policy stays manual.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CommitPolicy {
+pub(crate) struct CommitPolicy {
     pub every_docs: usize,
     pub every: Duration,
 }
 
 impl CommitPolicy {
     /// The service configuration's `commit_every_docs` and `commit_every_secs`.
-    pub fn from_schedule(schedule: &Schedule) -> CommitPolicy {
+    pub(crate) fn from_schedule(schedule: &Schedule) -> CommitPolicy {
         CommitPolicy {
             every_docs: schedule.commit_every_docs,
             every: schedule.commit_every,
@@ -62,7 +62,7 @@ impl CommitPolicy {
     }
 
     /// Whether `waiting` documents, the last commit `since` ago, are due.
-    pub fn is_due(&self, waiting: usize, since: Duration) -> bool {
+    pub(crate) fn is_due(&self, waiting: usize, since: Duration) -> bool {
         waiting >= self.every_docs || (waiting > 0 && since >= self.every)
     }
 }
@@ -78,14 +78,14 @@ impl Default for CommitPolicy {
 }
 
 /// A new generation of watchlists for the consume loop.
-pub struct Reload {
+pub(crate) struct Reload {
     pub matcher: Matcher,
     /// `customer/asset` keys that are new or changed: retro-hunt these.
     pub changed: HashSet<String>,
 }
 
 /// What the consume loop did, told as it happens.
-pub enum Consumed {
+pub(crate) enum Consumed {
     /// A document went through: its alerts (new and known), or none when it
     /// was `set_aside` as a dead letter; `queued` documents wait behind it.
     Document {
@@ -113,7 +113,7 @@ impl Unacknowledged {
     }
 }
 
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     index: DocumentIndex,
     matcher: Matcher,
     store: AlertStore,
@@ -125,7 +125,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Opens the index and the state store in `data_dir`.
-    pub fn open(data_dir: &Path, matcher: Matcher) -> anyhow::Result<Pipeline> {
+    pub(crate) fn open(data_dir: &Path, matcher: Matcher) -> anyhow::Result<Pipeline> {
         let index_dir = paths::index_dir(data_dir);
         // An index of an older schema is rebuilt on open; say so, with
         // progress, rather than look hung for the minutes a big one takes.
@@ -154,25 +154,25 @@ impl Pipeline {
     }
 
     /// Queues deliveries of new alerts to these sinks.
-    pub fn with_sinks(mut self, sinks: Vec<SinkConfig>) -> Pipeline {
+    pub(crate) fn with_sinks(mut self, sinks: Vec<SinkConfig>) -> Pipeline {
         self.sinks = sinks;
         self
     }
 
     /// Commits by this policy in the consume loop.
-    pub fn with_commit_policy(mut self, policy: CommitPolicy) -> Pipeline {
+    pub(crate) fn with_commit_policy(mut self, policy: CommitPolicy) -> Pipeline {
         self.policy = policy;
         self
     }
 
     /// The alert store the pipeline records into: the one connection, for
     /// the delivery task to share.
-    pub fn alert_store(&self) -> AlertStore {
+    pub(crate) fn alert_store(&self) -> AlertStore {
         self.store.clone()
     }
 
     /// The index written to (read for its size).
-    pub fn index(&self) -> &DocumentIndex {
+    pub(crate) fn index(&self) -> &DocumentIndex {
         &self.index
     }
 
@@ -183,7 +183,7 @@ impl Pipeline {
     /// the commit that holds them, so a kill at any moment redelivers
     /// instead of losing them. Returns an error, and stops, only when the
     /// index, the state store or the frontier cannot be written.
-    pub async fn consume(
+    pub(crate) async fn consume(
         &mut self,
         crawler: &Crawler,
         mut documents: mpsc::Receiver<Delivery>,
@@ -327,7 +327,7 @@ impl Pipeline {
     /// Runs the current matcher over every indexed document (posted or
     /// fetched since `since`, if given) and records the alerts of the assets
     /// in `assets` (`customer/asset`); returns them.
-    pub fn retro_hunt(
+    pub(crate) fn retro_hunt(
         &mut self,
         assets: &HashSet<String>,
         since: Option<chrono::DateTime<chrono::Utc>>,

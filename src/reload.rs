@@ -21,14 +21,14 @@ use crate::pipeline::Reload;
 use crate::watched_assets::{self, Fingerprints};
 
 /// Loads the watchlists folder (or file), every error named.
-pub fn load_watchlists(path: &Path) -> anyhow::Result<WatchlistSet> {
+pub(crate) fn load_watchlists(path: &Path) -> anyhow::Result<WatchlistSet> {
     WatchlistSet::load(path)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("{}: watchlists have errors", path.display()))
 }
 
 /// What the reload task needs and keeps between reloads.
-pub struct Reloader {
+pub(crate) struct Reloader {
     watchlists: PathBuf,
     sites_dir: PathBuf,
     poll: Duration,
@@ -43,7 +43,7 @@ pub struct Reloader {
 impl Reloader {
     /// A reloader for `config`'s folders, starting from the watched assets'
     /// `fingerprints` (as recorded at `known_path`).
-    pub fn new(
+    pub(crate) fn new(
         config: &Config,
         profiles: Arc<RwLock<Vec<SiteProfile>>>,
         known_path: PathBuf,
@@ -62,7 +62,7 @@ impl Reloader {
     }
 
     /// Runs until shutdown, or until the consume loop is gone.
-    pub fn spawn(
+    pub(crate) fn spawn(
         self,
         reloads: mpsc::Sender<Reload>,
         shutdown: watch::Receiver<bool>,

@@ -39,7 +39,7 @@ use crate::{paths, tor};
 const DOCUMENT_QUEUE: usize = 256;
 
 /// Runs the service until SIGTERM/SIGINT.
-pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
+pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
     // The durable frontier first: its lock refuses a second crawler on this
     // data dir before anything else is touched.
     let state_db = paths::state_db(&data_dir);

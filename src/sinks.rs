@@ -19,10 +19,10 @@ use crate::config::{Digest, SinkConfig, SinkKind, SmtpSecurity};
 use crate::format::format_alert;
 
 /// Header carrying `sha256=<hex HMAC of the body>`.
-pub const SIGNATURE_HEADER: &str = "x-leakwatch-signature";
+pub(crate) const SIGNATURE_HEADER: &str = "x-leakwatch-signature";
 /// Header carrying the delivery id (stable across retries: receivers can
 /// drop a repeat).
-pub const DELIVERY_HEADER: &str = "x-leakwatch-delivery";
+pub(crate) const DELIVERY_HEADER: &str = "x-leakwatch-delivery";
 
 enum Sink {
     Jsonl(PathBuf),
@@ -41,17 +41,17 @@ enum Sink {
 }
 
 /// The configured sinks by name.
-pub struct Sinks {
+pub(crate) struct Sinks {
     sinks: HashMap<String, Sink>,
 }
 
 /// One sink, borrowed for a round of deliveries.
-pub struct SinkRef<'a> {
+pub(crate) struct SinkRef<'a> {
     sink: &'a Sink,
 }
 
 impl Sinks {
-    pub fn new(configs: &[SinkConfig]) -> anyhow::Result<Sinks> {
+    pub(crate) fn new(configs: &[SinkConfig]) -> anyhow::Result<Sinks> {
         let mut sinks = HashMap::new();
         for c in configs {
             let sink = match &c.kind {
@@ -110,13 +110,13 @@ impl Sinks {
         Ok(Sinks { sinks })
     }
 
-    pub fn get(&self, name: &str) -> Option<SinkRef<'_>> {
+    pub(crate) fn get(&self, name: &str) -> Option<SinkRef<'_>> {
         self.sinks.get(name).map(|sink| SinkRef { sink })
     }
 }
 
 /// The JSON a sink receives for one alert: the alert plus its id.
-pub fn payload(delivery: &Delivery) -> serde_json::Value {
+pub(crate) fn payload(delivery: &Delivery) -> serde_json::Value {
     let mut value = serde_json::to_value(&delivery.alert).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {
         obj.insert("alert_id".into(), delivery.alert_id.into());
@@ -125,7 +125,7 @@ pub fn payload(delivery: &Delivery) -> serde_json::Value {
 }
 
 /// `sha256=<hex>` HMAC of `body` with `secret`.
-pub fn signature(secret: &[u8], body: &[u8]) -> String {
+pub(crate) fn signature(secret: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
@@ -137,7 +137,7 @@ impl SinkRef<'_> {
     /// except a digest, which is one message for its group). `delivery`
     /// marks each group as soon as it is out, so a crash repeats at most the
     /// group in flight.
-    pub fn plan(&self, deliveries: &[Delivery]) -> Vec<Vec<usize>> {
+    pub(crate) fn plan(&self, deliveries: &[Delivery]) -> Vec<Vec<usize>> {
         match self.sink {
             Sink::Email { digest: true, .. } => {
                 // Critical alerts alone; the rest due together, one digest.
@@ -154,7 +154,7 @@ impl SinkRef<'_> {
     }
 
     /// Sends one group of [`plan`](Self::plan) (a delivery, or a digest).
-    pub async fn deliver(&self, group: &[Delivery]) -> Result<(), String> {
+    pub(crate) async fn deliver(&self, group: &[Delivery]) -> Result<(), String> {
         match self.sink {
             Sink::Jsonl(path) => {
                 append_jsonl(path, group).map_err(|e| format!("{}: {e}", path.display()))
@@ -197,7 +197,7 @@ impl SinkRef<'_> {
     /// For a JSON-lines sink, the alerts its file already holds (read from
     /// its last 8 MB): a crash between writing a line and marking it
     /// delivered must not write it again. Empty for other sinks.
-    pub fn already_written(&self) -> std::collections::HashSet<i64> {
+    pub(crate) fn already_written(&self) -> std::collections::HashSet<i64> {
         let Sink::Jsonl(path) = self.sink else {
             return Default::default();
         };

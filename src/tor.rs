@@ -10,14 +10,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::TorMode;
 
 /// A ready transport; keeps the embedded client alive while it is held.
-pub struct TorSession {
+pub(crate) struct TorSession {
     pub transport: Transport,
     #[cfg(feature = "embedded-tor")]
     _embedded: Option<crawler::EmbeddedTor>,
 }
 
 /// Prepares `mode`; the embedded client keeps its state in `data_dir/tor`.
-pub async fn connect(
+pub(crate) async fn connect(
     mode: &TorMode,
     data_dir: &Path,
     progress_bar: bool,

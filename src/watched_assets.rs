@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use watchlists::{Asset, WatchlistSet};
 
 /// Fingerprints keyed `customer/asset`.
-pub type Fingerprints = BTreeMap<String, String>;
+pub(crate) type Fingerprints = BTreeMap<String, String>;
 
 /// Everything about an asset that decides what it matches and how, in a fixed
 /// field order. Adding a field changes every fingerprint: bump `format`.
@@ -30,7 +30,7 @@ struct CanonicalAsset<'a> {
 
 /// The fingerprint of one asset's definition: lower-case hex SHA-256 of its
 /// canonical JSON.
-pub fn fingerprint(asset: &Asset) -> String {
+pub(crate) fn fingerprint(asset: &Asset) -> String {
     let canonical = CanonicalAsset {
         format: 1,
         name: asset.name(),
@@ -46,7 +46,7 @@ pub fn fingerprint(asset: &Asset) -> String {
 }
 
 /// Every asset's fingerprint, keyed `customer/asset`.
-pub fn fingerprints(set: &WatchlistSet) -> Fingerprints {
+pub(crate) fn fingerprints(set: &WatchlistSet) -> Fingerprints {
     let mut out = BTreeMap::new();
     for list in set.watchlists() {
         for asset in list.assets() {
@@ -63,7 +63,11 @@ pub fn fingerprints(set: &WatchlistSet) -> Fingerprints {
 /// written by an older leakwatch (16 hex digits of the `std` hasher) counts as
 /// the same when that hasher, in this build, still gives it: an upgrade does
 /// not retro-hunt everything once because the format changed.
-pub fn changed(old: &Fingerprints, new: &Fingerprints, set: &WatchlistSet) -> HashSet<String> {
+pub(crate) fn changed(
+    old: &Fingerprints,
+    new: &Fingerprints,
+    set: &WatchlistSet,
+) -> HashSet<String> {
     let legacy = |key: &str| -> Option<String> {
         set.watchlists().iter().find_map(|list| {
             let asset_id = key.strip_prefix(list.customer())?.strip_prefix('/')?;
@@ -104,7 +108,7 @@ fn legacy_fingerprint(asset: &Asset) -> String {
 }
 
 /// The recorded fingerprints (empty when there is no readable record).
-pub fn read(path: &Path) -> Fingerprints {
+pub(crate) fn read(path: &Path) -> Fingerprints {
     std::fs::read(path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -112,7 +116,7 @@ pub fn read(path: &Path) -> Fingerprints {
 }
 
 /// Written atomically (temp file + rename) so a crash never leaves half a file.
-pub fn write(path: &Path, fingerprints: &Fingerprints) {
+pub(crate) fn write(path: &Path, fingerprints: &Fingerprints) {
     let tmp = path.with_extension("json.tmp");
     let ok = serde_json::to_vec_pretty(fingerprints)
         .ok()

@@ -119,7 +119,7 @@ pub(crate) struct StoredFields {
 }
 
 impl StoredFields {
-    pub fn resolve(schema: &Schema) -> StoredFields {
+    pub(crate) fn resolve(schema: &Schema) -> StoredFields {
         let f = |name: &str| schema.get_field(name).ok();
         StoredFields {
             id: f("id"),
@@ -141,7 +141,7 @@ impl StoredFields {
     }
 
     /// The document stored as `doc`.
-    pub fn read(&self, doc: &TantivyDocument) -> IndexDocument {
+    pub(crate) fn read(&self, doc: &TantivyDocument) -> IndexDocument {
         let text = |field: Option<Field>| {
             doc.get_first(field?)
                 .and_then(|v| v.as_str())

@@ -35,7 +35,7 @@ pub(crate) struct Marker {
 
 impl Marker {
     /// The folder holding the Tantivy files of this generation.
-    pub fn tantivy_dir(&self, root: &Path) -> PathBuf {
+    pub(crate) fn tantivy_dir(&self, root: &Path) -> PathBuf {
         match &self.generation {
             Some(g) => root.join(g),
             None => root.to_owned(),

@@ -10,7 +10,7 @@ use crate::format::format_alert;
 use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Args)]
-pub struct AlertsArgs {
+pub(crate) struct AlertsArgs {
     #[command(subcommand)]
     action: Option<AlertsAction>,
     /// Only this customer's alerts.
@@ -34,7 +34,7 @@ enum AlertsAction {
     Ack { ids: Vec<i64> },
 }
 
-pub fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
     let db = paths::existing_state_db(&data_dir, "`leakwatch demo` or `leakwatch crawl`")?;
     let store = AlertStore::open(&db)?;

@@ -17,7 +17,7 @@ use crate::pipeline::{CommitPolicy, Pipeline};
 use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Args)]
-pub struct CrawlArgs {
+pub(crate) struct CrawlArgs {
     /// The service configuration (leakwatch.toml).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
@@ -27,7 +27,7 @@ pub struct CrawlArgs {
     once: bool,
 }
 
-pub fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCode> {
     if !args.once {
         eprintln!("note: `crawl` makes one pass; `--once` says so explicitly");
     }

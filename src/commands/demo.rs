@@ -19,13 +19,13 @@ use crate::pipeline::Pipeline;
 use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Only serve the demo market (prints its URL) until interrupted.
     #[arg(long)]
     serve: bool,
 }
 
-pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     if args.serve {
         return runtime.block_on(async {

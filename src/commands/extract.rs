@@ -17,7 +17,7 @@ use extract::{
 use url::Url;
 
 #[derive(Debug, Args)]
-pub struct ExtractArgs {
+pub(crate) struct ExtractArgs {
     /// The site profile (TOML) to extract with.
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
@@ -53,7 +53,7 @@ pub struct ExtractArgs {
     links: bool,
 }
 
-pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     let _ = args.json;
     let bytes = match read_page(&args.page)? {
         Ok(bytes) => bytes,

@@ -21,7 +21,7 @@ use crate::commands::use_colour;
 use crate::format::format_alert;
 
 #[derive(Debug, Args)]
-pub struct MatchArgs {
+pub(crate) struct MatchArgs {
     /// A watchlist file or a folder of them.
     #[arg(long, value_name = "PATH")]
     watchlists: PathBuf,
@@ -69,7 +69,7 @@ enum Outcome {
     Alerts(Vec<watchlists::Alert>),
 }
 
-pub fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: MatchArgs) -> anyhow::Result<ExitCode> {
     let set = WatchlistSet::load(&args.watchlists).map_err(|e| anyhow::anyhow!("{e}"))?;
     let matcher = Matcher::new(&set);
     let name = args.input.display().to_string();

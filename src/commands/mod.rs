@@ -1,22 +1,22 @@
 //! One module per subcommand; shared argument parsing and printing helpers.
 
-pub mod alerts;
-pub mod crawl;
-pub mod demo;
-pub mod extract;
-pub mod match_docs;
-pub mod run;
-pub mod search;
-pub mod site;
-pub mod sites;
-pub mod watchlist;
+pub(crate) mod alerts;
+pub(crate) mod crawl;
+pub(crate) mod demo;
+pub(crate) mod extract;
+pub(crate) mod match_docs;
+pub(crate) mod run;
+pub(crate) mod search;
+pub(crate) mod site;
+pub(crate) mod sites;
+pub(crate) mod watchlist;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// Parses `2026-11-01`, an RFC 3339 time, or a span ago (`7d`, `12h`; the
 /// units of [`crawler::parse_duration`]).
-pub fn parse_date(text: &str) -> anyhow::Result<DateTime<Utc>> {
+pub(crate) fn parse_date(text: &str) -> anyhow::Result<DateTime<Utc>> {
     let t = text.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok(d.with_timezone(&Utc));
@@ -37,7 +37,7 @@ pub fn parse_date(text: &str) -> anyhow::Result<DateTime<Utc>> {
 }
 
 /// Whether to colour terminal output.
-pub fn use_colour() -> bool {
+pub(crate) fn use_colour() -> bool {
     use std::io::IsTerminal;
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }

@@ -10,13 +10,13 @@ use crate::config::Config;
 use crate::{init_logging, paths, service, GlobalArgs, LogFormat};
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The service configuration (leakwatch.toml).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
 }
 
-pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config);
     let format = match &config {
         Ok(c) if c.log_json => LogFormat::Json,

@@ -15,7 +15,7 @@ use crate::commands::{parse_date, use_colour};
 use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Args)]
-pub struct SearchArgs {
+pub(crate) struct SearchArgs {
     /// Words, "phrases", AND/OR/NOT, -word, word*, and fields: site:, lang:,
     /// kind:, seller:, currency:, amount:[0 TO 1], customer:.
     query: String,
@@ -105,7 +105,7 @@ fn open_index(dir: &Path) -> anyhow::Result<DocumentIndex> {
     Ok(index?)
 }
 
-pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
     let index = open_index(&paths::index_dir(&data_dir))?;
     let request = request(&args)?;

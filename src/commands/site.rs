@@ -24,14 +24,14 @@ use crate::config::{Config, TorMode};
 use crate::GlobalArgs;
 
 #[derive(Debug, Subcommand)]
-pub enum SiteCommand {
+pub(crate) enum SiteCommand {
     /// Diagnose extraction on one page of a site (a URL, fetched through
     /// Tor unless the config says otherwise, or a saved page).
     Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// A page URL (fetched) or a saved page (HTML file).
     page: String,
     /// The URL a saved page came from (default: its canonical link).
@@ -57,7 +57,7 @@ pub struct DoctorArgs {
     max_links: usize,
 }
 
-pub fn run(global: &GlobalArgs, command: SiteCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &GlobalArgs, command: SiteCommand) -> anyhow::Result<ExitCode> {
     match command {
         SiteCommand::Doctor(args) => doctor(global, args),
     }

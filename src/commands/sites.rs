@@ -12,7 +12,7 @@ use crate::dead_letters::{DeadLetter, DeadLetters};
 use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Args)]
-pub struct SitesArgs {
+pub(crate) struct SitesArgs {
     /// One JSON object a site, dead letters included.
     #[arg(long)]
     json: bool,
@@ -43,7 +43,7 @@ struct FailingUrl {
 /// Failing URLs shown per site without `--json`.
 const SHOWN_FAILURES: usize = 10;
 
-pub fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
     let db = paths::existing_state_db(&data_dir, "`leakwatch crawl` or `leakwatch run`")?;
     let frontier = Frontier::open_for_report(&db)?;

@@ -14,7 +14,7 @@ use crate::pipeline::Pipeline;
 use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Subcommand)]
-pub enum WatchlistCommand {
+pub(crate) enum WatchlistCommand {
     /// Validate a watchlist file or folder; print every problem as file:line.
     Check { path: PathBuf },
     /// Run a (new or changed) watchlist over every document already in the
@@ -31,7 +31,7 @@ pub enum WatchlistCommand {
     },
 }
 
-pub fn run(global: &GlobalArgs, command: WatchlistCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &GlobalArgs, command: WatchlistCommand) -> anyhow::Result<ExitCode> {
     match command {
         WatchlistCommand::Check { path } => match WatchlistSet::load(&path) {
             Ok(set) => {

@@ -265,7 +265,7 @@ fn compile_preset(engine: Engine) -> Result<Preset, String> {
 }
 
 /// The topic-page pattern of `auto`: any forum engine's.
-pub fn any_topic_url() -> String {
+pub(crate) fn any_topic_url() -> String {
     ENGINES
         .iter()
         .filter(|e| !e.has_own_reader())
@@ -286,7 +286,7 @@ const GENERIC_DENY: &[&str] = &[
 /// Link rules when the engine is not known in advance: every in-site link
 /// except the login, posting, profile and search pages of every engine and
 /// of sites in general.
-pub fn any_links() -> PresetLinks {
+pub(crate) fn any_links() -> PresetLinks {
     let mut deny: Vec<String> = GENERIC_DENY.iter().map(|d| (*d).to_owned()).collect();
     for e in ENGINES.into_iter().filter(|e| !e.has_own_reader()) {
         for d in &e.preset().links.deny {
