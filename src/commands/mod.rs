@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod crawl;
 pub mod demo;
+pub mod export;
 pub mod extract;
 pub mod match_docs;
 pub mod run;
