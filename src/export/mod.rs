@@ -279,6 +279,11 @@ pub fn uuid_v5(namespace: &[u8; 16], name: &[u8]) -> String {
     b.copy_from_slice(&digest[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
+    hyphenated(&b)
+}
+
+/// The canonical text form of a UUID: 8-4-4-4-12 lower-case hex digits.
+fn hyphenated(b: &[u8; 16]) -> String {
     let h = hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",
@@ -402,18 +407,6 @@ pub(crate) mod tests {
             uuid_v5(&NAMESPACE_URL, b"urn:leakwatch:export"),
             hyphenated(&LEAKWATCH_NAMESPACE)
         );
-    }
-
-    fn hyphenated(b: &[u8; 16]) -> String {
-        let h = hex::encode(b);
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
     }
 
     #[test]
