@@ -10,6 +10,7 @@ mod crawl_pass;
 mod dead_letters;
 mod delivery;
 mod demo_market;
+mod export;
 mod format;
 mod logging;
 mod metrics;
@@ -76,6 +77,8 @@ enum Command {
     Extract(commands::extract::ExtractArgs),
     /// List alerts from the state store.
     Alerts(commands::alerts::AlertsArgs),
+    /// Export alerts as a STIX 2.1 bundle or MISP events.
+    Export(commands::export::ExportArgs),
     /// Work with site profiles: `site doctor` diagnoses extraction on a page.
     Site {
         #[command(subcommand)]
@@ -127,6 +130,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Match(args) => commands::match_docs::run(args),
         Command::Extract(args) => commands::extract::run(args),
         Command::Alerts(args) => commands::alerts::run(global, args),
+        Command::Export(args) => commands::export::run(global, args),
         Command::Sites(args) => commands::sites::run(global, args),
         Command::Watchlist { command } => commands::watchlist::run(global, command),
         Command::Site { command } => commands::site::run(global, command),
