@@ -101,6 +101,9 @@ impl Default for UrlRules {
 }
 
 impl UrlRules {
+    /// Rules that drop the query parameters matching `strip` (entries as in
+    /// [`DEFAULT_STRIP_PARAMS`]: a name, a `prefix*` or a `name=value` pair,
+    /// any case) and, if `sort_query`, sort the remaining ones by name.
     pub fn new<'a>(strip: impl IntoIterator<Item = &'a str>, sort_query: bool) -> UrlRules {
         UrlRules {
             strip: strip.into_iter().map(|s| s.to_ascii_lowercase()).collect(),
@@ -126,8 +129,11 @@ impl UrlRules {
 /// Why a URL has no canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
+    /// The URL (held as written) is not http or https.
     #[error("{0}: only http and https URLs are crawled")]
     Scheme(String),
+    /// The URL (held as written) has no host, or the text given to
+    /// [`CanonicalUrl::parse`] is not an absolute URL at all.
     #[error("{0}: no host")]
     NoHost(String),
 }
@@ -176,14 +182,18 @@ impl CanonicalUrl {
         CanonicalUrl::new(url, rules)
     }
 
+    /// The canonical URL, borrowed.
     pub fn as_url(&self) -> &Url {
         &self.0
     }
 
+    /// The canonical spelling: two URLs for one page give the same string.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
 
+    /// The canonical URL, owned (a later change to it is no longer
+    /// guaranteed canonical).
     pub fn into_url(self) -> Url {
         self.0
     }

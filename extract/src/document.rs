@@ -35,19 +35,31 @@ impl DocumentKind {
 /// canonical path and query), so a recrawled listing replaces itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Document {
+    /// `site:listing_number`, or `site:` plus the path and query under the
+    /// site root (`market:viewtopic.php?tid=8647`); see the type's docs.
     pub id: String,
+    /// The name of the site profile the page was read with.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub site: String,
+    /// The page the document was read from; for a list row, the row's link.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
+    /// Listing, post or thread; a post when the JSON omits it.
     #[serde(default)]
     pub kind: DocumentKind,
+    /// The site's language from its profile (`zh`, `ja`, `en`), when the
+    /// profile names one; it decides what a bare `¥` in `price` means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// The listing's or thread's title as the page shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The visible text of the post, listing or paste, lines kept; `None`
+    /// for a list row, which shows no body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// The price as the page writes it, tidied (`1 BTC` for `1  [BTC]`);
+    /// [`Document::parse_price`] reads the amount and currency from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
     /// The amount of `price` (`0.35` of `0.35 [BTC]`, `5000` of `5k$`).
@@ -57,10 +69,15 @@ pub struct Document {
     /// `USDT`, `JPY`), when the price names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_currency: Option<String>,
+    /// The seller's or author's name as the page shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seller: Option<String>,
+    /// The board or market category the document sits in, as the page
+    /// names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// The market's own number for the listing (交易编号); when present it
+    /// makes the `id`, so the listing keeps its id if its URL changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_number: Option<String>,
     /// When the author posted it (RFC 3339, UTC).

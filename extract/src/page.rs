@@ -27,6 +27,9 @@ use crate::text::{element_text, tidy};
 /// What one page yielded.
 #[derive(Debug, Clone, Default)]
 pub struct Extracted {
+    /// The documents read from the page, in page order: one for a topic
+    /// page, one per row (not left to its topic page) for a list page, one
+    /// per message for a Telegram preview; none on a wall (CAPTCHA, login).
     pub documents: Vec<Document>,
     /// In-scope links (see [`crate::admit`]) in canonical form,
     /// deduplicated, in page order.
@@ -59,6 +62,7 @@ pub struct Explanation {
     pub rules: String,
     /// Topic page, list page, or content page, and why.
     pub page: String,
+    /// How each field of each document was found, in reading order.
     pub fields: Vec<FieldTrace>,
     /// When generic detection found the list: its rows' selector and how
     /// each field was read (what `site doctor` writes into a profile).
@@ -89,6 +93,8 @@ pub(crate) struct Reading {
 pub struct GenericList {
     /// A CSS selector of the rows (header and spacer rows included).
     pub selector: String,
+    /// Where in the rows each field was found (a column and its header, or
+    /// the cell content).
     pub columns: Vec<ColumnField>,
 }
 
@@ -97,6 +103,8 @@ pub struct GenericList {
 pub struct FieldTrace {
     /// Index of the document in [`Extracted::documents`].
     pub document: usize,
+    /// The field's name: `title`, `price`, `posted_at`, or an extra field's
+    /// own (`price_usd`).
     pub field: String,
     /// `profile`, `preset phpbb`, `generic`.
     pub origin: String,

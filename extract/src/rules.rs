@@ -118,10 +118,15 @@ pub struct SiteRules {
     /// into them are in scope, at the same place under `base_url`, so a
     /// listing has one URL whichever mirror linked it.
     pub mirrors: Vec<Url>,
+    /// The language of the site's pages (`zh`, `ja`, `en`), copied onto its
+    /// documents; `None` when the profile does not say.
     pub lang: Option<String>,
     /// The currency of prices written as a bare number (`0.013902` on a
     /// market that quotes BTC), if the site has one.
     pub currency: Option<prices::Currency>,
+    /// The profile's encoding override, for sites whose headers lie: used to
+    /// decode pages that have no BOM and to encode link queries. `None`:
+    /// the page's own label or detection decides.
     pub encoding: Option<&'static Encoding>,
     /// The site's clock: a UTC offset or a named zone (DST-aware).
     pub zone: SiteZone,
@@ -131,11 +136,14 @@ pub struct SiteRules {
     /// Whether the rules name their own `topic.url`; if not, under `auto`
     /// the recognised engine's pattern says which pages are topics.
     pub topic_url_given: bool,
+    /// Which links are followed and how their URLs are canonicalised.
     pub links: LinkRules,
     /// How extraction rules are chosen: own selectors, a preset, auto.
     pub engine: EngineChoice,
     /// List-page rows (fields left out fall back to the preset).
     pub list: ListSelectors,
+    /// Which pages are topics, and where a topic page's fields are (fields
+    /// left out fall back to the preset).
     pub topic: TopicSelectors,
     /// The Telegram channels of a `telegram` profile, read through the
     /// public previews on `base_url`'s host (see
@@ -628,7 +636,7 @@ body = { css = "div.content" }
             "3gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid",
         );
         let err = SiteRules::parse(&text, Path::new("m.toml"))
-            .unwrap_err()
+            .expect_err("a wrong onion checksum is rejected")
             .to_string();
         assert!(
             err.contains("base_url") && err.contains("checksum"),
@@ -650,7 +658,7 @@ body = { css = "div.content" }
     fn unknown_key_names_the_line() {
         let text = MINIMAL.replace("time_zone", "timezone");
         let err = SiteRules::parse(&text, Path::new("m.toml"))
-            .unwrap_err()
+            .expect_err("an unknown key is rejected")
             .to_string();
         assert!(err.starts_with("m.toml:4:"), "{err}");
         assert!(err.contains("timezone"), "{err}");
@@ -664,7 +672,7 @@ body = { css = "div.content" }
     fn bad_selector_is_rejected_at_load() {
         let text = MINIMAL.replace("\"h2\"", "\"h2[[\"");
         let err = SiteRules::parse(&text, Path::new("m.toml"))
-            .unwrap_err()
+            .expect_err("a bad selector is rejected")
             .to_string();
         assert!(
             err.contains("topic.title") && err.contains("bad CSS selector"),

@@ -130,14 +130,31 @@ pub enum Pick {
 /// the whole page.
 #[derive(Debug, Clone)]
 pub struct FieldSpec {
+    /// The elements the value is read from, searched within the list row
+    /// (on a topic page, the page); `None`: that row or page itself.
     pub css: Option<Selector>,
+    /// `css` as written, for `--explain`; empty when there is none.
     pub css_source: String,
+    /// The attribute read instead of the text (`href`, `title`,
+    /// `datetime`); with a `label`, the attribute of the element after the
+    /// label's.
     pub attr: Option<String>,
+    /// Text the element must start with (`交易编号`); it is cut off the
+    /// value with the `:` or `：` after it. A label alone in its element
+    /// takes the next element's value.
     pub label: Option<String>,
+    /// Narrows the value to the regex's first capture group (or its whole
+    /// match); a value it does not match is no value.
     pub regex: Option<Regex>,
+    /// Which element wins when `css` matches several that yield a value.
     pub pick: Pick,
+    /// Elements left out of the text (signatures, quoted posts).
     pub drop: Option<Selector>,
+    /// A regex on the page URL whose first capture group (or whole match)
+    /// is the value; the page itself is not read.
     pub url: Option<Regex>,
+    /// Search `css` in the whole page, not only in the list row: the
+    /// board's name above its rows, as each row's category.
     pub page: bool,
 }
 
@@ -189,7 +206,9 @@ impl std::fmt::Display for RuleOrigin {
 /// A field's alternatives, tried in order; never empty.
 #[derive(Debug, Clone)]
 pub struct FieldRule {
+    /// The ways to find the field, tried in order until one yields a value.
     pub alternatives: Vec<FieldSpec>,
+    /// The profile or the preset that wrote the rule, for `--explain`.
     pub origin: RuleOrigin,
 }
 
@@ -199,14 +218,25 @@ pub struct FieldRule {
 pub struct TopicSelectors {
     /// Which pages are topic pages (regex on the full URL).
     pub url: Regex,
+    /// The kind of a topic page's document; with neither the profile nor
+    /// the preset naming one, a post.
     pub kind: Option<DocumentKind>,
+    /// Where the topic's title is.
     pub title: Option<FieldRule>,
+    /// Where the text of the listing or first post is.
     pub body: Option<FieldRule>,
+    /// Where the price is (tidied, then parsed into amount and currency).
     pub price: Option<FieldRule>,
+    /// Where the seller's or first poster's name is.
     pub seller: Option<FieldRule>,
+    /// Where the posting date is; the first alternative whose text reads
+    /// as a date wins.
     pub posted_at: Option<FieldRule>,
+    /// Where the board or category name is (often the last breadcrumb).
     pub category: Option<FieldRule>,
+    /// Where the market's listing number is; it makes the document's id.
     pub listing_number: Option<FieldRule>,
+    /// Where the reply count is, kept as the `replies` extra field.
     pub replies: Option<FieldRule>,
     /// Further labelled fields (`price_usd`, `trade_type`), kept in
     /// [`Document::extra`](crate::Document::extra).
@@ -216,15 +246,31 @@ pub struct TopicSelectors {
 /// Selectors of a list page's rows.
 #[derive(Debug, Clone, Default)]
 pub struct ListSelectors {
+    /// The rows of a list page: the compiled selector and its text (for
+    /// messages); a row is one topic or listing.
     pub row: Option<(Selector, String)>,
+    /// The kind of a row's document; with neither the profile nor the
+    /// preset naming one, a thread.
     pub kind: Option<DocumentKind>,
+    /// Where a row's title is; a row without one yields no document.
     pub title: Option<FieldRule>,
+    /// Where a row's link to its topic page is (an `href`); a row whose
+    /// link the crawl visits anyway is left to that page. Without it the
+    /// row's document takes the list page's URL.
     pub link: Option<FieldRule>,
+    /// Where a row's price is.
     pub price: Option<FieldRule>,
+    /// Where a row's seller or topic starter is.
     pub seller: Option<FieldRule>,
+    /// Where a row's posting date is.
     pub posted_at: Option<FieldRule>,
+    /// Where a row's category is.
     pub category: Option<FieldRule>,
+    /// Where a row's reply count is: the crawl revisits a topic whose count
+    /// went up.
     pub replies: Option<FieldRule>,
+    /// Further named fields of a row, kept in
+    /// [`Document::extra`](crate::Document::extra).
     pub extra: Vec<(String, FieldRule)>,
 }
 
@@ -432,17 +478,19 @@ price_usd = { css = "td", label = "约合美金" }
     #[test]
     fn bad_fields_name_themselves() {
         let err = compile(r#"title = { css = "h2[[" }"#)
-            .unwrap_err()
+            .expect_err("a bad selector is rejected")
             .to_string();
         assert!(
             err.contains("topic.title") && err.contains("bad CSS"),
             "{err}"
         );
         let err = compile(r#"seller = { url = "x", css = "a" }"#)
-            .unwrap_err()
+            .expect_err("url with css is rejected")
             .to_string();
         assert!(err.contains("topic.seller"), "{err}");
-        let err = compile("category = []").unwrap_err().to_string();
+        let err = compile("category = []")
+            .expect_err("no alternatives is rejected")
+            .to_string();
         assert!(err.contains("alternatives"), "{err}");
     }
 }

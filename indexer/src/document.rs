@@ -12,20 +12,37 @@ use prices::Price;
 /// A document as the index stores it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IndexDocument {
+    /// The document's stable id (site plus listing number or path); writing
+    /// a document with the same id replaces the stored one.
     pub id: String,
+    /// The site profile's name (`site:` filters on it, any case).
     pub site: String,
+    /// The page the document was read from.
     pub url: String,
+    /// `listing`, `post` or `thread` (`kind:` filters on it).
     pub kind: String,
+    /// The site's language (`zh`, `ja`), when its profile names one; also
+    /// decides whether a bare `¥` in `price` is yen or yuan.
     pub lang: Option<String>,
+    /// The title, searched by word queries and ranked above body hits.
     pub title: Option<String>,
+    /// The text of the post or listing, searched by word queries and
+    /// stored for snippets.
     pub body: Option<String>,
     /// The price as the page wrote it; the amount and currency are parsed
     /// from it when indexing (see [`IndexDocument::parsed_price`]).
     pub price: Option<String>,
+    /// The seller's or author's name (`seller:` searches it).
     pub seller: Option<String>,
+    /// The board or market category, as the page names it.
     pub category: Option<String>,
+    /// When the author posted it, if the page shows a date; stored to the
+    /// second. Date filters and sorting use it, else `fetched_at`.
     pub posted_at: Option<DateTime<Utc>>,
+    /// When leakwatch fetched the page; stored to the second.
     pub fetched_at: Option<DateTime<Utc>>,
+    /// The character encoding the page was decoded from (`GBK`), stored
+    /// only.
     pub encoding: Option<String>,
     /// Customers with an alert on this document (for `--customer`).
     pub customers: Vec<String>,

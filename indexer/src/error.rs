@@ -3,37 +3,77 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// Why the index could not be opened, written or searched; each message
+/// names the index folder and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
+    /// The folder holds something other than a leakwatch index: files
+    /// besides ours, or a marker file that does not parse.
     #[error("{path}: not a leakwatch index (no valid {marker}); point --data-dir at a leakwatch data folder or remove the folder")]
-    Foreign { path: PathBuf, marker: &'static str },
+    Foreign {
+        /// The index folder.
+        path: PathBuf,
+        /// The name of the marker file a leakwatch index has
+        /// (`leakwatch-index.json`).
+        marker: &'static str,
+    },
+    /// The index was written by a newer leakwatch, with a schema this one
+    /// cannot read.
     #[error("{path}: index schema version {found} is newer than this leakwatch understands ({known}); upgrade leakwatch")]
     TooNew {
+        /// The index folder.
         path: PathBuf,
+        /// The schema version in the folder's marker.
         found: u32,
+        /// The newest schema version this build reads.
         known: u32,
     },
+    /// The index has an older schema and was opened without upgrading;
+    /// [`DocumentIndex::open_upgrading`](crate::DocumentIndex::open_upgrading)
+    /// rebuilds it.
     #[error("{path}: index schema version {found} is older than {known}; the next `leakwatch crawl`, `run` or `search` rebuilds it from its stored documents")]
     TooOld {
+        /// The index folder.
         path: PathBuf,
+        /// The schema version in the folder's marker.
         found: u32,
+        /// The schema version this build writes.
         known: u32,
     },
+    /// The folder is absent or empty and was opened without creating.
     #[error("{path}: no index yet; run `leakwatch demo` or `leakwatch crawl` first")]
-    Missing { path: PathBuf },
+    Missing {
+        /// The index folder.
+        path: PathBuf,
+    },
+    /// Another process holds the writer lock.
     #[error("{path}: the index is locked by another writer (is `leakwatch run` running?); stop it or retry when it is done")]
-    Locked { path: PathBuf },
+    Locked {
+        /// The index folder.
+        path: PathBuf,
+    },
+    /// A reindex in another process switched the folder to a new
+    /// generation while this handle had the old one open.
     #[error("{path}: the index was replaced by a newer schema while open; restart to use it")]
-    Replaced { path: PathBuf },
+    Replaced {
+        /// The index folder.
+        path: PathBuf,
+    },
+    /// The search query cannot be parsed; not a problem of the index.
     #[error(transparent)]
     Query(#[from] QuerySyntaxError),
     // The causes below are part of the message, not a `source()`, so that
     // printing the error chain does not repeat them.
+    /// Reading or writing a file or folder of the index failed.
     #[error("{path}: {error}")]
     Io {
+        /// The file or folder the operation was on.
         path: PathBuf,
+        /// The underlying I/O error.
         error: std::io::Error,
     },
+    /// Tantivy failed (a corrupt segment, a full disk, a bad argument);
+    /// [`IndexError::concerns_storage`] tells which.
     #[error("index: {0}")]
     Tantivy(tantivy::TantivyError),
 }

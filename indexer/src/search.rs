@@ -26,6 +26,7 @@ const SNIPPET_BYTES: usize = 240;
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
+    /// Most relevant first (BM25, title hits weighing more).
     #[default]
     Score,
     /// Newest first (posted time, else fetch time); undated documents last.
@@ -35,8 +36,12 @@ pub enum SortOrder {
 /// One search.
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
+    /// The query in the index's language (words, "phrases", AND/OR/NOT,
+    /// `site:`/`lang:`/`amount:` fields); empty matches every document.
     pub query: String,
+    /// Only documents of this site profile (any case).
     pub site: Option<String>,
+    /// Only documents with an alert for this customer (any case).
     pub customer: Option<String>,
     /// Posted (else fetched) at or after.
     pub since: Option<DateTime<Utc>>,
@@ -46,12 +51,14 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Hits to skip (for paging).
     pub offset: usize,
+    /// By relevance or by date.
     pub sort: SortOrder,
 }
 
 /// A piece of original text with the byte ranges that matched the query.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Highlighted {
+    /// The fragment of stored text (body or title), at most 240 bytes.
     pub text: String,
     /// Sorted, non-overlapping byte ranges into `text`.
     pub ranges: Vec<Range<usize>>,
@@ -62,6 +69,7 @@ pub struct Highlighted {
 pub struct SearchHit {
     /// Relevance (BM25); 0 when sorted by date.
     pub score: f32,
+    /// The document that matched, as stored in the index.
     pub document: IndexDocument,
     /// The price's amount and currency, parsed.
     pub price: Option<Price>,
@@ -74,6 +82,7 @@ pub struct SearchHit {
 pub struct SearchResults {
     /// Documents matching (all pages).
     pub total: usize,
+    /// This page's hits, in the requested order (at most `limit`).
     pub hits: Vec<SearchHit>,
 }
 

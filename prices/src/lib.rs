@@ -8,19 +8,33 @@ use std::fmt;
 /// A currency a market price can be quoted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Currency {
+    /// Bitcoin: `BTC`, `XBT`, `₿`, `฿`, `比特币`.
     Btc,
+    /// Monero: `XMR`, `门罗币`.
     Xmr,
+    /// Ether: `ETH`, `以太坊`.
     Eth,
+    /// Litecoin: `LTC`, `莱特币`.
     Ltc,
+    /// Tether: `USDT`, `泰达币`, and `150u` right after a number.
     Usdt,
+    /// US dollar: `$`, `US$`, `USD`, `美元`, `ドル`.
     Usd,
+    /// Euro: `€`, `EUR`, `欧元`, `ユーロ`.
     Eur,
+    /// Pound sterling: `£`, `GBP`, `英镑`.
     Gbp,
+    /// Japanese yen: `円`, `JPY`, `日元`, and `¥` on Japanese pages.
     Jpy,
+    /// Chinese yuan: `元`, `块`, `RMB`, `人民币`, and `¥` on other pages.
     Cny,
+    /// Hong Kong dollar: `HKD`, `港币`.
     Hkd,
+    /// New Taiwan dollar: `TWD`, `NTD`, `台币`.
     Twd,
+    /// South Korean won: `₩`, `KRW`, `원`.
     Krw,
+    /// Russian rouble: `₽`, `руб`, `RUB`.
     Rub,
 }
 
@@ -80,7 +94,11 @@ impl fmt::Display for Currency {
 /// nearest to it (`None` when the text names none).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Price {
+    /// The amount in whole units of the currency (`0.35` for `0.35 BTC`),
+    /// with a written magnitude applied (`5k` is `5000.0`, `3万` is `30000.0`).
     pub amount: f64,
+    /// The currency marker nearest the amount; `None` when the text has none
+    /// (`5w`, `subtotal 5`).
     pub currency: Option<Currency>,
 }
 

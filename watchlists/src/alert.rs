@@ -6,10 +6,19 @@ use serde::{Deserialize, Serialize};
 /// How urgent an alert is. Ordered: `Low < Medium < High < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+///
+/// An asset's kind sets its base severity (a watchlist may override it); an
+/// alert with only a request to buy as its context, or with no sale context
+/// at all (an asset that does not require one), is one step lower.
 pub enum Severity {
+    /// The default of `keyword` assets.
     Low,
+    /// The default of `account` and `brand` assets.
     Medium,
+    /// The default of `bank` and `company` assets.
     High,
+    /// The default of `ministry` and `government` assets; the service mails
+    /// these at once instead of in a digest.
     Critical,
 }
 
@@ -58,12 +67,16 @@ impl std::fmt::Display for Severity {
 /// One alert: an asset of a customer found, in a sale context, in one document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
+    /// The id of the document the asset was found in.
     pub doc_id: String,
+    /// The customer whose watchlist names the asset (its `customer` key).
     pub customer: String,
     /// Asset id within the customer's watchlist.
     pub asset: String,
     /// The asset's display name.
     pub asset_name: String,
+    /// The asset's base severity when the document offers it (a listing
+    /// price, a sell or trade cue), one step lower otherwise.
     pub severity: Severity,
     /// The matched text, as written in the document (deduplicated, in order of appearance).
     pub terms: Vec<String>,
@@ -72,15 +85,20 @@ pub struct Alert {
     pub context: Vec<String>,
     /// Original text around the hit (one line, whitespace collapsed).
     pub snippet: String,
+    /// The document's URL, when it has one.
     pub url: Option<String>,
+    /// The site profile the document came from, when known.
     pub site: Option<String>,
 }
 
 /// What deduplicates alerts: one alert per (customer, asset, document id).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AlertKey {
+    /// The customer id.
     pub customer: String,
+    /// The asset id within the customer's watchlist.
     pub asset: String,
+    /// The document id.
     pub doc_id: String,
 }
 

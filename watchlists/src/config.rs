@@ -15,16 +15,24 @@ use crate::text::PhraseKey;
 /// What kind of thing an asset is; sets the default severity of its alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AssetKind {
+    /// A bank (its customer accounts, its network): high.
     Bank,
+    /// A ministry: critical.
     Ministry,
+    /// Another government body or agency: critical.
     Government,
+    /// A company (its network access, employee mailboxes): high.
     Company,
+    /// User accounts of a service (logins, IDs): medium.
     Account,
+    /// A brand or product (its users' logins): medium.
     Brand,
+    /// Any other watched word; the kind of an asset that names none: low.
     Keyword,
 }
 
 impl AssetKind {
+    /// Every kind, in the order the watchlist docs list them.
     pub const ALL: [AssetKind; 7] = [
         AssetKind::Bank,
         AssetKind::Ministry,
@@ -35,6 +43,7 @@ impl AssetKind {
         AssetKind::Keyword,
     ];
 
+    /// The name written as `kind` in a watchlist file (`"bank"`).
     pub fn as_str(self) -> &'static str {
         match self {
             AssetKind::Bank => "bank",
@@ -47,6 +56,8 @@ impl AssetKind {
         }
     }
 
+    /// The kind a watchlist file names (any case, surrounding spaces
+    /// ignored); `None` for an unknown name.
     pub fn parse(s: &str) -> Option<AssetKind> {
         AssetKind::ALL
             .into_iter()
@@ -93,24 +104,39 @@ pub struct Asset {
 }
 
 impl Asset {
+    /// The asset's id, unique within its customer's watchlist; alerts name
+    /// the asset by it.
     pub fn id(&self) -> &str {
         &self.id
     }
+    /// The name shown in alerts: the file's `name`, else the first term,
+    /// else the id.
     pub fn name(&self) -> &str {
         &self.name
     }
+    /// What the asset is; `Keyword` when the file names no kind.
     pub fn kind(&self) -> AssetKind {
         self.kind
     }
+    /// The phrases that find the asset, in file order. They match however
+    /// a document spells them: any case, width, script variant, and with
+    /// separators inside (`三 菱 U F J`).
     pub fn terms(&self) -> &[WatchTerm] {
         &self.terms
     }
+    /// Watched domain names, lower case (`mufg.jp`); their subdomains,
+    /// e-mail addresses and defanged forms (`mufg[.]jp`) match too.
     pub fn domains(&self) -> &[String] {
         &self.domains
     }
+    /// Phrases whose occurrences are not hits: a term inside one of them
+    /// (the bank's own `三菱UFJ銀行からのお知らせ`) raises no alert.
     pub fn exclude(&self) -> &[WatchTerm] {
         &self.exclude
     }
+    /// Whether a hit alerts only in a sale context: a sale cue near it or
+    /// in the title that no warning cancels, or a listing with a price.
+    /// True unless the file says otherwise.
     pub fn require_sale_context(&self) -> bool {
         self.require_sale_context
     }
@@ -129,6 +155,7 @@ pub struct Watchlist {
 }
 
 impl Watchlist {
+    /// The customer id (the file's `customer`), unique in a set.
     pub fn customer(&self) -> &str {
         &self.customer
     }
@@ -136,6 +163,7 @@ impl Watchlist {
     pub fn source(&self) -> &Path {
         &self.source
     }
+    /// The customer's assets, in file order; never empty.
     pub fn assets(&self) -> &[Asset] {
         &self.assets
     }
@@ -151,10 +179,14 @@ pub struct WatchlistSet {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{}: {message} — {fix}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct LoadError {
+    /// The watchlist file (or folder) with the problem.
     pub path: PathBuf,
     /// 1-based line, when the problem has one.
     pub line: Option<usize>,
+    /// What is wrong (`duplicate asset id "mufg" (first at line 4)`).
     pub message: String,
+    /// What to change to fix it (`give each asset of a customer a unique
+    /// id`).
     pub fix: String,
 }
 
@@ -165,6 +197,7 @@ pub struct LoadErrors {
 }
 
 impl LoadErrors {
+    /// The problems, file by file in load order; never empty.
     pub fn errors(&self) -> &[LoadError] {
         &self.errors
     }

@@ -45,8 +45,10 @@ pub struct CueLexicon {
 /// A lexicon file that does not parse.
 #[derive(Debug, thiserror::Error)]
 pub enum LexiconError {
+    /// The text is not TOML, or has a section or key `cues.toml` does not.
     #[error("cue lexicon: {0}")]
     Toml(#[from] toml::de::Error),
+    /// A `line_start` cue (held as written) is not a single character.
     #[error("cue lexicon: line_start entry {0:?} must be exactly one character")]
     NotOneChar(String),
 }

@@ -30,13 +30,22 @@ const MAX_INNER_SEPARATOR_RUN: usize = 3;
 /// One document to match (the fields of the JSONL document the matcher uses).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MatchDocument<'a> {
+    /// The document's id, copied into its alerts.
     pub id: &'a str,
+    /// The site profile it came from, copied into its alerts.
     pub site: Option<&'a str>,
+    /// The page it came from, copied into its alerts.
     pub url: Option<&'a str>,
-    /// `"listing"`, `"post"` or `"thread"`.
+    /// `"listing"`, `"post"` or `"thread"`. Only a listing (or a document
+    /// of no kind) counts its `price` as a sale context.
     pub kind: Option<&'a str>,
+    /// The title: searched for terms, and a sale cue or warning in it
+    /// counts for every hit in the document.
     pub title: Option<&'a str>,
+    /// The body text, searched for terms and sale cues.
     pub body: Option<&'a str>,
+    /// The price as written; a non-empty one on a listing puts every hit
+    /// in a sale context.
     pub price: Option<&'a str>,
 }
 

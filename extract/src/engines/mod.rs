@@ -24,7 +24,9 @@ pub enum Engine {
     Phpbb,
     /// The 暗网中文网-style market: phpBB topic pages with a 交易信息 block.
     Anwang,
+    /// MyBB 1.8.
     Mybb,
+    /// XenForo 1 and 2.
     Xenforo,
     /// Discuz! X.
     Discuz,
@@ -184,9 +186,13 @@ struct RawPreset {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PresetLinks {
+    /// CSS selectors of the elements whose links are followed (`a`
+    /// elements, or containers of them).
     pub follow: Vec<String>,
+    /// Regexes a followed URL must match one of; empty: any in-site URL.
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Regexes of URLs never followed (login, posting and profile pages).
     #[serde(default)]
     pub deny: Vec<String>,
 }
@@ -194,17 +200,23 @@ pub struct PresetLinks {
 /// A compiled engine preset.
 #[derive(Debug, Clone)]
 pub struct Preset {
+    /// The engine this preset reads.
     pub engine: Engine,
     /// The preset this one refines (its fields fill the gaps).
     pub base: Option<Engine>,
     /// The time zone the engine's sites usually print (`+08:00`), when a
     /// profile names none.
     pub time_zone: Option<String>,
+    /// The links the engine's pages should be crawled by, as text for the
+    /// profile loader to merge with the profile's own.
     pub links: PresetLinks,
     /// `links.follow`, compiled: what an engine with a reader of its own
     /// follows also when `auto` recognised it.
     pub follow: Vec<Selector>,
+    /// Where the rows of the engine's list pages (board indexes, search
+    /// results) and their fields are.
     pub list: ListSelectors,
+    /// Which URLs are the engine's topic pages, and where their fields are.
     pub topic: TopicSelectors,
 }
 
@@ -307,7 +319,10 @@ pub(crate) fn any_links() -> PresetLinks {
 /// The engine a page was made with, and the evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
+    /// The engine with the highest score.
     pub engine: Engine,
+    /// What on the page gave it away, comma-separated, for `--explain`:
+    /// `Powered by phpBB, a.topictitle links`.
     pub evidence: String,
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// Whether `path` (under `../shared`) is there. Absent: panics naming it and
 /// the fix, or, with `LEAKWATCH_SKIP_SHARED=1`, says SKIPPED and gives false.
-pub fn present(path: &Path) -> bool {
+pub(crate) fn present(path: &Path) -> bool {
     if path.exists() {
         return true;
     }

@@ -12,14 +12,14 @@ use chrono::{DateTime, Utc};
 use indexer::IndexDocument;
 
 /// SplitMix64: small, fast, reproducible.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -27,20 +27,20 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())]
     }
 
-    pub fn chance(&mut self, percent: usize) -> bool {
+    pub(crate) fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
 
     /// Log-uniform integer in `lo..hi`.
-    pub fn log_uniform(&mut self, lo: usize, hi: usize) -> usize {
+    pub(crate) fn log_uniform(&mut self, lo: usize, hi: usize) -> usize {
         let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
         ((lo as f64).ln() + u * ((hi as f64).ln() - (lo as f64).ln())).exp() as usize
     }
@@ -315,7 +315,7 @@ fn hanzi_run(rng: &mut Rng, out: &mut String) {
 }
 
 /// Listing number `i` of the corpus `seed`.
-pub fn listing(seed: u64, i: usize) -> IndexDocument {
+pub(crate) fn listing(seed: u64, i: usize) -> IndexDocument {
     let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     let lang = match rng.below(100) {
         0..=44 => "zh",
@@ -428,7 +428,7 @@ pub fn listing(seed: u64, i: usize) -> IndexDocument {
 }
 
 /// A search an analyst would run.
-pub struct BenchQuery {
+pub(crate) struct BenchQuery {
     /// What sort of query this is, for the per-kind latencies.
     pub kind: &'static str,
     pub query: String,
@@ -440,7 +440,7 @@ pub struct BenchQuery {
 
 /// `n` mixed queries: CJK words and names, English terms, phrases, boolean
 /// combinations, fields, one-character queries, with and without filters.
-pub fn queries(seed: u64, n: usize) -> Vec<BenchQuery> {
+pub(crate) fn queries(seed: u64, n: usize) -> Vec<BenchQuery> {
     let mut rng = Rng::new(seed ^ 0x5151);
     let cjk_words = [
         "银行",
