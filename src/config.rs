@@ -638,20 +638,24 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
             dir.path(),
             "tor = \"off\"\nsites = \"sites\"\nwatchlists = \"w\"\nrecrawl = 5\n",
         );
-        let err = Config::load(&path).unwrap_err().to_string();
+        let err = Config::load(&path)
+            .expect_err("the config is refused")
+            .to_string();
         assert!(err.contains("leakwatch.toml:4"), "{err}");
         let path = write(
             dir.path(),
             "tor = \"off\"\nsites = \"sites\"\nwatchlists = \"w\"\n[[sinks]]\nkind = \"webhook\"\nname = \"x\"\nurl = \"http://127.0.0.1:1/\"\n",
         );
-        let err = Config::load(&path).unwrap_err().to_string();
+        let err = Config::load(&path)
+            .expect_err("the config is refused")
+            .to_string();
         assert!(err.contains("secret"), "{err}");
         let path = write(
             dir.path(),
             "tor = \"tor\"\nsites = \"sites\"\nwatchlists = \"w\"\n",
         );
         assert!(Config::load(&path)
-            .unwrap_err()
+            .expect_err("the config is refused")
             .to_string()
             .contains("\"off\""));
     }

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end test binaries: the built `leakwatch`,
 //! the repository root, and the demo market served by `leakwatch demo --serve`.
-#![allow(dead_code)] // each test binary uses its own subset
+// Each test binary uses its own subset, and the items are shared by several.
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
