@@ -24,14 +24,32 @@ use tor_rtcompat::PreferredRuntime;
 /// Why the embedded Tor client could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum TorError {
+    /// arti rejected the configuration built from [`EmbeddedTorConfig`];
+    /// holds arti's message.
     #[error("embedded Tor: configuration: {0}")]
     Config(String),
+    /// The test-network file could not be read or has a bad line.
     #[error("embedded Tor: {path}: {message}")]
-    TestNetwork { path: PathBuf, message: String },
+    TestNetwork {
+        /// The test-network file ([`EmbeddedTorConfig::test_network`]).
+        path: PathBuf,
+        /// What is wrong, with the line number when a line is bad.
+        message: String,
+    },
+    /// arti could not be created or failed to bootstrap; holds its message
+    /// (with the last bootstrap status when bootstrapping failed).
     #[error("embedded Tor: bootstrap failed: {0}")]
     Bootstrap(String),
+    /// Bootstrapping did not finish within
+    /// [`EmbeddedTorConfig::bootstrap_timeout`].
     #[error("embedded Tor: no bootstrap after {secs} s (last status: {status}); check the network or use an external tor with tor = {{ socks = \"127.0.0.1:9050\" }}")]
-    BootstrapTimeout { secs: u64, status: String },
+    BootstrapTimeout {
+        /// The timeout, in whole seconds.
+        secs: u64,
+        /// arti's last bootstrap status line.
+        status: String,
+    },
+    /// The local SOCKS bridge could not listen on 127.0.0.1.
     #[error("embedded Tor: cannot open the local SOCKS bridge: {0}")]
     Bridge(std::io::Error),
 }
@@ -45,11 +63,18 @@ pub struct EmbeddedTorConfig {
     /// `fallback RSA-FP ED25519-ID IP:ORPORT` and `param NAME VALUE` lines
     /// (written by tests/tornet/setup.sh). `None` means the real Tor network.
     pub test_network: Option<PathBuf>,
+    /// How long [`EmbeddedTor::start`] waits for arti to bootstrap before
+    /// failing with [`TorError::BootstrapTimeout`] (default 180 s).
     pub bootstrap_timeout: Duration,
+    /// How long one stream through the bridge may take to connect through
+    /// Tor, and arti's own stream connect timeout (default 90 s); past it
+    /// the SOCKS client gets a TTL-expired reply.
     pub connect_timeout: Duration,
 }
 
 impl EmbeddedTorConfig {
+    /// Settings for the real Tor network with arti's state under
+    /// `state_dir`, a 180 s bootstrap timeout and a 90 s connect timeout.
     pub fn new(state_dir: &Path) -> EmbeddedTorConfig {
         EmbeddedTorConfig {
             state_dir: state_dir.to_owned(),

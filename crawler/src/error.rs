@@ -8,38 +8,116 @@ pub use extract::ProfileError;
 
 /// Why one URL could not be fetched.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum CrawlError {
+    /// The server answered with a status that is not a page: 4xx or 5xx, a
+    /// redirect without a `Location` header, or a `304` to a fetch that sent
+    /// no validators.
     #[error("{url}: HTTP status {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        /// The URL that answered (the last hop when redirects were followed).
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The response is not HTML, XHTML or plain text, by its `Content-Type`
+    /// or, when it has none, by a body that looks binary.
     #[error("{url}: content type {content_type:?} is not a page (only HTML, XHTML and plain text are fetched)")]
-    ContentType { url: String, content_type: String },
+    ContentType {
+        /// The URL that answered.
+        url: String,
+        /// The `Content-Type` header as sent, or `(none; the body is
+        /// binary)` when there was none.
+        content_type: String,
+    },
+    /// The body is larger than the cap, by its `Content-Length` or once
+    /// decompressed.
     #[error("{url}: body larger than the {limit}-byte cap (after decompression)")]
-    TooLarge { url: String, limit: u64 },
+    TooLarge {
+        /// The URL that answered.
+        url: String,
+        /// The cap, in bytes (`FetchOptions::max_body_bytes`).
+        limit: u64,
+    },
+    /// Connecting, reading or the whole request took longer than its
+    /// timeout.
     #[error("{url}: {phase} timed out after {secs:.1} s")]
     Timeout {
+        /// The URL being fetched when time ran out.
         url: String,
+        /// Which timeout ran out: `connect`, `read` or `request` (one whole
+        /// request, body included).
         phase: &'static str,
+        /// That timeout, in seconds.
         secs: f64,
     },
+    /// The body came in slower than the minimum transfer rate (the
+    /// profile's `min_transfer_rate`, else the service's).
     #[error("{url}: transfer too slow: {received} bytes in the last {window_secs:.0} s, under the floor of {floor} bytes/s (min_transfer_rate)")]
     TooSlow {
+        /// The URL being fetched.
         url: String,
+        /// Body bytes received in the last window.
         received: u64,
+        /// The window the rate is measured over, in seconds.
         window_secs: f64,
+        /// The minimum rate, in bytes per second.
         floor: u64,
     },
+    /// A redirect led back to a URL this fetch had already visited.
     #[error("{url}: redirect loop (back to {target})")]
-    RedirectLoop { url: String, target: String },
+    RedirectLoop {
+        /// The URL the fetch was asked for.
+        url: String,
+        /// The URL reached a second time.
+        target: String,
+    },
+    /// The server redirected more times than the fetcher follows.
     #[error("{url}: more than {limit} redirects")]
-    TooManyRedirects { url: String, limit: usize },
+    TooManyRedirects {
+        /// The URL the fetch was asked for.
+        url: String,
+        /// The most redirects followed (`FetchOptions::max_redirects`).
+        limit: usize,
+    },
+    /// A redirect points outside the site's scope, or to a URL that cannot
+    /// be crawled at all (not http or https, no host).
     #[error("{url}: redirect leaves the site (to {target})")]
-    OffSiteRedirect { url: String, target: String },
+    OffSiteRedirect {
+        /// The URL that answered with the redirect.
+        url: String,
+        /// Where the redirect points; for a URL that cannot be crawled,
+        /// the URL with the reason.
+        target: String,
+    },
+    /// A redirect led to the profile's `session.login_url`: the session has
+    /// expired or was never valid. The crawl stops the site until its
+    /// cookies change.
     #[error("{url}: the site shows its login page: the session has expired or was never valid")]
-    LoggedOut { url: String },
+    LoggedOut {
+        /// The URL the fetch was asked for.
+        url: String,
+    },
+    /// The connection or the HTTP exchange failed (refused, reset, TLS,
+    /// SOCKS, Tor), or the site's HTTP client could not be built.
     #[error("{url}: {message}")]
-    Transport { url: String, message: String },
+    Transport {
+        /// The URL being fetched; when the client could not be built, the
+        /// proxy's address or the site's base URL.
+        url: String,
+        /// The transport's error with its causes.
+        message: String,
+    },
+    /// The crawler will not fetch the URL or use its page: the URL cannot be
+    /// made canonical, an `.onion` address with Tor off, a redirect to an
+    /// invalid URL, or a page whose extraction failed. Never retried.
     #[error("{url}: refused: {reason}")]
-    Refused { url: String, reason: String },
+    Refused {
+        /// The URL refused.
+        url: String,
+        /// Why, for the operator.
+        reason: String,
+    },
 }
 
 impl CrawlError {
@@ -69,29 +147,50 @@ impl CrawlError {
 
 /// The frontier's SQLite store failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrontierError {
+    /// The state store could not be opened, set up (WAL, busy timeout) or
+    /// given its tables.
     #[error("{path}: cannot open the crawl state: {source}")]
     Open {
+        /// The state store's SQLite file.
         path: PathBuf,
+        /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The state store's folder did not exist and could not be created.
     #[error("{path}: cannot create its folder: {source}")]
     Folder {
+        /// The folder.
         path: PathBuf,
+        /// Why it could not be created.
         source: std::io::Error,
     },
+    /// Another process holds the state store's lock: one crawler per data
+    /// dir.
     #[error(
         "{path}: another leakwatch process (a `crawl` or `run`) is using this data dir; \
          stop it first, or give this one its own --data-dir"
     )]
-    Locked { path: PathBuf },
+    Locked {
+        /// The state store's SQLite file (the lock is the `.lock` file
+        /// beside it).
+        path: PathBuf,
+    },
+    /// The lock file could not be created or locked, for another reason
+    /// than a process holding it.
     #[error("{path}: cannot lock the crawl state: {source}")]
     Lock {
+        /// The lock file (the state store's path with `.lock` appended).
         path: PathBuf,
+        /// Why it could not be locked.
         source: std::io::Error,
     },
+    /// A query or transaction on the open store failed.
     #[error("crawl state: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A document could not be written to the outbox as JSON, or read back
+    /// from it.
     #[error("crawl state: document in the outbox is unreadable: {0}")]
     Outbox(#[from] serde_json::Error),
 }

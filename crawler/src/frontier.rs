@@ -90,23 +90,44 @@ impl PageRole {
 /// One URL as the frontier holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontierUrl {
+    /// The URL's row in the frontier: stable for as long as the site is
+    /// kept, and how callers tell URLs in flight apart.
     pub id: i64,
+    /// The name of the site the URL belongs to.
     pub site: String,
+    /// The canonical URL.
     pub url: String,
+    /// Link hops from a seed (seeds are 0).
     pub depth: u32,
+    /// Whether it is a list page or a topic page.
     pub role: PageRole,
+    /// Failed attempts since the last successful fetch (a fetch or a 304
+    /// resets it to 0).
     pub attempts: u32,
+    /// Successful fetches so far, `304 Not Modified` included; validators
+    /// are sent only once it is above 0.
     pub fetches: u32,
+    /// The `ETag` of the last fetch, sent back as `If-None-Match`; `None`
+    /// when never fetched or the server sent none.
     pub etag: Option<String>,
+    /// The `Last-Modified` of the last fetch, sent back as
+    /// `If-Modified-Since`; `None` when never fetched or the server sent
+    /// none.
     pub last_modified: Option<String>,
+    /// The digest of the documents of the last fetch; `None` when never
+    /// fetched.
     pub content_hash: Option<String>,
 }
 
 /// A link found on a page.
 #[derive(Debug, Clone)]
 pub struct NewLink {
+    /// Where the link leads.
     pub url: CanonicalUrl,
+    /// Link hops from a seed: the depth of the page it was found on, plus
+    /// one.
     pub depth: u32,
+    /// Whether it leads to a list page or a topic page.
     pub role: PageRole,
     /// Digest of the link's row on a list page (reply count, last post).
     pub row_signature: Option<String>,
@@ -117,14 +138,23 @@ pub struct NewLink {
 pub enum PageOutcome<'a> {
     /// A page was fetched and extracted.
     Fetched {
+        /// The HTTP status of the final response.
         status: u16,
+        /// The response's `ETag`, stored to send back as `If-None-Match`;
+        /// `None`: the server sent none.
         etag: Option<&'a str>,
+        /// The response's `Last-Modified`, stored to send back as
+        /// `If-Modified-Since`; `None`: the server sent none.
         last_modified: Option<&'a str>,
         /// Digest of the extracted documents; documents are queued only
         /// when it differs from the last fetch's.
         content_hash: &'a str,
+        /// When the URL is due again, in Unix milliseconds.
         next_due: i64,
+        /// The links found on the page: new ones are added, known ones keep
+        /// their schedule unless their row signature changed.
         links: &'a [NewLink],
+        /// The documents extracted from the page.
         documents: &'a [Document],
         /// Where redirects led, when not to the URL itself, and what that
         /// page is: recorded as fetched too, so a link to it is not fetched
@@ -132,11 +162,19 @@ pub enum PageOutcome<'a> {
         final_url: Option<(&'a str, PageRole)>,
     },
     /// `304 Not Modified`.
-    NotModified { next_due: i64 },
+    NotModified {
+        /// When the URL is due again, in Unix milliseconds.
+        next_due: i64,
+    },
     /// The fetch failed; `retry_at` is when to try again (`NEVER`: give up).
     Failed {
+        /// The HTTP status when the server answered with an error; `None`
+        /// for failures without one.
         status: Option<u16>,
+        /// The error's message, kept as the URL's last error (see
+        /// [`Frontier::failures`]).
         error: &'a str,
+        /// When to try again, in Unix milliseconds; [`NEVER`] gives up.
         retry_at: i64,
         /// Whether this counts as an attempt (a site-wide pause does not).
         count_attempt: bool,
@@ -151,19 +189,35 @@ pub struct Receipt(pub i64);
 /// Per-site state kept across runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SiteState {
+    /// Until when the site rests, in Unix milliseconds ([`NEVER`] while it
+    /// is logged out); `None`: not paused.
     pub paused_until: Option<i64>,
+    /// Why the site rests, for the operator; `None` when not paused.
     pub pause_reason: Option<String>,
+    /// Transient failures in a row, carried into the site's circuit
+    /// breaker on the next pass.
     pub consecutive_failures: u32,
+    /// How often the circuit breaker has tripped since the site's last
+    /// success; each trip doubles the next rest.
     pub breaker_trips: u32,
+    /// The fingerprint of the profile's cookies when the site was stopped
+    /// as logged out ([`SessionConfig::fingerprint`]): the site stays
+    /// stopped until the fingerprint differs. `None`: never logged out.
+    ///
+    /// [`SessionConfig::fingerprint`]: crate::SessionConfig::fingerprint
     pub session_fingerprint: Option<String>,
 }
 
 /// Counts of a site's URLs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FrontierCounts {
+    /// All the site's URLs.
     pub urls: u64,
+    /// URLs fetched at least once.
     pub fetched: u64,
+    /// URLs whose last attempt failed.
     pub failed: u64,
+    /// URLs due at the time given to [`Frontier::counts`].
     pub due: u64,
 }
 
@@ -407,6 +461,8 @@ impl Frontier {
         Ok(())
     }
 
+    /// The state saved for `site`; the default (not paused, no failures)
+    /// for a site never saved.
     pub fn site_state(&self, site: &str) -> Result<SiteState, FrontierError> {
         let state = self
             .db
@@ -428,6 +484,7 @@ impl Frontier {
         Ok(state.unwrap_or_default())
     }
 
+    /// Saves `site`'s state, replacing what was saved before.
     pub fn set_site_state(&mut self, site: &str, state: &SiteState) -> Result<(), FrontierError> {
         self.db.execute(
             "INSERT INTO crawl_sites (site, paused_until, pause_reason, consecutive_failures, breaker_trips, session_fingerprint)
@@ -468,6 +525,8 @@ impl Frontier {
             .optional()?)
     }
 
+    /// How many URLs `site` has, fetched, failing and due at `now` (Unix
+    /// milliseconds).
     pub fn counts(&self, site: &str, now: i64) -> Result<FrontierCounts, FrontierError> {
         Ok(self.db.query_row(
             "SELECT count(*), count(fetched_at), count(last_error), coalesce(sum(next_due <= ?2), 0)

@@ -102,7 +102,10 @@ struct RawRateFloor {
 /// Requests per minute and burst for one site.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimit {
+    /// Requests a minute the site is sent at most (default 30).
     pub per_minute: NonZeroU32,
+    /// Requests that may go out back to back before the pacing applies
+    /// (default 1: every request waits its interval).
     pub burst: NonZeroU32,
     /// How much wider than the budget's own interval requests are spaced,
     /// in percent (default 2): the site's clock sees our requests after a
@@ -141,18 +144,28 @@ pub struct SiteProfile {
     pub rules: SiteRules,
     /// Start pages (absolute, resolved against the base URL).
     pub seeds: Vec<Url>,
+    /// The most URLs taken from the frontier for this site in one pass
+    /// (default 10 000).
     pub max_pages: usize,
+    /// How many link hops from a seed the crawl goes: links on a page this
+    /// deep are not followed (default 20).
     pub max_depth: u32,
+    /// The `User-Agent` sent to this site; `None`: the fetcher's
+    /// ([`FetchOptions::user_agent`](crate::FetchOptions::user_agent)).
     pub user_agent: Option<String>,
     /// Extra request headers; values are secrets (they may carry cookies).
     pub headers: Vec<(String, Secret)>,
+    /// How fast requests go to this site (default: 30 a minute, one at a
+    /// time).
     pub rate_limit: RateLimit,
     /// Requests in flight to this site at once.
     pub concurrency: usize,
     /// The slowest transfer tolerated from this site, instead of the
     /// service's (`bytes_per_sec = 0`: none); `None`: the service's.
     pub min_transfer_rate: Option<RateFloor>,
+    /// When the site's list and topic pages are fetched again.
     pub recrawl: RecrawlPolicy,
+    /// The cookies sent to the site and how a lost session is noticed.
     pub session: SessionConfig,
 }
 

@@ -18,6 +18,7 @@ use crate::error::ProfileError;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `value` so that it never shows in a log or `Debug` output.
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }
@@ -39,16 +40,25 @@ impl fmt::Debug for Secret {
 pub struct SessionCookie {
     /// Domain from a cookie file (`None`: the site's host).
     pub domain: Option<String>,
+    /// Whether the cookie is also sent to the domain's subdomains (a cookie
+    /// file's second field; `false` for a profile's cookie lines).
     pub include_subdomains: bool,
+    /// The path under which the cookie is sent (`/` unless a cookie file
+    /// gives one).
     pub path: String,
+    /// Whether the cookie is sent over HTTPS only.
     pub secure: bool,
+    /// The cookie's name.
     pub name: String,
+    /// The cookie's value.
     pub value: Secret,
 }
 
 /// How a site's session is kept and how losing it is noticed.
 #[derive(Debug, Clone, Default)]
 pub struct SessionConfig {
+    /// The cookies sent with every request to the site: the profile's
+    /// `session.cookies` lines, then those of its `session.cookie_file`.
     pub cookies: Vec<SessionCookie>,
     /// A selector that matches only on a logged-out page (e.g. the login
     /// form: `form#login`, `form[action*="mode=login"]`).
