@@ -47,7 +47,8 @@ pub(crate) fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCo
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
     let db = paths::existing_state_db(&data_dir, "`leakwatch crawl` or `leakwatch run`")?;
     let frontier = Frontier::open_for_report(&db)?;
-    let now = chrono::Utc::now().timestamp();
+    // The frontier keeps times in Unix milliseconds.
+    let now = chrono::Utc::now().timestamp_millis();
     let mut letters: BTreeMap<String, Vec<DeadLetter>> = BTreeMap::new();
     for letter in DeadLetters::open(&db)?.list()? {
         letters.entry(letter.site.clone()).or_default().push(letter);
@@ -61,7 +62,7 @@ pub(crate) fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCo
         let counts = frontier.counts(&site, now)?;
         let state = frontier.site_state(&site)?;
         let paused = state.paused_until.filter(|t| *t > now).map(|until| {
-            let until = chrono::DateTime::from_timestamp(until, 0)
+            let until = chrono::DateTime::from_timestamp_millis(until)
                 .map_or_else(|| until.to_string(), |t| t.to_rfc3339());
             match state.pause_reason {
                 Some(reason) => format!("until {until}: {reason}"),
