@@ -408,7 +408,7 @@ body = { css = "div.content" }
             "3gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid",
         );
         let err = SiteProfile::parse(&text, Path::new("m.toml"))
-            .unwrap_err()
+            .expect_err("the profile is refused")
             .to_string();
         assert!(
             err.contains("base_url") && err.contains("checksum"),
@@ -446,7 +446,7 @@ body = { css = "div.content" }
         let text =
             format!("min_transfer_rate = {{ bytes_per_sec = 512, window_secs = 0 }}{MINIMAL}");
         let err = SiteProfile::parse(&text, Path::new("m.toml"))
-            .unwrap_err()
+            .expect_err("the profile is refused")
             .to_string();
         assert!(err.contains("min_transfer_rate.window_secs"), "{err}");
     }
@@ -455,7 +455,7 @@ body = { css = "div.content" }
     fn unknown_key_names_the_line() {
         let text = MINIMAL.replace("time_zone", "timezone");
         let err = SiteProfile::parse(&text, Path::new("m.toml"))
-            .unwrap_err()
+            .expect_err("the profile is refused")
             .to_string();
         assert!(err.starts_with("m.toml:5:"), "{err}");
         assert!(err.contains("timezone"), "{err}");
@@ -465,7 +465,7 @@ body = { css = "div.content" }
     fn bad_selector_is_rejected_at_load() {
         let text = MINIMAL.replace("\"h2\"", "\"h2[[\"");
         let err = SiteProfile::parse(&text, Path::new("m.toml"))
-            .unwrap_err()
+            .expect_err("the profile is refused")
             .to_string();
         assert!(
             err.contains("topic.title") && err.contains("bad CSS selector"),
@@ -488,7 +488,7 @@ body = { css = "div.content" }
         assert_eq!(p.session.cookies.len(), 1);
         let bad = text.replace("\"15m\"", "\"soon\"");
         let err = SiteProfile::parse(&bad, Path::new("m.toml"))
-            .unwrap_err()
+            .expect_err("the profile is refused")
             .to_string();
         assert!(err.contains("recrawl.list_interval"), "{err}");
         let missing = MINIMAL.replace(
@@ -496,7 +496,7 @@ body = { css = "div.content" }
             "[session]\ncookie_file = \"no-such-jar.txt\"\n[topic]",
         );
         let err = SiteProfile::parse(&missing, Path::new("/nonexistent/m.toml"))
-            .unwrap_err()
+            .expect_err("the profile is refused")
             .to_string();
         assert!(err.contains("no-such-jar.txt"), "{err}");
     }
