@@ -58,11 +58,11 @@ INSERT OR IGNORE INTO crawl_meta (key, value) VALUES ('schema_version', '1');
 /// Priorities, highest first: seeds, then everything new or changed, then
 /// routine recrawls of topics. A site's seed (or a page a list shows
 /// changed).
-pub const PRIORITY_SEED: i64 = 2;
+pub(crate) const PRIORITY_SEED: i64 = 2;
 /// A link found on a page, never fetched yet.
-pub const PRIORITY_NEW: i64 = 1;
+pub(crate) const PRIORITY_NEW: i64 = 1;
 /// A routine recrawl of a page already fetched.
-pub const PRIORITY_RECRAWL: i64 = 0;
+pub(crate) const PRIORITY_RECRAWL: i64 = 0;
 
 /// What a page is to the crawl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
