@@ -43,10 +43,14 @@ pub struct CrawlOptions {
     pub max_attempts: u32,
     /// First retry delay after a transient failure (doubles, with jitter).
     pub retry_base: Duration,
+    /// The longest retry delay.
     pub retry_cap: Duration,
     /// Consecutive transient failures that rest a site.
     pub breaker_threshold: u32,
+    /// How long a site rests the first time its breaker trips (doubles on
+    /// each trip in a row).
     pub breaker_pause: Duration,
+    /// The longest rest.
     pub breaker_max_pause: Duration,
 }
 
@@ -68,7 +72,9 @@ impl Default for CrawlOptions {
 /// it is durable (until then it is delivered again after a restart).
 #[derive(Debug, Clone)]
 pub struct Delivery {
+    /// The document.
     pub document: Document,
+    /// What to acknowledge to the frontier once the document is durable.
     pub receipt: Receipt,
 }
 
@@ -81,6 +87,7 @@ pub struct CrawlStats {
     pub failed: usize,
     /// Documents handed on.
     pub documents: usize,
+    /// Body bytes fetched (after decompression).
     pub bytes: usize,
     /// `304 Not Modified` answers.
     pub not_modified: usize,
@@ -99,21 +106,29 @@ pub enum SiteOutcome {
     PageLimit,
     /// The site is resting (circuit breaker, or paused from an earlier run).
     Paused {
+        /// When it may be crawled again.
         until: DateTime<Utc>,
+        /// Why it rests.
         reason: String,
     },
     /// The site showed its login page; it stays stopped until its cookies
     /// change.
     LoggedOut,
     /// The consumer of documents went away, or the site cannot be crawled.
-    Stopped { reason: String },
+    Stopped {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One site's pass.
 #[derive(Debug, Clone)]
 pub struct SiteReport {
+    /// The site's name.
     pub site: String,
+    /// What the pass did.
     pub stats: CrawlStats,
+    /// How it ended.
     pub outcome: SiteOutcome,
     /// When the site's next URL falls due (`None`: nothing scheduled).
     pub next_due: Option<DateTime<Utc>>,
@@ -122,33 +137,51 @@ pub struct SiteReport {
 /// What happens during a pass, for progress bars, metrics and logs.
 #[derive(Debug)]
 pub enum SiteEvent<'a> {
+    /// A page was fetched and extracted.
     Fetched {
+        /// The site's name.
         site: &'a str,
+        /// The page (after redirects).
         url: &'a Url,
+        /// The HTTP status.
         status: u16,
+        /// Body bytes.
         bytes: usize,
+        /// Documents it yielded.
         documents: usize,
     },
+    /// A conditional fetch found the page unchanged.
     NotModified {
+        /// The site's name.
         site: &'a str,
+        /// The page.
         url: &'a Url,
     },
+    /// A fetch failed.
     Failed {
+        /// The site's name.
         site: &'a str,
+        /// The page.
         url: &'a Url,
+        /// Why.
         error: &'a CrawlError,
         /// When it is tried again (`None`: only on a later recrawl).
         retry_at: Option<DateTime<Utc>>,
     },
     /// The site rests until `until` (the operator should know).
     Paused {
+        /// The site's name.
         site: &'a str,
+        /// When it may be crawled again.
         until: DateTime<Utc>,
+        /// Why it rests.
         reason: &'a str,
     },
     /// The site's session is gone: the operator must renew its cookies.
     LoggedOut {
+        /// The site's name.
         site: &'a str,
+        /// The page that showed the login form (or redirected to it).
         url: &'a Url,
     },
 }
@@ -156,14 +189,22 @@ pub enum SiteEvent<'a> {
 /// Progress of the one-off [`crawl_site`], kept for its callers.
 #[derive(Debug)]
 pub enum CrawlEvent<'a> {
+    /// A page was fetched.
     Fetched {
+        /// The page.
         url: &'a Url,
+        /// Body bytes.
         bytes: usize,
+        /// Documents it yielded.
         documents: usize,
+        /// URLs still waiting.
         queued: usize,
     },
+    /// A fetch failed.
     Failed {
+        /// The page.
         url: &'a Url,
+        /// Why.
         error: &'a CrawlError,
     },
 }
@@ -188,6 +229,7 @@ impl std::fmt::Debug for Crawler {
 }
 
 impl Crawler {
+    /// A crawler fetching with `fetcher` over `frontier`.
     pub fn new(fetcher: Arc<Fetcher>, frontier: Frontier, options: CrawlOptions) -> Crawler {
         let global = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
         Crawler {

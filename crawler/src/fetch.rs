@@ -42,6 +42,7 @@ pub enum Transport {
 /// Limits of every fetch.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
+    /// How long to wait for a connection (through Tor: the circuit and the stream).
     pub connect_timeout: Duration,
     /// Longest wait for any single read (headers or a body chunk).
     pub read_timeout: Duration,
@@ -50,9 +51,11 @@ pub struct FetchOptions {
     pub request_timeout: Duration,
     /// Cap on the decompressed body; the fetch fails past it.
     pub max_body_bytes: u64,
+    /// Redirects followed before giving up.
     pub max_redirects: usize,
     /// Longest `Retry-After` honoured.
     pub max_retry_after: Duration,
+    /// The `User-Agent` sent unless a profile sets its own.
     pub user_agent: String,
     /// The slowest transfer tolerated once a response has started, unless
     /// the site's profile sets its own (`min_transfer_rate`); `None`: off.
@@ -65,7 +68,9 @@ pub struct FetchOptions {
 /// A page that completes within one window is never stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateFloor {
+    /// The slowest average rate tolerated, in bytes a second (0: no floor).
     pub bytes_per_sec: u64,
+    /// Over how long the rate is averaged once the body has started.
     pub window: Duration,
 }
 
@@ -104,17 +109,24 @@ impl Default for FetchOptions {
 pub struct FetchedPage {
     /// The final URL after redirects.
     pub url: Url,
+    /// The HTTP status.
     pub status: u16,
+    /// The body as text, with the encoding it was decoded from.
     pub decoded: Decoded,
+    /// Body bytes received (after decompression).
     pub bytes: usize,
+    /// When the response arrived.
     pub fetched_at: DateTime<Utc>,
+    /// The `ETag` header, for a conditional request next time.
     pub etag: Option<String>,
+    /// The `Last-Modified` header, for a conditional request next time.
     pub last_modified: Option<String>,
 }
 
 /// What a conditional fetch gave.
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
+    /// The page, fetched.
     Page(Box<FetchedPage>),
     /// The page has not changed since the validators were taken.
     NotModified,
@@ -123,7 +135,9 @@ pub enum FetchOutcome {
 /// A failed fetch, with the site's requested pause if it gave one.
 #[derive(Debug, Clone)]
 pub struct FetchFailure {
+    /// Why the fetch failed.
     pub error: CrawlError,
+    /// The pause the site asked for (`Retry-After`), if any.
     pub retry_after: Option<Duration>,
 }
 
@@ -139,7 +153,9 @@ impl From<CrawlError> for FetchFailure {
 /// Validators from the last fetch of a URL, for a conditional GET.
 #[derive(Debug, Clone, Default)]
 pub struct Validators {
+    /// The `ETag` header, for a conditional request next time.
     pub etag: Option<String>,
+    /// The `Last-Modified` header, for a conditional request next time.
     pub last_modified: Option<String>,
 }
 
@@ -270,6 +286,7 @@ impl Fetcher {
         self
     }
 
+    /// The options this fetcher was built with.
     pub fn options(&self) -> &FetchOptions {
         &self.options
     }

@@ -55,6 +55,7 @@ impl Drop for Turn<'_> {
 }
 
 impl SiteGate {
+    /// A gate pacing requests at `rate`.
     pub fn new(rate: RateLimit) -> SiteGate {
         let interval = rate.paced_interval();
         let quota = Quota::with_period(interval)
@@ -137,8 +138,11 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>, cap: Duration) -> Opti
 /// more failure trips it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CircuitBreaker {
+    /// Transient failures in a row that trip the breaker.
     pub threshold: u32,
+    /// The first rest when it trips (doubles on each trip in a row).
     pub base_pause: Duration,
+    /// The longest rest.
     pub max_pause: Duration,
     /// Consecutive transient failures so far.
     pub consecutive_failures: u32,
@@ -147,6 +151,7 @@ pub struct CircuitBreaker {
 }
 
 impl CircuitBreaker {
+    /// A closed breaker with these limits.
     pub fn new(threshold: u32, base_pause: Duration, max_pause: Duration) -> CircuitBreaker {
         CircuitBreaker {
             threshold: threshold.max(1),
@@ -157,6 +162,7 @@ impl CircuitBreaker {
         }
     }
 
+    /// A request succeeded: the count of failures in a row starts again.
     pub fn success(&mut self) {
         self.consecutive_failures = 0;
         self.trips = 0;

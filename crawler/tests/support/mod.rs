@@ -3,7 +3,8 @@
 //! requests in flight, and answers what the test's handler says — pages,
 //! endless streams, trickles, silence. Hand-written on tokio so that every
 //! byte and every delay is the test's to choose.
-#![allow(dead_code)]
+// Shared by several test binaries and the bench, each using its own part.
+#![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
