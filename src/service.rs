@@ -16,10 +16,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use crawler::{
-    CookieVault, CrawlOptions, Crawler, Delivery, Fetcher, Frontier, Receipt, SiteEvent,
-    SiteProfile,
-};
+use crawler::{CookieVault, Crawler, Delivery, Fetcher, Frontier, Receipt, SiteEvent, SiteProfile};
 use tokio::sync::{mpsc, watch};
 use watchlists::{Matcher, WatchlistSet};
 
@@ -87,7 +84,7 @@ pub async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()> {
         Fetcher::new(tor.transport.clone(), config.fetch.clone())?
             .with_cookie_vault(CookieVault::open(&state_db)?),
     );
-    let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
+    let crawler = Crawler::new(fetcher, frontier, config.crawl.clone());
     let profiles = Arc::new(RwLock::new(config.sites.clone()));
     let (shutdown_tx, shutdown) = watch::channel(false);
     let (docs_tx, mut docs_rx) = mpsc::channel::<Delivery>(DOCUMENT_QUEUE);

@@ -79,7 +79,10 @@ fn main() {
         cpu_per_page();
     }
     let sizes = std::env::var("BENCH_LATENCY_SITES").unwrap_or_else(|_| "100,500".into());
-    for sites in sizes.split(',').filter_map(|n| n.trim().parse::<usize>().ok()) {
+    for sites in sizes
+        .split(',')
+        .filter_map(|n| n.trim().parse::<usize>().ok())
+    {
         // A process of its own: the peak RSS it reports is this run's alone.
         let status = std::process::Command::new(std::env::current_exe().expect("own path"))
             .env(LATENCY_CHILD, sites.to_string())
@@ -287,7 +290,12 @@ async fn latency(n_sites: usize) {
     let mut sites = Vec::new();
     for i in 0..n_sites {
         // 127.0.1.1 … : one loopback address a site, as onions are one host each.
-        let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 1 + (i / 250) as u8, 1 + (i % 250) as u8));
+        let ip = IpAddr::V4(Ipv4Addr::new(
+            127,
+            0,
+            1 + (i / 250) as u8,
+            1 + (i % 250) as u8,
+        ));
         let server = TestServer::start_on(ip, move |req| {
             match board_page(&req.path, list_pages, per_page) {
                 Some(html) => Reply::html(html)
@@ -341,7 +349,9 @@ async fn latency(n_sites: usize) {
     // The sites' summed budget from the start of the pass to the last
     // request any server saw (the last answers' latency is not counted
     // against the crawler).
-    let window = last_arrival.saturating_duration_since(started).as_secs_f64();
+    let window = last_arrival
+        .saturating_duration_since(started)
+        .as_secs_f64();
     let budget = n_sites as f64 * (burst + window * rate);
     let ratio = requests as f64 / budget;
     let mean_site = site_utilisation.iter().sum::<f64>() / site_utilisation.len().max(1) as f64;

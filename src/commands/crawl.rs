@@ -61,8 +61,11 @@ pub fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCode> {
         let tor = crate::tor::connect(&config.tor, &data_dir, true).await?;
         crawl_sites(
             config.sites,
-            tor.transport.clone(),
-            config.fetch,
+            PassSettings {
+                transport: tor.transport.clone(),
+                fetch: config.fetch,
+                crawl: config.crawl,
+            },
             frontier,
             &data_dir,
             false,
@@ -135,6 +138,14 @@ pub fn print_summary(outcome: &CrawlOutcome, documents: usize) {
 const ACK_EVERY_DOCS: usize = 100;
 const ACK_EVERY: Duration = Duration::from_secs(2);
 
+/// How a pass reaches the sites, and the limits of its fetches.
+pub struct PassSettings {
+    pub transport: Transport,
+    pub fetch: FetchOptions,
+    /// Crawl-wide limits: the ceiling on requests in flight.
+    pub crawl: CrawlOptions,
+}
+
 /// One pass over `sites` with the durable frontier in the data folder's
 /// state store: only what is due is fetched (`fresh` forgets the sites'
 /// history first, as the demo does). Every document goes through
@@ -142,17 +153,18 @@ const ACK_EVERY: Duration = Duration::from_secs(2);
 /// commit, so a kill at any point redelivers instead of losing documents.
 pub async fn crawl_sites(
     sites: Vec<SiteProfile>,
-    transport: Transport,
-    fetch: FetchOptions,
+    settings: PassSettings,
     frontier: Frontier,
     data_dir: &Path,
     fresh: bool,
     pipeline: &mut Pipeline,
 ) -> anyhow::Result<CrawlOutcome> {
     let state_db = paths::state_db(data_dir);
-    let fetcher =
-        Arc::new(Fetcher::new(transport, fetch)?.with_cookie_vault(CookieVault::open(&state_db)?));
-    let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
+    let fetcher = Arc::new(
+        Fetcher::new(settings.transport, settings.fetch)?
+            .with_cookie_vault(CookieVault::open(&state_db)?),
+    );
+    let crawler = Crawler::new(fetcher, frontier, settings.crawl);
     if fresh {
         for site in &sites {
             crawler.frontier().forget_site(site.name())?;

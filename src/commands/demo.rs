@@ -11,7 +11,7 @@ use crawler::{SiteProfile, Transport};
 use url::Url;
 use watchlists::{Matcher, WatchlistSet};
 
-use crate::commands::crawl::{crawl_sites, print_summary};
+use crate::commands::crawl::{crawl_sites, print_summary, PassSettings};
 use crate::commands::{format_alert, use_colour};
 use crate::demo_market::{DemoMarket, PROFILES, WATCHLISTS};
 use crate::pipeline::Pipeline;
@@ -68,8 +68,11 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
         crawl_sites(
             sites,
-            Transport::Direct,
-            crawler::FetchOptions::default(),
+            PassSettings {
+                transport: Transport::Direct,
+                fetch: crawler::FetchOptions::default(),
+                crawl: crawler::CrawlOptions::default(),
+            },
             frontier,
             &data_dir,
             true,
