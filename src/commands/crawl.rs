@@ -176,6 +176,7 @@ pub async fn crawl_sites(
         let progress = progress.clone();
         move |event: SiteEvent<'_>| progress.event(&event)
     };
+    let ticking = progress.tick();
     let crawl = crawler.crawl_once(sites, tx, on_event);
     let consume = async {
         let mut alerts = Vec::new();
@@ -196,6 +197,7 @@ pub async fn crawl_sites(
         anyhow::Ok(alerts)
     };
     let (reports, alerts) = tokio::join!(crawl, consume);
+    ticking.abort();
     progress.finish();
     let reports = reports.context("the crawl state store failed")?;
     let alerts = alerts?;
@@ -225,7 +227,6 @@ impl SiteProgress {
                 let bar = multi.add(ProgressBar::new_spinner());
                 bar.set_style(style.clone());
                 bar.set_prefix(s.name().to_owned());
-                bar.enable_steady_tick(Duration::from_millis(120));
                 (s.name().to_owned(), bar)
             })
             .collect();
@@ -285,6 +286,22 @@ impl SiteProgress {
             bar.inc(1);
         }
         bar.set_message(format!("{} KiB  {} errors", c.0 / 1024, c.1));
+    }
+
+    /// Spins every site's line from one task: a steady tick per bar is a
+    /// thread per site (and hundreds of threads spread the allocator over
+    /// as many memory arenas).
+    fn tick(&self) -> tokio::task::JoinHandle<()> {
+        let bars = self.bars.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(120));
+            loop {
+                every.tick().await;
+                for bar in bars.values() {
+                    bar.tick();
+                }
+            }
+        })
     }
 
     fn finish(&self) {
