@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use crawler::{FetchOptions, RateFloor, Secret, SiteProfile};
+use crawler::{CrawlOptions, FetchOptions, RateFloor, Secret, SiteProfile};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -28,8 +28,21 @@ struct RawConfig {
     #[serde(default)]
     fetch: RawFetch,
     #[serde(default)]
+    crawl: RawCrawl,
+    #[serde(default)]
     sinks: Vec<RawSink>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCrawl {
+    #[serde(default)]
+    max_in_flight: Option<toml::Spanned<i64>>,
+}
+
+/// The most `crawl.max_in_flight` may be: each request in flight is a
+/// connection (two file descriptors through the embedded Tor bridge).
+const MAX_IN_FLIGHT_LIMIT: i64 = 65_536;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -232,6 +245,8 @@ pub(crate) struct Config {
     /// Limits of every fetch (`[fetch]`; a site profile may override the
     /// transfer-rate floor).
     pub fetch: FetchOptions,
+    /// Crawl-wide limits (`[crawl]`: the ceiling on requests in flight).
+    pub crawl: CrawlOptions,
     pub sinks: Vec<SinkConfig>,
 }
 
@@ -304,6 +319,21 @@ impl Config {
                 window: Duration::from_secs(floor.window_secs),
             });
         }
+        let mut crawl = CrawlOptions::default();
+        if let Some(max) = raw.crawl.max_in_flight {
+            let line = text[..max.span().start.min(text.len())]
+                .matches('\n')
+                .count()
+                + 1;
+            let n = *max.get_ref();
+            if !(1..=MAX_IN_FLIGHT_LIMIT).contains(&n) {
+                bail!(
+                    "{file}:{line}: crawl.max_in_flight = {n}: use 1 to {MAX_IN_FLIGHT_LIMIT} (requests in flight across all sites; default {}, enough for hundreds of onion sites)",
+                    CrawlOptions::default().max_in_flight
+                );
+            }
+            crawl.max_in_flight = n as usize;
+        }
         let mut sinks = Vec::new();
         for raw in raw.sinks {
             let sink = sink(raw, base, &file)?;
@@ -326,6 +356,7 @@ impl Config {
             metrics_addr,
             schedule,
             fetch,
+            crawl,
             sinks,
         })
     }
@@ -609,10 +640,15 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
             Some(RateFloor::DEFAULT),
             "the example states the default floor"
         );
+        assert_eq!(
+            config.crawl.max_in_flight,
+            CrawlOptions::default().max_in_flight,
+            "the example states the default ceiling"
+        );
         let text = std::fs::read_to_string(&path).expect("readable");
         let value: toml::Value = toml::from_str(&text).expect("TOML");
         let keys = readme_config_keys();
-        assert_eq!(keys.len(), 13, "{keys:?}");
+        assert_eq!(keys.len(), 14, "{keys:?}");
         for key in &keys {
             let found = key
                 .split('.')
@@ -629,6 +665,41 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
         let lists = watchlists::WatchlistSet::load(&examples.join("watchlists"))
             .unwrap_or_else(|e| panic!("example watchlists: {e}"));
         assert!(lists.asset_count() > 0);
+    }
+
+    #[test]
+    fn the_ceiling_on_requests_in_flight_is_read_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = "tor = \"off\"\nsites = \"sites\"\nwatchlists = \"w\"\n";
+        let c = Config::load(&write(dir.path(), base)).expect("valid");
+        assert_eq!(c.crawl.max_in_flight, CrawlOptions::default().max_in_flight);
+        assert!(c.crawl.max_in_flight > 32, "sized for hundreds of sites");
+        let path = write(
+            dir.path(),
+            &format!("{base}[crawl]\nmax_in_flight = 1500\n"),
+        );
+        assert_eq!(
+            Config::load(&path).expect("valid").crawl.max_in_flight,
+            1500
+        );
+        for bad in ["0", "-3", "1000000"] {
+            let path = write(
+                dir.path(),
+                &format!("{base}[crawl]\nmax_in_flight = {bad}\n"),
+            );
+            let err = Config::load(&path)
+                .expect_err("the config is refused")
+                .to_string();
+            assert!(
+                err.contains("leakwatch.toml:5") && err.contains("use 1 to"),
+                "{bad}: {err}"
+            );
+        }
+        let path = write(dir.path(), &format!("{base}[crawl]\nmax_inflight = 8\n"));
+        let err = Config::load(&path)
+            .expect_err("the config is refused")
+            .to_string();
+        assert!(err.contains("leakwatch.toml:5"), "{err}");
     }
 
     #[test]

@@ -77,23 +77,34 @@ pub(crate) fn print_summary(outcome: &CrawlOutcome, documents: usize) {
     }
 }
 
+/// How a pass reaches the sites, and the limits of its fetches.
+pub(crate) struct PassSettings {
+    /// Direct, SOCKS or the embedded Tor client's bridge.
+    pub(crate) transport: Transport,
+    /// Timeouts, size cap, transfer-rate floor of each fetch.
+    pub(crate) fetch: FetchOptions,
+    /// Crawl-wide limits: the ceiling on requests in flight.
+    pub(crate) crawl: CrawlOptions,
+}
+
 /// One pass over `sites` with the durable frontier in the data folder's
 /// state store: only what is due is fetched (`fresh` forgets the sites'
 /// history first, as the demo does). Every document goes through
 /// `pipeline`'s consume loop (its commit policy, its dead letters).
 pub(crate) async fn run(
     sites: Vec<SiteProfile>,
-    transport: Transport,
-    fetch: FetchOptions,
+    settings: PassSettings,
     frontier: Frontier,
     data_dir: &Path,
     fresh: bool,
     pipeline: &mut Pipeline,
 ) -> anyhow::Result<CrawlOutcome> {
     let state_db = paths::state_db(data_dir);
-    let fetcher =
-        Arc::new(Fetcher::new(transport, fetch)?.with_cookie_vault(CookieVault::open(&state_db)?));
-    let crawler = Crawler::new(fetcher, frontier, CrawlOptions::default());
+    let fetcher = Arc::new(
+        Fetcher::new(settings.transport, settings.fetch)?
+            .with_cookie_vault(CookieVault::open(&state_db)?),
+    );
+    let crawler = Crawler::new(fetcher, frontier, settings.crawl);
     if fresh {
         for site in &sites {
             crawler.frontier().forget_site(site.name())?;

@@ -93,7 +93,26 @@ enum Command {
     },
 }
 
+/// glibc's malloc gives each thread that allocates an arena of its own, up
+/// to eight a core, and an arena keeps the pages it freed for its next
+/// allocations. Between the async runtime's threads, the blocking pool that
+/// parses pages and the index writer's threads, a crawl of 100 sites held
+/// 250 MB of resident memory for 50 MB of live heap; with two arenas, 100 MB.
+/// An operator's own `MALLOC_ARENA_MAX` wins.
+#[allow(unsafe_code)] // one call into the C allocator, contract below
+fn limit_allocator_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; it is called
+        // before the process starts any other thread.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    limit_allocator_arenas();
     // arti and the TLS clients share one process-wide crypto provider; it must
     // be chosen before any of them starts.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use crawler::{Crawler, Delivery, Document, Receipt};
-use indexer::{DocumentIndex, IndexDocument, SearchRequest};
+use indexer::{DocumentIndex, IndexDocument, SearchRequest, WriterMemory};
 use tokio::sync::mpsc;
 use watchlists::{Alert, Matcher};
 
@@ -130,7 +130,7 @@ impl Pipeline {
         // An index of an older schema is rebuilt on open; say so, with
         // progress, rather than look hung for the minutes a big one takes.
         let mut last_logged = 0u64;
-        let index = DocumentIndex::open_or_create_with_progress(&index_dir, |p| {
+        let mut index = DocumentIndex::open_or_create_with_progress(&index_dir, |p| {
             if p.done == 0 || p.done >= last_logged + 50_000 || p.done == p.total {
                 last_logged = p.done;
                 tracing::info!(
@@ -141,6 +141,10 @@ impl Pipeline {
             }
         })
         .with_context(|| format!("cannot open the index in {}", index_dir.display()))?;
+        // Documents come a few hundred between commits: a writer sized for
+        // bulk loads (96 MB over every core, segment writers rebuilt at each
+        // commit) held several times the crawl's own memory.
+        index.set_writer_memory(WriterMemory::STREAM);
         let state_db = paths::state_db(data_dir);
         Ok(Pipeline {
             index,

@@ -17,8 +17,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crawler::{
-    CookieVault, CrawlOptions, Crawler, Delivery, Fetcher, Frontier, SiteEvent, SiteProfile,
-    Transport,
+    CookieVault, Crawler, Delivery, Fetcher, Frontier, SiteEvent, SiteProfile, Transport,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -153,7 +152,7 @@ fn open_crawler(
     Ok(Crawler::new(
         Arc::new(fetcher),
         frontier,
-        CrawlOptions::default(),
+        config.crawl.clone(),
     ))
 }
 

@@ -8,10 +8,22 @@
 //!    and rate violations seen by the servers' clocks (bar: 0).
 //! 3. CPU per page: decode + extract of real phpBB market pages, against
 //!    the floor of parsing the HTML alone.
+//! 4. Latency (Tor-like): N sites (100, then 500), each a loopback server
+//!    that answers after a random 1–5 s and allows a few requests a minute,
+//!    crawled with the default crawl options (as the service runs them).
+//!    Requests per second over the summed budget (bar ≥ 0.9), sites over
+//!    budget in some window by the servers' clocks (bar 0), peak RSS per site
+//!    (bar: 500 sites under 300 MB in all). Each N runs in its own process,
+//!    so its peak RSS is its own.
 //!
 //! Env: `BENCH_HOSTS` (50), `BENCH_RATE` (req/s per host, 5: a brisk dark-web forum budget),
 //! `BENCH_SECONDS` (30), `BENCH_FRONTIER_URLS` (1000000); `BENCH_GAPS=1` lists
 //! each host's requests that came closer than 0.8 of the interval.
+//! Latency mode: `BENCH_LATENCY_SITES` ("100,500"; "" skips it),
+//! `BENCH_LATENCY_SECONDS` (90: how long each site's budget keeps it busy),
+//! `BENCH_LATENCY_RPM` (6 requests a minute a site), `BENCH_LATENCY_MS`
+//! ("1000-5000": the servers' answer delay). `BENCH_ONLY=latency` runs the
+//! latency mode alone.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -52,13 +64,32 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    frontier_scale(env("BENCH_FRONTIER_URLS", 1_000_000));
-    runtime.block_on(utilisation(
-        env("BENCH_HOSTS", 50) as u8,
-        env("BENCH_RATE", 5) as u32,
-        env("BENCH_SECONDS", 30),
-    ));
-    cpu_per_page();
+    if let Some(sites) = std::env::var_os(LATENCY_CHILD) {
+        let sites = sites.to_string_lossy().parse().expect("a number of sites");
+        runtime.block_on(latency(sites));
+        return;
+    }
+    if std::env::var("BENCH_ONLY").as_deref() != Ok("latency") {
+        frontier_scale(env("BENCH_FRONTIER_URLS", 1_000_000));
+        runtime.block_on(utilisation(
+            env("BENCH_HOSTS", 50) as u8,
+            env("BENCH_RATE", 5) as u32,
+            env("BENCH_SECONDS", 30),
+        ));
+        cpu_per_page();
+    }
+    let sizes = std::env::var("BENCH_LATENCY_SITES").unwrap_or_else(|_| "100,500".into());
+    for sites in sizes
+        .split(',')
+        .filter_map(|n| n.trim().parse::<usize>().ok())
+    {
+        // A process of its own: the peak RSS it reports is this run's alone.
+        let status = std::process::Command::new(std::env::current_exe().expect("own path"))
+            .env(LATENCY_CHILD, sites.to_string())
+            .status()
+            .expect("run the latency mode");
+        assert!(status.success(), "latency mode with {sites} sites failed");
+    }
 }
 
 fn frontier_scale(urls: u64) {
@@ -159,30 +190,11 @@ async fn utilisation(hosts: u8, rate: u32, seconds: u64) {
             ..CrawlOptions::default()
         },
     );
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<crawler::Delivery>(1024);
-    let consumer = {
-        let crawler = crawler.clone();
-        tokio::spawn(async move {
-            let mut receipts = Vec::new();
-            let mut n = 0usize;
-            while let Some(d) = rx.recv().await {
-                receipts.push(d.receipt);
-                n += 1;
-                if receipts.len() >= 256 {
-                    crawler.acknowledge(&receipts).expect("ack");
-                    receipts.clear();
-                }
-            }
-            crawler.acknowledge(&receipts).expect("ack");
-            n
-        })
-    };
     let cpu_before = process_cpu();
     let started = Instant::now();
-    crawler.crawl_once(sites, tx, |_| {}).await.expect("crawl");
+    let (_, documents) = crawl_acknowledging(&crawler, sites, None).await;
     let elapsed = started.elapsed();
     let cpu = process_cpu() - cpu_before;
-    let documents = consumer.await.expect("consumer");
     let mut requests = 0usize;
     let mut violations = 0usize;
     let mut violations_jitter = 0usize;
@@ -251,6 +263,164 @@ async fn utilisation(hosts: u8, rate: u32, seconds: u64) {
         cpu.as_secs_f64() * 1e3 / requests.max(1) as f64,
         cpu.as_secs_f64() / elapsed.as_secs_f64() * 100.0
     );
+}
+
+/// Set in the child process that runs the latency mode for this many sites.
+const LATENCY_CHILD: &str = "BENCH_LATENCY_CHILD";
+
+/// Tor-like latency over many slow, strictly limited sites: whether the
+/// crawler keeps enough requests in flight to spend every site's budget,
+/// without passing any, and what that costs in memory per site.
+async fn latency(n_sites: usize) {
+    let seconds = env("BENCH_LATENCY_SECONDS", 90);
+    let per_minute = env("BENCH_LATENCY_RPM", 6) as u32;
+    let (lo, hi) = std::env::var("BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|v| {
+            let (a, b) = v.split_once('-')?;
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+        })
+        .unwrap_or((1000u64, 5000u64));
+    // Enough pages that no site runs dry: one request a page, the budget's
+    // worth for `seconds`.
+    let per_page = 20u32;
+    let max_pages = 1 + (u64::from(per_minute) * seconds).div_ceil(60);
+    let list_pages = (max_pages / u64::from(per_page + 1) + 2) as u32;
+    let mut servers = Vec::new();
+    let mut sites = Vec::new();
+    for i in 0..n_sites {
+        // 127.0.1.1 … : one loopback address a site, as onions are one host each.
+        let ip = IpAddr::V4(Ipv4Addr::new(
+            127,
+            0,
+            1 + (i / 250) as u8,
+            1 + (i % 250) as u8,
+        ));
+        let server = TestServer::start_on(ip, move |req| {
+            match board_page(&req.path, list_pages, per_page) {
+                Some(html) => Reply::html(html)
+                    .delayed(Duration::from_millis(lo + fastrand::u64(0..=hi - lo))),
+                None => Reply::status(404),
+            }
+        })
+        .await;
+        // The profile's own defaults (concurrency 2, burst 1) but for the
+        // rate and the page count.
+        let extra = format!(
+            "max_depth = 100000\nmax_pages = {max_pages}\n[rate_limit]\nrequests_per_minute = {per_minute}"
+        );
+        sites.push(board_profile(&format!("site{i}"), &server.url("/"), &extra));
+        servers.push(server);
+    }
+    let rss_servers = rss_kib("VmRSS:");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fetcher = Fetcher::new(Transport::Direct, FetchOptions::default()).expect("fetcher");
+    let crawler = Crawler::new(
+        Arc::new(fetcher),
+        Frontier::open(&dir.path().join("state.db")).expect("frontier"),
+        CrawlOptions::default(),
+    );
+    let started = Instant::now();
+    // A crawler that cannot keep up is stopped at twice the planned time.
+    let deadline = Duration::from_secs(seconds * 2 + 30);
+    let (finished, documents) = crawl_acknowledging(&crawler, sites, Some(deadline)).await;
+    let elapsed = started.elapsed();
+    let hwm = rss_kib("VmHWM:");
+
+    let burst = 1.0;
+    let rate = f64::from(per_minute) / 60.0;
+    let mut requests = 0usize;
+    let mut over_budget = 0usize;
+    let mut last_arrival = started;
+    let mut site_utilisation = Vec::new();
+    let mut most_at_once = 0usize;
+    for server in &servers {
+        let times: Vec<Instant> = server.hits().iter().map(|h| h.at).collect();
+        requests += times.len();
+        over_budget +=
+            usize::from(rate_violations(&times, per_minute, 1, Duration::from_millis(2)) > 0);
+        most_at_once = most_at_once.max(server.max_concurrent());
+        if let Some(last) = times.last() {
+            last_arrival = last_arrival.max(*last);
+            let span = last.saturating_duration_since(started).as_secs_f64();
+            site_utilisation.push(times.len() as f64 / (burst + span * rate));
+        }
+    }
+    // The sites' summed budget from the start of the pass to the last
+    // request any server saw (the last answers' latency is not counted
+    // against the crawler).
+    let window = last_arrival
+        .saturating_duration_since(started)
+        .as_secs_f64();
+    let budget = n_sites as f64 * (burst + window * rate);
+    let ratio = requests as f64 / budget;
+    let mean_site = site_utilisation.iter().sum::<f64>() / site_utilisation.len().max(1) as f64;
+    let worst_site = site_utilisation
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let hwm_mb = hwm as f64 / 1024.0;
+    let bar_mb = 300.0 * n_sites as f64 / 500.0;
+    println!(
+        "latency {n_sites} sites: {requests} requests, {documents} documents in {:.1} s{}; each site {per_minute}/min, answers after {lo}–{hi} ms",
+        elapsed.as_secs_f64(),
+        if finished { "" } else { " (stopped: the pass had not finished)" }
+    );
+    println!(
+        "latency {n_sites} sites: {:.2} req/s over a summed budget of {:.2} req/s = {ratio:.3} (bar ≥ 0.9: {}); per site mean {mean_site:.3}, worst {worst_site:.3}",
+        requests as f64 / window,
+        n_sites as f64 * rate,
+        if ratio >= 0.9 { "pass" } else { "FAIL" }
+    );
+    println!(
+        "latency {n_sites} sites: sites over budget in some window by the servers' clocks {over_budget}/{n_sites} = {:.3} (bar 0: {}); most requests at once at one site {most_at_once}",
+        over_budget as f64 / n_sites as f64,
+        if over_budget == 0 { "pass" } else { "FAIL" }
+    );
+    println!(
+        "latency {n_sites} sites: peak RSS {hwm_mb:.0} MB ({:.0} MB of it the servers' before the pass) = {:.2} MB per site; {:.2} of the 300 MB-for-500-sites bar ({})",
+        rss_servers as f64 / 1024.0,
+        hwm_mb / n_sites as f64,
+        hwm_mb / bar_mb,
+        if hwm_mb <= bar_mb { "pass" } else { "FAIL" }
+    );
+}
+
+/// Runs one pass over `sites` with a consumer that acknowledges in
+/// batches; returns the reports and the number of documents.
+/// A pass still running at `deadline` is stopped there (`false`).
+async fn crawl_acknowledging(
+    crawler: &Crawler,
+    sites: Vec<SiteProfile>,
+    deadline: Option<Duration>,
+) -> (bool, usize) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<crawler::Delivery>(1024);
+    let consumer = {
+        let crawler = crawler.clone();
+        tokio::spawn(async move {
+            let mut receipts = Vec::new();
+            let mut n = 0usize;
+            while let Some(d) = rx.recv().await {
+                receipts.push(d.receipt);
+                n += 1;
+                if receipts.len() >= 256 {
+                    crawler.acknowledge(&receipts).expect("ack");
+                    receipts.clear();
+                }
+            }
+            crawler.acknowledge(&receipts).expect("ack");
+            n
+        })
+    };
+    let crawl = crawler.crawl_once(sites, tx, |_| {});
+    let finished = match deadline {
+        Some(d) => match tokio::time::timeout(d, crawl).await {
+            Ok(reports) => reports.map(|_| true).expect("crawl"),
+            Err(_) => false,
+        },
+        None => crawl.await.map(|_| true).expect("crawl"),
+    };
+    (finished, consumer.await.expect("consumer"))
 }
 
 /// User + system CPU time of this process.

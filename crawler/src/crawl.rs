@@ -1,5 +1,7 @@
-//! Crawl passes: per site, take due URLs from the frontier (up to the site's
-//! concurrency, under a global cap), fetch and extract them, and record
+//! Crawl passes: per site, take due URLs from the frontier (as many as the
+//! site's budget needs at the latency seen, up to its concurrency; the
+//! fetcher keeps requests under the crawl-wide ceiling), fetch and extract
+//! them (extraction a few pages at a time: one per core), and record
 //! each outcome — links, documents, schedule, failure reason — in one
 //! frontier transaction before handing the documents on. Transient failures
 //! come back with backoff; a run of them trips the site's circuit breaker;
@@ -28,6 +30,7 @@ use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, Validators}
 use crate::frontier::{
     Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, NEVER,
 };
+use crate::in_flight::InFlight;
 use crate::politeness::{backoff_delay, CircuitBreaker};
 use crate::profile::SiteProfile;
 
@@ -37,8 +40,12 @@ const LOGGED_OUT: &str = "logged out";
 /// Crawl-wide limits and retry policy.
 #[derive(Debug, Clone)]
 pub struct CrawlOptions {
-    /// Requests in flight across all sites.
+    /// Requests in flight across all sites (a request holds its place from
+    /// its site's turn to its answer, never while waiting for a turn).
     pub max_in_flight: usize,
+    /// Bytes of page bodies held at once across all fetches, plus one
+    /// fetch's size cap (`FetchOptions::max_body_bytes`).
+    pub max_body_memory: u64,
     /// Attempts at a URL before it waits for its next regular recrawl.
     pub max_attempts: u32,
     /// First retry delay after a transient failure (doubles, with jitter).
@@ -57,7 +64,8 @@ pub struct CrawlOptions {
 impl Default for CrawlOptions {
     fn default() -> Self {
         CrawlOptions {
-            max_in_flight: 32,
+            max_in_flight: InFlight::DEFAULT_MAX_REQUESTS,
+            max_body_memory: InFlight::DEFAULT_BODY_BYTES,
             max_attempts: 4,
             retry_base: Duration::from_secs(10),
             retry_cap: Duration::from_secs(30 * 60),
@@ -216,8 +224,9 @@ type EventSink = Arc<dyn Fn(SiteEvent<'_>) + Send + Sync>;
 pub struct Crawler {
     fetcher: Arc<Fetcher>,
     frontier: Arc<Mutex<Frontier>>,
+    frontier_turn: Arc<tokio::sync::Mutex<()>>,
     options: CrawlOptions,
-    global: Arc<Semaphore>,
+    extraction: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Crawler {
@@ -229,15 +238,24 @@ impl std::fmt::Debug for Crawler {
 }
 
 impl Crawler {
-    /// A crawler fetching with `fetcher` over `frontier`.
+    /// A crawler fetching through (a clone of) `fetcher`, which takes the
+    /// options' ceiling on requests in flight and body budget.
     pub fn new(fetcher: Arc<Fetcher>, frontier: Frontier, options: CrawlOptions) -> Crawler {
-        let global = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
+        let fetcher =
+            Fetcher::clone(&fetcher).with_limits(options.max_in_flight, options.max_body_memory);
         Crawler {
-            fetcher,
+            fetcher: Arc::new(fetcher),
             frontier: Arc::new(Mutex::new(frontier)),
+            frontier_turn: Arc::default(),
             options,
-            global,
+            extraction: Arc::new(Semaphore::new(extraction_slots())),
         }
+    }
+
+    /// The ceiling on requests in flight (with how many are in flight now
+    /// and the most ever).
+    pub fn in_flight(&self) -> &Arc<InFlight> {
+        self.fetcher.in_flight()
     }
 
     /// The frontier, for queries (hold the guard briefly).
@@ -291,8 +309,9 @@ impl Crawler {
                 let ctx = SiteContext {
                     fetcher: (*crawler.fetcher).clone(),
                     frontier: &crawler.frontier,
+                    frontier_turn: &crawler.frontier_turn,
                     options: &crawler.options,
-                    global: crawler.global.clone(),
+                    extraction: crawler.extraction.clone(),
                     profile: Arc::new(profile),
                 };
                 let mut events = |e: SiteEvent<'_>| on_event(e);
@@ -333,12 +352,13 @@ pub async fn crawl_site(
         max_attempts: 3,
         ..CrawlOptions::default()
     };
-    let global = Semaphore::new(profile.concurrency.max(1));
+    let frontier_turn = tokio::sync::Mutex::new(());
     let ctx = SiteContext {
         fetcher: fetcher.clone(),
         frontier: &frontier,
+        frontier_turn: &frontier_turn,
         options: &options,
-        global: Arc::new(global),
+        extraction: Arc::new(Semaphore::new(extraction_slots())),
         profile: Arc::new(profile.clone()),
     };
     let mut events = |e: SiteEvent<'_>| match e {
@@ -376,9 +396,45 @@ enum Sink<'a> {
 struct SiteContext<'a> {
     fetcher: Fetcher,
     frontier: &'a Mutex<Frontier>,
+    /// Sites take turns at the frontier here, waiting without a thread.
+    frontier_turn: &'a tokio::sync::Mutex<()>,
     options: &'a CrawlOptions,
-    global: Arc<Semaphore>,
+    /// Pages parsed at once (the DOM of a page is many times its size).
+    extraction: Arc<Semaphore>,
     profile: Arc<SiteProfile>,
+}
+
+impl SiteContext<'_> {
+    /// Runs one frontier operation. Sites wait their turn here without
+    /// holding a thread; only the one whose turn it is blocks, on SQLite
+    /// (hundreds of sites waiting on the store's lock each in its own
+    /// thread made the runtime start hundreds of threads).
+    async fn store<T>(&self, op: impl FnOnce(&mut Frontier) -> T) -> T {
+        let _turn = self.frontier_turn.lock().await;
+        with_frontier(self.frontier, op)
+    }
+}
+
+/// One site's report at the end of its pass, which also lets go of the
+/// site's connections and their buffers until its next pass.
+async fn site_report(
+    ctx: &SiteContext<'_>,
+    site: &str,
+    stats: CrawlStats,
+    outcome: SiteOutcome,
+) -> SiteReport {
+    ctx.fetcher.release(site);
+    SiteReport {
+        site: site.to_owned(),
+        stats,
+        outcome,
+        next_due: ctx
+            .store(|f| f.earliest_due(site))
+            .await
+            .ok()
+            .flatten()
+            .map(to_time),
+    }
 }
 
 /// What fetching and extracting one page produced.
@@ -411,20 +467,11 @@ async fn run_site(
     let site = profile.rules.name.as_str();
     let span = tracing::info_span!("site", site = %site);
     let mut stats = CrawlStats::default();
-    let report = |stats, outcome| SiteReport {
-        site: site.to_owned(),
-        stats,
-        outcome,
-        next_due: with_frontier(ctx.frontier, |f| f.earliest_due(site))
-            .ok()
-            .flatten()
-            .map(to_time),
-    };
 
     // Resume the site's state: a rest still running, a lost session.
     let now = now_ms();
     let fingerprint = profile.session.fingerprint();
-    let mut state = with_frontier(ctx.frontier, |f| f.site_state(site))?;
+    let mut state = ctx.store(|f| f.site_state(site)).await?;
     if state.pause_reason.as_deref() == Some(LOGGED_OUT) {
         if state.session_fingerprint.as_deref() == Some(fingerprint.as_str()) {
             let until = to_time(NEVER);
@@ -433,7 +480,7 @@ async fn run_site(
                 until,
                 reason: "still logged out: renew the site's cookies (session.cookies or session.cookie_file)",
             });
-            return Ok(report(stats, SiteOutcome::LoggedOut));
+            return Ok(site_report(ctx, site, stats, SiteOutcome::LoggedOut).await);
         }
         tracing::info!(parent: &span, "the site's cookies changed: trying it again");
         state.paused_until = None;
@@ -454,13 +501,11 @@ async fn run_site(
                 until: to_time(until),
                 reason: &reason,
             });
-            return Ok(report(
-                stats,
-                SiteOutcome::Paused {
-                    until: to_time(until),
-                    reason,
-                },
-            ));
+            let outcome = SiteOutcome::Paused {
+                until: to_time(until),
+                reason,
+            };
+            return Ok(site_report(ctx, site, stats, outcome).await);
         }
         breaker.half_open();
         state.paused_until = None;
@@ -476,12 +521,10 @@ async fn run_site(
                 error: &e,
                 retry_at: None,
             });
-            return Ok(report(
-                stats,
-                SiteOutcome::Stopped {
-                    reason: e.to_string(),
-                },
-            ));
+            let outcome = SiteOutcome::Stopped {
+                reason: e.to_string(),
+            };
+            return Ok(site_report(ctx, site, stats, outcome).await);
         }
     };
     let seeds: Vec<(CanonicalUrl, PageRole)> = profile
@@ -493,7 +536,7 @@ async fn run_site(
             (u, role)
         })
         .collect();
-    with_frontier(ctx.frontier, |f| f.add_seeds(site, &seeds, now))?;
+    ctx.store(|f| f.add_seeds(site, &seeds, now)).await?;
 
     // Fetches run as their own tasks: a slow frontier write here never
     // holds back a request whose turn has come.
@@ -506,16 +549,19 @@ async fn run_site(
     let mut claimed = 0usize;
     let mut stopping: Option<SiteOutcome> = None;
     loop {
+        // As many fetches as the budget needs at the latency seen (those
+        // beyond one wait at the gate, holding no place under the ceiling).
+        let window = gate.fetches_to_keep().clamp(1, profile.concurrency.max(1));
         if stopping.is_none() {
-            while in_flight.len() < profile.concurrency && claimed < profile.max_pages {
-                let next = with_frontier(ctx.frontier, |f| f.next_due(site, now_ms(), &flying))?;
+            while in_flight.len() < window && claimed < profile.max_pages {
+                let next = ctx.store(|f| f.next_due(site, now_ms(), &flying)).await?;
                 let Some(url) = next else { break };
                 flying.insert(url.id);
                 retrying.remove(&url.id);
                 claimed += 1;
                 in_flight.spawn(fetch_and_extract(
                     ctx.fetcher.clone(),
-                    ctx.global.clone(),
+                    ctx.extraction.clone(),
                     ctx.profile.clone(),
                     url,
                 ));
@@ -534,17 +580,15 @@ async fn run_site(
                 break;
             }
             // Only retries of this pass are left: wait for the first.
-            let earliest = with_frontier(ctx.frontier, |f| f.earliest_due(site))?.unwrap_or(NEVER);
+            let earliest = ctx.store(|f| f.earliest_due(site)).await?.unwrap_or(NEVER);
             let wait = (earliest - now_ms()).clamp(1, ctx.options.retry_cap.as_millis() as i64);
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
             continue;
         }
         // Wait for a page, or for a retry to fall due while there is room.
-        let retry_wakeup = if stopping.is_none()
-            && !retrying.is_empty()
-            && in_flight.len() < profile.concurrency
+        let retry_wakeup = if stopping.is_none() && !retrying.is_empty() && in_flight.len() < window
         {
-            let earliest = with_frontier(ctx.frontier, |f| f.earliest_due(site))?.unwrap_or(NEVER);
+            let earliest = ctx.store(|f| f.earliest_due(site)).await?.unwrap_or(NEVER);
             Some(Duration::from_millis(
                 (earliest - now_ms()).clamp(1, 60_000) as u64,
             ))
@@ -573,7 +617,7 @@ async fn run_site(
         let now = now_ms();
         match result {
             Ok(PageWork::Page(page)) if page.logged_out => {
-                stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events)?;
+                stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events).await?;
                 stopping = Some(SiteOutcome::LoggedOut);
             }
             Ok(PageWork::Page(page)) => {
@@ -595,22 +639,24 @@ async fn run_site(
                 let final_role =
                     CanonicalUrl::new(page.url.clone(), &profile.rules.links.url_rules)
                         .map_or(url.role, |u| role_of(&profile, &u));
-                let receipts = with_frontier(ctx.frontier, |f| {
-                    f.record(
-                        &url,
-                        &PageOutcome::Fetched {
-                            status: page.status,
-                            etag: page.etag.as_deref(),
-                            last_modified: page.last_modified.as_deref(),
-                            content_hash: &page.hash,
-                            next_due,
-                            links: &links,
-                            documents: &page.documents,
-                            final_url: Some((page.url.as_str(), final_role)),
-                        },
-                        now,
-                    )
-                })?;
+                let receipts = ctx
+                    .store(|f| {
+                        f.record(
+                            &url,
+                            &PageOutcome::Fetched {
+                                status: page.status,
+                                etag: page.etag.as_deref(),
+                                last_modified: page.last_modified.as_deref(),
+                                content_hash: &page.hash,
+                                next_due,
+                                links: &links,
+                                documents: &page.documents,
+                                final_url: Some((page.url.as_str(), final_role)),
+                            },
+                            now,
+                        )
+                    })
+                    .await?;
                 stats.pages += 1;
                 stats.bytes += page.bytes;
                 let fresh = receipts.len() == page.documents.len();
@@ -639,9 +685,8 @@ async fn run_site(
             Ok(PageWork::NotModified) => {
                 breaker.success();
                 let next_due = now + interval_ms(&profile, url.role);
-                with_frontier(ctx.frontier, |f| {
-                    f.record(&url, &PageOutcome::NotModified { next_due }, now)
-                })?;
+                ctx.store(|f| f.record(&url, &PageOutcome::NotModified { next_due }, now))
+                    .await?;
                 stats.not_modified += 1;
                 events(SiteEvent::NotModified {
                     site,
@@ -650,7 +695,7 @@ async fn run_site(
             }
             Err(failure) => {
                 if let CrawlError::LoggedOut { .. } = failure.error {
-                    stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events)?;
+                    stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events).await?;
                     stopping = Some(SiteOutcome::LoggedOut);
                     continue;
                 }
@@ -701,7 +746,7 @@ async fn run_site(
                 } else {
                     NEVER
                 };
-                with_frontier(ctx.frontier, |f| {
+                ctx.store(|f| {
                     f.record(
                         &url,
                         &PageOutcome::Failed {
@@ -712,7 +757,8 @@ async fn run_site(
                         },
                         now,
                     )
-                })?;
+                })
+                .await?;
                 tracing::warn!(parent: &span, url = %page_url, error = %failure.error, "fetch failed");
                 events(SiteEvent::Failed {
                     site,
@@ -750,8 +796,8 @@ async fn run_site(
     }
     state.consecutive_failures = breaker.consecutive_failures;
     state.breaker_trips = breaker.trips;
-    with_frontier(ctx.frontier, |f| f.set_site_state(site, &state))?;
-    Ok(report(stats, stopping.unwrap_or(SiteOutcome::Finished)))
+    ctx.store(|f| f.set_site_state(site, &state)).await?;
+    Ok(site_report(ctx, site, stats, stopping.unwrap_or(SiteOutcome::Finished)).await)
 }
 
 /// Hands documents on; `false` when the consumer is gone.
@@ -770,7 +816,7 @@ async fn deliver(
             }
         }
         Sink::Plain(tx) => {
-            with_frontier(ctx.frontier, |f| f.acknowledge(&receipts))?;
+            ctx.store(|f| f.acknowledge(&receipts)).await?;
             for document in documents {
                 if tx.send(document).await.is_err() {
                     return Ok(false);
@@ -783,7 +829,7 @@ async fn deliver(
 
 /// Stops a site whose session is gone, until its cookies change: the
 /// login page is never crawled in a loop.
-fn stop_logged_out(
+async fn stop_logged_out(
     ctx: &SiteContext<'_>,
     site: &str,
     fingerprint: &str,
@@ -799,16 +845,16 @@ fn stop_logged_out(
     state.paused_until = Some(NEVER);
     state.pause_reason = Some(LOGGED_OUT.to_owned());
     state.session_fingerprint = Some(fingerprint.to_owned());
-    with_frontier(ctx.frontier, |f| f.set_site_state(site, state))?;
+    ctx.store(|f| f.set_site_state(site, state)).await?;
     events(SiteEvent::LoggedOut { site, url });
     Ok(())
 }
 
-/// Fetches one frontier URL (holding a global permit) and extracts it on
-/// the blocking pool.
+/// Fetches one frontier URL and extracts it on the blocking pool, one
+/// extraction slot at a time.
 async fn fetch_and_extract(
     fetcher: Fetcher,
-    global: Arc<Semaphore>,
+    extraction: Arc<Semaphore>,
     profile: Arc<SiteProfile>,
     url: FrontierUrl,
 ) -> FetchResult {
@@ -831,8 +877,6 @@ async fn fetch_and_extract(
         Validators::default()
     };
     let fetched = {
-        // The semaphore is never closed; without a permit we still go on.
-        let _permit = global.acquire().await.ok();
         let span = tracing::debug_span!("fetch", site = %profile.rules.name, url = %canonical, attempt = url.attempts + 1);
         fetcher
             .fetch_conditional(&profile, &canonical, &validators)
@@ -845,7 +889,13 @@ async fn fetch_and_extract(
         Err(f) => return (url, Err(f)),
     };
     let role = url.role;
-    let extracted = tokio::task::spawn_blocking(move || extract(&profile, role, *page)).await;
+    // The semaphore is never closed; without a permit we still go on.
+    let slot = extraction.acquire_owned().await.ok();
+    let extracted = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        extract(&profile, role, *page)
+    })
+    .await;
     match extracted {
         Ok(page) => (url, Ok(PageWork::Page(Box::new(page)))),
         Err(e) => {
@@ -918,6 +968,11 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         signatures,
         logged_out,
     }
+}
+
+/// Pages extracted at once: one per core (more only adds DOMs in memory).
+fn extraction_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
 }
 
 fn role_of(profile: &SiteProfile, url: &CanonicalUrl) -> PageRole {

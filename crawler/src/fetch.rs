@@ -6,7 +6,10 @@
 //! or a gzip bomb stops at the cap; a transfer-rate floor, so a body that
 //! trickles (a byte every few seconds: the read timeout never fires) stops
 //! long before the request timeout. Conditional GET with the last ETag and
-//! Last-Modified. No JavaScript is ever run.
+//! Last-Modified. No JavaScript is ever run. A request takes a place under
+//! the crawl-wide ceiling once its site's turn has come, and its body's
+//! bytes from the crawl-wide body budget as they arrive (held until the
+//! page is dropped, i.e. extracted).
 //!
 //! Never logs cookies or header values from a profile.
 
@@ -26,6 +29,7 @@ use extract::{decode_html, CanonicalUrl, Decoded};
 
 use crate::cookies::{CookieVault, SiteJar};
 use crate::error::CrawlError;
+use crate::in_flight::{BodyLease, InFlight, FIRST_SHARE};
 use crate::politeness::{parse_retry_after, SiteGate};
 use crate::profile::SiteProfile;
 
@@ -121,6 +125,9 @@ pub struct FetchedPage {
     pub etag: Option<String>,
     /// The `Last-Modified` header, for a conditional request next time.
     pub last_modified: Option<String>,
+    /// The page's share of the crawl-wide body budget, given back when the
+    /// last clone of the page is dropped.
+    _budget: Arc<BodyLease>,
 }
 
 /// What a conditional fetch gave.
@@ -162,7 +169,9 @@ pub struct Validators {
 /// One site's HTTP client (its own cookie jar and, over Tor, its own
 /// circuits) and gate.
 struct SiteClient {
-    client: reqwest::Client,
+    /// `None` once released (the site's pass is over): the next request
+    /// builds a new one.
+    client: Option<reqwest::Client>,
     gate: Arc<SiteGate>,
     /// The cookie jar, kept across rebuilds while the profile's cookies
     /// stay the same (a new Tor identity keeps the session).
@@ -178,6 +187,11 @@ struct SiteClient {
 pub struct Fetcher {
     transport: Transport,
     options: FetchOptions,
+    /// The ceiling on requests in flight and the body budget.
+    in_flight: Arc<InFlight>,
+    /// The TLS settings every site's client starts from (`None`: each
+    /// client loads its own).
+    tls: Option<Arc<rustls::ClientConfig>>,
     sites: Arc<Mutex<HashMap<String, Arc<SiteClient>>>>,
     /// Where cookies the sites set are kept across restarts (none: in
     /// memory only).
@@ -202,9 +216,16 @@ impl std::fmt::Debug for Fetcher {
 impl Fetcher {
     /// A fetcher for `transport`. Clients are built per site on first use.
     pub fn new(transport: Transport, options: FetchOptions) -> Result<Fetcher, CrawlError> {
+        let in_flight = InFlight::new(
+            InFlight::DEFAULT_MAX_REQUESTS,
+            InFlight::DEFAULT_BODY_BYTES,
+            options.max_body_bytes,
+        );
         Ok(Fetcher {
             transport,
             options,
+            in_flight,
+            tls: shared_tls().map(Arc::new),
             sites: Arc::new(Mutex::new(HashMap::new())),
             cookies: None,
             identities: Arc::new(Mutex::new(HashMap::new())),
@@ -291,9 +312,41 @@ impl Fetcher {
         &self.options
     }
 
+    /// Fetches through this fetcher (and its clones made from now on) keep
+    /// at most `max_requests` requests in flight, and page bodies within
+    /// `body_bytes` (plus one size cap).
+    pub fn with_limits(mut self, max_requests: usize, body_bytes: u64) -> Fetcher {
+        self.in_flight = InFlight::new(max_requests, body_bytes, self.options.max_body_bytes);
+        self
+    }
+
+    /// The ceiling on requests in flight and the body budget.
+    pub fn in_flight(&self) -> &Arc<InFlight> {
+        &self.in_flight
+    }
+
     /// The gate of `profile`'s site (shared by every fetch of the site).
     pub fn gate(&self, profile: &SiteProfile) -> Result<Arc<SiteGate>, CrawlError> {
         Ok(self.site(profile)?.gate.clone())
+    }
+
+    /// Lets go of `site`'s HTTP client, with its idle connections and their
+    /// buffers, when its pass is over; its gate and cookies stay, and its
+    /// next request builds a new client. Fetches still running keep theirs.
+    pub fn release(&self, site: &str) {
+        let mut sites = self
+            .sites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = sites.get_mut(site).filter(|e| e.client.is_some()) {
+            *entry = Arc::new(SiteClient {
+                client: None,
+                gate: entry.gate.clone(),
+                jar: entry.jar.clone(),
+                session: entry.session.clone(),
+                built_from: entry.built_from.clone(),
+            });
+        }
     }
 
     fn site(&self, profile: &SiteProfile) -> Result<Arc<SiteClient>, CrawlError> {
@@ -312,7 +365,7 @@ impl Fetcher {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(site) = sites
             .get(&profile.rules.name)
-            .filter(|s| s.built_from == built_from)
+            .filter(|s| s.built_from == built_from && s.client.is_some())
         {
             return Ok(site.clone());
         }
@@ -326,13 +379,34 @@ impl Fetcher {
                 session.clone(),
             )),
         };
+        let gate = match sites.get(&profile.rules.name) {
+            // Keep the budget already spent when only cookies changed.
+            Some(old)
+                if old
+                    .built_from
+                    .split('/')
+                    .take(2)
+                    .eq(built_from.split('/').take(2)) =>
+            {
+                old.gate.clone()
+            }
+            _ => Arc::new(SiteGate::new(profile.rate_limit)),
+        };
         let mut builder = reqwest::Client::builder()
+            .connector_layer(ConnectWatch { gate: gate.clone() })
             .connect_timeout(self.options.connect_timeout)
             .read_timeout(self.options.read_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .cookie_provider(jar.clone())
             .pool_idle_timeout(Duration::from_secs(90))
             .no_proxy();
+        if let Some(tls) = &self.tls {
+            let mut tls = rustls::ClientConfig::clone(tls);
+            // The site's own few session tickets: a site on new circuits
+            // must not resume the TLS session of its old identity.
+            tls.resumption = rustls::client::Resumption::in_memory_sessions(4);
+            builder = builder.tls_backend_preconfigured(tls);
+        }
         if let Transport::Socks(addr) = &self.transport {
             // Tor isolates streams by SOCKS credentials (IsolateSOCKSAuth):
             // one identity per site keeps the sites' circuits apart.
@@ -354,21 +428,8 @@ impl Fetcher {
             url: profile.rules.base_url.to_string(),
             message: format!("cannot build the HTTP client: {}", error_chain(&e)),
         })?;
-        let gate = match sites.get(&profile.rules.name) {
-            // Keep the budget already spent when only cookies changed.
-            Some(old)
-                if old
-                    .built_from
-                    .split('/')
-                    .take(2)
-                    .eq(built_from.split('/').take(2)) =>
-            {
-                old.gate.clone()
-            }
-            _ => Arc::new(SiteGate::new(profile.rate_limit)),
-        };
         let site = Arc::new(SiteClient {
-            client,
+            client: Some(client),
             gate,
             jar,
             session,
@@ -421,6 +482,10 @@ impl Fetcher {
             .into());
         }
         let site = self.site(profile)?;
+        let client = site
+            .client
+            .clone()
+            .expect("site() returns a site with its client");
         // On a mirror: the same page at the mirror's address.
         let root = self.root(profile);
         let first = if root == 0 {
@@ -438,9 +503,9 @@ impl Fetcher {
         let mut current = first.clone();
         let mut visited: HashSet<CanonicalUrl> = HashSet::from([first]);
         for _hop in 0..=self.options.max_redirects {
-            let turn = site.gate.wait_turn().await;
+            let turn = site.gate.wait_turn_within(&self.in_flight).await;
             let total = self.options.request_timeout;
-            let attempt = self.request(&site.client, profile, &current, validators);
+            let attempt = self.request(&client, profile, &current, validators);
             let hop = tokio::time::timeout(total, attempt).await;
             drop(turn);
             let hop = match hop {
@@ -603,7 +668,12 @@ impl Fetcher {
             .or(self.options.min_transfer_rate)
             .filter(|f| f.bytes_per_sec > 0 && !f.window.is_zero());
         let mut watch = floor.map(|f| RateWatch::new(f, Instant::now()));
-        let mut body = Vec::new();
+        // The body takes its bytes from the budget before it holds them:
+        // the announced length at once, else a first share, then doubling.
+        let mut lease = self.in_flight.body_lease();
+        let first = response.content_length().unwrap_or(FIRST_SHARE).min(limit);
+        let mut room = lease.hold(first).await;
+        let mut body: Vec<u8> = Vec::with_capacity(room.min(first) as usize);
         loop {
             let chunk = match watch.as_mut() {
                 None => response.chunk().await,
@@ -639,6 +709,13 @@ impl Fetcher {
                 }
                 .into());
             }
+            let len = (body.len() + chunk.len()) as u64;
+            if len > room {
+                room = lease.hold(len.max(room * 2).min(limit)).await;
+            }
+            if len > body.capacity() as u64 {
+                body.reserve_exact((room.min(limit).max(len) - body.len() as u64) as usize);
+            }
             body.extend_from_slice(&chunk);
             if content_type.is_none() && body.len() >= 512 && looks_binary(&body) {
                 break;
@@ -669,6 +746,7 @@ impl Fetcher {
             fetched_at: Utc::now(),
             etag,
             last_modified,
+            _budget: Arc::new(lease),
         }))))
     }
 }
@@ -676,6 +754,86 @@ impl Fetcher {
 enum Hop {
     Done(FetchOutcome),
     Redirect(String),
+}
+
+/// TLS settings for every site's client, as reqwest would make them (the
+/// platform's verifier and root certificates, HTTP/1.1), built once: each
+/// client building its own holds its own copy of the roots, about 100 KiB a
+/// site. `None` (each client on its own) when the platform has no roots.
+fn shared_tls() -> Option<rustls::ClientConfig> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let verifier = match rustls_platform_verifier::Verifier::new(provider.clone()) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "no shared TLS verifier; each site's client loads its own");
+            return None;
+        }
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Some(config)
+}
+
+/// Tells a site's gate when one of its connections is opening and when it
+/// has opened (its request leaves then, not at its turn): a layer around
+/// the client's connector, through SOCKS and Tor included.
+#[derive(Clone)]
+struct ConnectWatch {
+    gate: Arc<SiteGate>,
+}
+
+impl<S> tower_layer::Layer<S> for ConnectWatch {
+    type Service = WatchedConnector<S>;
+
+    fn layer(&self, inner: S) -> WatchedConnector<S> {
+        WatchedConnector {
+            inner,
+            gate: self.gate.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct WatchedConnector<S> {
+    inner: S,
+    gate: Arc<SiteGate>,
+}
+
+impl<S, R> tower_service::Service<R> for WatchedConnector<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, target: R) -> Self::Future {
+        let opening = self.gate.connection_opening();
+        let connecting = self.inner.call(target);
+        Box::pin(async move {
+            let connection = connecting.await;
+            if connection.is_ok() {
+                opening.opened();
+            }
+            connection
+        })
+    }
 }
 
 /// Samples closer together than this are merged (into the earlier one), so

@@ -19,6 +19,7 @@ mod embedded_tor;
 mod error;
 mod fetch;
 mod frontier;
+mod in_flight;
 mod politeness;
 mod profile;
 mod recrawl;
@@ -43,6 +44,7 @@ pub use frontier::{
     Frontier, FrontierCounts, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState,
     NEVER,
 };
+pub use in_flight::{InFlight, Place};
 pub use politeness::{backoff_delay, parse_retry_after, CircuitBreaker, SiteGate};
 pub use profile::{RateLimit, SiteProfile};
 pub use recrawl::RecrawlPolicy;

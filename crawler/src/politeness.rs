@@ -3,9 +3,11 @@
 //! (`Retry-After`), exponential backoff with jitter, and the circuit
 //! breaker that rests a dead site. Never lets a request out ahead of the
 //! site's budget: every request, redirect hops included, waits its turn here.
+//! A request takes its place under the crawl-wide ceiling only once its
+//! turn has come, so a site waiting for its budget holds no place.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +17,7 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use tokio::time::Instant;
 
+use crate::in_flight::{InFlight, Place};
 use crate::profile::RateLimit;
 
 /// A GCRA limiter on the OS monotonic clock — the clock the site's own
@@ -29,24 +32,46 @@ type SiteLimiter =
 /// a circuit), so a second request sent on the budget's schedule would reach
 /// the site right behind it. The next one waits a full interval after that
 /// first answer; from then on the budget rules alone.
+///
+/// One request of the site waits for its turn at a time (the others queue
+/// behind it), and takes its place under the crawl-wide ceiling after the
+/// turn: waiting for a budget never holds a place another site could use.
+/// When no place was free at once the request leaves late, and the site's
+/// next turn keeps a whole interval after it, so the site never sees two
+/// requests closer than its budget allows. The same holds for a request that
+/// must open a connection first (over Tor, a new stream takes a round trip
+/// more than a kept connection): no turn is given while one of the site's
+/// connections is opening, and the next keeps an interval after it opens.
 #[derive(Debug)]
 pub struct SiteGate {
     limiter: SiteLimiter,
     paused_until: Mutex<Option<Instant>>,
     warmed: AtomicBool,
     first: tokio::sync::Mutex<()>,
+    queue: tokio::sync::Mutex<()>,
     interval: Duration,
+    burst: u32,
+    /// The site's connections being opened now, and a wake-up when one is.
+    opening: AtomicUsize,
+    opened: tokio::sync::Notify,
+    /// Answer latency seen (an exponential moving average, in µs; 0 before
+    /// the first answer).
+    latency_us: AtomicU64,
 }
 
-/// A request's turn at a site; hold it until the answer is in.
+/// A request's turn at a site (and its place under the ceiling); hold it
+/// until the answer is in.
 #[derive(Debug)]
 pub struct Turn<'a> {
     gate: &'a SiteGate,
     _first: Option<tokio::sync::MutexGuard<'a, ()>>,
+    _place: Option<Place>,
+    sent: Instant,
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
+        self.gate.record_latency(self.sent.elapsed());
         if self._first.is_some() {
             self.gate.pause_for(self.gate.interval);
             self.gate.warmed.store(true, Ordering::Release);
@@ -66,13 +91,27 @@ impl SiteGate {
             paused_until: Mutex::new(None),
             warmed: AtomicBool::new(false),
             first: tokio::sync::Mutex::new(()),
+            queue: tokio::sync::Mutex::new(()),
             interval,
+            burst: rate.burst.get(),
+            opening: AtomicUsize::new(0),
+            opened: tokio::sync::Notify::new(),
+            latency_us: AtomicU64::new(0),
         }
     }
 
     /// Waits until the site may receive one more request, and takes that
     /// request's place in the budget. Keep the turn until the answer is in.
     pub async fn wait_turn(&self) -> Turn<'_> {
+        self.turn(None).await
+    }
+
+    /// [`wait_turn`](Self::wait_turn), then a place under `ceiling`.
+    pub async fn wait_turn_within(&self, ceiling: &Arc<InFlight>) -> Turn<'_> {
+        self.turn(Some(ceiling)).await
+    }
+
+    async fn turn(&self, ceiling: Option<&Arc<InFlight>>) -> Turn<'_> {
         let mut first = None;
         if !self.warmed.load(Ordering::Acquire) {
             let guard = self.first.lock().await;
@@ -80,6 +119,7 @@ impl SiteGate {
                 first = Some(guard);
             }
         }
+        let queue = self.queue.lock().await;
         loop {
             let pause = *self.lock();
             match pause {
@@ -88,10 +128,78 @@ impl SiteGate {
             }
         }
         self.limiter.until_ready().await;
+        // A request still opening its connection leaves when it opens: the
+        // turn waits for that, and for the pause it sets.
+        loop {
+            let opened = self.opened.notified();
+            tokio::pin!(opened);
+            opened.as_mut().enable();
+            if self.opening.load(Ordering::Acquire) > 0 {
+                opened.await;
+                continue;
+            }
+            let pause = *self.lock();
+            match pause {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => break,
+            }
+        }
+        let place = match ceiling {
+            None => None,
+            Some(ceiling) => {
+                let (place, late) = ceiling.enter().await;
+                if late {
+                    // Leaving after its turn: the next keeps a whole
+                    // interval after this one, as the site will see them.
+                    self.pause_for(self.interval);
+                }
+                Some(place)
+            }
+        };
+        drop(queue);
         Turn {
             gate: self,
             _first: first,
+            _place: place,
+            sent: Instant::now(),
         }
+    }
+
+    /// Marks one of the site's connections as opening until the returned
+    /// guard is dropped; [`Opening::opened`] says a request leaves on it now.
+    pub fn connection_opening(self: &Arc<Self>) -> Opening {
+        self.opening.fetch_add(1, Ordering::AcqRel);
+        Opening {
+            gate: self.clone(),
+            opened: false,
+        }
+    }
+
+    /// How many fetches the site needs going at once to spend its budget at
+    /// the latency seen: those awaiting answers (latency ÷ interval, rounded
+    /// up) and the burst waiting for their turns. At least one.
+    pub fn fetches_to_keep(&self) -> usize {
+        let latency = Duration::from_micros(self.latency_us.load(Ordering::Relaxed));
+        let awaiting = latency.as_secs_f64() / self.interval.as_secs_f64().max(1e-6);
+        (awaiting.ceil() as usize).saturating_add(self.burst as usize)
+    }
+
+    /// The answer latency seen so far (zero before the first answer).
+    pub fn latency(&self) -> Duration {
+        Duration::from_micros(self.latency_us.load(Ordering::Relaxed))
+    }
+
+    fn record_latency(&self, took: Duration) {
+        let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        // A quarter of the way toward each new answer; lost updates between
+        // racing answers only drop a sample.
+        let old = self.latency_us.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample.max(1)
+        } else {
+            old - old / 4 + sample / 4
+        };
+        self.latency_us.store(new, Ordering::Relaxed);
     }
 
     /// Sends nothing to the site for `delay` (extends, never shortens, a
@@ -108,6 +216,31 @@ impl SiteGate {
         self.paused_until
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A connection of a site being opened (see [`SiteGate::connection_opening`]).
+#[derive(Debug)]
+pub struct Opening {
+    gate: Arc<SiteGate>,
+    opened: bool,
+}
+
+impl Opening {
+    /// The connection is open and its request leaves now, later than its
+    /// turn: the site's next turn keeps a whole interval after it.
+    pub fn opened(mut self) {
+        self.opened = true;
+    }
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        if self.opened {
+            self.gate.pause_for(self.gate.interval);
+        }
+        self.gate.opening.fetch_sub(1, Ordering::AcqRel);
+        self.gate.opened.notify_waiters();
     }
 }
 
@@ -249,6 +382,66 @@ mod tests {
         b.success();
         assert_eq!(b.failure(), None);
         assert_eq!(b.trips, 0);
+    }
+
+    fn gate(per_minute: u32) -> Arc<SiteGate> {
+        Arc::new(SiteGate::new(RateLimit {
+            per_minute: NonZeroU32::new(per_minute).expect("nonzero"),
+            burst: NonZeroU32::MIN,
+            headroom_percent: 0,
+        }))
+    }
+
+    #[test]
+    fn the_fetches_a_site_keeps_follow_the_latency_seen() {
+        let gate = gate(60);
+        assert_eq!(gate.fetches_to_keep(), 1, "before any answer: one");
+        gate.record_latency(Duration::from_millis(3500));
+        // 3.5 s answers at one a second: 4 awaiting answers, 1 at the gate.
+        assert_eq!(gate.fetches_to_keep(), 5);
+        for _ in 0..40 {
+            gate.record_latency(Duration::from_millis(500));
+        }
+        assert_eq!(gate.fetches_to_keep(), 2, "{:?}", gate.latency());
+    }
+
+    #[tokio::test]
+    async fn a_turn_waits_for_a_connection_opening_and_keeps_an_interval_after_it() {
+        let gate = gate(600);
+        let start = Instant::now();
+        drop(gate.wait_turn().await);
+        // A request of the site is still opening its connection (over Tor,
+        // a new stream): the next turn waits for it, then an interval.
+        let opening = gate.connection_opening();
+        let next = {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                drop(gate.wait_turn().await);
+                Instant::now()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert!(!next.is_finished(), "no turn while a connection opens");
+        let opened = Instant::now();
+        opening.opened();
+        let at = next.await.expect("joined");
+        assert!(
+            at - opened >= Duration::from_millis(95),
+            "{:?} after the connection opened ({:?} in all)",
+            at - opened,
+            at - start
+        );
+        // A connection that fails to open sends nothing: no pause after it.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let failed = gate.connection_opening();
+        drop(failed);
+        let before = Instant::now();
+        drop(gate.wait_turn().await);
+        assert!(
+            before.elapsed() < Duration::from_millis(80),
+            "{:?}",
+            before.elapsed()
+        );
     }
 
     #[tokio::test]

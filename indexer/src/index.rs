@@ -19,7 +19,7 @@ use crate::error::IndexError;
 use crate::layout::{self, FolderState, Marker, MARKER};
 use crate::reindex::{self, ReindexProgress};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
-use crate::writer::{CommitPolicy, Writer};
+use crate::writer::{CommitPolicy, Writer, WriterMemory};
 
 /// Memory for the writer's in-memory segments (split across its threads).
 pub(crate) const WRITER_HEAP_BYTES: usize = 96 * 1024 * 1024;
@@ -38,6 +38,7 @@ pub struct DocumentIndex {
     pub(crate) query_parser: QueryParser,
     pub(crate) writer: Option<Writer>,
     pub(crate) policy: CommitPolicy,
+    pub(crate) writer_memory: WriterMemory,
     /// Checkpoint to save with the next commit.
     pub(crate) checkpoint: Option<String>,
     /// Checkpoint of the last commit this handle has seen.
@@ -180,6 +181,7 @@ impl DocumentIndex {
             reader,
             writer: None,
             policy: CommitPolicy::MANUAL,
+            writer_memory: WriterMemory::default(),
             checkpoint: None,
             saved_checkpoint: None,
         };

@@ -28,4 +28,4 @@ pub use prices::{Currency, Price};
 pub use reindex::ReindexProgress;
 pub use schema::SCHEMA_VERSION;
 pub use search::{DocumentScan, Highlighted, SearchHit, SearchRequest, SearchResults, SortOrder};
-pub use writer::{CommitPolicy, WriteOutcome};
+pub use writer::{CommitPolicy, WriteOutcome, WriterMemory};

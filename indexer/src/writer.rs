@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use tantivy::index::SegmentId;
-use tantivy::indexer::{LogMergePolicy, MergeCandidate, MergePolicy};
+use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy};
 use tantivy::schema::TantivyDocument;
 use tantivy::SegmentMeta;
 use tantivy::{IndexWriter, Term};
@@ -41,6 +41,70 @@ impl CommitPolicy {
             max_documents: Some(documents.max(1)),
             max_delay: Some(delay),
         }
+    }
+}
+
+/// How much the writer buffers before it writes a segment out, and on how
+/// many threads it indexes and merges. Tantivy gives each indexing thread a
+/// segment writer of its own, with a term table of a few MB allocated
+/// before the first document; every commit ends them and the next write
+/// starts new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterMemory {
+    /// Bytes buffered across the indexing threads (at least 15 MB each).
+    pub heap_bytes: usize,
+    /// Indexing threads (each with its own segment writer).
+    pub threads: usize,
+    /// Threads that merge segments in the background.
+    pub merge_threads: usize,
+}
+
+impl WriterMemory {
+    /// Bulk loads (a reindex, many documents between commits): 96 MB over
+    /// the cores (at most 8 threads).
+    pub fn bulk() -> WriterMemory {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        WriterMemory {
+            heap_bytes: WRITER_HEAP_BYTES,
+            threads: cores.clamp(1, 8),
+            merge_threads: 4,
+        }
+    }
+
+    /// A stream committed every few hundred documents (the service, a
+    /// crawl pass): one indexing and one merging thread with Tantivy's
+    /// smallest budget. A commit writes out whatever is buffered, so a
+    /// bigger heap would hold memory such a stream never fills, and each
+    /// further thread another segment writer, another term table, another
+    /// small segment to merge.
+    pub const STREAM: WriterMemory = WriterMemory {
+        heap_bytes: 16 * 1024 * 1024,
+        threads: 1,
+        merge_threads: 1,
+    };
+
+    /// Each indexing thread's budget, raised to Tantivy's floor.
+    fn per_thread_bytes(&self) -> usize {
+        (self.heap_bytes / self.threads.max(1)).max(TANTIVY_MIN_BYTES_PER_THREAD)
+    }
+
+    /// Tantivy's options for this memory.
+    pub(crate) fn options(&self) -> IndexWriterOptions {
+        IndexWriterOptions::builder()
+            .num_worker_threads(self.threads.max(1))
+            .memory_budget_per_thread(self.per_thread_bytes())
+            .num_merge_threads(self.merge_threads.max(1))
+            .build()
+    }
+}
+
+/// Tantivy's floor under one indexing thread's budget (its
+/// `MEMORY_BUDGET_NUM_BYTES_MIN`, not exported): 15 × its 1 MB margin.
+const TANTIVY_MIN_BYTES_PER_THREAD: usize = 15_000_000;
+
+impl Default for WriterMemory {
+    fn default() -> Self {
+        WriterMemory::bulk()
     }
 }
 
@@ -121,6 +185,12 @@ impl DocumentIndex {
     /// Sets when buffered writes commit on their own (default: manual).
     pub fn set_commit_policy(&mut self, policy: CommitPolicy) {
         self.policy = policy;
+    }
+
+    /// Sizes the writer to the work (default: [`WriterMemory::bulk`]); a
+    /// writer already open keeps its size until it is closed.
+    pub fn set_writer_memory(&mut self, memory: WriterMemory) {
+        self.writer_memory = memory;
     }
 
     /// Records how far the caller's own log has been written to the index
@@ -239,7 +309,7 @@ impl DocumentIndex {
             layout::remove_stale(&self.root, &self.marker);
             let writer = self
                 .index
-                .writer::<TantivyDocument>(WRITER_HEAP_BYTES)
+                .writer_with_options::<TantivyDocument>(self.writer_memory.options())
                 .map_err(|e| match e {
                     tantivy::TantivyError::LockFailure(..) => IndexError::Locked {
                         path: self.root.clone(),
@@ -261,6 +331,29 @@ impl DocumentIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_sized_writer_indexes_on_one_thread_within_tantivys_floor() {
+        assert_eq!(WriterMemory::STREAM.per_thread_bytes(), 16 * 1024 * 1024);
+        // Below Tantivy's floor a budget is raised to it, not refused.
+        let tiny = WriterMemory {
+            heap_bytes: 1,
+            threads: 2,
+            merge_threads: 0,
+        };
+        assert_eq!(tiny.per_thread_bytes(), TANTIVY_MIN_BYTES_PER_THREAD);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut index = DocumentIndex::open_or_create(dir.path()).expect("create");
+        index.set_writer_memory(WriterMemory::STREAM);
+        let doc = IndexDocument {
+            id: "s:1".into(),
+            title: Some("出售 数据".into()),
+            ..IndexDocument::default()
+        };
+        index.upsert(&doc).expect("write");
+        index.commit().expect("commit");
+        assert_eq!(index.num_docs(), 1);
+    }
 
     #[test]
     fn merges_stop_at_the_segment_cap() {

@@ -49,8 +49,11 @@ pub(crate) fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCo
         let tor = crate::tor::connect(&config.tor, &data_dir, true).await?;
         crawl_pass::run(
             config.sites,
-            tor.transport.clone(),
-            config.fetch,
+            crawl_pass::PassSettings {
+                transport: tor.transport.clone(),
+                fetch: config.fetch,
+                crawl: config.crawl,
+            },
             frontier,
             &data_dir,
             false,

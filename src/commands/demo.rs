@@ -69,8 +69,11 @@ pub(crate) fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCod
         );
         crawl_pass::run(
             sites,
-            Transport::Direct,
-            crawler::FetchOptions::default(),
+            crawl_pass::PassSettings {
+                transport: Transport::Direct,
+                fetch: crawler::FetchOptions::default(),
+                crawl: crawler::CrawlOptions::default(),
+            },
             frontier,
             &data_dir,
             true,
