@@ -177,11 +177,14 @@ impl SiteGate {
 
     /// How many fetches the site needs going at once to spend its budget at
     /// the latency seen: those awaiting answers (latency ÷ interval, rounded
-    /// up) and the burst waiting for their turns. At least one.
+    /// up), the burst waiting for their turns, and one whose answer is being
+    /// extracted and recorded. Two before the first answer.
     pub fn fetches_to_keep(&self) -> usize {
         let latency = Duration::from_micros(self.latency_us.load(Ordering::Relaxed));
         let awaiting = latency.as_secs_f64() / self.interval.as_secs_f64().max(1e-6);
-        (awaiting.ceil() as usize).saturating_add(self.burst as usize)
+        (awaiting.ceil() as usize)
+            .saturating_add(self.burst as usize)
+            .saturating_add(1)
     }
 
     /// The answer latency seen so far (zero before the first answer).
@@ -395,14 +398,15 @@ mod tests {
     #[test]
     fn the_fetches_a_site_keeps_follow_the_latency_seen() {
         let gate = gate(60);
-        assert_eq!(gate.fetches_to_keep(), 1, "before any answer: one");
+        assert_eq!(gate.fetches_to_keep(), 2, "before any answer");
         gate.record_latency(Duration::from_millis(3500));
-        // 3.5 s answers at one a second: 4 awaiting answers, 1 at the gate.
-        assert_eq!(gate.fetches_to_keep(), 5);
+        // 3.5 s answers at one a second: 4 awaiting answers, 1 at the gate,
+        // 1 being recorded.
+        assert_eq!(gate.fetches_to_keep(), 6);
         for _ in 0..40 {
             gate.record_latency(Duration::from_millis(500));
         }
-        assert_eq!(gate.fetches_to_keep(), 2, "{:?}", gate.latency());
+        assert_eq!(gate.fetches_to_keep(), 3, "{:?}", gate.latency());
     }
 
     #[tokio::test]

@@ -8,15 +8,14 @@
 mod support;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crawler::{CrawlOptions, Crawler, FetchOptions, Fetcher, Frontier, SiteProfile, Transport};
-use support::{board_page, board_profile, collect, rate_violations, Reply, TestServer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use support::{
+    board_page, board_profile, collect, rate_violations, Reply, Socks, SocksProxy, TestServer,
+};
 use tokio::sync::mpsc;
 
 const LATENCY: Duration = Duration::from_secs(1);
@@ -139,10 +138,13 @@ async fn through_socks_each_site_keeps_its_identity_and_as_many_requests_in_flig
     for _ in 0..SITES {
         servers.push(slow_board(LATENCY).await);
     }
-    let connections = Arc::new(Mutex::new(Vec::new()));
-    let proxy = forwarding_socks(connections.clone()).await;
+    let proxy = SocksProxy::start(Socks::Forward).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let crawler = crawler_in(dir.path(), Transport::Socks(proxy), CrawlOptions::default());
+    let crawler = crawler_in(
+        dir.path(),
+        Transport::Socks(proxy.addr),
+        CrawlOptions::default(),
+    );
     let docs = crawl(&crawler, profiles(&servers)).await;
     assert_eq!(docs.len(), SITES * 15);
     // Through the proxy a request passes two more tasks on this loaded
@@ -152,17 +154,17 @@ async fn through_socks_each_site_keeps_its_identity_and_as_many_requests_in_flig
     assert!(at_once > 32, "only {at_once} requests in flight at once");
     // Tor isolates circuits by SOCKS credentials: every connection to a
     // site's server carried that site's name, and only that one.
-    let site_of_port: HashMap<u16, String> = servers
+    let site_of_target: HashMap<String, String> = servers
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.addr.port(), format!("site{i}")))
+        .map(|(i, s)| (s.addr.to_string(), format!("site{i}")))
         .collect();
-    let connections = connections.lock().expect("lock").clone();
+    let connections = proxy.connections();
     assert!(connections.len() >= SITES);
     for (username, target) in &connections {
         assert_eq!(
             Some(username),
-            site_of_port.get(&target.port()),
+            site_of_target.get(target),
             "a connection to {target} under another site's identity"
         );
     }
@@ -221,75 +223,4 @@ async fn a_full_ceiling_delays_requests_without_bunching_a_site() {
                 .collect::<Vec<_>>()
         );
     }
-}
-
-/// A SOCKS5 proxy (username/password method, as Tor's SocksPort with
-/// IsolateSOCKSAuth) that records each connection's username and target
-/// and forwards it.
-async fn forwarding_socks(connections: Arc<Mutex<Vec<(String, SocketAddr)>>>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let connections = connections.clone();
-            tokio::spawn(async move {
-                let _ = forward(stream, connections).await;
-            });
-        }
-    });
-    addr
-}
-
-async fn forward(
-    mut s: TcpStream,
-    connections: Arc<Mutex<Vec<(String, SocketAddr)>>>,
-) -> std::io::Result<()> {
-    let mut head = [0u8; 2];
-    s.read_exact(&mut head).await?;
-    let mut methods = vec![0u8; head[1] as usize];
-    s.read_exact(&mut methods).await?;
-    assert!(methods.contains(&2), "the client offers username/password");
-    s.write_all(&[5, 2]).await?;
-    let mut ver_len = [0u8; 2];
-    s.read_exact(&mut ver_len).await?;
-    let mut name = vec![0u8; ver_len[1] as usize];
-    s.read_exact(&mut name).await?;
-    let mut plen = [0u8; 1];
-    s.read_exact(&mut plen).await?;
-    let mut password = vec![0u8; plen[0] as usize];
-    s.read_exact(&mut password).await?;
-    s.write_all(&[1, 0]).await?;
-    let mut request = [0u8; 4];
-    s.read_exact(&mut request).await?;
-    let host = match request[3] {
-        1 => {
-            let mut ip = [0u8; 4];
-            s.read_exact(&mut ip).await?;
-            std::net::Ipv4Addr::from(ip).to_string()
-        }
-        3 => {
-            let mut len = [0u8; 1];
-            s.read_exact(&mut len).await?;
-            let mut host = vec![0u8; len[0] as usize];
-            s.read_exact(&mut host).await?;
-            String::from_utf8_lossy(&host).into_owned()
-        }
-        _ => return Err(std::io::Error::other("IPv6 is not used here")),
-    };
-    let mut port = [0u8; 2];
-    s.read_exact(&mut port).await?;
-    let target: SocketAddr = format!("{host}:{}", u16::from_be_bytes(port))
-        .parse()
-        .map_err(std::io::Error::other)?;
-    connections
-        .lock()
-        .expect("lock")
-        .push((String::from_utf8_lossy(&name).into_owned(), target));
-    let mut upstream = TcpStream::connect(target).await?;
-    s.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
-    tokio::io::copy_bidirectional(&mut s, &mut upstream).await?;
-    Ok(())
 }

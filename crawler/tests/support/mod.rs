@@ -444,3 +444,119 @@ pub fn quick_breaker() -> crawler::CrawlOptions {
         ..crawler::CrawlOptions::default()
     }
 }
+
+/// What the test SOCKS5 proxy does with each CONNECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Socks {
+    /// Refuses it (a dead onion).
+    Refuse,
+    /// Connects it onward and copies both ways.
+    Forward,
+}
+
+/// A SOCKS5 proxy on loopback speaking the username/password method
+/// (RFC 1928/1929), as Tor's SocksPort, which isolates circuits by those
+/// credentials: it records each connection's username and target
+/// (`host:port`), then refuses or forwards it. Stops when dropped.
+pub struct SocksProxy {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SocksProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SocksProxy {
+    pub async fn start(mode: Socks) -> SocksProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let task = {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let seen = seen.clone();
+                    tokio::spawn(async move {
+                        let _ = socks_connection(stream, mode, seen).await;
+                    });
+                }
+            })
+        };
+        SocksProxy { addr, seen, task }
+    }
+
+    /// Each connection's username, in order.
+    pub fn usernames(&self) -> Vec<String> {
+        self.connections().into_iter().map(|(u, _)| u).collect()
+    }
+
+    /// Each connection's username and target.
+    pub fn connections(&self) -> Vec<(String, String)> {
+        self.seen.lock().expect("socks lock").clone()
+    }
+}
+
+async fn socks_connection(
+    mut s: TcpStream,
+    mode: Socks,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+) -> std::io::Result<()> {
+    let mut head = [0u8; 2];
+    s.read_exact(&mut head).await?;
+    let mut methods = vec![0u8; head[1] as usize];
+    s.read_exact(&mut methods).await?;
+    assert!(methods.contains(&2), "the client offers username/password");
+    s.write_all(&[5, 2]).await?;
+    let mut ver_len = [0u8; 2];
+    s.read_exact(&mut ver_len).await?;
+    let mut name = vec![0u8; ver_len[1] as usize];
+    s.read_exact(&mut name).await?;
+    let mut plen = [0u8; 1];
+    s.read_exact(&mut plen).await?;
+    let mut password = vec![0u8; plen[0] as usize];
+    s.read_exact(&mut password).await?;
+    s.write_all(&[1, 0]).await?;
+    let mut request = [0u8; 4];
+    s.read_exact(&mut request).await?;
+    let host = match request[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            s.read_exact(&mut ip).await?;
+            Ipv4Addr::from(ip).to_string()
+        }
+        4 => {
+            let mut ip = [0u8; 16];
+            s.read_exact(&mut ip).await?;
+            std::net::Ipv6Addr::from(ip).to_string()
+        }
+        _ => {
+            let mut len = [0u8; 1];
+            s.read_exact(&mut len).await?;
+            let mut host = vec![0u8; len[0] as usize];
+            s.read_exact(&mut host).await?;
+            String::from_utf8_lossy(&host).into_owned()
+        }
+    };
+    let mut port = [0u8; 2];
+    s.read_exact(&mut port).await?;
+    let port = u16::from_be_bytes(port);
+    seen.lock().expect("socks lock").push((
+        String::from_utf8_lossy(&name).into_owned(),
+        format!("{host}:{port}"),
+    ));
+    if mode == Socks::Refuse {
+        // 0x05: connection refused.
+        return s.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+    }
+    let mut upstream = TcpStream::connect((host.as_str(), port)).await?;
+    s.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
+    tokio::io::copy_bidirectional(&mut s, &mut upstream).await?;
+    Ok(())
+}
