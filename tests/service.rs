@@ -455,6 +455,8 @@ digest = "2s"
         show_log().contains("site profiles reloaded")
     });
 
+    // The last documents reach the index at the pipeline's next commit (by
+    // its time rule): read the metrics until the index holds all 81.
     let metrics = runtime.block_on(async {
         let get = |path: &'static str| async move {
             let mut s = tokio::net::TcpStream::connect(("127.0.0.1", metrics_port))
@@ -469,7 +471,16 @@ digest = "2s"
                 .expect("read");
             out
         };
-        (get("/metrics").await, get("/healthz").await)
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let metrics = get("/metrics").await;
+            if metrics.contains("leakwatch_index_docs 81")
+                || tokio::time::Instant::now() >= deadline
+            {
+                break (metrics, get("/healthz").await);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     });
     // Counters are this process's (it started after the kill); the index
     // holds all 81 documents of the three sites.
