@@ -277,10 +277,11 @@ pub fn extract_parsed(
         _ => Vec::new(),
     };
     let row_count = preset_rows.len();
+    // Generic list detection walks the whole page: at most once.
+    let generic_list = std::cell::OnceCell::new();
+    let detect_list = || generic_list.get_or_init(|| find_rows_at(page, Some(url)));
     let topic_page = if options.url_is_guess {
-        row_count == 0
-            && (use_generic || rules.has_topic_fields())
-            && find_rows_at(page, Some(url)).is_none()
+        row_count == 0 && (use_generic || rules.has_topic_fields()) && detect_list().is_none()
     } else {
         url_says_topic
     };
@@ -361,7 +362,7 @@ pub fn extract_parsed(
             }
         }
     } else if choice != EngineChoice::Custom {
-        match find_rows_at(page, Some(url)) {
+        match detect_list().clone() {
             // Long records are the posts of a topic, and a few rows beside
             // a long text are its sidebar: a content page either way.
             Some(set)
