@@ -123,7 +123,13 @@ async fn slow_sites_keep_more_than_32_requests_in_flight_within_each_budget() {
     let crawler = crawler_in(dir.path(), Transport::Direct, CrawlOptions::default());
     let docs = crawl(&crawler, profiles(&servers)).await;
     assert_eq!(docs.len(), SITES * 15, "every topic becomes a document");
-    let at_once = check_sites(&servers, Duration::from_millis(2));
+    // The servers stamp a request when it arrives, after the crawler's
+    // permit and some scheduling on this two-thread runtime shared with 12
+    // servers: on a loaded CI machine that varies by several milliseconds
+    // (one gap of 244 ms after one of 268 ms was seen), so a gap is forgiven
+    // a tenth of the 250 ms interval; a limiter that bunched would leave gaps
+    // near zero.
+    let at_once = check_sites(&servers, Duration::from_millis(25));
     assert!(
         at_once > 32,
         "only {at_once} requests in flight at once by the servers' clocks"
@@ -213,8 +219,10 @@ async fn a_full_ceiling_delays_requests_without_bunching_a_site() {
             .map(|h| h.at)
             .collect();
         assert_eq!(times.len(), 12);
+        // A tenth of the 100 ms interval for the arrival stamps' scheduling
+        // noise (see the first test); bunched requests would be ~0 ms apart.
         assert_eq!(
-            rate_violations(&times, 600, 1, Duration::from_millis(2)),
+            rate_violations(&times, 600, 1, Duration::from_millis(10)),
             0,
             "site {s} saw requests bunched: {:?}",
             times
