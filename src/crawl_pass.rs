@@ -51,6 +51,10 @@ pub(crate) fn print_summary(outcome: &CrawlOutcome, documents: usize) {
                 )
             }
             SiteOutcome::LoggedOut => "STOPPED: logged out, renew its cookies".to_owned(),
+            SiteOutcome::NeedsHuman { reason } => format!(
+                "STOPPED: {reason}; `leakwatch session import {} COOKIES.txt` resumes it",
+                report.site
+            ),
             SiteOutcome::Stopped { reason } => format!("stopped: {reason}"),
         };
         println!(
@@ -107,7 +111,7 @@ pub(crate) async fn run(
     let crawler = Crawler::new(fetcher, frontier, settings.crawl);
     if fresh {
         for site in &sites {
-            crawler.frontier().forget_site(site.name())?;
+            crawler.with_frontier(|f| f.forget_site(site.name()))?;
         }
     }
     let progress = SiteProgress::new(&sites);
@@ -201,6 +205,14 @@ impl SiteProgress {
                 self.multi
                     .println(format!(
                         "WARNING: {site}: logged out ({url} is the login page); the site is stopped until its cookies are renewed"
+                    ))
+                    .ok();
+                return;
+            }
+            SiteEvent::NeedsHuman { site, url, wall } => {
+                self.multi
+                    .println(format!(
+                        "WARNING: {site}: {url} is {wall}; the site is stopped until a person passes it and imports the session (`leakwatch session import {site} COOKIES.txt`)"
                     ))
                     .ok();
                 return;

@@ -86,6 +86,12 @@ enum Command {
     },
     /// What the state store knows of each site, dead letters included.
     Sites(commands::sites::SitesArgs),
+    /// Sessions of sites: `session import` hands a site the cookies of a
+    /// person's browser (after a login or a CAPTCHA).
+    Session {
+        #[command(subcommand)]
+        command: commands::session::SessionCommand,
+    },
     /// Work with watchlist files.
     Watchlist {
         #[command(subcommand)]
@@ -151,6 +157,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Alerts(args) => commands::alerts::run(global, args),
         Command::Export(args) => commands::export::run(global, args),
         Command::Sites(args) => commands::sites::run(global, args),
+        Command::Session { command } => commands::session::run(global, command),
         Command::Watchlist { command } => commands::watchlist::run(global, command),
         Command::Site { command } => commands::site::run(global, command),
     }

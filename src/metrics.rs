@@ -17,6 +17,8 @@ pub(crate) struct Metrics {
     pages_fetched: Mutex<BTreeMap<String, u64>>,
     pages_failed: Mutex<BTreeMap<String, u64>>,
     delivered: Mutex<BTreeMap<String, u64>>,
+    /// 1 for a site stopped until a person passes its wall, 0 once resumed.
+    needs_human: Mutex<BTreeMap<String, u64>>,
     pub documents: AtomicU64,
     /// Documents set aside after failing every try.
     pub dead_letters: AtomicU64,
@@ -45,6 +47,15 @@ impl Metrics {
         bump(&self.pages_failed, site, 1);
     }
 
+    /// Whether `site` is stopped for a person (a CAPTCHA, a queue, a login).
+    pub(crate) fn site_needs_human(&self, site: &str, stopped: bool) {
+        let mut map = self
+            .needs_human
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.insert(site.to_owned(), u64::from(stopped));
+    }
+
     pub(crate) fn alerts_delivered(&self, sink: &str, n: u64) {
         bump(&self.delivered, sink, n);
     }
@@ -53,11 +64,11 @@ impl Metrics {
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         let labelled = |out: &mut String,
-                        name: &str,
+                        (name, kind): (&str, &str),
                         help: &str,
                         label: &str,
                         map: &Mutex<BTreeMap<String, u64>>| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
             let map = map
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -68,24 +79,31 @@ impl Metrics {
         };
         labelled(
             &mut out,
-            "leakwatch_pages_fetched_total",
+            ("leakwatch_pages_fetched_total", "counter"),
             "Pages fetched.",
             "site",
             &self.pages_fetched,
         );
         labelled(
             &mut out,
-            "leakwatch_pages_failed_total",
+            ("leakwatch_pages_failed_total", "counter"),
             "Pages that could not be fetched.",
             "site",
             &self.pages_failed,
         );
         labelled(
             &mut out,
-            "leakwatch_alerts_delivered_total",
+            ("leakwatch_alerts_delivered_total", "counter"),
             "Alerts delivered.",
             "sink",
             &self.delivered,
+        );
+        labelled(
+            &mut out,
+            ("leakwatch_site_needs_human", "gauge"),
+            "1 while a site is stopped until a person passes its CAPTCHA, queue or login (`leakwatch session import`).",
+            "site",
+            &self.needs_human,
         );
         let plain = [
             (

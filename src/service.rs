@@ -17,7 +17,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crawler::{
-    CookieVault, Crawler, Delivery, Fetcher, Frontier, SiteEvent, SiteProfile, Transport,
+    CookieVault, Crawler, Delivery, Fetcher, Frontier, SiteEvent, SiteOutcome, SiteProfile,
+    Transport,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -70,7 +71,7 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
     let scheduler = spawn_scheduler(
         crawler.clone(),
         profiles,
-        config.schedule.recrawl,
+        (config.schedule.recrawl, config.schedule.reload_poll),
         documents_tx,
         &metrics,
         shutdown,
@@ -247,12 +248,14 @@ async fn delivery_round(store: &AlertStore, sinks: &Sinks, metrics: &Metrics) {
 }
 
 /// A crawl pass over every site each `interval`; the frontier decides what
-/// is due on each (list re-polls, topic refetches, paused sites). At
-/// shutdown it drops `documents`, which ends the consume loop.
+/// is due on each (list re-polls, topic refetches, paused sites). A session
+/// an operator imports (`leakwatch session import`, seen within `poll`)
+/// starts the next pass at once. At shutdown it drops `documents`, which
+/// ends the consume loop.
 fn spawn_scheduler(
     crawler: Crawler,
     profiles: Arc<RwLock<Vec<SiteProfile>>>,
-    interval: Duration,
+    (interval, poll): (Duration, Duration),
     documents: mpsc::Sender<Delivery>,
     metrics: &Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
@@ -270,11 +273,15 @@ fn spawn_scheduler(
                     events.page_fetched(site)
                 }
                 SiteEvent::Failed { site, .. } => events.page_failed(site),
+                SiteEvent::NeedsHuman { site, .. } => events.site_needs_human(site, true),
                 _ => {}
             });
+            let started = chrono::Utc::now().timestamp_millis();
             tokio::select! {
                 reports = pass => match reports {
                     Ok(reports) => for r in reports {
+                        let stopped = matches!(r.outcome, SiteOutcome::NeedsHuman { .. });
+                        metrics.site_needs_human(&r.site, stopped);
                         tracing::info!(site = %r.site, pages = r.stats.pages, failed = r.stats.failed, documents = r.stats.documents, "pass finished");
                     },
                     Err(e) => tracing::error!(error = %e, "crawl pass failed (state store)"),
@@ -285,10 +292,26 @@ fn spawn_scheduler(
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
+                sites = session_imported(&crawler, started, poll) => {
+                    tracing::info!(sites = ?sites, "a session was imported: crawling at once");
+                }
                 _ = shutdown.changed() => break,
             }
         }
     })
+}
+
+/// Waits until an operator imports a session (for any site) after `since`,
+/// looking every `poll`; returns the sites.
+async fn session_imported(crawler: &Crawler, since: i64, poll: Duration) -> Vec<String> {
+    loop {
+        tokio::time::sleep(poll).await;
+        match crawler.sessions_imported_since(since) {
+            Ok(sites) if !sites.is_empty() => return sites,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot look for imported sessions"),
+        }
+    }
 }
 
 /// Counts (and logs the new alerts of) what the consume loop did.

@@ -22,20 +22,19 @@ use url::Url;
 
 use extract::{
     admit, cap_nesting, content_hash, extract_parsed, topic_row_signatures, CanonicalUrl, Document,
-    ExtractOptions, MAX_DEPTH,
+    ExtractOptions, Wall, MAX_DEPTH,
 };
 
+use crate::channels::{is_older_page, ChannelMarks, ChannelPage};
 use crate::error::{CrawlError, FrontierError};
 use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, Validators};
 use crate::frontier::{
-    Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, NEVER,
+    Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, LOGGED_OUT,
+    NEEDS_HUMAN, NEVER,
 };
 use crate::in_flight::InFlight;
 use crate::politeness::{backoff_delay, CircuitBreaker};
 use crate::profile::SiteProfile;
-
-/// The pause reason that marks a site stopped for a lost session.
-const LOGGED_OUT: &str = "logged out";
 
 /// Crawl-wide limits and retry policy.
 #[derive(Debug, Clone)]
@@ -122,6 +121,13 @@ pub enum SiteOutcome {
     /// The site showed its login page; it stays stopped until its cookies
     /// change.
     LoggedOut,
+    /// The site showed a page only a person can get past (a CAPTCHA, an
+    /// anti-bot queue, a login form where content was expected); it is not
+    /// fetched again until an operator imports a session for it.
+    NeedsHuman {
+        /// The wall and the URL that showed it.
+        reason: String,
+    },
     /// The consumer of documents went away, or the site cannot be crawled.
     Stopped {
         /// Why.
@@ -192,6 +198,17 @@ pub enum SiteEvent<'a> {
         /// The page that showed the login form (or redirected to it).
         url: &'a Url,
     },
+    /// The site showed a wall only a person can pass and is stopped until
+    /// an operator imports a session for it (`leakwatch session import`).
+    /// Said once, when the site stops.
+    NeedsHuman {
+        /// The site's name.
+        site: &'a str,
+        /// The page that showed the wall.
+        url: &'a Url,
+        /// What the wall is.
+        wall: Wall,
+    },
 }
 
 /// Progress of the one-off [`crawl_site`], kept for its callers.
@@ -258,9 +275,16 @@ impl Crawler {
         self.fetcher.in_flight()
     }
 
-    /// The frontier, for queries (hold the guard briefly).
-    pub fn frontier(&self) -> MutexGuard<'_, Frontier> {
-        lock(&self.frontier)
+    /// Runs `op` on the frontier (queries, an operator's change). The
+    /// crawl waits meanwhile: keep it short.
+    pub fn with_frontier<T>(&self, op: impl FnOnce(&mut Frontier) -> T) -> T {
+        with_frontier(&self.frontier, op)
+    }
+
+    /// Sites whose session an operator imported after `since` (Unix
+    /// milliseconds): a running service starts a pass for them at once.
+    pub fn sessions_imported_since(&self, since: i64) -> Result<Vec<String>, FrontierError> {
+        with_frontier(&self.frontier, |f| f.sessions_imported_since(since))
     }
 
     /// The consumer made these documents durable.
@@ -453,6 +477,13 @@ struct ExtractedPage {
     links: Vec<CanonicalUrl>,
     signatures: HashMap<CanonicalUrl, String>,
     logged_out: bool,
+    /// A wall only a person can pass, instead of content.
+    wall: Option<Wall>,
+    /// Why the page's source cannot be read (a Telegram channel without a
+    /// preview), when it cannot.
+    unavailable: Option<String>,
+    /// The messages of a Telegram channel page.
+    channel_page: Option<ChannelPage>,
     hash: String,
 }
 
@@ -463,24 +494,53 @@ async fn run_site(
     sink: Sink<'_>,
     events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
 ) -> Result<SiteReport, FrontierError> {
-    let profile = ctx.profile.clone();
-    let site = profile.rules.name.as_str();
+    let site_name = ctx.profile.rules.name.clone();
+    let site = site_name.as_str();
     let span = tracing::info_span!("site", site = %site);
     let mut stats = CrawlStats::default();
+    // An operator's imported session takes the place of the profile's
+    // cookies of the same names.
+    let profile = match ctx.store(|f| f.imported_session(site)).await {
+        Ok(Some(imported)) => Arc::new(SiteProfile {
+            session: ctx.profile.session.with_imported(&imported.cookies),
+            ..SiteProfile::clone(&ctx.profile)
+        }),
+        Ok(None) => ctx.profile.clone(),
+        Err(e) => {
+            tracing::error!(parent: &span, error = %e, "the imported session is unreadable: crawling with the profile's cookies");
+            ctx.profile.clone()
+        }
+    };
 
-    // Resume the site's state: a rest still running, a lost session.
+    // Resume the site's state: a rest still running, a lost session, a
+    // wall waiting for a person.
     let now = now_ms();
     let fingerprint = profile.session.fingerprint();
     let mut state = ctx.store(|f| f.site_state(site)).await?;
-    if state.pause_reason.as_deref() == Some(LOGGED_OUT) {
+    let stopped_for_person = state.pause_reason.as_deref().and_then(|r| {
+        if r == LOGGED_OUT {
+            Some(SiteOutcome::LoggedOut)
+        } else {
+            r.starts_with(NEEDS_HUMAN).then(|| SiteOutcome::NeedsHuman {
+                reason: r.to_owned(),
+            })
+        }
+    });
+    if let Some(outcome) = stopped_for_person {
         if state.session_fingerprint.as_deref() == Some(fingerprint.as_str()) {
-            let until = to_time(NEVER);
+            let reason = match &outcome {
+                SiteOutcome::LoggedOut => "still logged out: renew the site's cookies (session.cookies, session.cookie_file or `leakwatch session import`)".to_owned(),
+                _ => format!(
+                    "{}; waiting for `leakwatch session import {site} COOKIES.txt`",
+                    state.pause_reason.as_deref().unwrap_or_default()
+                ),
+            };
             events(SiteEvent::Paused {
                 site,
-                until,
-                reason: "still logged out: renew the site's cookies (session.cookies or session.cookie_file)",
+                until: to_time(NEVER),
+                reason: &reason,
             });
-            return Ok(site_report(ctx, site, stats, SiteOutcome::LoggedOut).await);
+            return Ok(site_report(ctx, site, stats, outcome).await);
         }
         tracing::info!(parent: &span, "the site's cookies changed: trying it again");
         state.paused_until = None;
@@ -537,6 +597,7 @@ async fn run_site(
         })
         .collect();
     ctx.store(|f| f.add_seeds(site, &seeds, now)).await?;
+    let mut channels = ChannelMarks::new(ctx.store(|f| f.channel_marks(site)).await?);
 
     // Fetches run as their own tasks: a slow frontier write here never
     // holds back a request whose turn has come.
@@ -562,7 +623,7 @@ async fn run_site(
                 in_flight.spawn(fetch_and_extract(
                     ctx.fetcher.clone(),
                     ctx.extraction.clone(),
-                    ctx.profile.clone(),
+                    profile.clone(),
                     url,
                 ));
             }
@@ -620,11 +681,39 @@ async fn run_site(
                 stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events).await?;
                 stopping = Some(SiteOutcome::LoggedOut);
             }
-            Ok(PageWork::Page(page)) => {
+            Ok(PageWork::Page(page)) if page.wall.is_some() => {
+                let wall = page.wall.unwrap_or(Wall::Captcha);
+                let reason = stop_needs_human(
+                    ctx,
+                    (site, &fingerprint),
+                    (&page.url, wall),
+                    &mut state,
+                    events,
+                )
+                .await?;
+                stopping = Some(SiteOutcome::NeedsHuman { reason });
+            }
+            Ok(PageWork::Page(mut page)) => {
                 breaker.success();
+                // Of a channel's messages, those an earlier pass read are
+                // known: only the new ones go on.
+                if let Some(p) = &page.channel_page {
+                    if let Some(known) = channels.known(&p.channel) {
+                        page.documents.retain(|d| {
+                            extract::telegram_message_number(d).is_none_or(|n| n > known)
+                        });
+                    }
+                }
+                // A channel's older messages: only as far back as the
+                // backfill goes, and never past a message seen before.
+                let older_too = page
+                    .channel_page
+                    .as_ref()
+                    .is_none_or(|p| channels.follow_older(p, &profile.backfill, to_time(now)));
                 let links: Vec<NewLink> = if url.depth < profile.max_depth {
                     page.links
                         .iter()
+                        .filter(|l| older_too || !is_older_page(l.as_url()))
                         .map(|l| NewLink {
                             url: l.clone(),
                             depth: url.depth + 1,
@@ -635,7 +724,15 @@ async fn run_site(
                 } else {
                     Vec::new()
                 };
-                let next_due = now + interval_ms(&profile, url.role);
+                // A page of older messages does not change: read once.
+                let next_due = if page.channel_page.is_some() && is_older_page(&page.url) {
+                    NEVER
+                } else {
+                    now + interval_ms(&profile, url.role)
+                };
+                if let Some(p) = &page.channel_page {
+                    channels.saw(p);
+                }
                 let final_role =
                     CanonicalUrl::new(page.url.clone(), &profile.rules.links.url_rules)
                         .map_or(url.role, |u| role_of(&profile, &u));
@@ -743,6 +840,9 @@ async fn run_site(
                         stats.retries += 1;
                         now + delay.as_millis() as i64
                     }
+                } else if let CrawlError::Unavailable { .. } = failure.error {
+                    // A channel gone private or blocked may come back.
+                    now + interval_ms(&profile, PageRole::List)
                 } else {
                     NEVER
                 };
@@ -797,6 +897,12 @@ async fn run_site(
     state.consecutive_failures = breaker.consecutive_failures;
     state.breaker_trips = breaker.trips;
     ctx.store(|f| f.set_site_state(site, &state)).await?;
+    // Kept once the pass is over: a pass cut short reads its channels back
+    // again to the depth instead of stopping at what it had just seen.
+    for (channel, newest) in channels.seen() {
+        ctx.store(|f| f.raise_channel_mark(site, channel, *newest))
+            .await?;
+    }
     Ok(site_report(ctx, site, stats, stopping.unwrap_or(SiteOutcome::Finished)).await)
 }
 
@@ -850,6 +956,32 @@ async fn stop_logged_out(
     Ok(())
 }
 
+/// Stops a site that shows a wall only a person can pass (no hammering a
+/// CAPTCHA), until an operator imports a session for it; returns the
+/// reason kept in its state. The page is left due, to be fetched first
+/// when the site resumes.
+async fn stop_needs_human(
+    ctx: &SiteContext<'_>,
+    (site, fingerprint): (&str, &str),
+    (url, wall): (&Url, Wall),
+    state: &mut SiteState,
+    events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
+) -> Result<String, FrontierError> {
+    let reason = format!("{NEEDS_HUMAN}{wall} at {url}");
+    tracing::error!(
+        site,
+        url = %url,
+        wall = %wall,
+        "the site needs a human: stopping it until a session is imported (`leakwatch session import`)"
+    );
+    state.paused_until = Some(NEVER);
+    state.pause_reason = Some(reason.clone());
+    state.session_fingerprint = Some(fingerprint.to_owned());
+    ctx.store(|f| f.set_site_state(site, state)).await?;
+    events(SiteEvent::NeedsHuman { site, url, wall });
+    Ok(reason)
+}
+
 /// Fetches one frontier URL and extracts it on the blocking pool, one
 /// extraction slot at a time.
 async fn fetch_and_extract(
@@ -897,7 +1029,16 @@ async fn fetch_and_extract(
     })
     .await;
     match extracted {
-        Ok(page) => (url, Ok(PageWork::Page(Box::new(page)))),
+        Ok(page) => match page.unavailable {
+            Some(reason) => {
+                let error = CrawlError::Unavailable {
+                    url: page.url.to_string(),
+                    reason,
+                };
+                (url, Err(error.into()))
+            }
+            None => (url, Ok(PageWork::Page(Box::new(page)))),
+        },
         Err(e) => {
             let error = CrawlError::Refused {
                 url: url.url.clone(),
@@ -915,10 +1056,12 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
     // Parsed once: for the logged-out check, extraction and row signatures.
     let parsed = Html::parse_document(text);
     let logged_out = profile.session.is_logged_out(&page.url, &parsed);
+    let mut wall = None;
+    let mut unavailable = None;
     let (documents, links, signatures) = if logged_out {
         (Vec::new(), Vec::new(), HashMap::new())
     } else {
-        let (extracted, _) = extract_parsed(
+        let (extracted, explanation) = extract_parsed(
             &profile.rules,
             &page.url,
             &parsed,
@@ -927,6 +1070,17 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
             Some(page.decoded.encoding.name()),
             &ExtractOptions::default(),
         );
+        // A page that gave nothing may be a wall that a profile's own
+        // selectors did not look for.
+        wall = explanation
+            .wall
+            .or_else(|| {
+                (extracted.documents.is_empty() && extracted.links.is_empty())
+                    .then(|| extract::wall(&parsed))
+                    .flatten()
+            })
+            .filter(|w| w.needs_human());
+        unavailable = explanation.unavailable;
         let links = extracted
             .links
             .into_iter()
@@ -957,6 +1111,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         (extracted.documents, links, signatures)
     };
     ExtractedPage {
+        channel_page: ChannelPage::of(&documents),
         hash: content_hash(&documents),
         url: page.url,
         status: page.status,
@@ -967,6 +1122,8 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         links,
         signatures,
         logged_out,
+        wall,
+        unavailable,
     }
 }
 

@@ -108,6 +108,17 @@ pub enum CrawlError {
         /// The transport's error with its causes.
         message: String,
     },
+    /// The page stands for a source that cannot be read — a Telegram
+    /// channel without a public preview (the request landed on its landing
+    /// page), private, blocked or unknown. The site's other sources go on;
+    /// this one is looked at again at the next list interval.
+    #[error("{url}: unavailable: {reason}")]
+    Unavailable {
+        /// The page.
+        url: String,
+        /// Why, as the extraction read it.
+        reason: String,
+    },
     /// The crawler will not fetch the URL or use its page: the URL cannot be
     /// made canonical, an `.onion` address with Tor off, a redirect to an
     /// invalid URL, or a page whose extraction failed. Never retried.
@@ -193,4 +204,11 @@ pub enum FrontierError {
     /// from it.
     #[error("crawl state: document in the outbox is unreadable: {0}")]
     Outbox(#[from] serde_json::Error),
+    /// A row the crawler wrote cannot be read back (an imported session's
+    /// cookies edited by hand): import it again.
+    #[error("crawl state: {what}; import the session again (`leakwatch session import`)")]
+    Corrupt {
+        /// What could not be read.
+        what: String,
+    },
 }

@@ -4,6 +4,8 @@
 //! outcome — its row, the links it found, its documents — is one
 //! transaction, so a kill -9 at any moment loses nothing fetched and
 //! repeats nothing finished. It never decides policy: callers pass times.
+//! Beside the URLs: each site's health by the hour (pages, failures, last
+//! success) and the sessions an operator imported for it.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use extract::{CanonicalUrl, Document};
 
 use crate::error::FrontierError;
+use crate::session::{cookie_file_text, parse_cookie_file, SessionCookie};
 
 /// `next_due` of a URL that is never fetched again.
 pub const NEVER: i64 = i64::MAX;
@@ -50,6 +53,28 @@ CREATE TABLE IF NOT EXISTS crawl_sites (
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     breaker_trips        INTEGER NOT NULL DEFAULT 0,
     session_fingerprint  TEXT
+);
+CREATE TABLE IF NOT EXISTS crawl_site_hours (
+    site     TEXT NOT NULL,
+    hour     INTEGER NOT NULL,
+    pages    INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site, hour)
+);
+CREATE TABLE IF NOT EXISTS crawl_site_seen (
+    site         TEXT PRIMARY KEY,
+    last_success INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS crawl_channel_marks (
+    site    TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    newest  INTEGER NOT NULL,
+    PRIMARY KEY (site, channel)
+);
+CREATE TABLE IF NOT EXISTS crawl_session_imports (
+    site        TEXT PRIMARY KEY,
+    cookies     TEXT NOT NULL,
+    imported_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS crawl_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO crawl_meta (key, value) VALUES ('schema_version', '1');
@@ -211,6 +236,54 @@ pub struct SiteState {
     pub session_fingerprint: Option<String>,
 }
 
+/// The pause reason that marks a site stopped for a lost session.
+pub(crate) const LOGGED_OUT: &str = "logged out";
+
+/// How the pause reason of a site stopped for a person begins (then the
+/// wall and the URL that showed it).
+pub(crate) const NEEDS_HUMAN: &str = "needs a human: ";
+
+impl SiteState {
+    /// Why the site waits for a person to pass a wall (a CAPTCHA, an
+    /// anti-bot queue, a login form) and import the session, if it does.
+    pub fn needs_human(&self) -> Option<&str> {
+        self.pause_reason
+            .as_deref()
+            .filter(|r| r.starts_with(NEEDS_HUMAN))
+    }
+
+    /// Whether the site is stopped because its session is gone.
+    pub fn logged_out(&self) -> bool {
+        self.pause_reason.as_deref() == Some(LOGGED_OUT)
+    }
+}
+
+/// How a site has fared lately, from the frontier's own records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SiteHealth {
+    /// When a page of the site last came (fetched or not modified), in Unix
+    /// milliseconds; `None`: never.
+    pub last_success: Option<i64>,
+    /// Pages that came in the last 24 hours (by whole hours: the current
+    /// hour and the 23 before it).
+    pub pages_24h: u64,
+    /// Fetches that failed in the same hours.
+    pub failures_24h: u64,
+    /// The earliest time one of the site's URLs is due, in Unix
+    /// milliseconds; `None`: nothing scheduled.
+    pub next_due: Option<i64>,
+}
+
+/// A session an operator imported for a site (`leakwatch session import`):
+/// it takes the place of the profile's cookies of the same name and path.
+#[derive(Debug, Clone)]
+pub struct ImportedSession {
+    /// The cookies, their values kept secret.
+    pub cookies: Vec<SessionCookie>,
+    /// When it was imported, in Unix milliseconds.
+    pub imported_at: i64,
+}
+
 /// Counts of a site's URLs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FrontierCounts {
@@ -264,7 +337,8 @@ impl Frontier {
 
     /// Opens the frontier of an existing state store without its lock, to
     /// report on it (`leakwatch sites`) while a crawler may hold the lock.
-    /// Callers only read: a second writer would race the crawler.
+    /// Callers only read, but for [`Frontier::import_session`], a row the
+    /// crawler only reads (SQLite serialises the two writers).
     pub fn open_for_report(path: &Path) -> Result<Frontier, FrontierError> {
         let db = open_state_store(path, SCHEMA)?;
         Ok(Frontier { db, _lock: None })
@@ -429,6 +503,12 @@ impl Frontier {
                 )?;
             }
         }
+        note_health(
+            &tx,
+            &url.site,
+            !matches!(outcome, PageOutcome::Failed { .. }),
+            now,
+        )?;
         tx.commit()?;
         Ok(receipts)
     }
@@ -506,6 +586,125 @@ impl Frontier {
         Ok(())
     }
 
+    /// How `site` has fared in the 24 hours before `now`.
+    pub fn site_health(&self, site: &str, now: i64) -> Result<SiteHealth, FrontierError> {
+        let (pages, failures): (i64, i64) = self.db.query_row(
+            "SELECT coalesce(sum(pages), 0), coalesce(sum(failures), 0)
+             FROM crawl_site_hours WHERE site = ?1 AND hour > ?2",
+            params![site, hour_of(now) - 24],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let last_success = self
+            .db
+            .query_row(
+                "SELECT last_success FROM crawl_site_seen WHERE site = ?1",
+                [site],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let next_due = self.db.query_row(
+            "SELECT min(next_due) FROM crawl_urls WHERE site = ?1 AND next_due < ?2",
+            params![site, NEVER],
+            |r| r.get(0),
+        )?;
+        Ok(SiteHealth {
+            last_success,
+            pages_24h: u64::try_from(pages).unwrap_or(0),
+            failures_24h: u64::try_from(failures).unwrap_or(0),
+            next_due,
+        })
+    }
+
+    /// Keeps `cookies` as `site`'s imported session (replacing an earlier
+    /// import). The crawler takes it at the site's next pass; a site
+    /// stopped for a person (logged out, a CAPTCHA) resumes with it.
+    pub fn import_session(
+        &mut self,
+        site: &str,
+        cookies: &[SessionCookie],
+        now: i64,
+    ) -> Result<(), FrontierError> {
+        self.db.execute(
+            "INSERT INTO crawl_session_imports (site, cookies, imported_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (site) DO UPDATE SET cookies = ?2, imported_at = ?3",
+            params![site, cookie_file_text(cookies), now],
+        )?;
+        Ok(())
+    }
+
+    /// `site`'s imported session, if an operator imported one.
+    pub fn imported_session(&self, site: &str) -> Result<Option<ImportedSession>, FrontierError> {
+        let row: Option<(String, i64)> = self
+            .db
+            .query_row(
+                "SELECT cookies, imported_at FROM crawl_session_imports WHERE site = ?1",
+                [site],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((text, imported_at)) = row else {
+            return Ok(None);
+        };
+        // Written by `import_session` from parsed cookies: it parses again.
+        let place = PathBuf::from(format!("crawl_session_imports[{site}]"));
+        let cookies = parse_cookie_file(&text, &place).map_err(|e| FrontierError::Corrupt {
+            what: e.to_string(),
+        })?;
+        Ok(Some(ImportedSession {
+            cookies,
+            imported_at,
+        }))
+    }
+
+    /// Sites whose session was imported after `since` (Unix milliseconds),
+    /// so that a running crawler can resume them at once.
+    pub fn sessions_imported_since(&self, since: i64) -> Result<Vec<String>, FrontierError> {
+        let mut stmt = self.db.prepare_cached(
+            "SELECT site FROM crawl_session_imports WHERE imported_at > ?1 ORDER BY site",
+        )?;
+        let rows = stmt.query_map([since], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest message number of each of `site`'s Telegram channels that
+    /// a pass has read (channel names in lower case).
+    pub fn channel_marks(
+        &self,
+        site: &str,
+    ) -> Result<std::collections::HashMap<String, u64>, FrontierError> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT channel, newest FROM crawl_channel_marks WHERE site = ?1")?;
+        let rows = stmt.query_map([site], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut marks = std::collections::HashMap::new();
+        for row in rows {
+            let (channel, newest) = row?;
+            marks.insert(channel, u64::try_from(newest).unwrap_or(0));
+        }
+        Ok(marks)
+    }
+
+    /// Raises a channel's newest message number (never lowers it).
+    pub fn raise_channel_mark(
+        &mut self,
+        site: &str,
+        channel: &str,
+        newest: u64,
+    ) -> Result<(), FrontierError> {
+        self.db.execute(
+            "INSERT INTO crawl_channel_marks (site, channel, newest) VALUES (?1, ?2, ?3)
+             ON CONFLICT (site, channel) DO UPDATE SET newest = max(newest, excluded.newest)",
+            params![
+                site,
+                channel.to_lowercase(),
+                i64::try_from(newest).unwrap_or(i64::MAX)
+            ],
+        )?;
+        Ok(())
+    }
+
     /// URLs of `site` whose last attempt failed, with the reason.
     pub fn failures(&self, site: &str) -> Result<Vec<(String, String)>, FrontierError> {
         let mut stmt = self.db.prepare_cached(
@@ -555,6 +754,9 @@ impl Frontier {
         tx.execute("DELETE FROM crawl_urls WHERE site = ?1", [site])?;
         tx.execute("DELETE FROM crawl_outbox WHERE site = ?1", [site])?;
         tx.execute("DELETE FROM crawl_sites WHERE site = ?1", [site])?;
+        tx.execute("DELETE FROM crawl_channel_marks WHERE site = ?1", [site])?;
+        tx.execute("DELETE FROM crawl_site_hours WHERE site = ?1", [site])?;
+        tx.execute("DELETE FROM crawl_site_seen WHERE site = ?1", [site])?;
         tx.commit()?;
         Ok(())
     }
@@ -570,6 +772,33 @@ fn regular_priority(url: &FrontierUrl) -> i64 {
     } else {
         PRIORITY_NEW
     }
+}
+
+/// The hour a Unix-millisecond time falls in (hours since the epoch).
+fn hour_of(ms: i64) -> i64 {
+    ms.div_euclid(3_600_000)
+}
+
+/// Counts a page that came (`ok`) or a fetch that failed in `site`'s hour,
+/// and forgets hours older than two days.
+fn note_health(tx: &Transaction<'_>, site: &str, ok: bool, now: i64) -> rusqlite::Result<()> {
+    let hour = hour_of(now);
+    tx.prepare_cached(
+        "INSERT INTO crawl_site_hours (site, hour, pages, failures) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (site, hour) DO UPDATE SET
+            pages = pages + excluded.pages, failures = failures + excluded.failures",
+    )?
+    .execute(params![site, hour, i64::from(ok), i64::from(!ok)])?;
+    tx.prepare_cached("DELETE FROM crawl_site_hours WHERE site = ?1 AND hour < ?2")?
+        .execute(params![site, hour - 48])?;
+    if ok {
+        tx.prepare_cached(
+            "INSERT INTO crawl_site_seen (site, last_success) VALUES (?1, ?2)
+             ON CONFLICT (site) DO UPDATE SET last_success = max(last_success, excluded.last_success)",
+        )?
+        .execute(params![site, now])?;
+    }
+    Ok(())
 }
 
 /// Opens the SQLite state store at `path` as the crawler's tables use it

@@ -11,6 +11,7 @@
 //! durable: a crawl killed at any moment resumes without losing or
 //! repeating work. [`crawl_site`] is the same pass with a throwaway frontier.
 
+mod channels;
 mod cookies;
 mod crawl;
 mod duration;
@@ -25,6 +26,7 @@ mod profile;
 mod recrawl;
 mod session;
 
+pub use channels::{Backfill, BackfillSince};
 pub use cookies::CookieVault;
 pub use crawl::{
     crawl_site, CrawlEvent, CrawlOptions, CrawlStats, Crawler, Delivery, SiteEvent, SiteOutcome,
@@ -41,11 +43,13 @@ pub use fetch::{
     Transport, Validators,
 };
 pub use frontier::{
-    Frontier, FrontierCounts, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState,
-    NEVER,
+    Frontier, FrontierCounts, FrontierUrl, ImportedSession, NewLink, PageOutcome, PageRole,
+    Receipt, SiteHealth, SiteState, NEVER,
 };
 pub use in_flight::{InFlight, Place};
 pub use politeness::{backoff_delay, parse_retry_after, CircuitBreaker, SiteGate};
 pub use profile::{RateLimit, SiteProfile};
 pub use recrawl::RecrawlPolicy;
-pub use session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig, SessionCookie};
+pub use session::{
+    parse_cookie_file, parse_cookie_header, parse_cookie_line, Secret, SessionConfig, SessionCookie,
+};

@@ -15,6 +15,7 @@ use scraper::Selector;
 use serde::Deserialize;
 use url::Url;
 
+use crate::channels::{Backfill, BackfillSince};
 use crate::duration::parse_duration;
 use crate::fetch::RateFloor;
 use crate::recrawl::RecrawlPolicy;
@@ -33,6 +34,8 @@ const CRAWL_KEYS: &[&str] = &[
     "concurrency",
     "recrawl",
     "session",
+    "backfill_messages",
+    "backfill_since",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +60,10 @@ struct RawProfile {
     recrawl: Option<RawRecrawl>,
     #[serde(default)]
     session: Option<RawSession>,
+    #[serde(default)]
+    backfill_messages: Option<u64>,
+    #[serde(default)]
+    backfill_since: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +174,9 @@ pub struct SiteProfile {
     pub recrawl: RecrawlPolicy,
     /// The cookies sent to the site and how a lost session is noticed.
     pub session: SessionConfig,
+    /// How far back a Telegram channel's older pages are read (default:
+    /// 200 messages).
+    pub backfill: Backfill,
 }
 
 impl SiteProfile {
@@ -189,12 +199,15 @@ impl SiteProfile {
             message,
         };
         let base_url = rules.base_url.clone();
-        let mut seeds = Vec::new();
-        for seed in if raw.seeds.is_empty() {
+        // A Telegram profile starts at each of its channels' previews, then
+        // at any seeds it also gives.
+        let mut seeds = rules.channel_start_urls();
+        let raw_seeds = if raw.seeds.is_empty() && seeds.is_empty() {
             vec![String::new()]
         } else {
             raw.seeds
-        } {
+        };
+        for seed in raw_seeds {
             seeds.push(base_url.join(&seed).map_err(|e| {
                 invalid(
                     "seeds",
@@ -312,6 +325,29 @@ impl SiteProfile {
                 window: Duration::from_secs(r.window_secs),
             }),
         };
+        let backfill = Backfill {
+            messages: match raw.backfill_messages {
+                None => Backfill::default().messages,
+                Some(0) => {
+                    return Err(invalid(
+                        "backfill_messages",
+                        "must be at least 1 (the newest page is always read)".into(),
+                    ))
+                }
+                Some(n) => n,
+            },
+            since: match raw.backfill_since.as_deref().map(str::trim) {
+                None => None,
+                Some(text) => Some(parse_since(text).ok_or_else(|| {
+                    invalid(
+                        "backfill_since",
+                        format!(
+                            "{text:?} is neither a date (2026-01-31, or an RFC 3339 time) nor a span ago (90d)"
+                        ),
+                    )
+                })?),
+            },
+        };
         // The login page is never followed: a scope rule of the extraction.
         rules.links.login_url = session.login_url.clone();
         Ok(SiteProfile {
@@ -326,6 +362,7 @@ impl SiteProfile {
             min_transfer_rate,
             recrawl,
             session,
+            backfill,
         })
     }
 
@@ -354,6 +391,7 @@ impl SiteProfile {
             min_transfer_rate: None,
             recrawl: RecrawlPolicy::default(),
             session: SessionConfig::default(),
+            backfill: Backfill::default(),
         }
     }
 
@@ -382,6 +420,22 @@ impl SiteProfile {
     pub fn request_interval(&self) -> Duration {
         Duration::from_secs(60) / self.rate_limit.per_minute.get()
     }
+}
+
+/// `backfill_since`: a date (midnight UTC), an RFC 3339 time, or a span
+/// before each pass (`90d`).
+fn parse_since(text: &str) -> Option<BackfillSince> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(BackfillSince::At(t.with_timezone(&chrono::Utc)));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| BackfillSince::At(t.and_utc()));
+    }
+    crate::duration::parse_duration(text)
+        .ok()
+        .map(BackfillSince::Ago)
 }
 
 #[cfg(test)]

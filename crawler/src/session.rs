@@ -97,6 +97,28 @@ impl SessionConfig {
         jar
     }
 
+    /// This session with an operator's imported cookies in place of the
+    /// profile's of the same name and path, and beside the others. The
+    /// fingerprint changes with them, which resumes a site stopped for a
+    /// person.
+    pub fn with_imported(&self, imported: &[SessionCookie]) -> SessionConfig {
+        let mut cookies: Vec<SessionCookie> = self
+            .cookies
+            .iter()
+            .filter(|c| {
+                !imported
+                    .iter()
+                    .any(|i| i.name == c.name && i.path == c.path)
+            })
+            .cloned()
+            .collect();
+        cookies.extend(imported.iter().cloned());
+        SessionConfig {
+            cookies,
+            ..self.clone()
+        }
+    }
+
     /// Whether a fetched page is the site telling us we are logged out.
     pub fn is_logged_out(&self, url: &Url, page: &Html) -> bool {
         self.login_url
@@ -141,6 +163,51 @@ pub fn parse_cookie_line(line: &str) -> Option<SessionCookie> {
     })
 }
 
+impl SessionCookie {
+    /// The cookie as one line of a Netscape cookie file (the form
+    /// [`parse_cookie_file`] reads). The value is in it: keep the line out
+    /// of logs.
+    pub fn to_cookie_file_line(&self) -> String {
+        let flag = |b: bool| if b { "TRUE" } else { "FALSE" };
+        format!(
+            "{}\t{}\t{}\t{}\t0\t{}\t{}",
+            self.domain.as_deref().unwrap_or(""),
+            flag(self.include_subdomains),
+            self.path,
+            flag(self.secure),
+            self.name,
+            self.value.expose()
+        )
+    }
+}
+
+/// `cookies` as a Netscape cookie file.
+pub(crate) fn cookie_file_text(cookies: &[SessionCookie]) -> String {
+    let mut text = String::from("# Netscape HTTP Cookie File\n");
+    for c in cookies {
+        text.push_str(&c.to_cookie_file_line());
+        text.push('\n');
+    }
+    text
+}
+
+/// Parses a `Cookie` header as a browser's developer tools show it
+/// (`name=value; other=value`); the error names the first unusable pair
+/// (never its value).
+pub fn parse_cookie_header(header: &str) -> Result<Vec<SessionCookie>, String> {
+    header
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            parse_cookie_line(pair).ok_or_else(|| {
+                let name = pair.split('=').next().unwrap_or_default();
+                format!("`{name}…` is not a name=value cookie")
+            })
+        })
+        .collect()
+}
+
 /// Parses a Netscape cookie file (as written by curl, wget and browser
 /// export add-ons): tab-separated domain, subdomains flag, path, secure,
 /// expiry, name, value; `#HttpOnly_` prefixes a domain; other `#` lines are
@@ -167,7 +234,8 @@ pub fn parse_cookie_file(text: &str, path: &Path) -> Result<Vec<SessionCookie>, 
         }
         let flag = |s: &str| s.eq_ignore_ascii_case("TRUE");
         cookies.push(SessionCookie {
-            domain: Some(fields[0].to_owned()),
+            // An empty domain (a cookie given as `name=value`): the site's.
+            domain: (!fields[0].is_empty()).then(|| fields[0].to_owned()),
             include_subdomains: flag(fields[1]),
             path: if fields[2].is_empty() {
                 "/".into()

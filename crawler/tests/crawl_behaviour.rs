@@ -1,8 +1,10 @@
 //! What a crawl does across passes, against loopback servers: one fetch per
 //! canonical URL, the depth limit, recrawl with conditional GET, topics
 //! refetched only when their list row changes, unchanged content producing
-//! no document, and login-gated sites (cookies sent, a logged-out page
-//! stopping the site without ever looping on the login page).
+//! no document, login-gated sites (cookies sent, a logged-out page
+//! stopping the site without ever looping on the login page), and sites
+//! behind a CAPTCHA (stopped after one such page, resumed by an imported
+//! session).
 
 mod support;
 
@@ -43,6 +45,7 @@ async fn pass(
                 SiteEvent::Failed { .. } => "failed",
                 SiteEvent::Paused { .. } => "paused",
                 SiteEvent::LoggedOut { .. } => "logged-out",
+                SiteEvent::NeedsHuman { .. } => "needs-human",
             };
             sink.lock().expect("events").push(kind.to_owned());
         }),
@@ -384,6 +387,101 @@ async fn a_login_gated_site_stops_when_logged_out_and_resumes_with_new_cookies()
         .hits()
         .iter()
         .all(|h| !h.path.starts_with("/login.php")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_behind_a_captcha_stops_for_a_person_and_resumes_with_an_imported_session() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Two pages come; then, without the clearance cookie a person gets by
+    // solving it in a browser, every page is a CAPTCHA.
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let server = TestServer::start(move |req| {
+        let cleared = req
+            .header("cookie")
+            .is_some_and(|c| c.split(';').any(|c| c.trim() == "clearance=person-was-here"));
+        if count.fetch_add(1, Ordering::SeqCst) >= 2 && !cleared {
+            return Reply::html(
+                "<html><body><h2>请输入验证码 / Enter the code</h2><form method=post>\
+                 <img src='/captcha.php?r=7'><input name=captcha_code><button>进入</button></form></body></html>",
+            );
+        }
+        match board_page(&req.path, 1, 4) {
+            Some(html) => Reply::html(html),
+            None => Reply::status(404),
+        }
+    })
+    .await;
+    let profile = || {
+        board_profile(
+            "walled",
+            &server.url("/"),
+            &format!("concurrency = 1\n{FAST}"),
+        )
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crawler = crawler_in(dir.path());
+
+    // The third page is the CAPTCHA: the site stops there, and says so once.
+    let (reports, docs, events) = pass(&crawler, vec![profile()]).await;
+    let SiteOutcome::NeedsHuman { reason } = &reports[0].outcome else {
+        panic!("{:?}", reports[0].outcome);
+    };
+    assert!(reason.contains("a CAPTCHA page"), "{reason}");
+    assert_eq!(docs.len(), 1, "one topic came before the wall");
+    assert_eq!(
+        events.iter().filter(|e| *e == "needs-human").count(),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(server.hits().len(), 3, "not one request after the wall");
+    let state = crawler
+        .with_frontier(|f| f.site_state("walled"))
+        .expect("state");
+    assert!(
+        state
+            .needs_human()
+            .is_some_and(|r| r.ends_with("/topic?t=2")),
+        "{state:?}"
+    );
+
+    // The next pass does not knock again, nor tell the operator again.
+    let (reports, _, events) = pass(&crawler, vec![profile()]).await;
+    assert!(matches!(reports[0].outcome, SiteOutcome::NeedsHuman { .. }));
+    assert!(!events.iter().any(|e| e == "needs-human"), "{events:?}");
+    assert_eq!(server.hits().len(), 3);
+
+    // A person solves it and the operator imports the session: the site
+    // resumes, every request carrying the cookie, and finishes the board.
+    let before = chrono::Utc::now().timestamp_millis() - 1;
+    let cookies = crawler::parse_cookie_header("clearance=person-was-here").expect("cookie");
+    crawler
+        .with_frontier(|f| f.import_session("walled", &cookies, before + 1))
+        .expect("import");
+    assert_eq!(
+        crawler.sessions_imported_since(before).expect("query"),
+        ["walled"]
+    );
+    let (reports, docs, _) = pass(&crawler, vec![profile()]).await;
+    assert_eq!(reports[0].outcome, SiteOutcome::Finished);
+    assert_eq!(docs.len(), 3, "the three topics left");
+    assert!(server.hits().iter().skip(3).all(|h| h
+        .headers
+        .get("cookie")
+        .is_some_and(|c| c.contains("clearance=person-was-here"))));
+    let state = crawler
+        .with_frontier(|f| f.site_state("walled"))
+        .expect("state");
+    assert_eq!(state.needs_human(), None);
+    let health = crawler
+        .with_frontier(|f| f.site_health("walled", chrono::Utc::now().timestamp_millis()))
+        .expect("health");
+    assert_eq!(
+        health.pages_24h,
+        2 + 3,
+        "two pages before the wall, three after"
+    );
+    assert!(health.last_success.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -186,8 +186,7 @@ async fn a_hostile_site_is_survived_and_every_bad_url_has_its_reason() {
     assert_eq!(docs.len(), 3);
 
     let failures: HashMap<String, String> = crawler
-        .frontier()
-        .failures("hostile")
+        .with_frontier(|f| f.failures("hostile"))
         .expect("query")
         .into_iter()
         .map(|(url, reason)| (url.trim_start_matches(&server.url("/")).to_owned(), reason))

@@ -233,7 +233,9 @@ async fn a_dead_site_trips_its_breaker_and_does_not_hold_up_the_others() {
         Some(SiteOutcome::Paused { .. })
     ));
     assert_eq!(dead.hits().len(), 3);
-    let failures = crawler.frontier().failures("dead").expect("query");
+    let failures = crawler
+        .with_frontier(|f| f.failures("dead"))
+        .expect("query");
     assert_eq!(failures.len(), 1);
     assert!(failures[0].1.contains("HTTP status 503"), "{failures:?}");
 }

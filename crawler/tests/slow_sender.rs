@@ -107,7 +107,9 @@ async fn a_trickling_page_is_cut_off_and_the_pass_goes_on() {
             "{error}"
         );
     }
-    let recorded = crawler.frontier().failures("trickle").expect("query");
+    let recorded = crawler
+        .with_frontier(|f| f.failures("trickle"))
+        .expect("query");
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     assert!(recorded[0].1.contains("under the floor of 1024 bytes/s"));
 }

@@ -42,7 +42,7 @@ pub use engines::{detect, Detection, Engine, EngineChoice, Preset, ENGINES};
 pub use error::ProfileError;
 pub use generic::{
     find_rows, find_rows_at, main_text, read_each, read_rows, topic_meta, wall, ColumnField, Field,
-    GenericRow, MainText, RecordSet, TopicMeta,
+    GenericRow, MainText, RecordSet, TopicMeta, Wall,
 };
 pub use nesting::{cap_nesting, MAX_DEPTH};
 pub use onion::{is_onion, validate_onion_host, OnionError};

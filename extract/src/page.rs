@@ -17,7 +17,7 @@ use crate::document::{Document, DocumentKind};
 use crate::engines::{detect, Engine, EngineChoice};
 use crate::generic::{
     find_rows_at, main_text, read_each, read_rows, topic_meta, wall, ColumnField, GenericRow,
-    RecordSet, TopicMeta,
+    RecordSet, TopicMeta, Wall,
 };
 use crate::rules::SiteRules;
 use crate::scope::admit;
@@ -74,6 +74,10 @@ pub struct Explanation {
     /// blocked or unknown — why, for the crawl to report per source. Also
     /// in `page`.
     pub unavailable: Option<String>,
+    /// When the page is a wall in front of the content (a CAPTCHA, an
+    /// anti-bot queue, a login form, a script-only shell): which. Also in
+    /// `page`.
+    pub wall: Option<Wall>,
 }
 
 /// What the reader of an engine with one of its own (Telegram, paste) made
@@ -232,7 +236,8 @@ pub fn extract_parsed(
                 );
             }
             None if e == Engine::Telegram => {
-                explain.page = match wall(page) {
+                explain.wall = wall(page);
+                explain.page = match explain.wall {
                     Some(reason) => format!("{reason}: no documents"),
                     None => "neither a channel preview nor a t.me page of a channel: no documents"
                         .into(),
@@ -267,6 +272,7 @@ pub fn extract_parsed(
     if choice != EngineChoice::Custom {
         if let Some(reason) = wall(page) {
             explain.page = format!("{reason}: no documents");
+            explain.wall = Some(reason);
             return (Extracted::default(), explain);
         }
     }

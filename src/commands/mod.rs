@@ -8,6 +8,7 @@ pub(crate) mod extract;
 pub(crate) mod match_docs;
 pub(crate) mod run;
 pub(crate) mod search;
+pub(crate) mod session;
 pub(crate) mod site;
 pub(crate) mod sites;
 pub(crate) mod watchlist;

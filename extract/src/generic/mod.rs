@@ -20,7 +20,7 @@ pub use fields::{ColumnField, Field};
 pub use main_text::{main_text, MainText};
 pub use rows::{find_rows, find_rows_at, read_each, read_rows, GenericRow, RecordSet};
 pub use topic::{topic_meta, TopicMeta};
-pub use walls::wall;
+pub use walls::{wall, Wall};
 
 /// Class or id words of boilerplate containers.
 static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {

@@ -41,24 +41,64 @@ static NEEDS_SCRIPT: LazyLock<Regex> = LazyLock::new(|| {
 /// wall and nothing else.
 const SMALL_PAGE: usize = 1500;
 
-/// Why the page is a wall, or `None` when it shows content.
-pub fn wall(page: &Html) -> Option<&'static str> {
+/// What stands in front of a page's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Wall {
+    /// An image or widget CAPTCHA, or a challenge form.
+    Captcha,
+    /// An anti-bot check or a DDoS-guard queue ("checking your browser",
+    /// "you are in the queue").
+    AntiBot,
+    /// A login form on a page with little else.
+    Login,
+    /// An empty shell whose content a script would render.
+    ScriptOnly,
+}
+
+impl Wall {
+    /// What the page is, in a few words (`--explain`, logs, `sites`).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Wall::Captcha => "a CAPTCHA page",
+            Wall::AntiBot => "an anti-bot or DDoS-guard page",
+            Wall::Login => "a login page",
+            Wall::ScriptOnly => "a page whose content is rendered by JavaScript",
+        }
+    }
+
+    /// Whether only a person can get past it (solve the CAPTCHA, wait in
+    /// the queue in a browser, log in): a crawler that keeps asking is only
+    /// hammering. A script-only page is a profile matter, not a person's.
+    pub fn needs_human(self) -> bool {
+        matches!(self, Wall::Captcha | Wall::AntiBot | Wall::Login)
+    }
+}
+
+impl std::fmt::Display for Wall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+/// What walls the page off, or `None` when it shows content.
+pub fn wall(page: &Html) -> Option<Wall> {
     let body = page.select(&BODY).next()?;
     let text = element_text(body, None);
     let chars = text.chars().count();
     let links = body.select(&LINKS).count();
     if chars < SMALL_PAGE && page.select(&CAPTCHA).next().is_some() {
-        return Some("a CAPTCHA page");
+        return Some(Wall::Captcha);
     }
     if chars < SMALL_PAGE && ANTI_BOT.is_match(&text) {
-        return Some("an anti-bot or DDoS-guard page");
+        return Some(Wall::AntiBot);
     }
     if chars < SMALL_PAGE && links < 15 && page.select(&PASSWORD).next().is_some() {
-        return Some("a login page");
+        return Some(Wall::Login);
     }
     let scripts = page.select(&SCRIPT).count();
     if chars < 200 && scripts > 0 && (links < 5 || NEEDS_SCRIPT.is_match(&text)) {
-        return Some("a page whose content is rendered by JavaScript");
+        return Some(Wall::ScriptOnly);
     }
     None
 }
@@ -68,7 +108,7 @@ mod tests {
     use super::*;
 
     fn reason(html: &str) -> Option<&'static str> {
-        wall(&Html::parse_document(html))
+        wall(&Html::parse_document(html)).map(Wall::reason)
     }
 
     #[test]
@@ -101,6 +141,15 @@ mod tests {
         }
         list.push_str("</table></body>");
         assert_eq!(reason(&list), None);
+        let captcha = wall(&Html::parse_document(
+            "<body><div class=g-recaptcha data-sitekey=x></div></body>",
+        ));
+        assert!(captcha.is_some_and(Wall::needs_human));
+        let shell = wall(&Html::parse_document(
+            "<body><div id=app></div><script src=/a.js></script></body>",
+        ));
+        assert_eq!(shell, Some(Wall::ScriptOnly));
+        assert!(!Wall::ScriptOnly.needs_human());
         assert_eq!(
             reason("<body><p>A short page about nothing.</p></body>"),
             None
