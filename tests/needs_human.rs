@@ -13,9 +13,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Killed, BIN};
+use common::{leakwatch_in as leakwatch, wait_for, Killed, BIN};
 
 /// The value a person's browser got for solving the CAPTCHA.
 const CLEARANCE: &str = "clearance=c1ear-7f3a9e-person";
@@ -119,23 +119,6 @@ fn page(path: &str) -> (&'static str, String) {
         ),
         _ => ("404 Not Found", String::new()),
     }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn leakwatch(data: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("leakwatch {args:?}: {e}"))
 }
 
 /// The site's line of `leakwatch sites --json`, once the state store has it.

@@ -23,7 +23,10 @@ use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 mod common;
-use common::{demo_server, free_port, repo, write_demo_profiles, Killed, BIN};
+use common::{
+    demo_server, free_port, leakwatch_in as leakwatch, repo, wait_for, write_demo_profiles, Killed,
+    BIN,
+};
 
 const SECRET: &str = "test-secret";
 
@@ -248,24 +251,6 @@ fn jsonl_alert_ids(path: &Path) -> Vec<i64> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["alert_id"].as_i64())
         .collect()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Runs `leakwatch --data-dir DATA ARGS...` to the end.
-fn leakwatch(data: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("leakwatch {args:?}: {e}"))
 }
 
 fn start_service(config: &Path, log: &Path) -> Killed {

@@ -948,10 +948,7 @@ async fn stop_logged_out(
         url = %url,
         "logged out: the site shows its login page; stopping it until its cookies are renewed"
     );
-    state.paused_until = Some(NEVER);
-    state.pause_reason = Some(LOGGED_OUT.to_owned());
-    state.session_fingerprint = Some(fingerprint.to_owned());
-    ctx.store(|f| f.set_site_state(site, state)).await?;
+    stop_for_person(ctx, (site, fingerprint), LOGGED_OUT.to_owned(), state).await?;
     events(SiteEvent::LoggedOut { site, url });
     Ok(())
 }
@@ -974,12 +971,23 @@ async fn stop_needs_human(
         wall = %wall,
         "the site needs a human: stopping it until a session is imported (`leakwatch session import`)"
     );
-    state.paused_until = Some(NEVER);
-    state.pause_reason = Some(reason.clone());
-    state.session_fingerprint = Some(fingerprint.to_owned());
-    ctx.store(|f| f.set_site_state(site, state)).await?;
+    stop_for_person(ctx, (site, fingerprint), reason.clone(), state).await?;
     events(SiteEvent::NeedsHuman { site, url, wall });
     Ok(reason)
+}
+
+/// Keeps the site stopped for `reason` until its session's fingerprint
+/// differs from `fingerprint` (new cookies in the profile, or imported).
+async fn stop_for_person(
+    ctx: &SiteContext<'_>,
+    (site, fingerprint): (&str, &str),
+    reason: String,
+    state: &mut SiteState,
+) -> Result<(), FrontierError> {
+    state.paused_until = Some(NEVER);
+    state.pause_reason = Some(reason);
+    state.session_fingerprint = Some(fingerprint.to_owned());
+    ctx.store(|f| f.set_site_state(site, state)).await
 }
 
 /// Fetches one frontier URL and extracts it on the blocking pool, one

@@ -59,6 +59,28 @@ pub fn write_demo_profiles(dir: &Path, root: &str, edit: impl Fn(String) -> Stri
     }
 }
 
+/// Runs `leakwatch --data-dir DATA ARGS...` to the end.
+pub fn leakwatch_in(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("LEAKWATCH_DATA_DIR")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("leakwatch {args:?}: {e}"))
+}
+
+/// Polls `done` every 200 ms until it holds; fails the test after
+/// `timeout`, naming `what` it waited for.
+pub fn wait_for(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 /// A loopback port free at the time of asking.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
