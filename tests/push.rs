@@ -110,6 +110,29 @@ fn outbox_empty(metrics_port: u16) -> bool {
             .contains("leakwatch_pending_deliveries 0\n")
 }
 
+/// Whether the service is done: the crawl over, every alert delivered to
+/// each of `sinks`, and the outbox empty (sightings included) twice in a
+/// row, a delivery round apart.
+fn settled(metrics_port: u16, data: &Path, sinks: &[&str]) -> bool {
+    if !crawled(metrics_port) {
+        return false;
+    }
+    let alerts = stored_alerts(data);
+    let delivered = !alerts.is_empty()
+        && alerts.iter().all(|a| {
+            sinks.iter().all(|sink| {
+                a["delivered_to"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|s| s == sink))
+            })
+        });
+    if !delivered || !outbox_empty(metrics_port) {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    outbox_empty(metrics_port)
+}
+
 /// Whether the index holds the demo's 81 documents (the crawl is over).
 fn crawled(metrics_port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", metrics_port)).is_ok()
@@ -366,12 +389,11 @@ timeout_secs = 20
     drop(service);
     let pushed_before = taxii.objects(&auth).len();
     let service = start_service(&config, &log, &env);
-    wait_for("the crawl's 81 documents", Duration::from_secs(120), || {
-        crawled(metrics_port)
-    });
-    wait_for("an empty outbox", Duration::from_secs(120), || {
-        outbox_empty(metrics_port)
-    });
+    wait_for(
+        "the crawl's end and every delivery",
+        Duration::from_secs(180),
+        || settled(metrics_port, &dir.path().join("data"), &["cti"]),
+    );
     drop(service);
     let log_text = show_log();
     assert!(!log_text.contains(password), "the password reached the log");
@@ -527,12 +549,11 @@ tlp = "green"
     drop(service);
     let service = start_service(&config, &log, &env);
     let data = dir.path().join("data");
-    wait_for("the crawl's 81 documents", Duration::from_secs(120), || {
-        crawled(metrics_port)
-    });
-    wait_for("an empty outbox", Duration::from_secs(120), || {
-        outbox_empty(metrics_port)
-    });
+    wait_for(
+        "the crawl's end and every delivery",
+        Duration::from_secs(180),
+        || settled(metrics_port, &data, &["misp", "misp-day"]),
+    );
     drop(service);
     assert!(
         !std::fs::read_to_string(&log)

@@ -20,8 +20,8 @@ const WATCHLISTS_TTL: Duration = Duration::from_secs(30);
 
 /// The index and watchlists of one data folder, opened on first use.
 pub(crate) struct Enricher {
-    index_dir: Option<PathBuf>,
-    watchlists: Option<PathBuf>,
+    index_dir: PathBuf,
+    watchlists: PathBuf,
     state: Mutex<State>,
 }
 
@@ -37,17 +37,8 @@ impl Enricher {
     /// watchlist file or folder `watchlists`.
     pub(crate) fn new(index_dir: PathBuf, watchlists: PathBuf) -> Enricher {
         Enricher {
-            index_dir: Some(index_dir),
-            watchlists: Some(watchlists),
-            state: Mutex::default(),
-        }
-    }
-
-    /// Adds nothing: exports carry only what the alert says.
-    pub(crate) fn none() -> Enricher {
-        Enricher {
-            index_dir: None,
-            watchlists: None,
+            index_dir,
+            watchlists,
             state: Mutex::default(),
         }
     }
@@ -79,7 +70,7 @@ impl Enricher {
     }
 
     fn document(&self, state: &mut State, doc_id: &str) -> Option<indexer::IndexDocument> {
-        let dir = self.index_dir.as_ref()?;
+        let dir = &self.index_dir;
         match &mut state.index {
             Some(index) => {
                 if let Err(e) = index.reload() {
@@ -105,9 +96,7 @@ impl Enricher {
     }
 
     fn refresh_watchlists(&self, state: &mut State) {
-        let Some(path) = &self.watchlists else {
-            return;
-        };
+        let path = &self.watchlists;
         if state
             .loaded_at
             .is_some_and(|at| at.elapsed() < WATCHLISTS_TTL)

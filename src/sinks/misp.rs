@@ -61,6 +61,34 @@ pub(crate) fn event_for(
     event
 }
 
+/// The objects of `objects` that `have` lacks, each after the objects it
+/// refers to (so a reference never names an object the event does not hold
+/// yet); a cycle, which the export never makes, keeps the given order.
+pub(crate) fn in_reference_order<'a>(objects: &'a [Value], have: &HashSet<&str>) -> Vec<&'a Value> {
+    let uuid = |o: &Value| o["uuid"].as_str().unwrap_or_default().to_owned();
+    let mut placed: HashSet<String> = have.iter().map(|u| (*u).to_owned()).collect();
+    let mut waiting: Vec<&Value> = objects
+        .iter()
+        .filter(|o| !placed.contains(&uuid(o)))
+        .collect();
+    let ours: HashSet<String> = waiting.iter().map(|o| uuid(o)).collect();
+    let mut out = Vec::with_capacity(waiting.len());
+    while !waiting.is_empty() {
+        let ready = waiting.iter().position(|o| {
+            o["ObjectReference"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["referenced_uuid"].as_str())
+                .all(|target| placed.contains(target) || !ours.contains(target))
+        });
+        let next = waiting.remove(ready.unwrap_or(0));
+        placed.insert(uuid(next));
+        out.push(next);
+    }
+    out
+}
+
 /// The attribute a sighting of `event`'s listing is recorded on: the
 /// `ail-leak` object's `origin` (the listing's URL), else its `first-seen`.
 /// Both depend only on the alert record, so the uuid is the event's.
@@ -192,10 +220,8 @@ impl Misp {
             .filter_map(|o| o["uuid"].as_str())
             .collect();
         let add = format!("objects/add/{uuid}");
-        for object in event["Event"]["Object"].as_array().into_iter().flatten() {
-            if object["uuid"].as_str().is_some_and(|u| have.contains(u)) {
-                continue;
-            }
+        let objects = event["Event"]["Object"].as_array().cloned().unwrap_or_default();
+        for object in in_reference_order(&objects, &have) {
             let (status, text) = self.call(&add, Some(object)).await?;
             if !(200..300).contains(&status) {
                 return Err(self.failed(&add, status, &text));
@@ -274,6 +300,29 @@ mod tests {
             .as_str()
             .expect("source")
             .contains("demo-forum at http://forum.onion/"));
+    }
+
+    #[test]
+    fn objects_are_added_after_what_they_refer_to() {
+        let alerts = sample();
+        let event = event_for(&alerts[0], Grouping::Day, Tlp::Amber, None);
+        let objects = event["Event"]["Object"].as_array().expect("objects");
+        let victim = objects
+            .iter()
+            .find(|o| o["name"] == "victim")
+            .and_then(|o| o["uuid"].as_str())
+            .expect("victim");
+        let have: HashSet<&str> = [victim].into_iter().collect();
+        let order = in_reference_order(objects, &have);
+        assert_eq!(order.len(), objects.len() - 1, "the victim is there already");
+        let mut placed: HashSet<&str> = have.clone();
+        for o in order {
+            for r in o["ObjectReference"].as_array().into_iter().flatten() {
+                let target = r["referenced_uuid"].as_str().expect("target");
+                assert!(placed.contains(target), "{} before {target}", o["name"]);
+            }
+            placed.insert(o["uuid"].as_str().expect("uuid"));
+        }
     }
 
     #[test]

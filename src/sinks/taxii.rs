@@ -53,7 +53,7 @@ pub(crate) fn parse_status(body: &Value) -> Result<AddStatus, String> {
         Some("pending") => false,
         other => return Err(format!("status {other:?} is neither complete nor pending")),
     };
-    let failures = body["failures"]
+    let failures: Vec<(String, String)> = body["failures"]
         .as_array()
         .map(|list| {
             list.iter()
