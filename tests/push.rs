@@ -291,13 +291,15 @@ impl Medallion {
         server
     }
 
-    /// Every object of the collection, all versions, over every page.
-    fn objects(&self, auth: &str) -> Vec<Value> {
+    /// Every entry of `resource` (`objects` or `manifest`) of the
+    /// collection, all versions, over every page, with `query` added.
+    fn list(&self, auth: &str, resource: &str, query: &str) -> Vec<Value> {
         let mut all = Vec::new();
         let mut next: Option<String> = None;
         loop {
-            let mut path =
-                format!("/api1/collections/{COLLECTION}/objects/?match%5Bversion%5D=all&limit=100");
+            let mut path = format!(
+                "/api1/collections/{COLLECTION}/{resource}/?match%5Bversion%5D=all&limit=100{query}"
+            );
             if let Some(n) = &next {
                 path.push_str(&format!("&next={n}"));
             }
@@ -384,10 +386,10 @@ timeout_secs = 20
     // SIGKILL as soon as the first alert's objects are in the collection:
     // the crawl and the pushes are under way.
     wait_for("the first objects", Duration::from_secs(90), || {
-        !taxii.objects(&auth).is_empty()
+        !taxii.list(&auth, "manifest", "").is_empty()
     });
     drop(service);
-    let pushed_before = taxii.objects(&auth).len();
+    let pushed_before = taxii.list(&auth, "manifest", "").len();
     let service = start_service(&config, &log, &env);
     wait_for(
         "the crawl's end and every delivery",
@@ -398,20 +400,54 @@ timeout_secs = 20
     let log_text = show_log();
     assert!(!log_text.contains(password), "the password reached the log");
 
-    let alerts = stored_alerts(&dir.path().join("data"));
-    let objects = taxii.objects(&auth);
-    assert!(objects.len() > pushed_before, "{pushed_before} then {}", objects.len());
+    // Each object once: by id and by id + version, in the manifest.
+    let manifest = taxii.list(&auth, "manifest", "");
+    assert!(manifest.len() > pushed_before, "{pushed_before} then {}", manifest.len());
     let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_version: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for o in &objects {
-        let id = o["id"].as_str().expect("id").to_owned();
+    for entry in &manifest {
+        let id = entry["id"].as_str().expect("id").to_owned();
         *by_id.entry(id.clone()).or_default() += 1;
-        let version = o["modified"].as_str().unwrap_or("-").to_owned();
+        let version = entry["version"].as_str().expect("version").to_owned();
         *by_version.entry((id, version)).or_default() += 1;
     }
     let twice: Vec<_> = by_id.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "objects more than once: {twice:?}");
     assert!(by_version.values().all(|n| *n == 1));
+
+    // The objects themselves. medallion 3.0.0 cannot list an
+    // extension-definition (it reads the object's own `version` property,
+    // "1.0.0", as a manifest version and answers 500), so every other type
+    // is listed, and the definition is checked in the manifest and taken
+    // from `leakwatch export`, which makes the same object.
+    let alerts = stored_alerts(&dir.path().join("data"));
+    let mut objects = taxii.list(
+        &auth,
+        "objects",
+        "&match%5Btype%5D=identity,marking-definition,observed-data,relationship,indicator,\
+         note,url,user-account,domain-name,email-addr",
+    );
+    let exported = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["export", "--format", "stix", "--watchlists"])
+        .arg(dir.path().join("watchlists"))
+        .output()
+        .expect("leakwatch export");
+    let exported: Value = serde_json::from_slice(&exported.stdout).expect("a STIX bundle");
+    let definition = exported["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .find(|o| o["type"] == "extension-definition")
+        .expect("the extension definition")
+        .clone();
+    assert!(
+        manifest.iter().any(|e| e["id"] == definition["id"] && e["version"] == definition["modified"]),
+        "the extension definition is in the collection"
+    );
+    assert_eq!(objects.len() + 1, manifest.len(), "every object listed");
+    objects.push(definition);
     // Every alert's offer is there: an observed-data (or, without a URL, a
     // note) carrying its alert id.
     let offered: BTreeSet<i64> = objects
