@@ -591,7 +591,11 @@ mod tests {
             .record(&alert("d3", "market-b"), 0xFFFF_0001, &sinks)
             .expect("record");
         let due = store.due_deliveries(10, 10).expect("due");
-        assert_eq!(due.len(), 2, "the alert's two deliveries; the sighting waits");
+        assert_eq!(
+            due.len(),
+            2,
+            "the alert's two deliveries; the sighting waits"
+        );
         assert!(due.iter().all(|d| d.sighting.is_none()));
         assert_eq!(store.pending_deliveries().expect("pending"), 3);
         let misp = due.iter().find(|d| d.sink == "misp").expect("misp");
@@ -613,10 +617,12 @@ mod tests {
             .expect("due")
             .iter()
             .all(|d| d.sighting.is_none()));
-        store
-            .sighting_delivered(sighting[0].id)
-            .expect("delivered");
-        assert_eq!(store.pending_deliveries().expect("pending"), 1, "the hook's");
+        store.sighting_delivered(sighting[0].id).expect("delivered");
+        assert_eq!(
+            store.pending_deliveries().expect("pending"),
+            1,
+            "the hook's"
+        );
     }
 
     #[test]

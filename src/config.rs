@@ -942,18 +942,40 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
             ),
         );
         let c = Config::load(&path).expect("valid");
-        let SinkKind::Taxii { api_root, auth, tlp, .. } = &c.sinks[0].kind else {
+        let SinkKind::Taxii {
+            api_root,
+            auth,
+            tlp,
+            ..
+        } = &c.sinks[0].kind
+        else {
             panic!("a TAXII sink")
         };
-        assert_eq!(api_root.as_str(), "http://127.0.0.1:9/api1/", "a slash is added");
+        assert_eq!(
+            api_root.as_str(),
+            "http://127.0.0.1:9/api1/",
+            "a slash is added"
+        );
         assert_eq!(*tlp, Tlp::Amber);
-        assert_eq!(auth.source(), "$LW_CFG_TAXII_USER and $LW_CFG_TAXII_PASSWORD");
+        assert_eq!(
+            auth.source(),
+            "$LW_CFG_TAXII_USER and $LW_CFG_TAXII_PASSWORD"
+        );
         assert!(matches!(
             &c.sinks[1].kind,
-            SinkKind::Misp { event_per: Grouping::Day, distribution: Some(1), tlp: Tlp::Green, verify_tls: true, .. }
+            SinkKind::Misp {
+                event_per: Grouping::Day,
+                distribution: Some(1),
+                tlp: Tlp::Green,
+                verify_tls: true,
+                ..
+            }
         ));
         let shown = format!("{:?}", c.sinks);
-        assert!(!shown.contains("taxii-pa55-value") && !shown.contains("misp-key-value"), "{shown}");
+        assert!(
+            !shown.contains("taxii-pa55-value") && !shown.contains("misp-key-value"),
+            "{shown}"
+        );
 
         for (sink, needle) in [
             (

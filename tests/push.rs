@@ -110,11 +110,11 @@ fn outbox_empty(metrics_port: u16) -> bool {
             .contains("leakwatch_pending_deliveries 0\n")
 }
 
-/// Whether the service is done: the crawl over, every alert delivered to
-/// each of `sinks`, and the outbox empty (sightings included) twice in a
-/// row, a delivery round apart.
-fn settled(metrics_port: u16, data: &Path, sinks: &[&str]) -> bool {
-    if !crawled(metrics_port) {
+/// Whether the service is done: the crawl over (`documents` indexed),
+/// every alert delivered to each of `sinks`, and the outbox empty
+/// (sightings included) twice in a row, a delivery round apart.
+fn settled(metrics_port: u16, documents: usize, data: &Path, sinks: &[&str]) -> bool {
+    if !crawled(metrics_port, documents) {
         return false;
     }
     let alerts = stored_alerts(data);
@@ -133,12 +133,12 @@ fn settled(metrics_port: u16, data: &Path, sinks: &[&str]) -> bool {
     outbox_empty(metrics_port)
 }
 
-/// Whether the index holds the demo's 81 documents (the crawl is over).
-fn crawled(metrics_port: u16) -> bool {
+/// Whether the index holds `documents` (the crawl is over).
+fn crawled(metrics_port: u16, documents: usize) -> bool {
     TcpStream::connect(("127.0.0.1", metrics_port)).is_ok()
         && http(metrics_port, "GET", "/metrics", &[])
             .1
-            .contains("leakwatch_index_docs 81\n")
+            .contains(&format!("leakwatch_index_docs {documents}\n"))
 }
 
 fn start_service(config: &Path, log: &Path, env: &[(&str, &str)]) -> Killed {
@@ -158,15 +158,37 @@ fn start_service(config: &Path, log: &Path, env: &[(&str, &str)]) -> Killed {
     Killed(command.spawn().expect("leakwatch run starts"))
 }
 
+/// The demo's documents: 34 on the market, 19 and 28 on the other sites.
+const DEMO_DOCUMENTS: usize = 81;
+/// With a mirror of the market.
+const MIRRORED_DOCUMENTS: usize = 81 + 34;
+
 /// A data folder with the demo's sites (10 requests a second, so a kill
 /// lands mid-run) and watchlists, and a config with `sinks` and metrics.
-fn setup(dir: &Path, root: &str, metrics_port: u16, sinks: &str) -> std::path::PathBuf {
+/// With `mirror`, a fourth site serves the market's listings again (the
+/// same pages under another site name): each is a repost of the other.
+fn setup(
+    dir: &Path,
+    root: &str,
+    metrics_port: u16,
+    sinks: &str,
+    mirror: bool,
+) -> std::path::PathBuf {
     let lists = dir.join("watchlists");
     std::fs::create_dir_all(&lists).expect("mkdir");
-    write_demo_profiles(&dir.join("sites"), root, |text| {
+    let pace = |text: String| {
         text.replace("requests_per_minute = 6000", "requests_per_minute = 600")
             .replace("burst = 20", "burst = 1")
-    });
+    };
+    write_demo_profiles(&dir.join("sites"), root, pace);
+    if mirror {
+        let market = std::fs::read_to_string(dir.join("sites/demo-market.toml")).expect("profile");
+        std::fs::write(
+            dir.join("sites/market-mirror.toml"),
+            market.replace("name = \"demo-market\"", "name = \"market-mirror\""),
+        )
+        .expect("write");
+    }
     for name in [
         "mufg-group",
         "japan-post",
@@ -374,6 +396,7 @@ timeout_secs = 20
 "#,
             taxii.port
         ),
+        false,
     );
     let env = [
         ("LW_TEST_TAXII_USER", user),
@@ -394,7 +417,14 @@ timeout_secs = 20
     wait_for(
         "the crawl's end and every delivery",
         Duration::from_secs(180),
-        || settled(metrics_port, &dir.path().join("data"), &["cti"]),
+        || {
+            settled(
+                metrics_port,
+                DEMO_DOCUMENTS,
+                &dir.path().join("data"),
+                &["cti"],
+            )
+        },
     );
     drop(service);
     let log_text = show_log();
@@ -402,7 +432,11 @@ timeout_secs = 20
 
     // Each object once: by id and by id + version, in the manifest.
     let manifest = taxii.list(&auth, "manifest", "");
-    assert!(manifest.len() > pushed_before, "{pushed_before} then {}", manifest.len());
+    assert!(
+        manifest.len() > pushed_before,
+        "{pushed_before} then {}",
+        manifest.len()
+    );
     let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_version: BTreeMap<(String, String), usize> = BTreeMap::new();
     for entry in &manifest {
@@ -443,7 +477,9 @@ timeout_secs = 20
         .expect("the extension definition")
         .clone();
     assert!(
-        manifest.iter().any(|e| e["id"] == definition["id"] && e["version"] == definition["modified"]),
+        manifest
+            .iter()
+            .any(|e| e["id"] == definition["id"] && e["version"] == definition["modified"]),
         "the extension definition is in the collection"
     );
     assert_eq!(objects.len() + 1, manifest.len(), "every object listed");
@@ -463,9 +499,9 @@ timeout_secs = 20
     let ids: BTreeSet<i64> = alerts.iter().filter_map(|a| a["id"].as_i64()).collect();
     assert_eq!(offered, ids, "every alert's offer, once");
     assert!(
-        alerts
-            .iter()
-            .all(|a| a["delivered_to"].as_array().is_some_and(|d| d.iter().any(|s| s == "cti"))),
+        alerts.iter().all(|a| a["delivered_to"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|s| s == "cti"))),
         "every alert delivered to the TAXII sink"
     );
 
@@ -573,6 +609,7 @@ tlp = "green"
 "#,
             port = misp.port
         ),
+        true,
     );
     let env = [("LW_TEST_MISP_KEY", key)];
     let log = dir.path().join("run.log");
@@ -588,7 +625,14 @@ tlp = "green"
     wait_for(
         "the crawl's end and every delivery",
         Duration::from_secs(180),
-        || settled(metrics_port, &data, &["misp", "misp-day"]),
+        || {
+            settled(
+                metrics_port,
+                MIRRORED_DOCUMENTS,
+                &data,
+                &["misp", "misp-day"],
+            )
+        },
     );
     drop(service);
     assert!(
@@ -600,12 +644,22 @@ tlp = "green"
 
     let alerts = stored_alerts(&data);
     let dump = misp.dump();
-    assert_eq!(dump["rejected"], serde_json::json!([]), "refused by PyMISP or a template");
+    assert_eq!(
+        dump["rejected"],
+        serde_json::json!([]),
+        "refused by PyMISP or a template"
+    );
     assert_eq!(dump["auth_failures"], 0);
+    eprintln!(
+        "MISP receiver: {} event POSTs, {} refused as existing, {} answers lost to the kill",
+        dump["event_posts"], dump["duplicate_events"], dump["answers_lost"]
+    );
     let events = dump["events"].as_object().expect("events");
-    let (per_alert, per_day): (Vec<&Value>, Vec<&Value>) = events
-        .values()
-        .partition(|e| e["Tag"].as_array().is_some_and(|t| t.iter().any(|t| t["name"] == "tlp:amber")));
+    let (per_alert, per_day): (Vec<&Value>, Vec<&Value>) = events.values().partition(|e| {
+        e["Tag"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["name"] == "tlp:amber"))
+    });
     assert_eq!(per_alert.len(), alerts.len(), "one event per alert");
     let leaks = |e: &Value| {
         e["Object"]
@@ -624,7 +678,10 @@ tlp = "green"
         })
         .collect();
     assert_eq!(per_day.len(), days.len(), "{days:?}");
-    assert_eq!(per_day.iter().map(|e| leaks(e)).sum::<usize>(), alerts.len());
+    assert_eq!(
+        per_day.iter().map(|e| leaks(e)).sum::<usize>(),
+        alerts.len()
+    );
     assert!(per_day.iter().all(|e| e["distribution"] == "1"));
     for e in &per_day {
         let uuids: Vec<&str> = e["Object"]
@@ -649,9 +706,9 @@ tlp = "green"
     assert!(reposts > 0, "the demo has reposts");
     let sightings = dump["sightings"].as_object().expect("sightings");
     assert_eq!(sightings.len(), 2 * reposts, "one per repost per sink");
-    assert!(sightings
-        .values()
-        .all(|s| s["source"].as_str().is_some_and(|s| s.starts_with("leakwatch: reposted"))));
+    assert!(sightings.values().all(|s| s["source"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("leakwatch: reposted"))));
 }
 
 #[test]
@@ -675,7 +732,7 @@ fn a_push_sink_without_its_credentials_stops_the_service_at_start() {
             "LW_TEST_UNSET_MISP_KEY",
         ),
     ] {
-        let config = setup(dir.path(), &root, free_port(), sinks);
+        let config = setup(dir.path(), &root, free_port(), sinks, false);
         let out = Command::new(BIN)
             .args(["run", "--config"])
             .arg(&config)

@@ -220,7 +220,10 @@ impl Misp {
             .filter_map(|o| o["uuid"].as_str())
             .collect();
         let add = format!("objects/add/{uuid}");
-        let objects = event["Event"]["Object"].as_array().cloned().unwrap_or_default();
+        let objects = event["Event"]["Object"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for object in in_reference_order(&objects, &have) {
             let (status, text) = self.call(&add, Some(object)).await?;
             if !(200..300).contains(&status) {
@@ -265,7 +268,10 @@ mod tests {
         assert_eq!(b["Event"]["distribution"], "0", "amber: the organisation");
         let day = event_for(&alerts[0], Grouping::Day, Tlp::Amber, None);
         let other = event_for(&alerts[1], Grouping::Day, Tlp::Amber, None);
-        assert_eq!(day["Event"]["uuid"], other["Event"]["uuid"], "one event a day");
+        assert_eq!(
+            day["Event"]["uuid"], other["Event"]["uuid"],
+            "one event a day"
+        );
         assert!(!day["Event"]["info"]
             .as_str()
             .expect("info")
@@ -294,7 +300,10 @@ mod tests {
         };
         let body = sighting_body(&alerts[0], &repost, &attribute);
         assert_eq!(body, sighting_body(&alerts[0], &repost, &attribute));
-        assert_ne!(body["uuid"], sighting_body(&alerts[0], &repost, "other")["uuid"]);
+        assert_ne!(
+            body["uuid"],
+            sighting_body(&alerts[0], &repost, "other")["uuid"]
+        );
         assert_eq!(body["date_sighting"], "1795253400");
         assert!(body["source"]
             .as_str()
@@ -314,7 +323,11 @@ mod tests {
             .expect("victim");
         let have: HashSet<&str> = [victim].into_iter().collect();
         let order = in_reference_order(objects, &have);
-        assert_eq!(order.len(), objects.len() - 1, "the victim is there already");
+        assert_eq!(
+            order.len(),
+            objects.len() - 1,
+            "the victim is there already"
+        );
         let mut placed: HashSet<&str> = have.clone();
         for o in order {
             for r in o["ObjectReference"].as_array().into_iter().flatten() {

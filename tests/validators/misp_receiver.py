@@ -49,6 +49,7 @@ STATE = {
     "sighting_posts": 0,
     "rejected": [],  # problems of refused requests
     "auth_failures": 0,
+    "answers_lost": 0,
 }
 
 
@@ -71,7 +72,13 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in headers:
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away before the answer (a sink killed
+            # mid-request): what was stored stays stored, as in MISP.
+            with LOCK:
+                STATE["answers_lost"] += 1
 
     def authorised(self):
         if KEY and self.headers.get("Authorization") == KEY:
