@@ -6,7 +6,9 @@
 //! site (near-duplicate text) is grouped under the first alert as a
 //! sighting. New alerts get one outbox row per sink in the same transaction,
 //! so a kill -9 at any moment neither loses a delivery nor makes one twice
-//! (a delivery is marked done right after the sink accepts it).
+//! (a delivery is marked done right after the sink accepts it). Sinks that
+//! report repeats (MISP) also get a delivery for each new sighting, due once
+//! the alert itself is delivered to them.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -53,6 +55,19 @@ CREATE TABLE IF NOT EXISTS deliveries (
     UNIQUE (alert_id, sink)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS sighting_deliveries (
+    id              INTEGER PRIMARY KEY,
+    alert_id        INTEGER NOT NULL REFERENCES alerts(id),
+    doc_id          TEXT NOT NULL,
+    sink            TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    delivered_at    TEXT,
+    UNIQUE (alert_id, doc_id, sink)
+);
+CREATE INDEX IF NOT EXISTS sighting_deliveries_due ON sighting_deliveries (status, next_attempt_at);
 ";
 
 /// A sighting of an alert's listing on another page.
@@ -107,7 +122,9 @@ impl Recorded {
     }
 }
 
-/// A queued delivery, with its alert.
+/// A queued delivery, with its alert: the alert itself, or (with
+/// `sighting`) a repost of its listing. `id` is the row in the table of
+/// its kind.
 #[derive(Debug, Clone)]
 pub(crate) struct Delivery {
     pub id: i64,
@@ -115,6 +132,10 @@ pub(crate) struct Delivery {
     pub sink: String,
     pub attempts: u32,
     pub alert: Alert,
+    /// When the alert was first recorded (RFC 3339).
+    pub first_seen: String,
+    /// The repost this delivery reports, for a sighting delivery.
+    pub sighting: Option<Sighting>,
 }
 
 /// A handle on the alert log. Clones share one connection: the pipeline
@@ -123,6 +144,8 @@ pub(crate) struct Delivery {
 #[derive(Clone)]
 pub(crate) struct AlertStore {
     db: Arc<Mutex<Connection>>,
+    /// The sinks that also take sightings (shared by the clones).
+    sighting_sinks: Arc<Mutex<Vec<String>>>,
 }
 
 fn now_text() -> String {
@@ -145,7 +168,17 @@ impl AlertStore {
             .with_context(|| format!("{}: not a usable leakwatch state store", path.display()))?;
         Ok(AlertStore {
             db: Arc::new(Mutex::new(db)),
+            sighting_sinks: Arc::default(),
         })
+    }
+
+    /// Names the sinks that also get a delivery for each new sighting (a
+    /// repost of an alerted listing), when the alert's route includes them.
+    pub(crate) fn route_sightings_to(&self, sinks: Vec<String>) {
+        *self
+            .sighting_sinks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = sinks;
     }
 
     /// The connection, for one call. A panic while it was held left no
@@ -216,10 +249,23 @@ impl AlertStore {
                 other_site && same_listing(*h as u64, simhash)
             });
             if let Some((id, _, _)) = same {
-                tx.execute(
+                let inserted = tx.execute(
                     "INSERT OR IGNORE INTO sightings (alert_id, doc_id, url, site, seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![id, alert.doc_id, alert.url, alert.site, now],
                 )?;
+                if inserted > 0 {
+                    let takers = self
+                        .sighting_sinks
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .clone();
+                    for (sink, first_attempt) in sinks.iter().filter(|(s, _)| takers.contains(s)) {
+                        tx.execute(
+                            "INSERT OR IGNORE INTO sighting_deliveries (alert_id, doc_id, sink, next_attempt_at) VALUES (?1, ?2, ?3, ?4)",
+                            params![id, alert.doc_id, sink, first_attempt],
+                        )?;
+                    }
+                }
                 tx.execute(
                     "UPDATE alerts SET last_seen = ?2 WHERE id = ?1",
                     params![id, now],
@@ -321,11 +367,13 @@ impl AlertStore {
         Ok(missing)
     }
 
-    /// Pending deliveries due at `now` (unix seconds), oldest first.
+    /// Pending deliveries due at `now` (unix seconds), oldest first: the
+    /// alerts', then the sightings' (a sighting only once no delivery of
+    /// its alert to the same sink is pending), at most `limit` of each.
     pub(crate) fn due_deliveries(&self, now: i64, limit: usize) -> anyhow::Result<Vec<Delivery>> {
         let db = self.db();
         let mut stmt = db.prepare(
-            "SELECT d.id, d.alert_id, d.sink, d.attempts, a.alert_json
+            "SELECT d.id, d.alert_id, d.sink, d.attempts, a.alert_json, a.first_seen
              FROM deliveries d JOIN alerts a ON a.id = d.alert_id
              WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
              ORDER BY d.id LIMIT ?2",
@@ -333,33 +381,74 @@ impl AlertStore {
         let rows = stmt
             .query_map(params![now, limit as i64], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, u32>(3)?,
-                    r.get::<_, String>(4)?,
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, u32>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ),
+                    None,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = db.prepare(
+            "SELECT s.id, s.alert_id, s.sink, s.attempts, a.alert_json, a.first_seen,
+                    si.doc_id, si.url, si.site, si.seen_at
+             FROM sighting_deliveries s
+             JOIN alerts a ON a.id = s.alert_id
+             JOIN sightings si ON si.alert_id = s.alert_id AND si.doc_id = s.doc_id
+             WHERE s.status = 'pending' AND s.next_attempt_at <= ?1
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = s.alert_id
+                               AND d.sink = s.sink AND d.status = 'pending')
+             ORDER BY s.id LIMIT ?2",
+        )?;
+        let sightings = stmt
+            .query_map(params![now, limit as i64], |r| {
+                Ok((
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, u32>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ),
+                    Some(Sighting {
+                        doc_id: r.get(6)?,
+                        url: r.get(7)?,
+                        site: r.get(8)?,
+                        seen_at: r.get(9)?,
+                    }),
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(id, alert_id, sink, attempts, json)| {
-                Ok(Delivery {
-                    id,
-                    alert_id,
-                    sink,
-                    attempts,
-                    alert: serde_json::from_str(&json).with_context(|| {
-                        format!("alert {alert_id} in the state store is unreadable")
-                    })?,
-                })
-            })
+            .chain(sightings)
+            .map(
+                |((id, alert_id, sink, attempts, json, first_seen), sighting)| {
+                    Ok(Delivery {
+                        id,
+                        alert_id,
+                        sink,
+                        attempts,
+                        alert: serde_json::from_str(&json).with_context(|| {
+                            format!("alert {alert_id} in the state store is unreadable")
+                        })?,
+                        first_seen,
+                        sighting,
+                    })
+                },
+            )
             .collect()
     }
 
     /// Number of deliveries still pending (for metrics and shutdown).
     pub(crate) fn pending_deliveries(&self) -> anyhow::Result<u64> {
         Ok(self.db().query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
+            "SELECT (SELECT COUNT(*) FROM deliveries WHERE status = 'pending')
+                  + (SELECT COUNT(*) FROM sighting_deliveries WHERE status = 'pending')",
             [],
             |r| r.get::<_, i64>(0),
         )? as u64)
@@ -381,6 +470,29 @@ impl AlertStore {
             [delivery_id],
         )?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks a sighting delivery done.
+    pub(crate) fn sighting_delivered(&self, delivery_id: i64) -> anyhow::Result<()> {
+        self.db().execute(
+            "UPDATE sighting_deliveries SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+            params![delivery_id, now_text()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt of a sighting delivery.
+    pub(crate) fn sighting_failed(
+        &self,
+        delivery_id: i64,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> anyhow::Result<()> {
+        self.db().execute(
+            "UPDATE sighting_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+            params![delivery_id, error, next_attempt_at],
+        )?;
         Ok(())
     }
 
@@ -459,6 +571,58 @@ mod tests {
         let list = store.list(&AlertFilter::default()).expect("list");
         assert_eq!(list[0].also_seen_at.len(), 1);
         assert_eq!(list[0].also_seen_at[0].doc_id, "d3");
+    }
+
+    #[test]
+    fn sightings_are_delivered_after_their_alert_to_the_sinks_that_take_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = AlertStore::open(&dir.path().join("state.db")).expect("open");
+        store.route_sightings_to(vec!["misp".to_owned()]);
+        let sinks = [("misp".to_owned(), 0), ("hook".to_owned(), 0)];
+        let first = store
+            .record(&alert("d1", "market-a"), 0xFFFF_0000, &sinks)
+            .expect("record");
+        let repost = store
+            .record(&alert("d3", "market-b"), 0xFFFF_0001, &sinks)
+            .expect("record");
+        assert_eq!(repost, Recorded::Sighting(first.id()));
+        // Seen again: no second sighting delivery.
+        store
+            .record(&alert("d3", "market-b"), 0xFFFF_0001, &sinks)
+            .expect("record");
+        let due = store.due_deliveries(10, 10).expect("due");
+        assert_eq!(
+            due.len(),
+            2,
+            "the alert's two deliveries; the sighting waits"
+        );
+        assert!(due.iter().all(|d| d.sighting.is_none()));
+        assert_eq!(store.pending_deliveries().expect("pending"), 3);
+        let misp = due.iter().find(|d| d.sink == "misp").expect("misp");
+        store.delivered(misp.id).expect("delivered");
+        let due = store.due_deliveries(10, 10).expect("due");
+        let sighting: Vec<&Delivery> = due.iter().filter(|d| d.sighting.is_some()).collect();
+        assert_eq!(sighting.len(), 1);
+        assert_eq!(sighting[0].sink, "misp");
+        assert_eq!(sighting[0].alert_id, first.id());
+        assert_eq!(
+            sighting[0].sighting.as_ref().map(|s| s.doc_id.as_str()),
+            Some("d3")
+        );
+        store
+            .sighting_failed(sighting[0].id, "HTTP 500", 20)
+            .expect("failed");
+        assert!(store
+            .due_deliveries(10, 10)
+            .expect("due")
+            .iter()
+            .all(|d| d.sighting.is_none()));
+        store.sighting_delivered(sighting[0].id).expect("delivered");
+        assert_eq!(
+            store.pending_deliveries().expect("pending"),
+            1,
+            "the hook's"
+        );
     }
 
     #[test]

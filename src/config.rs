@@ -10,6 +10,9 @@ use anyhow::{bail, Context};
 use crawler::{CrawlOptions, FetchOptions, RateFloor, Secret, SiteProfile};
 use serde::Deserialize;
 
+use crate::export::misp::Grouping;
+use crate::export::Tlp;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -116,6 +119,48 @@ enum RawSink {
     Jsonl(RawJsonlSink),
     Webhook(RawWebhookSink),
     Email(RawEmailSink),
+    Taxii(RawTaxiiSink),
+    Misp(RawMispSink),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTaxiiSink {
+    name: String,
+    #[serde(default)]
+    customers: Vec<String>,
+    api_root: String,
+    collection: String,
+    #[serde(default)]
+    user_env: Option<String>,
+    #[serde(default)]
+    password_env: Option<String>,
+    #[serde(default)]
+    token_env: Option<String>,
+    #[serde(default)]
+    timeout_secs: Option<u64>,
+    #[serde(default)]
+    tlp: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMispSink {
+    name: String,
+    #[serde(default)]
+    customers: Vec<String>,
+    url: String,
+    key_env: String,
+    #[serde(default)]
+    verify_tls: Option<bool>,
+    #[serde(default)]
+    distribution: Option<u8>,
+    #[serde(default)]
+    event_per: Option<String>,
+    #[serde(default)]
+    timeout_secs: Option<u64>,
+    #[serde(default)]
+    tlp: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +257,62 @@ pub(crate) enum SinkKind {
         /// User name and password; `Debug` prints the password as `<redacted>`.
         credentials: Option<(String, Secret)>,
     },
+    /// A TAXII 2.1 collection that the alerts' STIX objects are added to.
+    Taxii {
+        /// The API root, ending in `/`.
+        api_root: reqwest::Url,
+        collection: String,
+        auth: HttpAuth,
+        timeout: Duration,
+        tlp: Tlp,
+    },
+    /// A MISP instance's REST API: an event per alert (or per customer and
+    /// day), a sighting when the listing is seen again.
+    Misp {
+        /// The instance's base URL, ending in `/`.
+        url: reqwest::Url,
+        /// The API key (sent as `Authorization`), from `key_env`.
+        key: Secret,
+        /// Its environment variable's name, for error messages.
+        key_env: String,
+        verify_tls: bool,
+        /// Overrides the events' distribution (else the TLP's).
+        distribution: Option<u8>,
+        event_per: Grouping,
+        timeout: Duration,
+        tlp: Tlp,
+    },
+}
+
+/// How a sink authenticates over HTTP; the secret comes from the environment
+/// and `Debug` prints it as `<redacted>`.
+#[derive(Debug, Clone)]
+pub(crate) enum HttpAuth {
+    Basic {
+        user: String,
+        password: Secret,
+        /// The variables' names, for error messages.
+        user_env: String,
+        password_env: String,
+    },
+    Bearer {
+        token: Secret,
+        token_env: String,
+    },
+}
+
+impl HttpAuth {
+    /// Where the credentials come from, for an error message (names only).
+    pub(crate) fn source(&self) -> String {
+        match self {
+            HttpAuth::Basic {
+                user_env,
+                password_env,
+                ..
+            } => format!("${user_env} and ${password_env}"),
+            HttpAuth::Bearer { token_env, .. } => format!("${token_env}"),
+        }
+    }
 }
 
 /// A validated sink.
@@ -484,6 +585,128 @@ fn sink(raw: RawSink, base: &Path, file: &str) -> anyhow::Result<SinkConfig> {
                 },
             }
         }
+        RawSink::Taxii(s) => {
+            check_name(&s.name)?;
+            taxii_sink(s, file)?
+        }
+        RawSink::Misp(s) => {
+            check_name(&s.name)?;
+            misp_sink(s, file)?
+        }
+    })
+}
+
+/// The value of environment variable `var`, named by `key` of sink `sink`;
+/// unset or empty is an error that names both (never a value).
+fn env_secret(file: &str, sink: &str, key: &str, var: &str) -> anyhow::Result<Secret> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Ok(Secret::new(value)),
+        Ok(_) => bail!("{file}: sink {sink:?}: environment variable {var} ({key}) is empty"),
+        Err(_) => bail!(
+            "{file}: sink {sink:?}: environment variable {var} ({key}) is not set; export it before starting leakwatch"
+        ),
+    }
+}
+
+/// A sink's `tlp` (default amber, as `leakwatch export`).
+fn sink_tlp(file: &str, sink: &str, tlp: Option<&str>) -> anyhow::Result<Tlp> {
+    match tlp {
+        None => Ok(Tlp::Amber),
+        Some(name) => Tlp::parse(name).with_context(|| {
+            format!(
+                "{file}: sink {sink:?}: tlp = {name:?}; use one of {}",
+                Tlp::NAMES.join(", ")
+            )
+        }),
+    }
+}
+
+/// An `http(s)` base URL that ends in `/` (so relative paths append).
+fn base_url(file: &str, sink: &str, key: &str, text: &str) -> anyhow::Result<reqwest::Url> {
+    let with_slash = if text.ends_with('/') {
+        text.to_owned()
+    } else {
+        format!("{text}/")
+    };
+    let url = reqwest::Url::parse(&with_slash)
+        .with_context(|| format!("{file}: sink {sink:?}: {key} {text:?} is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("{file}: sink {sink:?}: {key} {text:?} must be an http:// or https:// URL");
+    }
+    Ok(url)
+}
+
+fn taxii_sink(s: RawTaxiiSink, file: &str) -> anyhow::Result<SinkConfig> {
+    let name = s.name.as_str();
+    let api_root = base_url(file, name, "api_root", &s.api_root)?;
+    let collection = s.collection.trim().to_owned();
+    if collection.is_empty() || collection.contains(['/', '?', '#']) {
+        bail!(
+            "{file}: sink {name:?}: collection = {:?}; give the collection's id as the server lists it at {api_root}collections/",
+            s.collection
+        );
+    }
+    let auth = match (s.user_env, s.password_env, s.token_env) {
+        (Some(user_env), Some(password_env), None) => HttpAuth::Basic {
+            user: env_secret(file, name, "user_env", &user_env)?
+                .expose()
+                .to_owned(),
+            password: env_secret(file, name, "password_env", &password_env)?,
+            user_env,
+            password_env,
+        },
+        (None, None, Some(token_env)) => HttpAuth::Bearer {
+            token: env_secret(file, name, "token_env", &token_env)?,
+            token_env,
+        },
+        _ => bail!(
+            "{file}: sink {name:?}: give user_env and password_env (HTTP Basic) or token_env (a bearer token): the names of environment variables holding the credentials"
+        ),
+    };
+    Ok(SinkConfig {
+        kind: SinkKind::Taxii {
+            api_root,
+            collection,
+            auth,
+            timeout: Duration::from_secs(s.timeout_secs.unwrap_or(30).max(1)),
+            tlp: sink_tlp(file, name, s.tlp.as_deref())?,
+        },
+        name: s.name,
+        customers: s.customers,
+    })
+}
+
+fn misp_sink(s: RawMispSink, file: &str) -> anyhow::Result<SinkConfig> {
+    let name = s.name.as_str();
+    let url = base_url(file, name, "url", &s.url)?;
+    let key = env_secret(file, name, "key_env", &s.key_env)?;
+    let event_per = match s.event_per.as_deref() {
+        None | Some("alert") => Grouping::Alert,
+        Some("customer-day") => Grouping::Day,
+        Some(other) => bail!(
+            "{file}: sink {name:?}: event_per = {other:?}; use \"alert\" (one event per alert) or \"customer-day\" (one per customer per day)"
+        ),
+    };
+    if let Some(d) = s.distribution {
+        if d > 3 {
+            bail!(
+                "{file}: sink {name:?}: distribution = {d}; use 0 (your organisation), 1 (this community), 2 (connected communities) or 3 (all communities); sharing groups are not supported"
+            );
+        }
+    }
+    Ok(SinkConfig {
+        kind: SinkKind::Misp {
+            url,
+            key,
+            key_env: s.key_env.clone(),
+            verify_tls: s.verify_tls.unwrap_or(true),
+            distribution: s.distribution,
+            event_per,
+            timeout: Duration::from_secs(s.timeout_secs.unwrap_or(30).max(1)),
+            tlp: sink_tlp(file, name, s.tlp.as_deref())?,
+        },
+        name: s.name,
+        customers: s.customers,
     })
 }
 
@@ -700,6 +923,82 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
             .expect_err("the config is refused")
             .to_string();
         assert!(err.contains("leakwatch.toml:5"), "{err}");
+    }
+
+    #[test]
+    fn push_sinks_take_their_credentials_from_the_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::env::set_var("LW_CFG_TAXII_USER", "lw");
+        std::env::set_var("LW_CFG_TAXII_PASSWORD", "taxii-pa55-value");
+        std::env::set_var("LW_CFG_MISP_KEY", "misp-key-value");
+        let base = "tor = \"off\"\nsites = \"sites\"\nwatchlists = \"w\"\n";
+        let path = write(
+            dir.path(),
+            &format!(
+                "{base}[[sinks]]\nkind = \"taxii\"\nname = \"cti\"\napi_root = \"http://127.0.0.1:9/api1\"\n\
+                 collection = \"abc\"\nuser_env = \"LW_CFG_TAXII_USER\"\npassword_env = \"LW_CFG_TAXII_PASSWORD\"\n\
+                 [[sinks]]\nkind = \"misp\"\nname = \"misp\"\nurl = \"https://misp.example.org\"\n\
+                 key_env = \"LW_CFG_MISP_KEY\"\nevent_per = \"customer-day\"\ndistribution = 1\ntlp = \"green\"\n"
+            ),
+        );
+        let c = Config::load(&path).expect("valid");
+        let SinkKind::Taxii {
+            api_root,
+            auth,
+            tlp,
+            ..
+        } = &c.sinks[0].kind
+        else {
+            panic!("a TAXII sink")
+        };
+        assert_eq!(
+            api_root.as_str(),
+            "http://127.0.0.1:9/api1/",
+            "a slash is added"
+        );
+        assert_eq!(*tlp, Tlp::Amber);
+        assert_eq!(
+            auth.source(),
+            "$LW_CFG_TAXII_USER and $LW_CFG_TAXII_PASSWORD"
+        );
+        assert!(matches!(
+            &c.sinks[1].kind,
+            SinkKind::Misp {
+                event_per: Grouping::Day,
+                distribution: Some(1),
+                tlp: Tlp::Green,
+                verify_tls: true,
+                ..
+            }
+        ));
+        let shown = format!("{:?}", c.sinks);
+        assert!(
+            !shown.contains("taxii-pa55-value") && !shown.contains("misp-key-value"),
+            "{shown}"
+        );
+
+        for (sink, needle) in [
+            (
+                "[[sinks]]\nkind = \"misp\"\nname = \"m\"\nurl = \"http://127.0.0.1:9\"\nkey_env = \"LW_CFG_UNSET\"\n",
+                "sink \"m\": environment variable LW_CFG_UNSET (key_env) is not set",
+            ),
+            (
+                "[[sinks]]\nkind = \"taxii\"\nname = \"t\"\napi_root = \"http://127.0.0.1:9/\"\ncollection = \"c\"\n",
+                "give user_env and password_env",
+            ),
+            (
+                "[[sinks]]\nkind = \"misp\"\nname = \"m\"\nurl = \"http://127.0.0.1:9\"\nkey_env = \"LW_CFG_MISP_KEY\"\nevent_per = \"day\"\n",
+                "event_per = \"day\"",
+            ),
+            (
+                "[[sinks]]\nkind = \"misp\"\nname = \"m\"\nurl = \"http://127.0.0.1:9\"\nkey_env = \"LW_CFG_MISP_KEY\"\ndistribution = 4\n",
+                "sharing groups are not supported",
+            ),
+        ] {
+            let path = write(dir.path(), &format!("{base}{sink}"));
+            let err = format!("{:#}", Config::load(&path).expect_err("refused"));
+            assert!(err.contains("leakwatch.toml") && err.contains(needle), "{err}");
+        }
     }
 
     #[test]

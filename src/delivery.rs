@@ -65,19 +65,37 @@ pub(crate) async fn deliver_due(store: &AlertStore, sinks: &Sinks) -> anyhow::Re
             tracing::warn!(sink = %name, pending = deliveries.len(), "deliveries for a sink that is no longer configured");
             continue;
         };
+        // A sighting queued for a sink that no longer takes them (its kind
+        // changed under the same name): nothing to send.
+        let (deliveries, stale): (Vec<Delivery>, Vec<Delivery>) = deliveries
+            .into_iter()
+            .partition(|d| d.sighting.is_none() || sink.takes_sightings());
+        for d in stale {
+            store.sighting_delivered(d.id)?;
+        }
         for group in sink.plan(&deliveries) {
             let group: Vec<Delivery> = group.into_iter().map(|i| deliveries[i].clone()).collect();
             let result = sink.deliver(&group).await;
             for delivery in &group {
                 match &result {
                     Ok(()) => {
-                        store.delivered(delivery.id)?;
+                        if delivery.sighting.is_some() {
+                            store.sighting_delivered(delivery.id)?;
+                            tracing::info!(sink = %name, alert = delivery.alert_id, "sighting delivered");
+                        } else {
+                            store.delivered(delivery.id)?;
+                            tracing::info!(sink = %name, alert = delivery.alert_id, "alert delivered");
+                        }
                         *stats.delivered.entry(name.clone()).or_default() += 1;
-                        tracing::info!(sink = %name, alert = delivery.alert_id, "alert delivered");
                     }
                     Err(error) => {
                         let delay = retry_delay(delivery.attempts + 1);
-                        store.failed(delivery.id, error, now + delay.as_secs().max(1) as i64)?;
+                        let next = now + delay.as_secs().max(1) as i64;
+                        if delivery.sighting.is_some() {
+                            store.sighting_failed(delivery.id, error, next)?;
+                        } else {
+                            store.failed(delivery.id, error, next)?;
+                        }
                         stats.failed += 1;
                         tracing::warn!(sink = %name, alert = delivery.alert_id, attempts = delivery.attempts + 1, %error, retry_in_s = delay.as_secs(), "delivery failed");
                     }
@@ -94,7 +112,7 @@ pub(crate) fn reconcile(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<usi
     let pending = store.due_deliveries(i64::MAX, usize::MAX >> 1)?;
     let mut written: BTreeMap<String, std::collections::HashSet<i64>> = BTreeMap::new();
     let mut marked = 0;
-    for d in pending {
+    for d in pending.into_iter().filter(|d| d.sighting.is_none()) {
         let Some(sink) = sinks.get(&d.sink) else {
             continue;
         };

@@ -30,7 +30,7 @@ use crate::delivery;
 use crate::metrics::Metrics;
 use crate::pipeline::{CommitPolicy, Consumed, Pipeline, RaisedAlert};
 use crate::reload::{load_watchlists, Reloader};
-use crate::sinks::Sinks;
+use crate::sinks::{Enricher, Sinks};
 use crate::watched_assets::{self, Fingerprints};
 use crate::{paths, tor};
 
@@ -47,8 +47,14 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
     let metrics = Arc::new(Metrics::default());
     spawn_metrics(config.metrics_addr, &metrics).await?;
     let set = load_watchlists(&config.watchlists)?;
-    let sinks = Sinks::new(&config.sinks)?;
+    let sinks = Sinks::new(
+        &config.sinks,
+        Enricher::new(paths::index_dir(&data_dir), config.watchlists.clone()),
+    )?;
     let mut pipeline = open_pipeline(&config, &data_dir, &set, &metrics)?;
+    pipeline
+        .alert_store()
+        .route_sightings_to(sinks.sighting_sinks());
     let known_assets = data_dir.join("watched-assets.json");
     let fingerprints = hunt_offline_changes(&mut pipeline, &set, &known_assets, &metrics)?;
     let tor = tor::connect(&config.tor, &data_dir, false).await?;

@@ -1,8 +1,15 @@
 //! Alert sinks: a JSON-lines file, a webhook (POST JSON signed with
-//! HMAC-SHA256), e-mail over SMTP. A sink only delivers; retries and
-//! bookkeeping are `delivery`'s. A delivery sent again after a crash
-//! carries the same identity (`X-Leakwatch-Delivery`, Message-ID), and the
-//! JSON-lines file is checked so that it never holds an alert twice.
+//! HMAC-SHA256), e-mail over SMTP, a TAXII 2.1 collection (`taxii`) and a
+//! MISP instance (`misp`). A sink only delivers; retries and bookkeeping
+//! are `delivery`'s. A delivery sent again after a crash carries the same
+//! identity (`X-Leakwatch-Delivery`, Message-ID, STIX ids, MISP uuids), and
+//! the JSON-lines file is checked so that it never holds an alert twice.
+
+mod enrich;
+mod misp;
+mod taxii;
+
+pub(crate) use enrich::Enricher;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -38,20 +45,26 @@ enum Sink {
         /// Whether non-critical alerts due together go out as one digest.
         digest: bool,
     },
+    Taxii(taxii::Taxii),
+    Misp(misp::Misp),
 }
 
 /// The configured sinks by name.
 pub(crate) struct Sinks {
     sinks: HashMap<String, Sink>,
+    enricher: Enricher,
 }
 
 /// One sink, borrowed for a round of deliveries.
 pub(crate) struct SinkRef<'a> {
     sink: &'a Sink,
+    enricher: &'a Enricher,
 }
 
 impl Sinks {
-    pub(crate) fn new(configs: &[SinkConfig]) -> anyhow::Result<Sinks> {
+    /// The sinks of `configs`; TAXII and MISP exports read the listing and
+    /// the asset through `enricher`.
+    pub(crate) fn new(configs: &[SinkConfig], enricher: Enricher) -> anyhow::Result<Sinks> {
         let mut sinks = HashMap::new();
         for c in configs {
             let sink = match &c.kind {
@@ -104,14 +117,62 @@ impl Sinks {
                         digest: *digest != Digest::Immediate,
                     }
                 }
+                SinkKind::Taxii {
+                    api_root,
+                    collection,
+                    auth,
+                    timeout,
+                    tlp,
+                } => Sink::Taxii(taxii::Taxii::new(
+                    api_root.clone(),
+                    collection.clone(),
+                    auth.clone(),
+                    *timeout,
+                    *tlp,
+                )?),
+                SinkKind::Misp {
+                    url,
+                    key,
+                    key_env,
+                    verify_tls,
+                    distribution,
+                    event_per,
+                    timeout,
+                    tlp,
+                } => Sink::Misp(misp::Misp::new(
+                    url.clone(),
+                    key.clone(),
+                    key_env.clone(),
+                    *verify_tls,
+                    *distribution,
+                    *event_per,
+                    *timeout,
+                    *tlp,
+                )?),
             };
             sinks.insert(c.name.clone(), sink);
         }
-        Ok(Sinks { sinks })
+        Ok(Sinks { sinks, enricher })
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<SinkRef<'_>> {
-        self.sinks.get(name).map(|sink| SinkRef { sink })
+        self.sinks.get(name).map(|sink| SinkRef {
+            sink,
+            enricher: &self.enricher,
+        })
+    }
+
+    /// The sinks that report a repost of an alerted listing (MISP, as a
+    /// sighting); the others hear of an alert once.
+    pub(crate) fn sighting_sinks(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .sinks
+            .iter()
+            .filter(|(_, s)| matches!(s, Sink::Misp(_)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort();
+        names
     }
 }
 
@@ -132,6 +193,11 @@ pub(crate) fn signature(secret: &[u8], body: &[u8]) -> String {
 }
 
 impl SinkRef<'_> {
+    /// Whether this sink takes sighting deliveries.
+    pub(crate) fn takes_sightings(&self) -> bool {
+        matches!(self.sink, Sink::Misp(_))
+    }
+
     /// How `deliveries` go out: groups of indices, each sent by one
     /// [`deliver`](Self::deliver) call (one message, request or line each,
     /// except a digest, which is one message for its group). `delivery`
@@ -191,6 +257,22 @@ impl SinkRef<'_> {
                 to,
                 ..
             } => send_mail(transport, from, to, group).await,
+            Sink::Taxii(taxii) => {
+                for d in group {
+                    taxii.push(&self.enricher.export_alert(d)?).await?;
+                }
+                Ok(())
+            }
+            Sink::Misp(misp) => {
+                for d in group {
+                    let alert = self.enricher.export_alert(d)?;
+                    match &d.sighting {
+                        None => misp.add_alert(&alert).await?,
+                        Some(repost) => misp.add_sighting(&alert, repost).await?,
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
