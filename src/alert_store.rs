@@ -436,7 +436,10 @@ mod tests {
         assert!(!json.contains("entities"), "{json}");
         store
             .db()
-            .execute("UPDATE alerts SET alert_json = ?1 WHERE doc_id = 'm:2'", [&json])
+            .execute(
+                "UPDATE alerts SET alert_json = ?1 WHERE doc_id = 'm:2'",
+                [&json],
+            )
             .expect("update");
         let listed = store.list(&AlertFilter::default()).expect("list");
         let by_doc = |doc: &str| {

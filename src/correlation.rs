@@ -39,7 +39,12 @@ impl From<&IndexDocument> for Listing {
 /// Sorts oldest first (posted, else fetched), undated last, then by id.
 fn oldest_first(docs: &mut [IndexDocument]) {
     docs.sort_by(|a, b| {
-        let key = |d: &IndexDocument| (d.posted_at.or(d.fetched_at).is_none(), d.posted_at.or(d.fetched_at));
+        let key = |d: &IndexDocument| {
+            (
+                d.posted_at.or(d.fetched_at).is_none(),
+                d.posted_at.or(d.fetched_at),
+            )
+        };
         key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
     });
 }
@@ -170,9 +175,14 @@ pub(crate) fn actor<E>(
             if is_by(&other, seller, site) {
                 continue;
             }
-            let entry = linked
-                .entry(name.to_lowercase())
-                .or_insert_with(|| (name.to_owned(), Vec::new(), BTreeSet::new(), BTreeSet::new()));
+            let entry = linked.entry(name.to_lowercase()).or_insert_with(|| {
+                (
+                    name.to_owned(),
+                    Vec::new(),
+                    BTreeSet::new(),
+                    BTreeSet::new(),
+                )
+            });
             push_unique(&mut entry.1, &other.site);
             entry.2.insert(Shared {
                 kind: *kind,
@@ -190,7 +200,12 @@ pub(crate) fn actor<E>(
             documents: docs.len(),
         })
         .collect();
-    linked_sellers.sort_by(|a, b| b.shared.len().cmp(&a.shared.len()).then_with(|| a.seller.cmp(&b.seller)));
+    linked_sellers.sort_by(|a, b| {
+        b.shared
+            .len()
+            .cmp(&a.shared.len())
+            .then_with(|| a.seller.cmp(&b.seller))
+    });
     let (wallets, contacts): (Vec<Held>, Vec<Held>) = held
         .into_iter()
         .map(|((kind, value), listings)| Held {
@@ -234,11 +249,23 @@ mod tests {
 
     fn corpus() -> Vec<IndexDocument> {
         vec![
-            doc("m:2", "market", "wasabi88", 12, &format!("USDT {WALLET} TG@wasabi_shop")),
+            doc(
+                "m:2",
+                "market",
+                "wasabi88",
+                12,
+                &format!("USDT {WALLET} TG@wasabi_shop"),
+            ),
             doc("m:1", "market", "Wasabi88", 10, "QQ：12345678"),
             doc("f:7", "forum", "shadow_dumps", 11, "联系TG@wasabi_shop"),
             doc("j:3", "board", "匿名", 14, &format!("送金先 {WALLET}")),
-            doc("j:4", "board", "wasabi88", 15, "QQ 12345678 微信：wasabi_88"),
+            doc(
+                "j:4",
+                "board",
+                "wasabi88",
+                15,
+                "QQ 12345678 微信：wasabi_88",
+            ),
             doc("x:1", "market", "other", 9, "nothing shared"),
         ]
     }
@@ -247,7 +274,11 @@ mod tests {
         |value: &str| {
             Ok(all
                 .iter()
-                .filter(|d| d.entities.iter().any(|e| e.value.eq_ignore_ascii_case(value)))
+                .filter(|d| {
+                    d.entities
+                        .iter()
+                        .any(|e| e.value.eq_ignore_ascii_case(value))
+                })
                 .cloned()
                 .collect())
         }
@@ -273,7 +304,11 @@ mod tests {
         assert_eq!(ids, ["m:1", "m:2", "j:4"]);
         assert_eq!(
             report.wallets,
-            [Held { kind: EntityKind::Tron, value: WALLET.into(), listings: 1 }]
+            [Held {
+                kind: EntityKind::Tron,
+                value: WALLET.into(),
+                listings: 1
+            }]
         );
         let contacts: Vec<(EntityKind, &str, usize)> = report
             .contacts

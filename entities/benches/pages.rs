@@ -53,8 +53,11 @@ fn demo_pages(root: &Path, rules: &mut Vec<SiteRules>) -> Vec<Page> {
         let Some(&(_, rules)) = sites.iter().find(|(p, _)| path.starts_with(p)) else {
             continue;
         };
-        let text = std::fs::read_to_string(demo.join("site").join(route["file"].as_str().expect("file")))
-            .expect("demo page");
+        let text = std::fs::read_to_string(
+            demo.join("site")
+                .join(route["file"].as_str().expect("file")),
+        )
+        .expect("demo page");
         let encoding = encoding_rs::Encoding::for_label(charset.as_bytes()).expect("known charset");
         pages.push(Page {
             bytes: encoding.encode(&text).0.into_owned(),

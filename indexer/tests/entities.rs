@@ -65,7 +65,10 @@ fn entity_and_wallet_fields_are_exact() {
     assert_eq!(ids(&index, "entity:@ABC_Shop"), ["a", "c"]);
     assert_eq!(ids(&index, "entity:12345678"), ["a"]);
     assert_eq!(ids(&index, "entity:\"QQ：12345678\""), ["a"]);
-    assert_eq!(ids(&index, "wallet:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"), ["a"]);
+    assert_eq!(
+        ids(&index, "wallet:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"),
+        ["a"]
+    );
     // EIP-55 or lower case, the same wallet.
     assert_eq!(
         ids(&index, "wallet:0xFB6916095CA1DF60BB79CE92CE3EA74C37C5D359"),

@@ -35,7 +35,10 @@ fn candidates(
     seller: &str,
     site: Option<&str>,
 ) -> anyhow::Result<Vec<IndexDocument>> {
-    let phrase: String = seller.chars().filter(|c| !matches!(c, '"' | '\\')).collect();
+    let phrase: String = seller
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\\'))
+        .collect();
     let request = SearchRequest {
         query: format!("seller:\"{}\"", phrase.trim()),
         site: site.map(str::to_owned),
@@ -75,11 +78,19 @@ pub(crate) fn run(global: &GlobalArgs, args: ActorArgs) -> anyhow::Result<ExitCo
 
 /// The report for a terminal.
 fn render(r: &ActorReport) -> String {
-    let on = r.site.as_deref().map(|s| format!(" on {s}")).unwrap_or_default();
+    let on = r
+        .site
+        .as_deref()
+        .map(|s| format!(" on {s}"))
+        .unwrap_or_default();
     if r.listings.is_empty() {
         return format!("no listings by seller {:?}{on}\n", r.seller);
     }
-    let mut s = format!("seller {}{on}: {} listing(s), oldest first\n\n", r.seller, r.listings.len());
+    let mut s = format!(
+        "seller {}{on}: {} listing(s), oldest first\n\n",
+        r.seller,
+        r.listings.len()
+    );
     for d in &r.listings {
         s.push_str(&listing_line(d));
         s.push('\n');
@@ -92,7 +103,12 @@ fn render(r: &ActorReport) -> String {
         }
         s.push('\n');
         for h in list {
-            s.push_str(&format!("  {:<9} {}  ({} listing(s))\n", h.kind.as_str(), h.value, h.listings));
+            s.push_str(&format!(
+                "  {:<9} {}  ({} listing(s))\n",
+                h.kind.as_str(),
+                h.value,
+                h.listings
+            ));
         }
     };
     held("wallets", &r.wallets, &mut s);

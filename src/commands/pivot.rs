@@ -69,9 +69,10 @@ pub(crate) fn run(global: &GlobalArgs, args: PivotArgs) -> anyhow::Result<ExitCo
 
 /// One document on one line: date, site, seller, title, then its URL.
 pub(crate) fn listing_line(d: &Listing) -> String {
-    let date = d
-        .date
-        .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+    let date = d.date.map_or_else(
+        || "-".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+    );
     format!(
         "{date}  {}  {}  {}\n    {}",
         d.site,
