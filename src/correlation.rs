@@ -124,6 +124,17 @@ pub(crate) struct Shared {
     pub value: String,
 }
 
+/// A linked seller as it is gathered.
+#[derive(Default)]
+struct Link {
+    /// The name as first seen.
+    seller: String,
+    sites: Vec<String>,
+    shared: BTreeSet<Shared>,
+    /// Ids of its documents that share something.
+    documents: BTreeSet<String>,
+}
+
 /// A seller's listings, what they hold, and whom that links to.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ActorReport {
@@ -164,9 +175,8 @@ pub(crate) fn actor<E>(
             *held.entry(key).or_default() += 1;
         }
     }
-    // seller (lower case) → (name as first seen, sites, shared, documents)
-    let mut linked: BTreeMap<String, (String, Vec<String>, BTreeSet<Shared>, BTreeSet<String>)> =
-        BTreeMap::new();
+    // By seller name in lower case.
+    let mut linked: BTreeMap<String, Link> = BTreeMap::new();
     for (kind, value) in held.keys() {
         for other in sharing(value)? {
             let Some(name) = other.seller.as_deref() else {
@@ -175,29 +185,25 @@ pub(crate) fn actor<E>(
             if is_by(&other, seller, site) {
                 continue;
             }
-            let entry = linked.entry(name.to_lowercase()).or_insert_with(|| {
-                (
-                    name.to_owned(),
-                    Vec::new(),
-                    BTreeSet::new(),
-                    BTreeSet::new(),
-                )
+            let link = linked.entry(name.to_lowercase()).or_insert_with(|| Link {
+                seller: name.to_owned(),
+                ..Link::default()
             });
-            push_unique(&mut entry.1, &other.site);
-            entry.2.insert(Shared {
+            push_unique(&mut link.sites, &other.site);
+            link.shared.insert(Shared {
                 kind: *kind,
                 value: value.clone(),
             });
-            entry.3.insert(other.id.clone());
+            link.documents.insert(other.id.clone());
         }
     }
     let mut linked_sellers: Vec<LinkedSeller> = linked
         .into_values()
-        .map(|(seller, sites, shared, docs)| LinkedSeller {
-            seller,
-            sites,
-            shared: shared.into_iter().collect(),
-            documents: docs.len(),
+        .map(|link| LinkedSeller {
+            seller: link.seller,
+            sites: link.sites,
+            shared: link.shared.into_iter().collect(),
+            documents: link.documents.len(),
         })
         .collect();
     linked_sellers.sort_by(|a, b| {
