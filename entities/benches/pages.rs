@@ -142,15 +142,45 @@ fn measure(name: &str, pages: &[Page], rules: &[SiteRules], rounds: usize) -> us
         found = f;
     }
     let (without, with) = (median(without), median(with));
+    // Entity extraction alone over the same documents' texts: its cost
+    // without the noise of the two whole passes.
+    let now = chrono::Utc::now();
+    let texts: Vec<String> = pages
+        .iter()
+        .flat_map(|page| {
+            let decoded = decode_html(&page.bytes, page.content_type.as_deref(), None);
+            extract_page(&rules[page.rules], &page.url, &decoded.text, now, None).documents
+        })
+        .map(|d| {
+            format!(
+                "{}\n{}",
+                d.title.unwrap_or_default(),
+                d.body.unwrap_or_default()
+            )
+        })
+        .collect();
+    let alone = median(
+        (0..rounds * 5)
+            .map(|_| {
+                let started = Instant::now();
+                for t in &texts {
+                    black_box(entities::extract_entities(t));
+                }
+                started.elapsed()
+            })
+            .collect(),
+    );
     let per_page = |d: Duration| d.as_secs_f64() * 1e6 / pages.len() as f64;
     let ratio = with.as_secs_f64() / without.as_secs_f64();
     println!(
         "{name}: {} pages, {found} entities; decode+extract {:.0} µs/page, with entities {:.0} µs/page \
-         → ratio {ratio:.3} (target < 1.10: {})",
+         → ratio {ratio:.3} (target < 1.10: {}); entity extraction alone {:.1} µs/page = {:.4} of decode+extract",
         pages.len(),
         per_page(without),
         per_page(with),
-        if ratio < 1.10 { "met" } else { "NOT met" }
+        if ratio < 1.10 { "met" } else { "NOT met" },
+        per_page(alone),
+        alone.as_secs_f64() / without.as_secs_f64(),
     );
     found
 }
@@ -164,9 +194,10 @@ fn main() {
     let mut rules = Vec::new();
     let demo = demo_pages(&root, &mut rules);
     let found = measure("demo market", &demo, &rules, rounds);
-    // Every planted entity (a handle, wallets, QQ, WeChat, Jabber) is found,
-    // on list pages too.
-    assert!(found >= 12, "only {found} entities found on the demo pages");
+    // Every planted entity of the demo's topic pages is found (see
+    // examples/demo-market/README.md: 13 planted, and the sample address of
+    // listing 10002).
+    assert_eq!(found, 14, "entities found on the demo pages");
     let real_dir = root.join("../shared/fixtures/real");
     let real = real_pages(&real_dir, &mut rules);
     if real.is_empty() {
