@@ -528,7 +528,43 @@ mod tests {
             snippet: "出售 A".into(),
             url: None,
             site: Some(site.into()),
+            entities: Vec::new(),
         }
+    }
+
+    #[test]
+    fn entities_are_kept_and_alerts_stored_without_them_still_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = AlertStore::open(&dir.path().join("state.db")).expect("open");
+        let mut with = alert("m:1", "m");
+        with.entities = entities::extract_entities("出售 A，联系TG@abc_shop QQ：12345678");
+        assert_eq!(with.entities.len(), 2);
+        store.record(&with, 1, &[]).expect("record");
+        let mut old = alert("m:2", "m");
+        old.asset = "b".into();
+        store.record(&old, 2, &[]).expect("record");
+        // A row as an older leakwatch wrote it: no `entities` key at all.
+        let json = serde_json::to_string(&old).expect("json");
+        assert!(!json.contains("entities"), "{json}");
+        store
+            .db()
+            .execute(
+                "UPDATE alerts SET alert_json = ?1 WHERE doc_id = 'm:2'",
+                [&json],
+            )
+            .expect("update");
+        let listed = store.list(&AlertFilter::default()).expect("list");
+        let by_doc = |doc: &str| {
+            listed
+                .iter()
+                .find(|a| a.alert.doc_id == doc)
+                .unwrap_or_else(|| panic!("{doc} listed"))
+        };
+        assert_eq!(by_doc("m:1").alert.entities, with.entities);
+        assert!(by_doc("m:2").alert.entities.is_empty());
+        let shown = serde_json::to_value(by_doc("m:1")).expect("json");
+        assert_eq!(shown["entities"][0]["value"], "@abc_shop");
+        assert_eq!(shown["entities"][1]["kind"], "qq");
     }
 
     #[test]

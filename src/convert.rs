@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use crawler::Document;
+use entities::Entity;
 use indexer::IndexDocument;
 use watchlists::{Alert, MatchDocument};
 
@@ -34,8 +35,30 @@ pub(crate) fn indexed_match_view(doc: &IndexDocument) -> MatchDocument<'_> {
     match_view_of!(doc)
 }
 
-/// The index's form of `doc`, carrying the alerts raised on it.
-pub(crate) fn index_document(doc: &Document, alerts: &[Alert]) -> IndexDocument {
+/// The wallets, contacts and keys of `doc`, with offsets into its title, a
+/// newline and its body (the text the matcher reads too).
+pub(crate) fn document_entities(doc: &Document) -> Vec<Entity> {
+    entities::extract_entities(&indexer::entity_text(
+        doc.title.as_deref(),
+        doc.body.as_deref(),
+    ))
+}
+
+/// `alerts`, each carrying its document's `entities`.
+pub(crate) fn with_entities(mut alerts: Vec<Alert>, entities: &[Entity]) -> Vec<Alert> {
+    for alert in &mut alerts {
+        alert.entities = entities.to_vec();
+    }
+    alerts
+}
+
+/// The index's form of `doc`, carrying the alerts raised on it and its
+/// entities.
+pub(crate) fn index_document(
+    doc: &Document,
+    alerts: &[Alert],
+    entities: Vec<Entity>,
+) -> IndexDocument {
     let date = |s: &Option<String>| {
         s.as_deref()
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
@@ -63,5 +86,6 @@ pub(crate) fn index_document(doc: &Document, alerts: &[Alert]) -> IndexDocument 
             .iter()
             .map(|a| format!("{}/{}", a.customer, a.asset))
             .collect(),
+        entities,
     }
 }

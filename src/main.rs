@@ -6,6 +6,7 @@ mod alert_store;
 mod commands;
 mod config;
 mod convert;
+mod correlation;
 mod crawl_pass;
 mod dead_letters;
 mod delivery;
@@ -75,6 +76,11 @@ enum Command {
     Match(commands::match_docs::MatchArgs),
     /// Run a site profile's extraction on a saved page; print documents as JSON lines.
     Extract(commands::extract::ExtractArgs),
+    /// Every document, site and seller that shares a wallet, contact or key.
+    Pivot(commands::pivot::PivotArgs),
+    /// A seller's listings, wallets and contacts, and the other sellers
+    /// sharing one of them.
+    Actor(commands::actor::ActorArgs),
     /// List alerts from the state store.
     Alerts(commands::alerts::AlertsArgs),
     /// Export alerts as a STIX 2.1 bundle or MISP events.
@@ -154,6 +160,8 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Search(args) => commands::search::run(global, args),
         Command::Match(args) => commands::match_docs::run(args),
         Command::Extract(args) => commands::extract::run(args),
+        Command::Pivot(args) => commands::pivot::run(global, args),
+        Command::Actor(args) => commands::actor::run(global, args),
         Command::Alerts(args) => commands::alerts::run(global, args),
         Command::Export(args) => commands::export::run(global, args),
         Command::Sites(args) => commands::sites::run(global, args),

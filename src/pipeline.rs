@@ -18,7 +18,7 @@ use watchlists::{Alert, Matcher};
 
 use crate::alert_store::{AlertStore, Recorded};
 use crate::config::{Schedule, SinkConfig};
-use crate::convert::{index_document, match_view};
+use crate::convert::{document_entities, index_document, match_view, with_entities};
 use crate::dead_letters::{self, DeadLetters, Handled};
 use crate::neardup::simhash;
 use crate::{delivery, paths};
@@ -283,10 +283,11 @@ impl Pipeline {
                 doc.id
             );
         }
-        let alerts = self.matcher.match_document(&match_view(doc));
+        let entities = document_entities(doc);
+        let alerts = with_entities(self.matcher.match_document(&match_view(doc)), &entities);
         let raised = self.record(&alerts, doc.title.as_deref(), doc.body.as_deref())?;
         self.index
-            .upsert(&index_document(doc, &alerts))
+            .upsert(&index_document(doc, &alerts, entities))
             .with_context(|| format!("cannot index {}", doc.id))?;
         self.documents += 1;
         Ok(raised)
@@ -354,6 +355,10 @@ impl Pipeline {
                 .match_document(&view)
                 .into_iter()
                 .filter(|a| assets.contains(&format!("{}/{}", a.customer, a.asset)))
+                .map(|mut a| {
+                    a.entities = doc.entities.clone();
+                    a
+                })
                 .collect();
             if !alerts.is_empty() {
                 hits.push((doc, alerts));

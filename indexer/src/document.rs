@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::{Field, Schema, TantivyDocument, Value};
 
 use crate::schema::Fields;
+use entities::Entity;
 use prices::Price;
 
 /// A document as the index stores it.
@@ -48,12 +49,34 @@ pub struct IndexDocument {
     pub customers: Vec<String>,
     /// `customer/asset` of each alert on this document.
     pub alerts: Vec<String>,
+    /// Wallets, contacts and keys in the title and body (offsets into the
+    /// title, a newline and the body: [`IndexDocument::entity_text`]);
+    /// `entity:` and `wallet:` search their values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<Entity>,
 }
 
 impl IndexDocument {
     /// The price's amount and currency, when the price text has a number.
     pub fn parsed_price(&self) -> Option<Price> {
         Price::parse(self.price.as_deref()?, self.lang.as_deref())
+    }
+
+    /// The text entities are found in, and their offsets point into: the
+    /// title, a newline and the body (as the watchlist matcher reads it).
+    pub fn entity_text(&self) -> String {
+        entity_text(self.title.as_deref(), self.body.as_deref())
+    }
+}
+
+/// The title, a newline and the body: the text whose offsets
+/// [`IndexDocument::entities`] hold.
+pub fn entity_text(title: Option<&str>, body: Option<&str>) -> String {
+    match (title, body) {
+        (Some(t), Some(b)) => format!("{t}\n{b}"),
+        (Some(t), None) => t.to_owned(),
+        (None, Some(b)) => b.to_owned(),
+        (None, None) => String::new(),
     }
 }
 
@@ -111,6 +134,17 @@ pub(crate) fn to_tantivy(f: &Fields, d: &IndexDocument) -> TantivyDocument {
     for a in &d.alerts {
         doc.add_text(f.alert, a);
     }
+    for (kind, value) in entities::distinct(&d.entities) {
+        doc.add_text(f.entity, &value);
+        if kind.is_wallet() {
+            doc.add_text(f.wallet, &value);
+        }
+    }
+    for e in &d.entities {
+        if let Ok(json) = serde_json::to_string(e) {
+            doc.add_text(f.entities, json);
+        }
+    }
     doc
 }
 
@@ -133,6 +167,7 @@ pub(crate) struct StoredFields {
     encoding: Option<Field>,
     customer: Option<Field>,
     alert: Option<Field>,
+    entities: Option<Field>,
 }
 
 impl StoredFields {
@@ -154,6 +189,7 @@ impl StoredFields {
             encoding: f("encoding"),
             customer: f("customer"),
             alert: f("alert"),
+            entities: f("entities"),
         }
     }
 
@@ -177,14 +213,25 @@ impl StoredFields {
                 .and_then(|v| v.as_datetime())
                 .and_then(|d| DateTime::from_timestamp(d.into_timestamp_secs(), 0))
         };
+        let title = text(self.title);
+        let body = text(self.body);
+        let entities = match self.entities {
+            Some(field) => doc
+                .get_all(field)
+                .filter_map(|v| v.as_str())
+                .filter_map(|json| serde_json::from_str(json).ok())
+                .collect(),
+            // Stored before entities were: find them now (a reindex).
+            None => entities::extract_entities(&entity_text(title.as_deref(), body.as_deref())),
+        };
         IndexDocument {
             id: text(self.id).unwrap_or_default(),
             site: text(self.site).unwrap_or_default(),
             url: text(self.url).unwrap_or_default(),
             kind: text(self.kind).unwrap_or_default(),
             lang: text(self.lang),
-            title: text(self.title),
-            body: text(self.body),
+            title,
+            body,
             price: text(self.price),
             seller: text(self.seller),
             category: text(self.category),
@@ -193,6 +240,7 @@ impl StoredFields {
             encoding: text(self.encoding),
             customers: texts(self.customer),
             alerts: texts(self.alert),
+            entities,
         }
     }
 }
@@ -211,7 +259,7 @@ mod tests {
             kind: "listing".into(),
             lang: Some("zh".into()),
             title: Some("出售 三菱UFJ銀行 账户".into()),
-            body: Some("带登录".into()),
+            body: Some("带登录 QQ：12345678".into()),
             price: Some("0.35 [BTC]".into()),
             seller: Some("fullbitmin".into()),
             category: Some("数据-情报类".into()),
@@ -220,7 +268,10 @@ mod tests {
             encoding: Some("gbk".into()),
             customers: vec!["mufg-group".into()],
             alerts: vec!["mufg-group/mufg".into()],
+            entities: entities::extract_entities("出售 三菱UFJ銀行 账户\n带登录 QQ：12345678"),
         };
+        assert_eq!(d.entities.len(), 1);
+        assert_eq!(d.entities, entities::extract_entities(&d.entity_text()));
         let t = to_tantivy(&fields, &d);
         assert_eq!(StoredFields::resolve(&schema).read(&t), d);
         assert_eq!(
@@ -231,5 +282,10 @@ mod tests {
             t.get_first(fields.currency).and_then(|v| v.as_str()),
             Some("BTC")
         );
+        assert_eq!(
+            t.get_first(fields.entity).and_then(|v| v.as_str()),
+            Some("12345678")
+        );
+        assert_eq!(t.get_first(fields.wallet), None, "a QQ number is no wallet");
     }
 }

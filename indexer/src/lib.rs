@@ -21,7 +21,8 @@ mod search;
 mod writer;
 
 pub use analyzer::{FoldingTokenizer, TokenizerMode, ANALYZER_NAME, KEYWORD_ANALYZER_NAME};
-pub use document::IndexDocument;
+pub use document::{entity_text, IndexDocument};
+pub use entities::{Entity, EntityKind};
 pub use error::{IndexError, QuerySyntaxError};
 pub use index::DocumentIndex;
 pub use prices::{Currency, Price};

@@ -27,9 +27,9 @@ use crate::exclusion::Excluded;
 use crate::index::DocumentIndex;
 
 /// Fields a query may name, for hints.
-const QUERY_FIELDS: &str = "title, body, seller, category, price, site, lang, kind, currency, amount, customer, alert, date";
+const QUERY_FIELDS: &str = "title, body, seller, category, price, site, lang, kind, currency, amount, customer, alert, date, entity, wallet";
 
-const GENERAL_HINT: &str = "write words or \"phrases\", combine with AND/OR/NOT, filter with site:, lang:, kind:, seller:, currency:, amount:[MIN TO MAX]";
+const GENERAL_HINT: &str = "write words or \"phrases\", combine with AND/OR/NOT, filter with site:, lang:, kind:, seller:, currency:, amount:[MIN TO MAX], entity:, wallet:";
 
 /// How much a hit in the title adds, over the hit in the text.
 const TITLE_BOOST: f32 = 2.0;
@@ -140,6 +140,11 @@ impl QueryBuilder<'_> {
                 Box::new(BoostQuery::new(q, boost.into_inner() as f32)) as Box<dyn Query>
             })),
             UserInputAst::Leaf(leaf) => match *leaf {
+                UserInputLeaf::Literal(literal)
+                    if matches!(literal.field_name.as_deref(), Some("entity" | "wallet")) =>
+                {
+                    Ok(Some(self.entity_literal(&literal)))
+                }
                 UserInputLeaf::Literal(literal) => {
                     let literal = url_as_text(literal);
                     match self.text_target(&literal) {
@@ -158,6 +163,21 @@ impl QueryBuilder<'_> {
             .query_parser
             .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(leaf)))
             .map(Some)
+    }
+
+    /// `entity:VALUE` or `wallet:VALUE`: the exact canonical value, however
+    /// the query writes it (`entity:"QQ：12345678"`, `wallet:0xFB69…`).
+    fn entity_literal(&self, literal: &UserInputLiteral) -> Box<dyn Query> {
+        let f = &self.index.fields;
+        let field = match literal.field_name.as_deref() {
+            Some("wallet") => f.wallet,
+            _ => f.entity,
+        };
+        let value = entities::canonical_value(&literal.phrase).to_lowercase();
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, &value),
+            IndexRecordOption::Basic,
+        ))
     }
 
     /// Where a literal searches: the `text` field (with the title as an

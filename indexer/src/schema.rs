@@ -13,8 +13,9 @@ use crate::analyzer::{ANALYZER_NAME, KEYWORD_ANALYZER_NAME};
 /// History: 1 — first release (flat folder layout); 2 — price amount and
 /// currency, case-insensitive keyword fields, generation folders; 3 — one
 /// `text` field for all searchable text, unigrams only at the end of CJK
-/// runs; 4 — two empty positions after each CJK run (sparse phrases).
-pub const SCHEMA_VERSION: u32 = 4;
+/// runs; 4 — two empty positions after each CJK run (sparse phrases);
+/// 5 — entities: `entity` and `wallet` exact fields, `entities` stored.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The fields, resolved once.
 #[derive(Debug, Clone)]
@@ -49,6 +50,15 @@ pub(crate) struct Fields {
     pub encoding: Field,
     pub customer: Field,
     pub alert: Field,
+    /// The canonical value of every entity (`entity:@shop`), exact and
+    /// without case. Indexed, not stored.
+    pub entity: Field,
+    /// The canonical value of every cryptocurrency address (`wallet:…`).
+    /// Indexed, not stored.
+    pub wallet: Field,
+    /// Each entity with its kind and offsets, one JSON object a value.
+    /// Stored only.
+    pub entities: Field,
 }
 
 /// Name of the fast field that date sorting reads.
@@ -72,6 +82,13 @@ pub(crate) fn build() -> (Schema, Fields) {
                 .set_fieldnorms(false),
         )
         .set_stored();
+    // The same, not stored (entities are stored once, in `entities`).
+    let exact = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(KEYWORD_ANALYZER_NAME)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
     let date = DateOptions::default().set_indexed().set_stored();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
@@ -106,6 +123,9 @@ pub(crate) fn build() -> (Schema, Fields) {
         encoding: b.add_text_field("encoding", STORED),
         customer: b.add_text_field("customer", keyword.clone()),
         alert: b.add_text_field("alert", keyword),
+        entity: b.add_text_field("entity", exact.clone()),
+        wallet: b.add_text_field("wallet", exact),
+        entities: b.add_text_field("entities", STORED),
     };
     (b.build(), fields)
 }

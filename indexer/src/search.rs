@@ -183,9 +183,25 @@ impl DocumentIndex {
     /// paging with offsets would cost quadratic time.
     pub fn scan(&self, request: &SearchRequest) -> Result<DocumentScan, IndexError> {
         let (query, _) = self.filtered_query(request)?;
+        self.scan_query(&query)
+    }
+
+    /// Every document with an entity of this canonical value (compared
+    /// without case; [`entities::canonical_value`] turns what a user types
+    /// into one), read lazily in index order.
+    pub fn scan_entity(&self, value: &str) -> Result<DocumentScan, IndexError> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.entity, &value.to_lowercase()),
+            IndexRecordOption::Basic,
+        );
+        self.scan_query(&query)
+    }
+
+    /// Every document `query` matches, lazily, in index order.
+    fn scan_query(&self, query: &dyn Query) -> Result<DocumentScan, IndexError> {
         let searcher = self.reader.searcher();
         let mut addresses: Vec<DocAddress> = searcher
-            .search(&query, &DocSetCollector)?
+            .search(query, &DocSetCollector)?
             .into_iter()
             .collect();
         addresses.sort();

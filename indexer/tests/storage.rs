@@ -166,7 +166,7 @@ fn write_version_1(root: &std::path::Path, docs: usize) {
             .add_document(doc!(
                 id => format!("doc-{i}"), site => "DeepMix", url => format!("http://x.onion/t/{i}"),
                 kind => "listing", title => format!("出售 三菱ＵＦＪ銀行 口座 {i}"),
-                body => "即日発送", price => "0.35 [BTC]", posted_at => when, date_field => when,
+                body => "即日発送 QQ：12345678", price => "0.35 [BTC]", posted_at => when, date_field => when,
                 customer => "mufg-group", alert => "mufg-group/mufg",
             ))
             .expect("add");
@@ -204,6 +204,9 @@ fn version_1_index_is_rebuilt_from_stored_documents() {
     assert_eq!(count(&index, "site:deepmix customer:mufg-group"), 2500);
     let d = index.get("doc-7").expect("get").expect("stored");
     assert_eq!(d.alerts, ["mufg-group/mufg"]);
+    // Entities did not exist then: found in the stored text on the way.
+    assert_eq!(count(&index, "entity:12345678"), 2500);
+    assert_eq!(d.entities.len(), 1, "{:?}", d.entities);
     // The flat files of version 1 are gone; only the marker, the lock and the
     // live generation remain.
     let mut names: Vec<String> = std::fs::read_dir(&root)

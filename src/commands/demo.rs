@@ -107,6 +107,8 @@ pub(crate) fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCod
     println!("  leakwatch{dd} search ゆうちょ --site demo-jp");
     println!("  leakwatch{dd} search '总务省 OR 外務省' --json");
     println!("  leakwatch{dd} alerts --customer mufg-group");
+    println!("  leakwatch{dd} pivot @wasabi_mail");
+    println!("  leakwatch{dd} actor 银狐");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -271,7 +271,7 @@ fn match_line(matcher: &Matcher, line: &[u8]) -> Outcome {
     if doc.title.is_none() && doc.body.is_none() {
         return Outcome::Malformed(format!("document {:?} has neither title nor body", doc.id));
     }
-    Outcome::Alerts(matcher.match_document(&MatchDocument {
+    let alerts = matcher.match_document(&MatchDocument {
         id: &doc.id,
         site: doc.site.as_deref().filter(|s| !s.is_empty()),
         url: doc.url.as_deref().filter(|s| !s.is_empty()),
@@ -279,7 +279,16 @@ fn match_line(matcher: &Matcher, line: &[u8]) -> Outcome {
         title: doc.title.as_deref(),
         body: doc.body.as_deref(),
         price: doc.price.as_deref(),
-    }))
+    });
+    if alerts.is_empty() {
+        return Outcome::Alerts(alerts);
+    }
+    // Only documents with an alert pay for entity extraction.
+    let entities = entities::extract_entities(&indexer::entity_text(
+        doc.title.as_deref(),
+        doc.body.as_deref(),
+    ));
+    Outcome::Alerts(crate::convert::with_entities(alerts, &entities))
 }
 
 /// The fields of a document line (DESIGN.md "The document") that matching reads, borrowed

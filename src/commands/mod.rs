@@ -1,11 +1,13 @@
 //! One module per subcommand; shared argument parsing and printing helpers.
 
+pub(crate) mod actor;
 pub(crate) mod alerts;
 pub(crate) mod crawl;
 pub(crate) mod demo;
 pub(crate) mod export;
 pub(crate) mod extract;
 pub(crate) mod match_docs;
+pub(crate) mod pivot;
 pub(crate) mod run;
 pub(crate) mod search;
 pub(crate) mod session;

@@ -80,7 +80,7 @@ fn request(args: &SearchArgs) -> anyhow::Result<SearchRequest> {
 
 /// Opens the index, rebuilding one of an older schema with a progress bar
 /// (on stderr, so `--json` output stays clean).
-fn open_index(dir: &Path) -> anyhow::Result<DocumentIndex> {
+pub(crate) fn open_index(dir: &Path) -> anyhow::Result<DocumentIndex> {
     let mut bar: Option<ProgressBar> = None;
     let index = DocumentIndex::open_upgrading(dir, |p: ReindexProgress| {
         let bar = bar.get_or_insert_with(|| {
@@ -146,7 +146,7 @@ fn json_line(hit: &SearchHit) -> serde_json::Value {
         "price_currency": hit.price.and_then(|p| p.currency).map(|c| c.code()),
         "seller": d.seller, "category": d.category,
         "posted_at": d.posted_at, "fetched_at": d.fetched_at,
-        "customers": d.customers, "alerts": d.alerts,
+        "customers": d.customers, "alerts": d.alerts, "entities": d.entities,
         "score": hit.score,
         "snippet": hit.snippet.text,
         "highlights": hit.snippet.ranges.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),

@@ -471,6 +471,7 @@ pub(crate) mod tests {
                 snippet: "日本总务省职员邮箱 3000条 例如 t-tanaka@soumu.go.jp".to_owned(),
                 url: Some(format!("http://market.onion/viewtopic.php?t={id}")),
                 site: Some("demo-market".to_owned()),
+                entities: Vec::new(),
             },
             also_seen_at: vec![Sighting {
                 doc_id: "demo-forum:208".to_owned(),

@@ -89,6 +89,12 @@ pub struct Alert {
     pub url: Option<String>,
     /// The site profile the document came from, when known.
     pub site: Option<String>,
+    /// The wallets, contacts and keys of the document (offsets into its
+    /// title, a newline and its body), so a receiver can pivot on them.
+    /// The matcher leaves this empty; whoever holds the whole document
+    /// fills it. Absent from alerts recorded before entities existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<entities::Entity>,
 }
 
 /// What deduplicates alerts: one alert per (customer, asset, document id).

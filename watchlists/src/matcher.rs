@@ -528,6 +528,7 @@ impl Matcher {
                 snippet: snippet(&text.original, focus),
                 url: doc.url.map(str::to_string),
                 site: doc.site.map(str::to_string),
+                entities: Vec::new(),
             });
         }
         alerts

@@ -424,6 +424,7 @@ pub(crate) fn listing(seed: u64, i: usize) -> IndexDocument {
         encoding: Some(if lang == "zh" { "gbk" } else { "utf-8" }.into()),
         alerts: customers.iter().map(|c| format!("{c}/asset")).collect(),
         customers,
+        entities: Vec::new(),
     }
 }
 
