@@ -10,6 +10,7 @@ mod crawl_pass;
 mod dead_letters;
 mod delivery;
 mod demo_market;
+mod evidence;
 mod export;
 mod format;
 mod logging;
@@ -79,6 +80,9 @@ enum Command {
     Alerts(commands::alerts::AlertsArgs),
     /// Export alerts as a STIX 2.1 bundle or MISP events.
     Export(commands::export::ExportArgs),
+    /// The evidence bundle of an alert or a document (the page as received,
+    /// its text, metadata, a `sha256sum -c` manifest); `evidence gc` prunes.
+    Evidence(commands::evidence::EvidenceArgs),
     /// Work with site profiles: `site doctor` diagnoses extraction on a page.
     Site {
         #[command(subcommand)]
@@ -150,6 +154,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Extract(args) => commands::extract::run(args),
         Command::Alerts(args) => commands::alerts::run(global, args),
         Command::Export(args) => commands::export::run(global, args),
+        Command::Evidence(args) => commands::evidence::run(global, args),
         Command::Sites(args) => commands::sites::run(global, args),
         Command::Watchlist { command } => commands::watchlist::run(global, command),
         Command::Site { command } => commands::site::run(global, command),

@@ -23,6 +23,8 @@ pub(crate) struct Metrics {
     pub alerts_raised: AtomicU64,
     pub delivery_failures: AtomicU64,
     pub index_docs: AtomicU64,
+    /// The evidence archive's size on disk.
+    pub evidence_bytes: AtomicU64,
     pub queue_depth: AtomicU64,
     pub pending_deliveries: AtomicU64,
     pub reloads: AtomicU64,
@@ -129,6 +131,12 @@ impl Metrics {
                 "gauge",
                 "Documents in the index.",
                 &self.index_docs,
+            ),
+            (
+                "leakwatch_evidence_bytes",
+                "gauge",
+                "Bytes the evidence archive holds on disk (compressed pages).",
+                &self.evidence_bytes,
             ),
             (
                 "leakwatch_document_queue_depth",

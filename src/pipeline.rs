@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crawler::{Crawler, Delivery, Document, Receipt};
+use crawler::{Crawler, Delivery, Document, PageCapture, Receipt};
 use indexer::{DocumentIndex, IndexDocument, SearchRequest, WriterMemory};
 use tokio::sync::mpsc;
 use watchlists::{Alert, Matcher};
@@ -20,6 +20,7 @@ use crate::alert_store::{AlertStore, Recorded};
 use crate::config::{Schedule, SinkConfig};
 use crate::convert::{index_document, match_view};
 use crate::dead_letters::{self, DeadLetters, Handled};
+use crate::evidence::{Evidence, EvidenceStore};
 use crate::neardup::simhash;
 use crate::{delivery, paths};
 
@@ -95,9 +96,13 @@ pub(crate) enum Consumed {
     },
     /// A reload's new or changed assets were retro-hunted over the index.
     RetroHunt { raised: Vec<RaisedAlert> },
-    /// The index was committed (it holds `index_docs` documents) and the
-    /// documents before the commit acknowledged.
-    Committed { index_docs: u64 },
+    /// The index was committed (it holds `index_docs` documents; the
+    /// evidence archive `evidence_bytes` on disk) and the documents before
+    /// the commit acknowledged.
+    Committed {
+        index_docs: u64,
+        evidence_bytes: u64,
+    },
 }
 
 /// Receipts of the documents handled since the last commit.
@@ -117,6 +122,7 @@ pub(crate) struct Pipeline {
     index: DocumentIndex,
     matcher: Matcher,
     store: AlertStore,
+    evidence: Evidence,
     dead_letters: DeadLetters,
     sinks: Vec<SinkConfig>,
     policy: CommitPolicy,
@@ -150,6 +156,11 @@ impl Pipeline {
             index,
             matcher,
             store: AlertStore::open(&state_db)?,
+            evidence: Evidence {
+                store: EvidenceStore::open(data_dir, &state_db)?,
+                mode: Default::default(),
+                transport: None,
+            },
             dead_letters: DeadLetters::open(&state_db)?,
             sinks: Vec::new(),
             policy: CommitPolicy::default(),
@@ -161,6 +172,22 @@ impl Pipeline {
     pub(crate) fn with_sinks(mut self, sinks: Vec<SinkConfig>) -> Pipeline {
         self.sinks = sinks;
         self
+    }
+
+    /// Keeps evidence by these settings (`evidence = "alerts"` without).
+    pub(crate) fn with_evidence(
+        mut self,
+        config: &crate::config::EvidenceConfig,
+        transport: Option<String>,
+    ) -> Pipeline {
+        self.evidence.mode = config.mode;
+        self.evidence.transport = transport;
+        self
+    }
+
+    /// The evidence archive written to.
+    pub(crate) fn evidence(&self) -> &EvidenceStore {
+        &self.evidence.store
     }
 
     /// Commits by this policy in the consume loop.
@@ -202,10 +229,10 @@ impl Pipeline {
         loop {
             tokio::select! {
                 delivery = documents.recv() => {
-                    let Some(Delivery { document, receipt }) = delivery else {
+                    let Some(Delivery { document, receipt, capture }) = delivery else {
                         break; // the crawl is over, or the service stopping
                     };
-                    let (raised, set_aside) = match self.handle(&document).await? {
+                    let (raised, set_aside) = match self.handle(&document, capture.as_deref()).await? {
                         Handled::Done(raised) => (raised, false),
                         Handled::SetAside { .. } => (Vec::new(), true),
                     };
@@ -239,8 +266,12 @@ impl Pipeline {
     /// acknowledged rather than come back first after every restart. A
     /// failure of the whole store is returned at once: no retry of one
     /// document can mend it.
-    async fn handle(&mut self, document: &Document) -> anyhow::Result<Handled<Vec<RaisedAlert>>> {
-        let handled = dead_letters::with_retries(RETRY_PAUSE, || self.process(document))
+    async fn handle(
+        &mut self,
+        document: &Document,
+        capture: Option<&PageCapture>,
+    ) -> anyhow::Result<Handled<Vec<RaisedAlert>>> {
+        let handled = dead_letters::with_retries(RETRY_PAUSE, || self.process(document, capture))
             .await
             .map_err(store_failure)?;
         if let Handled::SetAside { attempts, error } = &handled {
@@ -267,12 +298,19 @@ impl Pipeline {
         waiting.last_commit = Instant::now();
         report(Consumed::Committed {
             index_docs: self.index.num_docs(),
+            evidence_bytes: self.evidence.store.stored_bytes()?,
         });
         Ok(())
     }
 
-    /// Matches, records and indexes one document (one try).
-    fn process(&mut self, doc: &Document) -> anyhow::Result<Vec<RaisedAlert>> {
+    /// Matches, keeps the page as evidence, records and indexes one
+    /// document (one try). The evidence is durable before an alert is
+    /// recorded, so no alert lacks it.
+    fn process(
+        &mut self,
+        doc: &Document,
+        capture: Option<&PageCapture>,
+    ) -> anyhow::Result<Vec<RaisedAlert>> {
         // Tests of the dead-letter path make one document fail here; release
         // builds have no such hook.
         #[cfg(debug_assertions)]
@@ -284,6 +322,15 @@ impl Pipeline {
             );
         }
         let alerts = self.matcher.match_document(&match_view(doc));
+        match capture {
+            Some(capture) => {
+                self.evidence.keep(doc, capture, !alerts.is_empty())?;
+            }
+            None if !alerts.is_empty() => {
+                tracing::warn!(doc = %doc.id, url = %doc.url, "an alerting document came without its page (queued by an older version): its alert has no evidence");
+            }
+            None => {}
+        }
         let raised = self.record(&alerts, doc.title.as_deref(), doc.body.as_deref())?;
         self.index
             .upsert(&index_document(doc, &alerts))
@@ -404,6 +451,150 @@ fn store_failure(error: anyhow::Error) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    use crate::config::{EvidenceConfig, EvidenceMode};
+
+    /// A page of a GBK market: `rows` listings (about 200 bytes each), one
+    /// of them naming the watched bank when `alerting`.
+    fn market_page(n: usize, rows: usize, alerting: bool) -> (Document, PageCapture) {
+        let mut html = String::from("<html><head><meta charset=\"GBK\"></head><body><table>");
+        for r in 0..rows {
+            html.push_str(&format!(
+                "<tr><td><a href=\"viewtopic.php?t={n}{r}\">出售 二手 手机 {n}-{r} 号</a></td><td>卖家{r}</td><td>{r}.5 USDT</td><td>2026-11-{:02}</td></tr>",
+                1 + r % 28
+            ));
+        }
+        let title = if alerting {
+            format!("出售 三菱日联银行 网银账号 #{n}")
+        } else {
+            format!("出售 二手 手机 #{n}")
+        };
+        html.push_str(&format!("</table><h1>{title}</h1></body></html>"));
+        let raw = encoding_rs::GBK.encode(&html).0.into_owned();
+        let doc: Document = serde_json::from_value(serde_json::json!({
+            "id": format!("bench:{n}"), "site": "bench", "url": format!("http://m.onion/t/{n}"),
+            "kind": "listing", "title": title, "body": html, "price": "1 BTC",
+            "fetched_at": "2026-12-01T00:00:00Z"
+        }))
+        .expect("a document");
+        let capture = PageCapture {
+            requested_url: doc.url.clone(),
+            final_url: doc.url.clone(),
+            status: 200,
+            headers: vec![("content-type".into(), "text/html; charset=GBK".into())],
+            fetched_at: chrono::Utc::now(),
+            transport: "direct".into(),
+            identity: None,
+            encoding: "GBK".into(),
+            body: Arc::from(raw),
+        };
+        (doc, capture)
+    }
+
+    /// Per-page times of `pages` through a fresh pipeline (match, keep
+    /// evidence as `mode` says or not at all, record, index; no commit).
+    fn timed(pages: &[(Document, PageCapture)], mode: Option<EvidenceMode>) -> Vec<Duration> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let set = watchlists::WatchlistSet::from_toml_str(
+            Path::new("mufg.toml"),
+            "customer = \"mufg-group\"\n[[assets]]\nid = \"mufg\"\nname = \"三菱UFJ銀行\"\nkind = \"bank\"\nterms = [\"三菱日联银行\"]\n",
+        )
+        .expect("watchlist");
+        let mut pipeline = Pipeline::open(dir.path(), Matcher::new(&set)).expect("pipeline");
+        if let Some(mode) = mode {
+            pipeline = pipeline.with_evidence(
+                &EvidenceConfig {
+                    mode,
+                    ..EvidenceConfig::default()
+                },
+                None,
+            );
+        }
+        let mut times = Vec::with_capacity(pages.len());
+        for (i, (doc, capture)) in pages.iter().enumerate() {
+            let capture = mode.map(|_| capture);
+            let started = Instant::now();
+            let raised = pipeline.process(doc, capture).expect("processed");
+            times.push(started.elapsed());
+            let alerting = doc.title.as_deref().is_some_and(|t| t.contains("三菱"));
+            assert_eq!(raised.len(), usize::from(alerting), "page {i}");
+            if i % 100 == 99 {
+                pipeline.commit().expect("commit"); // as the consume loop does, untimed
+            }
+        }
+        if mode == Some(EvidenceMode::All) {
+            let kept = pipeline.evidence().stored_bytes().expect("size");
+            assert!(kept > 0, "pages were archived");
+        }
+        times
+    }
+
+    fn median(mut t: Vec<Duration>) -> Duration {
+        t.sort();
+        t[t.len() / 2]
+    }
+
+    /// The evidence archive's cost per page: the same pages through the
+    /// same pipeline without the archive, with `evidence = "alerts"` (one
+    /// page in ten alerts, the rest cost one lookup) and with `"all"` (every
+    /// page written: zstd, fsync'd file and folder, a synchronous row).
+    /// Run: `cargo test --release --bin leakwatch evidence_write_cost -- --ignored --nocapture`
+    /// (`BENCH_PAGES`, `BENCH_ROWS` to vary).
+    #[test]
+    #[ignore = "a benchmark; run with --ignored --nocapture"]
+    fn evidence_write_cost() {
+        // A multiple of 20: each half holds whole tens, one alerting page each.
+        let n: usize = std::env::var("BENCH_PAGES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(400)
+            / 20
+            * 20;
+        let rows: usize = std::env::var("BENCH_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(150);
+        let pages: Vec<_> = (0..n).map(|i| market_page(i, rows, i % 10 == 0)).collect();
+        let mean_bytes = pages.iter().map(|(_, c)| c.body.len()).sum::<usize>() / n;
+        // Alternate the runs so a busy neighbour weighs on each alike.
+        let mut base = Vec::new();
+        let mut alerts = Vec::new();
+        let mut all = Vec::new();
+        for round in 0..2 {
+            let half = &pages[round * n / 2..(round + 1) * n / 2];
+            base.extend(timed(half, None));
+            alerts.extend(timed(half, Some(EvidenceMode::Alerts)));
+            all.extend(timed(half, Some(EvidenceMode::All)));
+        }
+        let of_alerts = |times: &[Duration]| -> Vec<Duration> {
+            times
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 10 == 0)
+                .map(|(_, t)| *t)
+                .collect()
+        };
+        let (alerting, alerting_base) = (of_alerts(&alerts), of_alerts(&base));
+        let (b, a, l) = (median(base), median(alerts), median(all));
+        let (ab, aa) = (median(alerting_base), median(alerting));
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!("evidence archive, {n} pages of {mean_bytes} bytes (GBK), one in ten alerting; median per page:");
+        println!("  without the archive       {:8.3} ms", ms(b));
+        println!(
+            "  evidence = \"alerts\"       {:8.3} ms  ratio {:.3}  added {:+.3} ms",
+            ms(a),
+            ms(a) / ms(b),
+            ms(a) - ms(b)
+        );
+        println!("    its alerting pages      {:8.3} ms  ratio {:.3}  added {:+.3} ms (vs the same pages without)", ms(aa), ms(aa) / ms(ab), ms(aa) - ms(ab));
+        println!(
+            "  evidence = \"all\"          {:8.3} ms  ratio {:.3}  added {:+.3} ms",
+            ms(l),
+            ms(l) / ms(b),
+            ms(l) - ms(b)
+        );
+    }
 
     #[test]
     fn commits_after_so_many_documents_or_so_long_with_any_waiting() {

@@ -114,10 +114,14 @@ fn open_pipeline(
 ) -> anyhow::Result<Pipeline> {
     let pipeline = Pipeline::open(data_dir, Matcher::new(set))?
         .with_sinks(config.sinks.clone())
-        .with_commit_policy(CommitPolicy::from_schedule(&config.schedule));
+        .with_commit_policy(CommitPolicy::from_schedule(&config.schedule))
+        .with_evidence(&config.evidence, crate::tor::transport_name(&config.tor));
     metrics
         .index_docs
         .store(pipeline.index().num_docs(), Ordering::Relaxed);
+    metrics
+        .evidence_bytes
+        .store(pipeline.evidence().stored_bytes()?, Ordering::Relaxed);
     Ok(pipeline)
 }
 
@@ -310,8 +314,14 @@ fn count(event: Consumed, metrics: &Metrics) {
             metrics.queue_depth.store(queued as u64, Ordering::Relaxed);
         }
         Consumed::RetroHunt { raised } => count_retro_hunt(&raised, metrics),
-        Consumed::Committed { index_docs } => {
-            metrics.index_docs.store(index_docs, Ordering::Relaxed)
+        Consumed::Committed {
+            index_docs,
+            evidence_bytes,
+        } => {
+            metrics.index_docs.store(index_docs, Ordering::Relaxed);
+            metrics
+                .evidence_bytes
+                .store(evidence_bytes, Ordering::Relaxed);
         }
     }
 }

@@ -37,8 +37,8 @@ pub use error::{CrawlError, FrontierError, ProfileError};
 /// The documents the crawler hands on are the extraction crate's.
 pub use extract::{Document, DocumentKind};
 pub use fetch::{
-    looks_binary, FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, RateFloor,
-    Transport, Validators,
+    looks_binary, FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, PageCapture,
+    RateFloor, Transport, Validators,
 };
 pub use frontier::{
     Frontier, FrontierCounts, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState,
