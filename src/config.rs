@@ -750,7 +750,7 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
         let text = std::fs::read_to_string(&path).expect("readable");
         let value: toml::Value = toml::from_str(&text).expect("TOML");
         let keys = readme_config_keys();
-        assert_eq!(keys.len(), 14, "{keys:?}");
+        assert_eq!(keys.len(), 17, "{keys:?}");
         for key in &keys {
             let found = key
                 .split('.')

@@ -617,8 +617,24 @@ mod tests {
             .collect();
         assert_eq!(
             references,
-            ["targets", "found-on", "leaks", "mentions", "mentions"]
+            [
+                "targets",
+                "found-on",
+                "leaks",
+                "related-to",
+                "mentions",
+                "mentions"
+            ]
         );
+        // The page kept as evidence: a file object known by its hash.
+        let alerts = sample();
+        let page = alerts[0].evidence.as_ref().expect("the sample's page");
+        let files = objects(e, "file");
+        assert_eq!(files.len(), 1);
+        assert_eq!(values(files[0], "sha256"), [page.sha256.as_str()]);
+        assert_eq!(values(files[0], "filename"), ["page.raw"]);
+        assert_eq!(values(files[0], "mimetype"), ["text/html"]);
+        assert_eq!(values(files[0], "size-in-bytes"), ["4"]);
         let hosts = objects(e, "domain-ip");
         assert_eq!(
             values(hosts[1], "domain"),

@@ -635,13 +635,50 @@ mod tests {
                     continue;
                 }
                 assert_eq!(o["object_marking_refs"], json!([id]), "{}", o["id"]);
-                let sco = ["url", "user-account", "domain-name", "email-addr"]
-                    .contains(&o["type"].as_str().expect("type"));
+                let sco = [
+                    "url",
+                    "user-account",
+                    "domain-name",
+                    "email-addr",
+                    "artifact",
+                ]
+                .contains(&o["type"].as_str().expect("type"));
                 if !sco {
                     assert_eq!(o["created_by_ref"], producer_id(), "{}", o["id"]);
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_page_kept_as_evidence_is_an_artifact_known_by_its_hash() {
+        let alerts = sample();
+        let page = alerts[0]
+            .evidence
+            .clone()
+            .expect("the sample's first alert has its page");
+        let b = bundle(&alerts, Tlp::Amber);
+        let artifacts = of_type(&b, "artifact");
+        assert_eq!(artifacts.len(), 1, "only the first alert has a page");
+        let artifact = artifacts[0];
+        assert_eq!(artifact["hashes"]["SHA-256"], page.sha256);
+        assert_eq!(artifact["mime_type"], "text/html");
+        assert_eq!(artifact["url"], "http://market.onion/viewtopic.php?t=1");
+        let observed = of_type(&b, "observed-data");
+        let with_page: Vec<_> = observed
+            .iter()
+            .filter(|o| {
+                o["object_refs"]
+                    .as_array()
+                    .expect("refs")
+                    .contains(&artifact["id"])
+            })
+            .collect();
+        assert_eq!(with_page.len(), 1);
+        assert_eq!(
+            with_page[0]["extensions"][extension_id()]["evidence_sha256"],
+            page.sha256
+        );
     }
 
     #[test]
