@@ -16,7 +16,7 @@ use crawler::{Document, PageCapture};
 
 pub(crate) use bundle::{MANIFEST, MANIFEST_HASH};
 pub(crate) use retention::Retention;
-pub(crate) use store::{Archived, CaptureRow, EvidenceStore, VersionRow};
+pub(crate) use store::{CaptureRow, EvidenceStore, VersionRow};
 
 use crate::alert_store::{AlertFilter, AlertStore, StoredAlert};
 use crate::config::{EvidenceConfig, EvidenceMode};
@@ -33,23 +33,39 @@ pub(crate) struct Evidence {
 
 impl Evidence {
     /// Keeps `capture` as the evidence of `doc` if the settings ask: always
-    /// when the document raised alerts (`alerting`) or already has versions
-    /// (a later change of an alert's listing), every page with `all`.
+    /// when the document raised alerts (`alerting`: durably before this
+    /// returns, as the alert is recorded next), and with `all` or when the
+    /// document already has versions (a later change of an alert's
+    /// listing), durably at the next [`Evidence::flush`].
     pub(crate) fn keep(
         &self,
         doc: &Document,
         capture: &PageCapture,
         alerting: bool,
-    ) -> anyhow::Result<Option<Archived>> {
-        let wanted =
-            alerting || self.mode == EvidenceMode::All || self.store.has_versions(&doc.id)?;
-        if !wanted {
-            return Ok(None);
+    ) -> anyhow::Result<()> {
+        let context = || format!("cannot keep the evidence of {} ({})", doc.id, doc.url);
+        let transport = self.transport.as_deref();
+        if alerting {
+            let kept = self
+                .store
+                .archive_now(doc, capture, transport)
+                .with_context(context)?;
+            tracing::debug!(doc = %doc.id, sha256 = %kept.sha256, version = kept.version, new_version = kept.new_version, "evidence kept");
+        } else if self.mode == EvidenceMode::All || self.store.has_versions(&doc.id)? {
+            self.store
+                .archive_later(doc, capture, transport)
+                .with_context(context)?;
         }
+        Ok(())
+    }
+
+    /// Makes every page kept so far durable: before the documents they came
+    /// with are acknowledged to the crawler's outbox.
+    pub(crate) fn flush(&self) -> anyhow::Result<()> {
         self.store
-            .archive(doc, capture, self.transport.as_deref())
-            .with_context(|| format!("cannot keep the evidence of {} ({})", doc.id, doc.url))
-            .map(Some)
+            .flush()
+            .map(|_| ())
+            .context("cannot make the evidence archive durable")
     }
 }
 

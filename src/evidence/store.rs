@@ -121,6 +121,8 @@ pub(crate) struct GcReport {
 pub(crate) struct EvidenceStore {
     root: PathBuf,
     db: Arc<Mutex<Connection>>,
+    /// Pages kept by `archive_later`, durable at the next `flush`.
+    pending: Arc<Mutex<Vec<Pending>>>,
 }
 
 /// Temp files of this process get distinct names.
@@ -149,6 +151,7 @@ impl EvidenceStore {
         Ok(EvidenceStore {
             root,
             db: Arc::new(Mutex::new(db)),
+            pending: Arc::default(),
         })
     }
 
@@ -166,117 +169,104 @@ impl EvidenceStore {
     }
 
     /// Keeps `capture` (once per content) and, if `doc` changed since its
-    /// last version, a new version of it. `transport` names how the page
-    /// came when the capture's own name is not what an operator knows it as
-    /// (the embedded Tor client's local bridge).
-    pub(crate) fn archive(
+    /// last version, a new version of it, durably before it returns: for a
+    /// page that raised an alert, whose evidence must exist before the alert
+    /// is recorded. `transport` names how the page came when the capture's
+    /// own name is not what an operator knows it as (the embedded Tor
+    /// client's local bridge).
+    pub(crate) fn archive_now(
         &self,
         doc: &Document,
         capture: &PageCapture,
         transport: Option<&str>,
     ) -> anyhow::Result<Archived> {
+        // Versions are numbered in order: what waits goes first.
+        self.flush()?;
         let sha = sha256_hex(&capture.body);
         let path = object_path(&self.root, &sha).expect("sha256_hex is a SHA-256");
         // The file first, outside the store's lock (the slow part)…
         let mut stored_size = match std::fs::metadata(&path) {
             Ok(m) => m.len(),
-            Err(_) => self.write_durably(&path, &capture.body)?,
+            Err(_) => self.write_file(&path, &capture.body, true)?,
         };
-        let text = document_text(doc.title.as_deref(), doc.body.as_deref());
-        let snapshot = Snapshot {
-            title: doc.title.clone(),
-            price: doc.price.clone(),
-            seller: doc.seller.clone(),
-            text_sha256: sha256_hex(text.as_bytes()),
-        };
-        let now = now_text();
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // …and again under it: `gc` may have removed a file of no row
         // between the two (it removes files only while holding the lock).
         if !path.exists() {
-            stored_size = self.write_durably(&path, &capture.body)?;
+            stored_size = self.write_file(&path, &capture.body, true)?;
         }
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO evidence_captures (sha256, requested_url, final_url, status,
-                headers, fetched_at, fetched_at_unix, transport, identity, encoding, size,
-                stored_size, stored_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?
-        .execute(params![
-            sha,
-            capture.requested_url,
-            capture.final_url,
-            capture.status,
-            serde_json::to_string(&capture.headers)?,
-            capture
-                .fetched_at
-                .to_rfc3339_opts(SecondsFormat::Millis, true),
-            capture.fetched_at.timestamp(),
-            transport.unwrap_or(&capture.transport),
-            capture.identity,
-            capture.encoding,
-            capture.body.len() as i64,
-            stored_size as i64,
-            now,
-        ])?;
-        let last: Option<(i64, String, Option<String>, Option<String>, Option<String>)> = tx
-            .prepare_cached(
-                "SELECT version, text_sha256, title, price, seller FROM evidence_versions
-                 WHERE doc_id = ?1 ORDER BY version DESC LIMIT 1",
-            )?
-            .query_row([&doc.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()?;
-        let (version, changed) = match last {
-            None => (1, Some(Vec::new())),
-            Some((version, text_sha256, title, price, seller)) => {
-                let previous = Snapshot {
-                    title,
-                    price,
-                    seller,
-                    text_sha256,
-                };
-                let c = changes(&previous, &snapshot);
-                if c.is_empty() {
-                    (version, None)
-                } else {
-                    (version + 1, Some(c))
-                }
-            }
+        let archived = record_rows(&tx, doc, capture, &sha, stored_size, transport)?;
+        tx.commit()?;
+        Ok(archived)
+    }
+
+    /// Keeps `capture` and `doc`'s version like [`Self::archive_now`], made
+    /// durable at the next [`Self::flush`]: for pages of no alert, which
+    /// the crawler's outbox still holds until the pipeline's next commit
+    /// (which flushes first). The file is written now (a kill leaves it
+    /// whole: it is renamed into place), its fsync and its rows wait, so a
+    /// page costs no disk flush of its own.
+    pub(crate) fn archive_later(
+        &self,
+        doc: &Document,
+        capture: &PageCapture,
+        transport: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let sha = sha256_hex(&capture.body);
+        let path = object_path(&self.root, &sha).expect("sha256_hex is a SHA-256");
+        let stored_size = match std::fs::metadata(&path) {
+            Ok(m) => m.len(),
+            Err(_) => self.write_file(&path, &capture.body, false)?,
         };
-        if let Some(changed) = &changed {
-            tx.prepare_cached(
-                "INSERT INTO evidence_versions (doc_id, version, sha256, text_sha256, title,
-                    price, seller, text, changes, document, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                doc.id,
-                version,
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Pending {
+                doc: doc.clone(),
+                capture: capture.clone(),
                 sha,
-                snapshot.text_sha256,
-                snapshot.title,
-                snapshot.price,
-                snapshot.seller,
-                text,
-                serde_json::to_string(changed)?,
-                serde_json::to_string(doc)?,
-                now,
-            ])?;
+                stored_size,
+                transport: transport.map(str::to_owned),
+            });
+        Ok(())
+    }
+
+    /// Makes what [`Self::archive_later`] kept durable: the files (one
+    /// flush of their file system), then their rows in one transaction.
+    pub(crate) fn flush(&self) -> anyhow::Result<usize> {
+        let pending =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        sync_files(&self.root, pending.iter().map(|p| p.sha.as_str()))?;
+        let mut db = self.db();
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for p in &pending {
+            let path = object_path(&self.root, &p.sha).expect("a SHA-256");
+            let mut stored_size = p.stored_size;
+            if !path.exists() {
+                stored_size = self.write_file(&path, &p.capture.body, true)?;
+            }
+            record_rows(
+                &tx,
+                &p.doc,
+                &p.capture,
+                &p.sha,
+                stored_size,
+                p.transport.as_deref(),
+            )?;
         }
         tx.commit()?;
-        Ok(Archived {
-            sha256: sha,
-            version,
-            new_version: changed.is_some(),
-        })
+        Ok(pending.len())
     }
 
     /// Writes `raw` compressed to `path`: a temp file in the same folder,
-    /// fsync, rename, fsync of the folder. Returns the bytes on disk.
-    fn write_durably(&self, path: &Path, raw: &[u8]) -> anyhow::Result<u64> {
+    /// renamed into place, so `path` is never a half file; with `sync`, the
+    /// file is fsync'd before the rename and its folder after. Returns the
+    /// bytes on disk.
+    fn write_file(&self, path: &Path, raw: &[u8], sync: bool) -> anyhow::Result<u64> {
         let dir = path.parent().expect("an object path has a folder");
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the evidence folder {}", dir.display()))?;
@@ -289,9 +279,14 @@ impl EvidenceStore {
         let written = (|| -> std::io::Result<()> {
             let mut file = std::fs::File::create(&temp)?;
             file.write_all(&stored)?;
-            file.sync_all()?;
+            if sync {
+                file.sync_all()?;
+            }
             std::fs::rename(&temp, path)?;
-            std::fs::File::open(dir)?.sync_all()
+            if sync {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
         })();
         if let Err(e) = written {
             let _ = std::fs::remove_file(&temp);
@@ -499,6 +494,159 @@ impl EvidenceStore {
             }
         }
         Ok(removed)
+    }
+}
+
+/// A page kept by `archive_later`, waiting for the next flush.
+struct Pending {
+    doc: Document,
+    capture: PageCapture,
+    sha: String,
+    stored_size: u64,
+    transport: Option<String>,
+}
+
+/// The capture row of `capture` (once per SHA-256) and, if `doc` changed
+/// since its last version, its next version; in `tx`.
+fn record_rows(
+    tx: &rusqlite::Transaction<'_>,
+    doc: &Document,
+    capture: &PageCapture,
+    sha: &str,
+    stored_size: u64,
+    transport: Option<&str>,
+) -> anyhow::Result<Archived> {
+    let now = now_text();
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO evidence_captures (sha256, requested_url, final_url, status,
+            headers, fetched_at, fetched_at_unix, transport, identity, encoding, size,
+            stored_size, stored_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        sha,
+        capture.requested_url,
+        capture.final_url,
+        capture.status,
+        serde_json::to_string(&capture.headers)?,
+        capture
+            .fetched_at
+            .to_rfc3339_opts(SecondsFormat::Millis, true),
+        capture.fetched_at.timestamp(),
+        transport.unwrap_or(&capture.transport),
+        capture.identity,
+        capture.encoding,
+        capture.body.len() as i64,
+        stored_size as i64,
+        now,
+    ])?;
+    let text = document_text(doc.title.as_deref(), doc.body.as_deref());
+    let snapshot = Snapshot {
+        title: doc.title.clone(),
+        price: doc.price.clone(),
+        seller: doc.seller.clone(),
+        text_sha256: sha256_hex(text.as_bytes()),
+    };
+    let last: Option<(i64, String, Option<String>, Option<String>, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT version, text_sha256, title, price, seller FROM evidence_versions
+             WHERE doc_id = ?1 ORDER BY version DESC LIMIT 1",
+        )?
+        .query_row([&doc.id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    let (version, changed) = match last {
+        None => (1, Some(Vec::new())),
+        Some((version, text_sha256, title, price, seller)) => {
+            let previous = Snapshot {
+                title,
+                price,
+                seller,
+                text_sha256,
+            };
+            let c = changes(&previous, &snapshot);
+            if c.is_empty() {
+                (version, None)
+            } else {
+                (version + 1, Some(c))
+            }
+        }
+    };
+    if let Some(changed) = &changed {
+        tx.prepare_cached(
+            "INSERT INTO evidence_versions (doc_id, version, sha256, text_sha256, title,
+                price, seller, text, changes, document, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            doc.id,
+            version,
+            sha,
+            snapshot.text_sha256,
+            snapshot.title,
+            snapshot.price,
+            snapshot.seller,
+            text,
+            serde_json::to_string(changed)?,
+            serde_json::to_string(doc)?,
+            now,
+        ])?;
+    }
+    Ok(Archived {
+        sha256: sha.to_owned(),
+        version,
+        new_version: changed.is_some(),
+    })
+}
+
+/// Makes the files of `shas` under `root` durable, their folder entries
+/// included: on Linux one `syncfs` of the archive's file system (a flush
+/// of a hundred pages costs about one fsync), elsewhere an fsync of each
+/// file and folder.
+fn sync_files<'a>(root: &Path, shas: impl Iterator<Item = &'a str>) -> anyhow::Result<()> {
+    let context = || {
+        format!(
+            "cannot flush the evidence archive in {} to disk",
+            root.display()
+        )
+    };
+    #[cfg(target_os = "linux")]
+    {
+        let _ = shas;
+        let folder = std::fs::File::open(root).with_context(context)?;
+        syncfs(&folder).with_context(context)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let mut folders = std::collections::BTreeSet::new();
+        for sha in shas {
+            let path = object_path(root, sha).expect("a SHA-256");
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .with_context(context)?;
+            folders.extend(path.parent().map(Path::to_owned));
+        }
+        for folder in folders {
+            std::fs::File::open(folder)
+                .and_then(|f| f.sync_all())
+                .with_context(context)?;
+        }
+        Ok(())
+    }
+}
+
+/// `syncfs(2)` of the file system holding `file`.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // one system call on a descriptor we own, contract below
+fn syncfs(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the whole call (borrowed from
+    // `file`); syncfs only flushes and reads no memory of ours.
+    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
