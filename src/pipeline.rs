@@ -495,120 +495,129 @@ mod tests {
         (doc, capture)
     }
 
-    /// Per-page times of `pages` through a fresh pipeline (match, keep
-    /// evidence as `mode` says or not at all, record, index; no commit).
-    fn timed(
-        pages: &[(Document, PageCapture)],
-        mode: Option<EvidenceMode>,
-    ) -> (Vec<Duration>, Vec<Duration>) {
-        let dir = tempfile::tempdir().expect("tmp");
+    /// A fresh pipeline in `dir`: one watched bank; evidence kept as `mode`
+    /// says, or never given a page (`None`: the pipeline without the archive).
+    fn bench_pipeline(dir: &Path, mode: Option<EvidenceMode>) -> Pipeline {
         let set = watchlists::WatchlistSet::from_toml_str(
             Path::new("mufg.toml"),
             "customer = \"mufg-group\"\n[[assets]]\nid = \"mufg\"\nname = \"三菱UFJ銀行\"\nkind = \"bank\"\nterms = [\"三菱日联银行\"]\n",
         )
         .expect("watchlist");
-        let mut pipeline = Pipeline::open(dir.path(), Matcher::new(&set)).expect("pipeline");
-        if let Some(mode) = mode {
-            pipeline = pipeline.with_evidence(
+        let pipeline = Pipeline::open(dir, Matcher::new(&set)).expect("pipeline");
+        match mode {
+            Some(mode) => pipeline.with_evidence(
                 &EvidenceConfig {
                     mode,
                     ..EvidenceConfig::default()
                 },
                 None,
-            );
+            ),
+            None => pipeline,
         }
-        let mut times = Vec::with_capacity(pages.len());
-        let mut flushes = Vec::new();
-        for (i, (doc, capture)) in pages.iter().enumerate() {
-            let capture = mode.map(|_| capture);
-            let started = Instant::now();
-            let raised = pipeline.process(doc, capture).expect("processed");
-            times.push(started.elapsed());
-            let alerting = doc.title.as_deref().is_some_and(|t| t.contains("三菱"));
-            assert_eq!(raised.len(), usize::from(alerting), "page {i}");
-            if i % 100 == 99 {
-                // As the consume loop does every `commit_every_docs`: untimed
-                // here, its cost is printed below.
-                let started = Instant::now();
-                pipeline.commit().expect("commit");
-                pipeline.evidence.flush().expect("flush");
-                flushes.push(started.elapsed());
-            }
-        }
-        pipeline.evidence.flush().expect("flush");
-        if mode == Some(EvidenceMode::All) {
-            let kept = pipeline.evidence().stored_bytes().expect("size");
-            assert!(kept > 0, "pages were archived");
-        }
-        (times, flushes)
     }
 
-    fn median(mut t: Vec<Duration>) -> Duration {
-        t.sort();
+    fn median(mut t: Vec<f64>) -> f64 {
+        t.sort_by(f64::total_cmp);
         t[t.len() / 2]
     }
 
-    /// The evidence archive's cost per page: the same pages through the
-    /// same pipeline without the archive, with `evidence = "alerts"` (one
-    /// page in ten alerts, the rest cost one lookup) and with `"all"` (every
-    /// page written: zstd, fsync'd file and folder, a synchronous row).
-    /// Run: `cargo test --release --bin leakwatch evidence_write_cost -- --ignored --nocapture`
-    /// (`BENCH_PAGES`, `BENCH_ROWS` to vary).
+    /// The evidence archive's cost per page: each page goes through three
+    /// pipelines in turn (so a busy neighbour weighs on all three alike) —
+    /// without the archive, with `evidence = "alerts"` (one page in ten
+    /// alerts and is written durably before its alert; the rest cost one
+    /// lookup) and with `"all"` (every page written; those of no alert made
+    /// durable at the commit, as the consume loop does every
+    /// `commit_every_docs`, here every 100 pages). Prints the medians, their
+    /// ratios, and the median of the per-page differences.
+    /// Run: `cargo test --bin leakwatch evidence_write_cost -- --ignored --nocapture`
+    /// (`BENCH_PAGES`, `BENCH_ROWS` to vary; `--release` for our code optimised too).
     #[test]
     #[ignore = "a benchmark; run with --ignored --nocapture"]
     fn evidence_write_cost() {
-        // A multiple of 20: each half holds whole tens, one alerting page each.
         let n: usize = std::env::var("BENCH_PAGES")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(400)
-            / 20
-            * 20;
+            .unwrap_or(600);
         let rows: usize = std::env::var("BENCH_ROWS")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(150);
         let pages: Vec<_> = (0..n).map(|i| market_page(i, rows, i % 10 == 0)).collect();
         let mean_bytes = pages.iter().map(|(_, c)| c.body.len()).sum::<usize>() / n;
-        // Alternate the runs so a busy neighbour weighs on each alike.
-        let (mut base, mut alerts, mut all) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut base_commits, mut all_commits) = (Vec::new(), Vec::new());
-        for round in 0..2 {
-            let half = &pages[round * n / 2..(round + 1) * n / 2];
-            let (t, c) = timed(half, None);
-            base.extend(t);
-            base_commits.extend(c);
-            alerts.extend(timed(half, Some(EvidenceMode::Alerts)).0);
-            let (t, c) = timed(half, Some(EvidenceMode::All));
-            all.extend(t);
-            all_commits.extend(c);
+        let modes = [None, Some(EvidenceMode::Alerts), Some(EvidenceMode::All)];
+        let dirs: Vec<_> = modes
+            .iter()
+            .map(|_| tempfile::tempdir().expect("tmp"))
+            .collect();
+        let mut pipelines: Vec<Pipeline> = modes
+            .iter()
+            .zip(&dirs)
+            .map(|(m, d)| bench_pipeline(d.path(), *m))
+            .collect();
+        // ms per page, per pipeline; and per commit (with its flush).
+        let mut times: [Vec<f64>; 3] = Default::default();
+        let mut commits: [Vec<f64>; 3] = Default::default();
+        for (i, (doc, capture)) in pages.iter().enumerate() {
+            let alerting = doc.title.as_deref().is_some_and(|t| t.contains("三菱"));
+            for (k, pipeline) in pipelines.iter_mut().enumerate() {
+                let capture = modes[k].map(|_| capture);
+                let started = Instant::now();
+                let raised = pipeline.process(doc, capture).expect("processed");
+                times[k].push(started.elapsed().as_secs_f64() * 1e3);
+                assert_eq!(raised.len(), usize::from(alerting), "page {i}");
+                if i % 100 == 99 {
+                    let started = Instant::now();
+                    pipeline.commit().expect("commit");
+                    pipeline.evidence.flush().expect("flush");
+                    commits[k].push(started.elapsed().as_secs_f64() * 1e3);
+                }
+            }
         }
-        let of_alerts = |times: &[Duration]| -> Vec<Duration> {
-            times
+        for p in &pipelines {
+            p.evidence.flush().expect("flush");
+        }
+        let kept: Vec<u64> = pipelines
+            .iter()
+            .map(|p| p.evidence().stored_bytes().expect("size"))
+            .collect();
+        assert_eq!(kept[0], 0, "no page given, none kept");
+        assert!(kept[1] > 0 && kept[2] > kept[1], "{kept:?}");
+        let alerting = |t: &[f64]| -> Vec<f64> { t.iter().step_by(10).copied().collect() };
+        let added = |k: usize, pick: &dyn Fn(&[f64]) -> Vec<f64>| -> f64 {
+            let diffs: Vec<f64> = pick(&times[k])
                 .iter()
-                .enumerate()
-                .filter(|(i, _)| i % 10 == 0)
-                .map(|(_, t)| *t)
-                .collect()
+                .zip(pick(&times[0]))
+                .map(|(with, without)| with - without)
+                .collect();
+            median(diffs)
         };
-        let (alerting, alerting_base) = (of_alerts(&alerts), of_alerts(&base));
-        let (b, a, l) = (median(base), median(alerts), median(all));
-        let (ab, aa) = (median(alerting_base), median(alerting));
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!("evidence archive, {n} pages of {mean_bytes} bytes (GBK), one in ten alerting; median per page:");
-        println!("  without the archive       {:8.3} ms", ms(b));
+        let all_pages = |t: &[f64]| t.to_vec();
+        let base = median(times[0].clone());
         println!(
-            "  evidence = \"alerts\"       {:8.3} ms  ratio {:.3}  added {:+.3} ms",
-            ms(a),
-            ms(a) / ms(b),
-            ms(a) - ms(b)
+            "evidence archive, {n} pages of {mean_bytes} bytes (GBK), one in ten alerting; per page, median:"
         );
-        println!("    its alerting pages      {:8.3} ms  ratio {:.3}  added {:+.3} ms (vs the same pages without)", ms(aa), ms(aa) / ms(ab), ms(aa) - ms(ab));
+        println!("  without the archive     {base:8.3} ms");
+        for (k, name) in [(1, "evidence = \"alerts\""), (2, "evidence = \"all\"   ")] {
+            let m = median(times[k].clone());
+            println!(
+                "  {name}    {m:8.3} ms   ratio {:.3}   added {:+.3} ms (median of per-page differences)",
+                m / base,
+                added(k, &all_pages)
+            );
+        }
+        let (ab, aa) = (median(alerting(&times[0])), median(alerting(&times[1])));
         println!(
-            "  evidence = \"all\"          {:8.3} ms  ratio {:.3}  added {:+.3} ms",
-            ms(l),
-            ms(l) / ms(b),
-            ms(l) - ms(b)
+            "  its alerting pages alone {aa:7.3} ms against {ab:.3} ms: ratio {:.3}, added {:+.3} ms (the fsyncs before the alert)",
+            aa / ab,
+            added(1, &alerting)
+        );
+        let c: Vec<f64> = commits.iter().map(|c| median(c.clone())).collect();
+        println!(
+            "  commit every 100 pages   {:.1} ms without, {:.1} ms with \"alerts\", {:.1} ms with \"all\" ({:+.3} ms a page)",
+            c[0],
+            c[1],
+            c[2],
+            (c[2] - c[0]) / 100.0
         );
     }
 
