@@ -547,24 +547,26 @@ fn record_rows(
         seller: doc.seller.clone(),
         text_sha256: sha256_hex(text.as_bytes()),
     };
-    let last: Option<(i64, String, Option<String>, Option<String>, Option<String>)> = tx
+    let last: Option<(i64, Snapshot)> = tx
         .prepare_cached(
             "SELECT version, text_sha256, title, price, seller FROM evidence_versions
              WHERE doc_id = ?1 ORDER BY version DESC LIMIT 1",
         )?
         .query_row([&doc.id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                Snapshot {
+                    text_sha256: r.get(1)?,
+                    title: r.get(2)?,
+                    price: r.get(3)?,
+                    seller: r.get(4)?,
+                },
+            ))
         })
         .optional()?;
     let (version, changed) = match last {
         None => (1, Some(Vec::new())),
-        Some((version, text_sha256, title, price, seller)) => {
-            let previous = Snapshot {
-                title,
-                price,
-                seller,
-                text_sha256,
-            };
+        Some((version, previous)) => {
             let c = changes(&previous, &snapshot);
             if c.is_empty() {
                 (version, None)
