@@ -200,5 +200,11 @@ mod tests {
         );
         assert!(text.contains("leakwatch_alerts_raised_total 3"), "{text}");
         assert!(text.contains("# TYPE leakwatch_index_docs gauge"), "{text}");
+        m.evidence_bytes.store(107_089, Ordering::Relaxed);
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE leakwatch_evidence_bytes gauge\nleakwatch_evidence_bytes 107089"),
+            "{text}"
+        );
     }
 }

@@ -24,8 +24,9 @@ use tokio::task::JoinHandle;
 use watchlists::{Matcher, WatchlistSet};
 
 use crate::alert_store::AlertStore;
-use crate::config::Config;
+use crate::config::{Config, EvidenceConfig};
 use crate::delivery;
+use crate::evidence::EvidenceStore;
 use crate::metrics::Metrics;
 use crate::pipeline::{CommitPolicy, Consumed, Pipeline, RaisedAlert};
 use crate::reload::{load_watchlists, Reloader};
@@ -66,6 +67,12 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
     )
     .spawn(reloads_tx, shutdown.clone());
     let delivery = spawn_delivery(pipeline.alert_store(), sinks, &metrics, shutdown.clone())?;
+    spawn_evidence_gc(
+        pipeline.evidence().clone(),
+        &config.evidence,
+        &metrics,
+        shutdown.clone(),
+    );
     let (documents_tx, documents) = mpsc::channel(DOCUMENT_QUEUE);
     let scheduler = spawn_scheduler(
         crawler.clone(),
@@ -229,6 +236,53 @@ fn spawn_delivery(
             }
         }
     }))
+}
+
+/// How often the service prunes the evidence archive by its retention.
+const EVIDENCE_GC_EVERY: Duration = Duration::from_secs(3600);
+
+/// Prunes the evidence archive (`evidence_days`, `evidence_max_bytes`;
+/// never an alert's pages) at start and then every hour, as `leakwatch
+/// evidence gc` does, until the service stops.
+fn spawn_evidence_gc(
+    store: EvidenceStore,
+    config: &EvidenceConfig,
+    metrics: &Arc<Metrics>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let retention = crate::evidence::retention(config);
+    let metrics = metrics.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(EVIDENCE_GC_EVERY);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            let store = store.clone();
+            let now = chrono::Utc::now().timestamp();
+            match tokio::task::spawn_blocking(move || store.gc(retention, now)).await {
+                Ok(Ok(report)) => {
+                    metrics
+                        .evidence_bytes
+                        .store(report.bytes_after, Ordering::Relaxed);
+                    if report.expired + report.over_budget + report.orphan_files > 0 {
+                        tracing::info!(
+                            expired = report.expired,
+                            over_budget = report.over_budget,
+                            stray_files = report.orphan_files,
+                            bytes = report.bytes_after,
+                            "evidence archive pruned"
+                        );
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %format!("{e:#}"), "evidence gc failed; trying again in an hour")
+                }
+                Err(e) => tracing::warn!(error = %e, "evidence gc task failed"),
+            }
+        }
+    });
 }
 
 /// One round of deliveries, counted; a failed round is logged and retried
