@@ -34,6 +34,44 @@ struct RawConfig {
     crawl: RawCrawl,
     #[serde(default)]
     sinks: Vec<RawSink>,
+    #[serde(default)]
+    evidence: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    evidence_days: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    evidence_max_bytes: Option<toml::Spanned<i64>>,
+}
+
+/// Which pages the evidence archive keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum EvidenceMode {
+    /// Pages whose documents raised an alert, and later versions of them
+    /// (`evidence = "alerts"`, the default).
+    #[default]
+    Alerts,
+    /// Every page that yielded a document (`evidence = "all"`).
+    All,
+}
+
+/// The evidence archive's settings (`evidence`, `evidence_days`,
+/// `evidence_max_bytes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EvidenceConfig {
+    pub mode: EvidenceMode,
+    /// How long pages of no alert are kept.
+    pub max_age: Duration,
+    /// The archive's size budget; pages of no alert go oldest first past it.
+    pub max_bytes: u64,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        EvidenceConfig {
+            mode: EvidenceMode::Alerts,
+            max_age: Duration::from_secs(30 * 86_400),
+            max_bytes: 10 << 30,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -349,6 +387,8 @@ pub(crate) struct Config {
     /// Crawl-wide limits (`[crawl]`: the ceiling on requests in flight).
     pub crawl: CrawlOptions,
     pub sinks: Vec<SinkConfig>,
+    /// The evidence archive (`evidence`, `evidence_days`, `evidence_max_bytes`).
+    pub evidence: EvidenceConfig,
 }
 
 impl Config {
@@ -435,6 +475,38 @@ impl Config {
             }
             crawl.max_in_flight = n as usize;
         }
+        let line_of = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+        let mut evidence = EvidenceConfig::default();
+        if let Some(mode) = &raw.evidence {
+            evidence.mode = match mode.get_ref().as_str() {
+                "alerts" => EvidenceMode::Alerts,
+                "all" => EvidenceMode::All,
+                other => bail!(
+                    "{file}:{}: evidence = {other:?}; use \"alerts\" (pages that raised an alert, the default) or \"all\" (every page)",
+                    line_of(mode.span().start)
+                ),
+            };
+        }
+        if let Some(days) = &raw.evidence_days {
+            let n = *days.get_ref();
+            if !(1..=36_500).contains(&n) {
+                bail!(
+                    "{file}:{}: evidence_days = {n}: use 1 to 36500 (days pages of no alert are kept; alert evidence is kept as long as its alert)",
+                    line_of(days.span().start)
+                );
+            }
+            evidence.max_age = Duration::from_secs(n as u64 * 86_400);
+        }
+        if let Some(bytes) = &raw.evidence_max_bytes {
+            let n = *bytes.get_ref();
+            if n < 1 {
+                bail!(
+                    "{file}:{}: evidence_max_bytes = {n}: give the archive's budget in bytes (default 10737418240, 10 GiB)",
+                    line_of(bytes.span().start)
+                );
+            }
+            evidence.max_bytes = n as u64;
+        }
         let mut sinks = Vec::new();
         for raw in raw.sinks {
             let sink = sink(raw, base, &file)?;
@@ -459,6 +531,7 @@ impl Config {
             fetch,
             crawl,
             sinks,
+            evidence,
         })
     }
 }
@@ -796,6 +869,35 @@ digest = "15m"
         assert_eq!(c.sinks.len(), 3);
         assert!(c.log_json);
         assert!(matches!(c.tor, TorMode::Socks(_)));
+        assert_eq!(c.evidence, EvidenceConfig::default());
+    }
+
+    #[test]
+    fn evidence_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = "tor = \"off\"\nsites = \"sites\"\nwatchlists = \"w\"\n";
+        let path = write(dir.path(), base);
+        assert_eq!(
+            Config::load(&path).expect("valid").evidence,
+            EvidenceConfig::default()
+        );
+        let path = write(
+            dir.path(),
+            &format!("{base}evidence = \"all\"\nevidence_days = 7\nevidence_max_bytes = 1000\n"),
+        );
+        let e = Config::load(&path).expect("valid").evidence;
+        assert_eq!(e.mode, EvidenceMode::All);
+        assert_eq!(e.max_age, Duration::from_secs(7 * 86_400));
+        assert_eq!(e.max_bytes, 1000);
+        for (bad, says) in [
+            ("evidence = \"some\"", ":4: evidence = \"some\""),
+            ("evidence_days = 0", ":4: evidence_days = 0"),
+            ("evidence_max_bytes = -1", ":4: evidence_max_bytes = -1"),
+        ] {
+            let path = write(dir.path(), &format!("{base}{bad}\n"));
+            let err = format!("{:#}", Config::load(&path).expect_err(bad));
+            assert!(err.contains(says), "{err}");
+        }
     }
 
     #[test]
@@ -871,7 +973,7 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
         let text = std::fs::read_to_string(&path).expect("readable");
         let value: toml::Value = toml::from_str(&text).expect("TOML");
         let keys = readme_config_keys();
-        assert_eq!(keys.len(), 14, "{keys:?}");
+        assert_eq!(keys.len(), 17, "{keys:?}");
         for key in &keys {
             let found = key
                 .split('.')

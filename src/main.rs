@@ -11,6 +11,7 @@ mod crawl_pass;
 mod dead_letters;
 mod delivery;
 mod demo_market;
+mod evidence;
 mod export;
 mod format;
 mod logging;
@@ -85,6 +86,9 @@ enum Command {
     Alerts(commands::alerts::AlertsArgs),
     /// Export alerts as a STIX 2.1 bundle or MISP events.
     Export(commands::export::ExportArgs),
+    /// The evidence bundle of an alert or a document (the page as received,
+    /// its text, metadata, a `sha256sum -c` manifest); `evidence gc` prunes.
+    Evidence(commands::evidence::EvidenceArgs),
     /// Work with site profiles: `site doctor` diagnoses extraction on a page.
     Site {
         #[command(subcommand)]
@@ -164,6 +168,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Actor(args) => commands::actor::run(global, args),
         Command::Alerts(args) => commands::alerts::run(global, args),
         Command::Export(args) => commands::export::run(global, args),
+        Command::Evidence(args) => commands::evidence::run(global, args),
         Command::Sites(args) => commands::sites::run(global, args),
         Command::Session { command } => commands::session::run(global, command),
         Command::Watchlist { command } => commands::watchlist::run(global, command),

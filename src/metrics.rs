@@ -25,6 +25,8 @@ pub(crate) struct Metrics {
     pub alerts_raised: AtomicU64,
     pub delivery_failures: AtomicU64,
     pub index_docs: AtomicU64,
+    /// The evidence archive's size on disk.
+    pub evidence_bytes: AtomicU64,
     pub queue_depth: AtomicU64,
     pub pending_deliveries: AtomicU64,
     pub reloads: AtomicU64,
@@ -149,6 +151,12 @@ impl Metrics {
                 &self.index_docs,
             ),
             (
+                "leakwatch_evidence_bytes",
+                "gauge",
+                "Bytes the evidence archive holds on disk (compressed pages).",
+                &self.evidence_bytes,
+            ),
+            (
                 "leakwatch_document_queue_depth",
                 "gauge",
                 "Documents waiting between crawler and indexer.",
@@ -210,5 +218,11 @@ mod tests {
         );
         assert!(text.contains("leakwatch_alerts_raised_total 3"), "{text}");
         assert!(text.contains("# TYPE leakwatch_index_docs gauge"), "{text}");
+        m.evidence_bytes.store(107_089, Ordering::Relaxed);
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE leakwatch_evidence_bytes gauge\nleakwatch_evidence_bytes 107089"),
+            "{text}"
+        );
     }
 }

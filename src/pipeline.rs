@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crawler::{Crawler, Delivery, Document, Receipt};
+use crawler::{Crawler, Delivery, Document, PageCapture, Receipt};
 use indexer::{DocumentIndex, IndexDocument, SearchRequest, WriterMemory};
 use tokio::sync::mpsc;
 use watchlists::{Alert, Matcher};
@@ -20,6 +20,7 @@ use crate::alert_store::{AlertStore, Recorded};
 use crate::config::{Schedule, SinkConfig};
 use crate::convert::{document_entities, index_document, match_view, with_entities};
 use crate::dead_letters::{self, DeadLetters, Handled};
+use crate::evidence::{Evidence, EvidenceStore};
 use crate::neardup::simhash;
 use crate::{delivery, paths};
 
@@ -95,9 +96,13 @@ pub(crate) enum Consumed {
     },
     /// A reload's new or changed assets were retro-hunted over the index.
     RetroHunt { raised: Vec<RaisedAlert> },
-    /// The index was committed (it holds `index_docs` documents) and the
-    /// documents before the commit acknowledged.
-    Committed { index_docs: u64 },
+    /// The index was committed (it holds `index_docs` documents; the
+    /// evidence archive `evidence_bytes` on disk) and the documents before
+    /// the commit acknowledged.
+    Committed {
+        index_docs: u64,
+        evidence_bytes: u64,
+    },
 }
 
 /// Receipts of the documents handled since the last commit.
@@ -117,6 +122,7 @@ pub(crate) struct Pipeline {
     index: DocumentIndex,
     matcher: Matcher,
     store: AlertStore,
+    evidence: Evidence,
     dead_letters: DeadLetters,
     sinks: Vec<SinkConfig>,
     policy: CommitPolicy,
@@ -150,6 +156,11 @@ impl Pipeline {
             index,
             matcher,
             store: AlertStore::open(&state_db)?,
+            evidence: Evidence {
+                store: EvidenceStore::open(data_dir, &state_db)?,
+                mode: Default::default(),
+                transport: None,
+            },
             dead_letters: DeadLetters::open(&state_db)?,
             sinks: Vec::new(),
             policy: CommitPolicy::default(),
@@ -161,6 +172,22 @@ impl Pipeline {
     pub(crate) fn with_sinks(mut self, sinks: Vec<SinkConfig>) -> Pipeline {
         self.sinks = sinks;
         self
+    }
+
+    /// Keeps evidence by these settings (`evidence = "alerts"` without).
+    pub(crate) fn with_evidence(
+        mut self,
+        config: &crate::config::EvidenceConfig,
+        transport: Option<String>,
+    ) -> Pipeline {
+        self.evidence.mode = config.mode;
+        self.evidence.transport = transport;
+        self
+    }
+
+    /// The evidence archive written to.
+    pub(crate) fn evidence(&self) -> &EvidenceStore {
+        &self.evidence.store
     }
 
     /// Commits by this policy in the consume loop.
@@ -202,10 +229,10 @@ impl Pipeline {
         loop {
             tokio::select! {
                 delivery = documents.recv() => {
-                    let Some(Delivery { document, receipt }) = delivery else {
+                    let Some(Delivery { document, receipt, capture }) = delivery else {
                         break; // the crawl is over, or the service stopping
                     };
-                    let (raised, set_aside) = match self.handle(&document).await? {
+                    let (raised, set_aside) = match self.handle(&document, capture.as_deref()).await? {
                         Handled::Done(raised) => (raised, false),
                         Handled::SetAside { .. } => (Vec::new(), true),
                     };
@@ -239,8 +266,12 @@ impl Pipeline {
     /// acknowledged rather than come back first after every restart. A
     /// failure of the whole store is returned at once: no retry of one
     /// document can mend it.
-    async fn handle(&mut self, document: &Document) -> anyhow::Result<Handled<Vec<RaisedAlert>>> {
-        let handled = dead_letters::with_retries(RETRY_PAUSE, || self.process(document))
+    async fn handle(
+        &mut self,
+        document: &Document,
+        capture: Option<&PageCapture>,
+    ) -> anyhow::Result<Handled<Vec<RaisedAlert>>> {
+        let handled = dead_letters::with_retries(RETRY_PAUSE, || self.process(document, capture))
             .await
             .map_err(store_failure)?;
         if let Handled::SetAside { attempts, error } = &handled {
@@ -260,6 +291,9 @@ impl Pipeline {
         report: &mut impl FnMut(Consumed),
     ) -> anyhow::Result<()> {
         self.commit()?;
+        // Pages of no alert kept as evidence become durable here, before the
+        // crawler's outbox lets go of them.
+        self.evidence.flush()?;
         crawler
             .acknowledge(&waiting.receipts)
             .context("cannot acknowledge documents in the frontier")?;
@@ -267,12 +301,19 @@ impl Pipeline {
         waiting.last_commit = Instant::now();
         report(Consumed::Committed {
             index_docs: self.index.num_docs(),
+            evidence_bytes: self.evidence.store.stored_bytes()?,
         });
         Ok(())
     }
 
-    /// Matches, records and indexes one document (one try).
-    fn process(&mut self, doc: &Document) -> anyhow::Result<Vec<RaisedAlert>> {
+    /// Matches, keeps the page as evidence, records and indexes one
+    /// document (one try). The evidence is durable before an alert is
+    /// recorded, so no alert lacks it.
+    fn process(
+        &mut self,
+        doc: &Document,
+        capture: Option<&PageCapture>,
+    ) -> anyhow::Result<Vec<RaisedAlert>> {
         // Tests of the dead-letter path make one document fail here; release
         // builds have no such hook.
         #[cfg(debug_assertions)]
@@ -285,6 +326,15 @@ impl Pipeline {
         }
         let entities = document_entities(doc);
         let alerts = with_entities(self.matcher.match_document(&match_view(doc)), &entities);
+        match capture {
+            Some(capture) => {
+                self.evidence.keep(doc, capture, !alerts.is_empty())?;
+            }
+            None if !alerts.is_empty() => {
+                tracing::warn!(doc = %doc.id, url = %doc.url, "an alerting document came without its page (queued by an older version): its alert has no evidence");
+            }
+            None => {}
+        }
         let raised = self.record(&alerts, doc.title.as_deref(), doc.body.as_deref())?;
         self.index
             .upsert(&index_document(doc, &alerts, entities))
@@ -409,6 +459,172 @@ fn store_failure(error: anyhow::Error) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    use crate::config::{EvidenceConfig, EvidenceMode};
+
+    /// A page of a GBK market: `rows` listings (about 200 bytes each), one
+    /// of them naming the watched bank when `alerting`.
+    fn market_page(n: usize, rows: usize, alerting: bool) -> (Document, PageCapture) {
+        let mut html = String::from("<html><head><meta charset=\"GBK\"></head><body><table>");
+        for r in 0..rows {
+            html.push_str(&format!(
+                "<tr><td><a href=\"viewtopic.php?t={n}{r}\">出售 二手 手机 {n}-{r} 号</a></td><td>卖家{r}</td><td>{r}.5 USDT</td><td>2026-11-{:02}</td></tr>",
+                1 + r % 28
+            ));
+        }
+        let title = if alerting {
+            format!("出售 三菱日联银行 网银账号 #{n}")
+        } else {
+            format!("出售 二手 手机 #{n}")
+        };
+        html.push_str(&format!("</table><h1>{title}</h1></body></html>"));
+        let raw = encoding_rs::GBK.encode(&html).0.into_owned();
+        let doc: Document = serde_json::from_value(serde_json::json!({
+            "id": format!("bench:{n}"), "site": "bench", "url": format!("http://m.onion/t/{n}"),
+            "kind": "listing", "title": title, "body": html, "price": "1 BTC",
+            "fetched_at": "2026-12-01T00:00:00Z"
+        }))
+        .expect("a document");
+        let capture = PageCapture {
+            requested_url: doc.url.clone(),
+            final_url: doc.url.clone(),
+            status: 200,
+            headers: vec![("content-type".into(), "text/html; charset=GBK".into())],
+            fetched_at: chrono::Utc::now(),
+            transport: "direct".into(),
+            identity: None,
+            encoding: "GBK".into(),
+            body: Arc::from(raw),
+        };
+        (doc, capture)
+    }
+
+    /// A fresh pipeline in `dir`: one watched bank; evidence kept as `mode`
+    /// says, or never given a page (`None`: the pipeline without the archive).
+    fn bench_pipeline(dir: &Path, mode: Option<EvidenceMode>) -> Pipeline {
+        let set = watchlists::WatchlistSet::from_toml_str(
+            Path::new("mufg.toml"),
+            "customer = \"mufg-group\"\n[[assets]]\nid = \"mufg\"\nname = \"三菱UFJ銀行\"\nkind = \"bank\"\nterms = [\"三菱日联银行\"]\n",
+        )
+        .expect("watchlist");
+        let pipeline = Pipeline::open(dir, Matcher::new(&set)).expect("pipeline");
+        match mode {
+            Some(mode) => pipeline.with_evidence(
+                &EvidenceConfig {
+                    mode,
+                    ..EvidenceConfig::default()
+                },
+                None,
+            ),
+            None => pipeline,
+        }
+    }
+
+    fn median(mut t: Vec<f64>) -> f64 {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    }
+
+    /// The evidence archive's cost per page: each page goes through three
+    /// pipelines in turn (so a busy neighbour weighs on all three alike) —
+    /// without the archive, with `evidence = "alerts"` (one page in ten
+    /// alerts and is written durably before its alert; the rest cost one
+    /// lookup) and with `"all"` (every page written; those of no alert made
+    /// durable at the commit, as the consume loop does every
+    /// `commit_every_docs`, here every 100 pages). Prints the medians, their
+    /// ratios, and the median of the per-page differences.
+    /// Run: `cargo test --bin leakwatch evidence_write_cost -- --ignored --nocapture`
+    /// (`BENCH_PAGES`, `BENCH_ROWS` to vary; `--release` for our code optimised too).
+    #[test]
+    #[ignore = "a benchmark; run with --ignored --nocapture"]
+    fn evidence_write_cost() {
+        let n: usize = std::env::var("BENCH_PAGES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(600);
+        let rows: usize = std::env::var("BENCH_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(150);
+        let pages: Vec<_> = (0..n).map(|i| market_page(i, rows, i % 10 == 0)).collect();
+        let mean_bytes = pages.iter().map(|(_, c)| c.body.len()).sum::<usize>() / n;
+        let modes = [None, Some(EvidenceMode::Alerts), Some(EvidenceMode::All)];
+        let dirs: Vec<_> = modes
+            .iter()
+            .map(|_| tempfile::tempdir().expect("tmp"))
+            .collect();
+        let mut pipelines: Vec<Pipeline> = modes
+            .iter()
+            .zip(&dirs)
+            .map(|(m, d)| bench_pipeline(d.path(), *m))
+            .collect();
+        // ms per page, per pipeline; and per commit (with its flush).
+        let mut times: [Vec<f64>; 3] = Default::default();
+        let mut commits: [Vec<f64>; 3] = Default::default();
+        for (i, (doc, capture)) in pages.iter().enumerate() {
+            let alerting = doc.title.as_deref().is_some_and(|t| t.contains("三菱"));
+            for (k, pipeline) in pipelines.iter_mut().enumerate() {
+                let capture = modes[k].map(|_| capture);
+                let started = Instant::now();
+                let raised = pipeline.process(doc, capture).expect("processed");
+                times[k].push(started.elapsed().as_secs_f64() * 1e3);
+                assert_eq!(raised.len(), usize::from(alerting), "page {i}");
+                if i % 100 == 99 {
+                    let started = Instant::now();
+                    pipeline.commit().expect("commit");
+                    pipeline.evidence.flush().expect("flush");
+                    commits[k].push(started.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+        }
+        for p in &pipelines {
+            p.evidence.flush().expect("flush");
+        }
+        let kept: Vec<u64> = pipelines
+            .iter()
+            .map(|p| p.evidence().stored_bytes().expect("size"))
+            .collect();
+        assert_eq!(kept[0], 0, "no page given, none kept");
+        assert!(kept[1] > 0 && kept[2] > kept[1], "{kept:?}");
+        let alerting = |t: &[f64]| -> Vec<f64> { t.iter().step_by(10).copied().collect() };
+        let added = |k: usize, pick: &dyn Fn(&[f64]) -> Vec<f64>| -> f64 {
+            let diffs: Vec<f64> = pick(&times[k])
+                .iter()
+                .zip(pick(&times[0]))
+                .map(|(with, without)| with - without)
+                .collect();
+            median(diffs)
+        };
+        let all_pages = |t: &[f64]| t.to_vec();
+        let base = median(times[0].clone());
+        println!(
+            "evidence archive, {n} pages of {mean_bytes} bytes (GBK), one in ten alerting; per page, median:"
+        );
+        println!("  without the archive     {base:8.3} ms");
+        for (k, name) in [(1, "evidence = \"alerts\""), (2, "evidence = \"all\"   ")] {
+            let m = median(times[k].clone());
+            println!(
+                "  {name}    {m:8.3} ms   ratio {:.3}   added {:+.3} ms (median of per-page differences)",
+                m / base,
+                added(k, &all_pages)
+            );
+        }
+        let (ab, aa) = (median(alerting(&times[0])), median(alerting(&times[1])));
+        println!(
+            "  its alerting pages alone {aa:7.3} ms against {ab:.3} ms: ratio {:.3}, added {:+.3} ms (the fsyncs before the alert)",
+            aa / ab,
+            added(1, &alerting)
+        );
+        let c: Vec<f64> = commits.iter().map(|c| median(c.clone())).collect();
+        println!(
+            "  commit every 100 pages   {:.1} ms without, {:.1} ms with \"alerts\", {:.1} ms with \"all\" ({:+.3} ms a page)",
+            c[0],
+            c[1],
+            c[2],
+            (c[2] - c[0]) / 100.0
+        );
+    }
 
     #[test]
     fn commits_after_so_many_documents_or_so_long_with_any_waiting() {

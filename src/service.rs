@@ -25,8 +25,9 @@ use tokio::task::JoinHandle;
 use watchlists::{Matcher, WatchlistSet};
 
 use crate::alert_store::AlertStore;
-use crate::config::Config;
+use crate::config::{Config, EvidenceConfig};
 use crate::delivery;
+use crate::evidence::EvidenceStore;
 use crate::metrics::Metrics;
 use crate::pipeline::{CommitPolicy, Consumed, Pipeline, RaisedAlert};
 use crate::reload::{load_watchlists, Reloader};
@@ -73,6 +74,12 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
     )
     .spawn(reloads_tx, shutdown.clone());
     let delivery = spawn_delivery(pipeline.alert_store(), sinks, &metrics, shutdown.clone())?;
+    spawn_evidence_gc(
+        pipeline.evidence().clone(),
+        &config.evidence,
+        &metrics,
+        shutdown.clone(),
+    );
     let (documents_tx, documents) = mpsc::channel(DOCUMENT_QUEUE);
     let scheduler = spawn_scheduler(
         crawler.clone(),
@@ -121,10 +128,14 @@ fn open_pipeline(
 ) -> anyhow::Result<Pipeline> {
     let pipeline = Pipeline::open(data_dir, Matcher::new(set))?
         .with_sinks(config.sinks.clone())
-        .with_commit_policy(CommitPolicy::from_schedule(&config.schedule));
+        .with_commit_policy(CommitPolicy::from_schedule(&config.schedule))
+        .with_evidence(&config.evidence, crate::tor::transport_name(&config.tor));
     metrics
         .index_docs
         .store(pipeline.index().num_docs(), Ordering::Relaxed);
+    metrics
+        .evidence_bytes
+        .store(pipeline.evidence().stored_bytes()?, Ordering::Relaxed);
     Ok(pipeline)
 }
 
@@ -234,6 +245,53 @@ fn spawn_delivery(
     }))
 }
 
+/// How often the service prunes the evidence archive by its retention.
+const EVIDENCE_GC_EVERY: Duration = Duration::from_secs(3600);
+
+/// Prunes the evidence archive (`evidence_days`, `evidence_max_bytes`;
+/// never an alert's pages) at start and then every hour, as `leakwatch
+/// evidence gc` does, until the service stops.
+fn spawn_evidence_gc(
+    store: EvidenceStore,
+    config: &EvidenceConfig,
+    metrics: &Arc<Metrics>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let retention = crate::evidence::retention(config);
+    let metrics = metrics.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(EVIDENCE_GC_EVERY);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            let store = store.clone();
+            let now = chrono::Utc::now().timestamp();
+            match tokio::task::spawn_blocking(move || store.gc(retention, now)).await {
+                Ok(Ok(report)) => {
+                    metrics
+                        .evidence_bytes
+                        .store(report.bytes_after, Ordering::Relaxed);
+                    if report.expired + report.over_budget + report.orphan_files > 0 {
+                        tracing::info!(
+                            expired = report.expired,
+                            over_budget = report.over_budget,
+                            stray_files = report.orphan_files,
+                            bytes = report.bytes_after,
+                            "evidence archive pruned"
+                        );
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %format!("{e:#}"), "evidence gc failed; trying again in an hour")
+                }
+                Err(e) => tracing::warn!(error = %e, "evidence gc task failed"),
+            }
+        }
+    });
+}
+
 /// One round of deliveries, counted; a failed round is logged and retried
 /// the next second.
 async fn delivery_round(store: &AlertStore, sinks: &Sinks, metrics: &Metrics) {
@@ -339,8 +397,14 @@ fn count(event: Consumed, metrics: &Metrics) {
             metrics.queue_depth.store(queued as u64, Ordering::Relaxed);
         }
         Consumed::RetroHunt { raised } => count_retro_hunt(&raised, metrics),
-        Consumed::Committed { index_docs } => {
-            metrics.index_docs.store(index_docs, Ordering::Relaxed)
+        Consumed::Committed {
+            index_docs,
+            evidence_bytes,
+        } => {
+            metrics.index_docs.store(index_docs, Ordering::Relaxed);
+            metrics
+                .evidence_bytes
+                .store(evidence_bytes, Ordering::Relaxed);
         }
     }
 }

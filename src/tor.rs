@@ -16,6 +16,16 @@ pub(crate) struct TorSession {
     _embedded: Option<crawler::EmbeddedTor>,
 }
 
+/// The transport's name in evidence records when the crawler's own name
+/// for it would mislead: the embedded client is reached through a SOCKS
+/// bridge on 127.0.0.1, but the page came over Tor.
+pub(crate) fn transport_name(mode: &TorMode) -> Option<String> {
+    match mode {
+        TorMode::Embedded { .. } => Some("embedded-tor".to_owned()),
+        TorMode::Off | TorMode::Socks(_) => None,
+    }
+}
+
 /// Prepares `mode`; the embedded client keeps its state in `data_dir/tor`.
 pub(crate) async fn connect(
     mode: &TorMode,

@@ -27,7 +27,7 @@ use extract::{
 
 use crate::channels::{is_older_page, ChannelMarks, ChannelPage};
 use crate::error::{CrawlError, FrontierError};
-use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, Validators};
+use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, PageCapture, Validators};
 use crate::frontier::{
     Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, LOGGED_OUT,
     NEEDS_HUMAN, NEVER,
@@ -83,6 +83,11 @@ pub struct Delivery {
     pub document: Document,
     /// What to acknowledge to the frontier once the document is durable.
     pub receipt: Receipt,
+    /// The response the document was extracted from, as received (shared by
+    /// the documents of one page; kept in the outbox with them, so a
+    /// redelivery after a restart carries it too). `None` only for documents
+    /// queued by a version that kept no captures.
+    pub capture: Option<Arc<PageCapture>>,
 }
 
 /// Counts of one pass over one site.
@@ -298,11 +303,17 @@ impl Crawler {
         &self,
         documents: &mpsc::Sender<Delivery>,
     ) -> Result<usize, FrontierError> {
-        let pending = with_frontier(&self.frontier, |f| f.unacknowledged(usize::MAX >> 1))?;
+        let pending = with_frontier(&self.frontier, |f| {
+            f.unacknowledged_with_captures(usize::MAX >> 1)
+        })?;
         let n = pending.len();
-        for (receipt, document) in pending {
+        for (receipt, document, capture) in pending {
             if documents
-                .send(Delivery { document, receipt })
+                .send(Delivery {
+                    document,
+                    receipt,
+                    capture,
+                })
                 .await
                 .is_err()
             {
@@ -469,6 +480,7 @@ enum PageWork {
 
 struct ExtractedPage {
     url: Url,
+    capture: Arc<PageCapture>,
     status: u16,
     bytes: usize,
     etag: Option<String>,
@@ -749,6 +761,7 @@ async fn run_site(
                                 links: &links,
                                 documents: &page.documents,
                                 final_url: Some((page.url.as_str(), final_role)),
+                                capture: Some(&page.capture),
                             },
                             now,
                         )
@@ -768,9 +781,11 @@ async fn run_site(
                     documents: if fresh { page.documents.len() } else { 0 },
                 });
                 if fresh {
-                    let ExtractedPage { documents, .. } = *page;
+                    let ExtractedPage {
+                        documents, capture, ..
+                    } = *page;
                     let n = documents.len();
-                    if deliver(ctx, &sink, documents, receipts).await? {
+                    if deliver(ctx, &sink, documents, receipts, capture).await? {
                         stats.documents += n;
                     } else {
                         stopping = Some(SiteOutcome::Stopped {
@@ -912,11 +927,17 @@ async fn deliver(
     sink: &Sink<'_>,
     documents: Vec<Document>,
     receipts: Vec<Receipt>,
+    capture: Arc<PageCapture>,
 ) -> Result<bool, FrontierError> {
     match sink {
         Sink::Durable(tx) => {
             for (document, receipt) in documents.into_iter().zip(receipts) {
-                if tx.send(Delivery { document, receipt }).await.is_err() {
+                let delivery = Delivery {
+                    document,
+                    receipt,
+                    capture: Some(capture.clone()),
+                };
+                if tx.send(delivery).await.is_err() {
                     return Ok(false);
                 }
             }
@@ -1121,6 +1142,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
     ExtractedPage {
         channel_page: ChannelPage::of(&documents),
         hash: content_hash(&documents),
+        capture: page.capture,
         url: page.url,
         status: page.status,
         bytes: page.bytes,

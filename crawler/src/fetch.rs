@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, ETAG,
-    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER, USER_AGENT,
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_LANGUAGE, CONTENT_ENCODING,
+    CONTENT_LANGUAGE, CONTENT_TYPE, DATE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    LOCATION, RETRY_AFTER, SERVER, USER_AGENT,
 };
 use url::Url;
 
@@ -108,6 +109,62 @@ impl Default for FetchOptions {
     }
 }
 
+/// The response headers a capture keeps: what a reader of the page as
+/// evidence needs (its type, dates and validators). Never cookies.
+const CAPTURED_HEADERS: [HeaderName; 7] = [
+    CONTENT_TYPE,
+    CONTENT_ENCODING,
+    CONTENT_LANGUAGE,
+    LAST_MODIFIED,
+    ETAG,
+    DATE,
+    SERVER,
+];
+
+/// A page's final response as it was received, for whoever keeps pages as
+/// evidence: the body's bytes before charset decoding (after the transfer's
+/// own gzip/brotli, which is not part of the page), with the facts of the
+/// fetch. The crawler only reports it; it never stores it beyond the
+/// frontier's outbox.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PageCapture {
+    /// The URL the crawl asked for (under the site's `base_url`).
+    pub requested_url: String,
+    /// The URL that answered, after redirects (a mirror's address when the
+    /// site was reached through one).
+    pub final_url: String,
+    /// The HTTP status of the final response.
+    pub status: u16,
+    /// The response headers that matter as evidence (content type and
+    /// encoding, `Last-Modified`, `ETag`, the server's `Date`, `Server`),
+    /// lower-case names in the order received.
+    pub headers: Vec<(String, String)>,
+    /// When the response arrived.
+    pub fetched_at: DateTime<Utc>,
+    /// How the request left: `direct`, or `socks5h://HOST:PORT`.
+    pub transport: String,
+    /// The site's isolation identity: the SOCKS username its circuits were
+    /// built for (none for a direct fetch).
+    pub identity: Option<String>,
+    /// The charset the body was decoded from.
+    pub encoding: String,
+    /// The body as received.
+    #[serde(skip)]
+    pub body: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for PageCapture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCapture")
+            .field("final_url", &self.final_url)
+            .field("status", &self.status)
+            .field("fetched_at", &self.fetched_at)
+            .field("encoding", &self.encoding)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A fetched and decoded page.
 #[derive(Debug, Clone)]
 pub struct FetchedPage {
@@ -125,6 +182,8 @@ pub struct FetchedPage {
     pub etag: Option<String>,
     /// The `Last-Modified` header, for a conditional request next time.
     pub last_modified: Option<String>,
+    /// The response as received, raw body included.
+    pub capture: Arc<PageCapture>,
     /// The page's share of the crawl-wide body budget, given back when the
     /// last clone of the page is dropped.
     _budget: Arc<BodyLease>,
@@ -524,6 +583,9 @@ impl Fetcher {
                 // to) keeps its URL under base_url.
                 Hop::Done(FetchOutcome::Page(mut page)) => {
                     page.url = profile.rules.to_primary(page.url.clone());
+                    if let Some(capture) = Arc::get_mut(&mut page.capture) {
+                        capture.requested_url = url.to_string();
+                    }
                     return Ok(FetchOutcome::Page(page));
                 }
                 Hop::Done(outcome) => return Ok(outcome),
@@ -643,6 +705,17 @@ impl Fetcher {
                 retry_after,
             });
         }
+        let captured_headers: Vec<(String, String)> = CAPTURED_HEADERS
+            .iter()
+            .flat_map(|name| {
+                headers.get_all(name).iter().map(move |v| {
+                    (
+                        name.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+            })
+            .collect();
         let content_type = header(CONTENT_TYPE);
         if let Some(ct) = &content_type {
             if !is_page_type(ct) {
@@ -738,14 +811,33 @@ impl Fetcher {
             encoding = decoded.encoding.name(),
             "fetched"
         );
+        let fetched_at = Utc::now();
+        let capture = PageCapture {
+            requested_url: String::new(), // the first hop's, set by the caller
+            final_url: url.to_string(),
+            status: status.as_u16(),
+            headers: captured_headers,
+            fetched_at,
+            transport: match &self.transport {
+                Transport::Direct => "direct".to_owned(),
+                Transport::Socks(addr) => format!("socks5h://{addr}"),
+            },
+            identity: match &self.transport {
+                Transport::Direct => None,
+                Transport::Socks(_) => Some(self.socks_username(&profile.rules.name)),
+            },
+            encoding: decoded.encoding.name().to_owned(),
+            body: Arc::from(body),
+        };
         Ok(Hop::Done(FetchOutcome::Page(Box::new(FetchedPage {
             url: url.as_url().clone(),
             status: status.as_u16(),
-            bytes: body.len(),
+            bytes: capture.body.len(),
             decoded,
-            fetched_at: Utc::now(),
+            fetched_at,
             etag,
             last_modified,
+            capture: Arc::new(capture),
             _budget: Arc::new(lease),
         }))))
     }

@@ -1,20 +1,23 @@
 //! The crawl frontier in SQLite (WAL): every URL of every site with its
 //! schedule and fetch history, each site's pause state, and the outbox of
-//! extracted documents the consumer has not yet acknowledged. A page's
+//! extracted documents the consumer has not yet acknowledged (with the
+//! response each page came in, for the evidence archive). A page's
 //! outcome — its row, the links it found, its documents — is one
 //! transaction, so a kill -9 at any moment loses nothing fetched and
 //! repeats nothing finished. It never decides policy: callers pass times.
 //! Beside the URLs: each site's health by the hour (pages, failures, last
 //! success) and the sessions an operator imported for it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use extract::{CanonicalUrl, Document};
 
 use crate::error::FrontierError;
+use crate::fetch::PageCapture;
 use crate::session::{cookie_file_text, parse_cookie_file, SessionCookie};
 
 /// `next_due` of a URL that is never fetched again.
@@ -45,6 +48,11 @@ CREATE TABLE IF NOT EXISTS crawl_outbox (
     id       INTEGER PRIMARY KEY,
     site     TEXT NOT NULL,
     document TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS crawl_captures (
+    id       INTEGER PRIMARY KEY,
+    facts    TEXT NOT NULL,
+    body     BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS crawl_sites (
     site                 TEXT PRIMARY KEY,
@@ -188,6 +196,9 @@ pub enum PageOutcome<'a> {
         /// page is: recorded as fetched too, so a link to it is not fetched
         /// again for nothing.
         final_url: Option<(&'a str, PageRole)>,
+        /// The response as received, kept with the queued documents until
+        /// they are acknowledged (so a redelivery carries it too).
+        capture: Option<&'a PageCapture>,
     },
     /// `304 Not Modified`.
     NotModified {
@@ -329,6 +340,7 @@ impl Frontier {
         }
         let lock = lock_exclusively(path)?;
         let db = open_state_store(path, SCHEMA)?;
+        add_capture_column(&db)?;
         Ok(Frontier {
             db,
             _lock: Some(lock),
@@ -341,6 +353,7 @@ impl Frontier {
     /// crawler only reads (SQLite serialises the two writers).
     pub fn open_for_report(path: &Path) -> Result<Frontier, FrontierError> {
         let db = open_state_store(path, SCHEMA)?;
+        add_capture_column(&db)?;
         Ok(Frontier { db, _lock: None })
     }
 
@@ -357,6 +370,7 @@ impl Frontier {
     pub fn in_memory() -> Result<Frontier, FrontierError> {
         let db = Connection::open_in_memory()?;
         db.execute_batch(SCHEMA)?;
+        add_capture_column(&db)?;
         Ok(Frontier { db, _lock: None })
     }
 
@@ -464,6 +478,7 @@ impl Frontier {
                 links,
                 documents,
                 final_url,
+                capture,
             } => {
                 let fetch = Fetch {
                     status: *status,
@@ -478,7 +493,7 @@ impl Frontier {
                     mark_redirect_target(&tx, url, target, role, &fetch)?;
                 }
                 if previous.as_deref() != Some(*content_hash) {
-                    receipts = queue_documents(&tx, &url.site, documents)?;
+                    receipts = queue_documents(&tx, &url.site, documents, *capture)?;
                 }
             }
             PageOutcome::NotModified { next_due } => {
@@ -515,16 +530,51 @@ impl Frontier {
 
     /// Documents queued but not yet acknowledged, oldest first.
     pub fn unacknowledged(&self, limit: usize) -> Result<Vec<(Receipt, Document)>, FrontierError> {
-        let mut stmt = self
-            .db
-            .prepare_cached("SELECT id, document FROM crawl_outbox ORDER BY id LIMIT ?1")?;
+        Ok(self
+            .unacknowledged_with_captures(limit)?
+            .into_iter()
+            .map(|(receipt, document, _)| (receipt, document))
+            .collect())
+    }
+
+    /// Documents queued but not yet acknowledged, oldest first, each with
+    /// the response it was extracted from (one shared value per page).
+    #[allow(clippy::type_complexity)]
+    pub fn unacknowledged_with_captures(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(Receipt, Document, Option<Arc<PageCapture>>)>, FrontierError> {
+        let mut stmt = self.db.prepare_cached(
+            "SELECT o.id, o.document, o.capture, c.facts, c.body FROM crawl_outbox o
+             LEFT JOIN crawl_captures c ON c.id = o.capture ORDER BY o.id LIMIT ?1",
+        )?;
         let rows = stmt.query_map([limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
+            ))
         })?;
+        let mut captures: HashMap<i64, Arc<PageCapture>> = HashMap::new();
         let mut out = Vec::new();
         for row in rows {
-            let (id, json) = row?;
-            out.push((Receipt(id), serde_json::from_str(&json)?));
+            let (id, json, capture_id, facts, body) = row?;
+            let capture = match (capture_id, facts, body) {
+                (Some(cid), Some(facts), Some(body)) => match captures.get(&cid) {
+                    Some(c) => Some(c.clone()),
+                    None => {
+                        let mut capture: PageCapture = serde_json::from_str(&facts)?;
+                        capture.body = Arc::from(body);
+                        let capture = Arc::new(capture);
+                        captures.insert(cid, capture.clone());
+                        Some(capture)
+                    }
+                },
+                _ => None,
+            };
+            out.push((Receipt(id), serde_json::from_str(&json)?, capture));
         }
         Ok(out)
     }
@@ -535,9 +585,23 @@ impl Frontier {
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
+            let mut capture_of =
+                tx.prepare_cached("SELECT capture FROM crawl_outbox WHERE id = ?1")?;
             let mut delete = tx.prepare_cached("DELETE FROM crawl_outbox WHERE id = ?1")?;
+            let mut captures = HashSet::new();
             for r in receipts {
+                let capture: Option<Option<i64>> =
+                    capture_of.query_row([r.0], |row| row.get(0)).optional()?;
+                captures.extend(capture.flatten());
                 delete.execute([r.0])?;
+            }
+            // A page's capture goes with the last of its documents.
+            let mut forget = tx.prepare_cached(
+                "DELETE FROM crawl_captures WHERE id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM crawl_outbox WHERE capture = ?1)",
+            )?;
+            for id in captures {
+                forget.execute([id])?;
             }
         }
         tx.commit()?;
@@ -671,14 +735,14 @@ impl Frontier {
     pub fn channel_marks(
         &self,
         site: &str,
-    ) -> Result<std::collections::HashMap<String, u64>, FrontierError> {
+    ) -> Result<HashMap<String, u64>, FrontierError> {
         let mut stmt = self
             .db
             .prepare_cached("SELECT channel, newest FROM crawl_channel_marks WHERE site = ?1")?;
         let rows = stmt.query_map([site], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
         })?;
-        let mut marks = std::collections::HashMap::new();
+        let mut marks = HashMap::new();
         for row in rows {
             let (channel, newest) = row?;
             marks.insert(channel, u64::try_from(newest).unwrap_or(0));
@@ -935,17 +999,44 @@ fn redirect_schedule(role: PageRole, next_due: i64) -> (i64, i64) {
     }
 }
 
-/// Queues `documents` for the consumer; their receipts, in order.
+/// Adds the outbox's link to captures to a state store made before it.
+fn add_capture_column(db: &Connection) -> Result<(), FrontierError> {
+    let has: bool = db.query_row(
+        "SELECT count(*) FROM pragma_table_info('crawl_outbox') WHERE name = 'capture'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has {
+        db.execute_batch("ALTER TABLE crawl_outbox ADD COLUMN capture INTEGER")?;
+    }
+    db.execute_batch(
+        "CREATE INDEX IF NOT EXISTS crawl_outbox_capture ON crawl_outbox (capture)
+         WHERE capture IS NOT NULL",
+    )?;
+    Ok(())
+}
+
+/// Queues `documents` for the consumer, with the `capture` of their page
+/// (stored once); their receipts, in order.
 fn queue_documents(
     tx: &Transaction<'_>,
     site: &str,
     documents: &[Document],
+    capture: Option<&PageCapture>,
 ) -> Result<Vec<Receipt>, FrontierError> {
-    let mut insert =
-        tx.prepare_cached("INSERT INTO crawl_outbox (site, document) VALUES (?1, ?2)")?;
+    let capture_id = match capture.filter(|_| !documents.is_empty()) {
+        Some(c) => {
+            tx.prepare_cached("INSERT INTO crawl_captures (facts, body) VALUES (?1, ?2)")?
+                .execute(params![serde_json::to_string(c)?, &c.body[..]])?;
+            Some(tx.last_insert_rowid())
+        }
+        None => None,
+    };
+    let mut insert = tx
+        .prepare_cached("INSERT INTO crawl_outbox (site, document, capture) VALUES (?1, ?2, ?3)")?;
     let mut receipts = Vec::with_capacity(documents.len());
     for doc in documents {
-        insert.execute(params![site, serde_json::to_string(doc)?])?;
+        insert.execute(params![site, serde_json::to_string(doc)?, capture_id])?;
         receipts.push(Receipt(tx.last_insert_rowid()));
     }
     Ok(receipts)
@@ -1034,6 +1125,7 @@ mod tests {
             links,
             documents: docs,
             final_url: None,
+            capture: None,
         }
     }
 
@@ -1104,6 +1196,62 @@ mod tests {
             .record(&u, &fetched("h2", 300, &[], std::slice::from_ref(&doc)), 3)
             .expect("record");
         assert_eq!(r3.len(), 1, "changed hash: queued again");
+    }
+
+    #[test]
+    fn a_page_capture_waits_with_its_documents_and_goes_with_the_last() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("state.db");
+        let mut f = Frontier::open(&path).expect("frontier");
+        f.add_seeds("s", &[(url("http://h/list"), PageRole::List)], 0)
+            .expect("seed");
+        let u = f
+            .next_due("s", 0, &HashSet::new())
+            .expect("q")
+            .expect("due");
+        let docs: Vec<Document> = ["s:1", "s:2"]
+            .into_iter()
+            .map(|id| Document {
+                id: id.into(),
+                title: Some("t".into()),
+                ..Default::default()
+            })
+            .collect();
+        // Shift_JIS bytes: kept as they are, not as text.
+        let body: Arc<[u8]> = Arc::from(&b"\x82\xa0\x82\xa2<p>\xff"[..]);
+        let capture = PageCapture {
+            requested_url: "http://h/list".into(),
+            final_url: "http://h/list".into(),
+            status: 200,
+            headers: vec![("content-type".into(), "text/html; charset=Shift_JIS".into())],
+            fetched_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
+            transport: "socks5h://127.0.0.1:9050".into(),
+            identity: Some("s".into()),
+            encoding: "Shift_JIS".into(),
+            body,
+        };
+        let mut outcome = fetched("h1", 100, &[], &docs);
+        if let PageOutcome::Fetched { capture: c, .. } = &mut outcome {
+            *c = Some(&capture);
+        }
+        let receipts = f.record(&u, &outcome, 1).expect("record");
+        drop(f);
+        // After a restart (a kill), both documents come back with the page.
+        let mut f = Frontier::open(&path).expect("reopen");
+        let pending = f.unacknowledged_with_captures(10).expect("outbox");
+        assert_eq!(pending.len(), 2);
+        let first = pending[0].2.as_ref().expect("a capture");
+        assert_eq!(**first, capture);
+        assert_eq!(&first.body[..], &capture.body[..]);
+        assert!(Arc::ptr_eq(first, pending[1].2.as_ref().expect("the same")));
+        let captures = |f: &Frontier| -> i64 {
+            f.db.query_row("SELECT count(*) FROM crawl_captures", [], |r| r.get(0))
+                .expect("count")
+        };
+        f.acknowledge(&receipts[..1]).expect("ack one");
+        assert_eq!(captures(&f), 1, "the second document still needs it");
+        f.acknowledge(&receipts[1..]).expect("ack the other");
+        assert_eq!(captures(&f), 0, "gone with the last document");
     }
 
     #[test]

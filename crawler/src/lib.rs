@@ -39,8 +39,8 @@ pub use error::{CrawlError, FrontierError, ProfileError};
 /// The documents the crawler hands on are the extraction crate's.
 pub use extract::{Document, DocumentKind};
 pub use fetch::{
-    looks_binary, FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, RateFloor,
-    Transport, Validators,
+    looks_binary, FetchFailure, FetchOptions, FetchOutcome, FetchedPage, Fetcher, PageCapture,
+    RateFloor, Transport, Validators,
 };
 pub use frontier::{
     Frontier, FrontierCounts, FrontierUrl, ImportedSession, NewLink, PageOutcome, PageRole,

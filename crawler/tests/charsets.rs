@@ -173,5 +173,19 @@ async fn fetched_pages_carry_their_detected_encoding_despite_a_lying_server() {
             "{}",
             path.display()
         );
+        // The capture keeps the bytes as served (for the evidence
+        // archive), with what the server said and what was detected.
+        let capture = &page.capture;
+        assert_eq!(&capture.body[..], &bytes[..], "{}", path.display());
+        assert_eq!(capture.encoding, truth.name());
+        assert_eq!(capture.status, 200);
+        assert_eq!(capture.requested_url, url.as_str());
+        assert_eq!(capture.final_url, url.as_str());
+        assert_eq!(capture.transport, "direct");
+        assert_eq!(capture.identity, None);
+        assert!(capture.headers.contains(&(
+            "content-type".to_owned(),
+            "text/html; charset=UTF-8".to_owned()
+        )));
     }
 }

@@ -43,7 +43,8 @@ pub(crate) fn run(global: &GlobalArgs, args: CrawlArgs) -> anyhow::Result<ExitCo
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the watchlists have errors (check with `leakwatch watchlist check`)")?;
     let mut pipeline = Pipeline::open(&data_dir, Matcher::new(&set))?
-        .with_commit_policy(CommitPolicy::from_schedule(&config.schedule));
+        .with_commit_policy(CommitPolicy::from_schedule(&config.schedule))
+        .with_evidence(&config.evidence, crate::tor::transport_name(&config.tor));
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let outcome = runtime.block_on(async {
         let tor = crate::tor::connect(&config.tor, &data_dir, true).await?;

@@ -136,6 +136,8 @@ pub(crate) fn run(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<ExitC
         }
     };
 
+    // The pages the alerts were raised on, when the evidence archive has them.
+    let evidence = crate::evidence::EvidenceStore::open(&data_dir, &db).ok();
     let mut alerts = Vec::with_capacity(stored.len());
     let mut unreadable = 0;
     for s in stored {
@@ -155,7 +157,13 @@ pub(crate) fn run(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<ExitC
                 .flat_map(|w| w.assets())
                 .find(|a| a.id() == s.alert.asset)
         });
-        alerts.push(ExportAlert::new(s, document.as_ref(), asset)?);
+        let page = match &evidence {
+            Some(store) => crate::evidence::alert_page(store, &s)?,
+            None => None,
+        };
+        let mut alert = ExportAlert::new(s, document.as_ref(), asset)?;
+        alert.evidence = page;
+        alerts.push(alert);
     }
     if unreadable > 0 {
         eprintln!(

@@ -4,6 +4,7 @@ pub(crate) mod actor;
 pub(crate) mod alerts;
 pub(crate) mod crawl;
 pub(crate) mod demo;
+pub(crate) mod evidence;
 pub(crate) mod export;
 pub(crate) mod extract;
 pub(crate) mod match_docs;

@@ -75,6 +75,14 @@ const DOMAIN_IP: Template = Template {
     description: "A domain/hostname and IP address seen as a tuple in a specific time frame.",
 };
 
+const FILE: Template = Template {
+    name: "file",
+    uuid: "688c46fb-5edb-40a3-8273-1af7923e2215",
+    version: 25,
+    meta_category: "file",
+    description: "File object describing a file with meta-information",
+};
+
 /// The event tags besides TLP: valid machine tags of MISP's `infoleak` and
 /// `dark-web` taxonomies.
 const TAGS: [&str; 3] = [
@@ -320,6 +328,33 @@ fn alert_objects(
         );
         o.refer(&victim_uuid, "belongs-to");
         leak.refer(&o.uuid, "leaks");
+        others.push(o);
+    }
+    if let Some(page) = &a.evidence {
+        // The page as the archive keeps it (`leakwatch evidence ID`
+        // bundles it as page.raw): known by its hash.
+        let mut o = MispObject::new(&FILE, &[event_uuid, "evidence", &page.sha256], ts);
+        o.comment = "The listing's page as received, kept in leakwatch's evidence archive".into();
+        o.add("filename", "filename", "External analysis", "page.raw");
+        o.add(
+            "sha256",
+            "sha256",
+            "External analysis",
+            page.sha256.as_str(),
+        );
+        o.add(
+            "mimetype",
+            "mime-type",
+            "Artifacts dropped",
+            page.mime_type(),
+        );
+        o.add(
+            "size-in-bytes",
+            "size-in-bytes",
+            "Other",
+            page.size.to_string(),
+        );
+        leak.refer(&o.uuid, "related-to");
         others.push(o);
     }
     let watched = a.asset.as_ref().map_or(&[][..], |i| &i.domains[..]);
@@ -582,8 +617,24 @@ mod tests {
             .collect();
         assert_eq!(
             references,
-            ["targets", "found-on", "leaks", "mentions", "mentions"]
+            [
+                "targets",
+                "found-on",
+                "leaks",
+                "related-to",
+                "mentions",
+                "mentions"
+            ]
         );
+        // The page kept as evidence: a file object known by its hash.
+        let alerts = sample();
+        let page = alerts[0].evidence.as_ref().expect("the sample's page");
+        let files = objects(e, "file");
+        assert_eq!(files.len(), 1);
+        assert_eq!(values(files[0], "sha256"), [page.sha256.as_str()]);
+        assert_eq!(values(files[0], "filename"), ["page.raw"]);
+        assert_eq!(values(files[0], "mimetype"), ["text/html"]);
+        assert_eq!(values(files[0], "size-in-bytes"), ["4"]);
         let hosts = objects(e, "domain-ip");
         assert_eq!(
             values(hosts[1], "domain"),

@@ -137,6 +137,33 @@ pub(crate) struct ExportAlert {
     pub emails: Vec<String>,
     /// How many such addresses the text had in all.
     pub emails_total: usize,
+    /// The page the alert was raised on, as the evidence archive keeps it.
+    pub evidence: Option<PageEvidence>,
+}
+
+/// The evidence archive's page of an alert (`leakwatch evidence ID`
+/// bundles it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PageEvidence {
+    /// SHA-256 of the bytes as received (lower-case hex).
+    pub sha256: String,
+    /// Their length.
+    pub size: u64,
+    /// The response's `Content-Type`, as sent.
+    pub content_type: Option<String>,
+}
+
+impl PageEvidence {
+    /// The media type alone (`text/html` of `text/html; charset=GBK`),
+    /// `text/html` when the server named none.
+    pub(crate) fn mime_type(&self) -> String {
+        self.content_type
+            .as_deref()
+            .and_then(|t| t.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty() && t.contains('/'))
+            .unwrap_or_else(|| "text/html".to_owned())
+    }
 }
 
 /// Addresses exported per alert: a dump listing thousands quotes a few.
@@ -203,6 +230,7 @@ impl ExportAlert {
             hosts: hosts.into_iter().collect(),
             emails_total: all_emails.len(),
             emails: all_emails.into_iter().take(MAX_EMAILS).collect(),
+            evidence: None,
         })
     }
 
@@ -518,13 +546,19 @@ pub(crate) mod tests {
     pub(crate) fn sample() -> Vec<ExportAlert> {
         let set = soumu();
         let asset = &set.watchlists()[0].assets()[0];
+        let mut first = ExportAlert::new(
+            stored(1, "demo-market:10002", "delivered"),
+            Some(&document("demo-market:10002")),
+            Some(asset),
+        )
+        .expect("valid alert");
+        first.evidence = Some(PageEvidence {
+            sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".to_owned(),
+            size: 4,
+            content_type: Some("text/html; charset=GBK".to_owned()),
+        });
         vec![
-            ExportAlert::new(
-                stored(1, "demo-market:10002", "delivered"),
-                Some(&document("demo-market:10002")),
-                Some(asset),
-            )
-            .expect("valid alert"),
+            first,
             ExportAlert::new(
                 stored(2, "demo-market:10003", "acknowledged"),
                 None,

@@ -103,7 +103,7 @@ fn extension_definition() -> Value {
         "modified": DEFINED,
         "name": "leakwatch alert",
         "description": "What leakwatch knows of a dark-web offer beyond the STIX properties: the watchlist customer and asset it matched, the listing's text and price, and the matched terms and sale cues.",
-        "schema": "Property extension. On observed-data: customer, asset, asset_name (strings, the watchlist's ids and name); severity (low|medium|high|critical); alert_id (integer, local to the leakwatch instance); doc_id, site, document_kind (listing|post|thread), title, snippet, category, lang (strings); terms, sale_cues (lists of strings as written in the listing); price (string as written), price_amount (number), price_currency (ISO 4217 or crypto code); posted_at (timestamp, as the site dated it); email_addresses_total (integer: watched addresses in the listing, of which at most 50 are exported); reposts (list of {doc_id, site, url, seen_at}). On identity: customer, asset, asset_kind (bank|ministry|government|company|account|brand|keyword), watched_domains (list of strings). Every property is optional.",
+        "schema": "Property extension. On observed-data: customer, asset, asset_name (strings, the watchlist's ids and name); severity (low|medium|high|critical); alert_id (integer, local to the leakwatch instance); doc_id, site, document_kind (listing|post|thread), title, snippet, category, lang (strings); terms, sale_cues (lists of strings as written in the listing); price (string as written), price_amount (number), price_currency (ISO 4217 or crypto code); posted_at (timestamp, as the site dated it); email_addresses_total (integer: watched addresses in the listing, of which at most 50 are exported); reposts (list of {doc_id, site, url, seen_at}); evidence_sha256 (string: SHA-256 of the page as received, kept in leakwatch's evidence archive). On identity: customer, asset, asset_kind (bank|ministry|government|company|account|brand|keyword), watched_domains (list of strings). Every property is optional.",
         "version": EXTENSION_VERSION,
         "extension_types": ["property-extension"],
     })
@@ -270,6 +270,9 @@ fn offer_properties(a: &ExportAlert) -> Map<String, Value> {
         })
         .collect();
     put("reposts", json!(reposts));
+    if let Some(page) = &a.evidence {
+        put("evidence_sha256", json!(page.sha256));
+    }
     ext
 }
 
@@ -333,6 +336,16 @@ pub(crate) fn bundle(alerts: &[ExportAlert], tlp: Tlp) -> Value {
             if let Some(url) = &r.url {
                 refs.push(objects.push(sco("url", json!({ "value": url }), json!({}), &marking)));
             }
+        }
+        // The page as the archive keeps it (`leakwatch evidence ID`): an
+        // artifact known by its hash, at the listing's URL.
+        if let (Some(page), Some(url)) = (&a.evidence, &a.alert.url) {
+            refs.push(objects.push(sco(
+                "artifact",
+                json!({ "hashes": { "SHA-256": page.sha256 } }),
+                json!({ "mime_type": page.mime_type(), "url": url }),
+                &marking,
+            )));
         }
         let mut seen = HashSet::new();
         refs.retain(|r| seen.insert(r.clone()));
@@ -622,13 +635,50 @@ mod tests {
                     continue;
                 }
                 assert_eq!(o["object_marking_refs"], json!([id]), "{}", o["id"]);
-                let sco = ["url", "user-account", "domain-name", "email-addr"]
-                    .contains(&o["type"].as_str().expect("type"));
+                let sco = [
+                    "url",
+                    "user-account",
+                    "domain-name",
+                    "email-addr",
+                    "artifact",
+                ]
+                .contains(&o["type"].as_str().expect("type"));
                 if !sco {
                     assert_eq!(o["created_by_ref"], producer_id(), "{}", o["id"]);
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_page_kept_as_evidence_is_an_artifact_known_by_its_hash() {
+        let alerts = sample();
+        let page = alerts[0]
+            .evidence
+            .clone()
+            .expect("the sample's first alert has its page");
+        let b = bundle(&alerts, Tlp::Amber);
+        let artifacts = of_type(&b, "artifact");
+        assert_eq!(artifacts.len(), 1, "only the first alert has a page");
+        let artifact = artifacts[0];
+        assert_eq!(artifact["hashes"]["SHA-256"], page.sha256);
+        assert_eq!(artifact["mime_type"], "text/html");
+        assert_eq!(artifact["url"], "http://market.onion/viewtopic.php?t=1");
+        let observed = of_type(&b, "observed-data");
+        let with_page: Vec<_> = observed
+            .iter()
+            .filter(|o| {
+                o["object_refs"]
+                    .as_array()
+                    .expect("refs")
+                    .contains(&artifact["id"])
+            })
+            .collect();
+        assert_eq!(with_page.len(), 1);
+        assert_eq!(
+            with_page[0]["extensions"][extension_id()]["evidence_sha256"],
+            page.sha256
+        );
     }
 
     #[test]
