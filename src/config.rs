@@ -31,6 +31,25 @@ struct RawConfig {
     crawl: RawCrawl,
     #[serde(default)]
     sinks: Vec<RawSink>,
+    #[serde(default)]
+    api: Option<RawApi>,
+}
+
+/// `[api]`: where `run` serves the analyst console.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: String,
+    #[serde(default)]
+    secure_cookies: bool,
+}
+
+/// Where `run` serves the console (`[api]`).
+#[derive(Debug, Clone)]
+pub(crate) struct ApiConfig {
+    pub listen: SocketAddr,
+    /// The session cookie is marked Secure (a TLS proxy serves the console).
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -248,6 +267,8 @@ pub(crate) struct Config {
     /// Crawl-wide limits (`[crawl]`: the ceiling on requests in flight).
     pub crawl: CrawlOptions,
     pub sinks: Vec<SinkConfig>,
+    /// `[api]`: serve the console beside the crawl.
+    pub api: Option<ApiConfig>,
 }
 
 impl Config {
@@ -295,6 +316,17 @@ impl Config {
             .map(|a| {
                 a.parse::<SocketAddr>()
                     .with_context(|| format!("{file}: metrics_addr = {a:?} is not an IP:port"))
+            })
+            .transpose()?;
+        let api = raw
+            .api
+            .map(|a| {
+                Ok::<_, anyhow::Error>(ApiConfig {
+                    listen: a.listen.parse().with_context(|| {
+                        format!("{file}: [api] listen = {:?} is not an IP:port", a.listen)
+                    })?,
+                    secure_cookies: a.secure_cookies,
+                })
             })
             .transpose()?;
         let s = raw.schedule;
@@ -358,6 +390,7 @@ impl Config {
             fetch,
             crawl,
             sinks,
+            api,
         })
     }
 }

@@ -2,9 +2,11 @@
 //! (indexer, watchlists) → alert store. Errors reach the user through
 //! `anyhow` here; the crates use typed errors.
 
+mod access;
 mod alert_store;
 mod commands;
 mod config;
+mod console;
 mod convert;
 mod crawl_pass;
 mod dead_letters;
@@ -21,6 +23,7 @@ mod reload;
 mod service;
 mod sinks;
 mod tor;
+mod triage;
 mod watched_assets;
 
 use std::path::PathBuf;
@@ -86,6 +89,13 @@ enum Command {
     },
     /// What the state store knows of each site, dead letters included.
     Sites(commands::sites::SitesArgs),
+    /// Serve the analyst console (API and UI) on the data without crawling.
+    Serve(commands::serve::ServeArgs),
+    /// Create, list and revoke the console's API tokens.
+    Token {
+        #[command(subcommand)]
+        command: commands::token::TokenCommand,
+    },
     /// Work with watchlist files.
     Watchlist {
         #[command(subcommand)]
@@ -153,5 +163,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Sites(args) => commands::sites::run(global, args),
         Command::Watchlist { command } => commands::watchlist::run(global, command),
         Command::Site { command } => commands::site::run(global, command),
+        Command::Serve(args) => commands::serve::run(global, args),
+        Command::Token { command } => commands::token::run(global, command),
     }
 }

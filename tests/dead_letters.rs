@@ -119,10 +119,10 @@ path = "alerts.jsonl"
 
     // Every document of the three sites goes through, the bad one included.
     wait_for(
-        "the 81 demo documents",
+        "the 82 demo documents",
         Duration::from_secs(120),
         &log,
-        || metrics(port).contains("leakwatch_documents_processed_total 81"),
+        || metrics(port).contains("leakwatch_documents_processed_total 82"),
     );
     wait_for("the index commit", Duration::from_secs(30), &log, || {
         metrics(port).contains("leakwatch_index_docs 80")

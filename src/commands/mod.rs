@@ -8,8 +8,10 @@ pub(crate) mod extract;
 pub(crate) mod match_docs;
 pub(crate) mod run;
 pub(crate) mod search;
+pub(crate) mod serve;
 pub(crate) mod site;
 pub(crate) mod sites;
+pub(crate) mod token;
 pub(crate) mod watchlist;
 
 use anyhow::{bail, Context};
