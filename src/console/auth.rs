@@ -75,12 +75,12 @@ pub(crate) struct Caller {
 
 impl Caller {
     /// For a session call that changes state: the CSRF token presented
-    /// (form field or header) must be the session's.
-    pub(crate) fn check_csrf(&self, presented: Option<&str>) -> Result<(), Response> {
+    /// (form field or header) must be the session's. The refusal, if not.
+    pub(crate) fn csrf_refusal(&self, presented: Option<&str>) -> Option<Response> {
         match &self.session_csrf {
-            None => Ok(()),
-            Some(csrf) if presented.is_some_and(|p| constant_time_eq(p, csrf)) => Ok(()),
-            Some(_) => Err(json_error(
+            None => None,
+            Some(csrf) if presented.is_some_and(|p| constant_time_eq(p, csrf)) => None,
+            Some(_) => Some(json_error(
                 StatusCode::FORBIDDEN,
                 "missing or wrong CSRF token: reload the page and try again",
             )),

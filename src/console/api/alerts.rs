@@ -77,7 +77,7 @@ pub(crate) async fn set_status(
     Path(id): Path<i64>,
     Json(body): Json<StatusBody>,
 ) -> Response {
-    if let Err(r) = caller.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())) {
+    if let Some(r) = caller.csrf_refusal(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())) {
         return r;
     }
     let result = scoped(&state, &caller.principal, move |s| {
@@ -99,7 +99,7 @@ pub(crate) async fn bulk_status(
     headers: HeaderMap,
     Json(body): Json<BulkStatusBody>,
 ) -> Response {
-    if let Err(r) = caller.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())) {
+    if let Some(r) = caller.csrf_refusal(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())) {
         return r;
     }
     let ids = body.ids.clone();
