@@ -142,7 +142,7 @@ fn fill_alerts(db: &Path, ids: &[String], o: &Options) {
         let base = chrono::Utc::now() - chrono::Duration::days(365);
         for i in 0..o.alerts {
             let customer = format!("customer-{}", rng.below(50));
-            let asset = format!("asset-{}", rng.below(5));
+            let asset = format!("asset-{i}");
             let doc_id = &ids[rng.below(ids.len())];
             let severity = [
                 Severity::Low,
@@ -339,84 +339,55 @@ fn main() {
         );
     }
 
+    // Each request of a kind runs raw, through the API and as a page, one
+    // after the other, so that caches and the machine's load weigh alike.
     println!("alert queue (50 a page, counts by status):");
     let conn = rusqlite::Connection::open(data.join("state.db")).expect("state.db");
-    let raw: Vec<f64> = filters
-        .iter()
-        .map(|(c, s)| {
-            let t = Instant::now();
-            raw_queue(&conn, c.as_deref(), *s);
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
+    let (mut raw, mut api, mut page) = (Vec::new(), Vec::new(), Vec::new());
+    for (c, s) in &filters {
+        let t = Instant::now();
+        raw_queue(&conn, c.as_deref(), *s);
+        raw.push(t.elapsed().as_secs_f64() * 1000.0);
+        let qs = query_string(c, *s);
+        api.push(server_ms(
+            &runtime,
+            http.get(format!("{base}/api/v1/alerts?{qs}"))
+                .bearer_auth(&token),
+        ));
+        page.push(server_ms(&runtime, http.get(format!("{base}/alerts?{qs}"))));
+    }
     let raw_queue_p99 = summary("raw store query", raw);
-    let api: Vec<f64> = filters
-        .iter()
-        .map(|(c, s)| {
-            let qs = query_string(c, *s);
-            server_ms(
-                &runtime,
-                http.get(format!("{base}/api/v1/alerts?{qs}"))
-                    .bearer_auth(&token),
-            )
-        })
-        .collect();
     let api_queue_p99 = summary("API GET /api/v1/alerts", api);
-    let page: Vec<f64> = filters
-        .iter()
-        .map(|(c, s)| {
-            let qs = query_string(c, *s);
-            server_ms(&runtime, http.get(format!("{base}/alerts?{qs}")))
-        })
-        .collect();
     let page_queue_p99 = summary("page GET /alerts", page);
 
     println!("search (20 hits, facets):");
     let index = DocumentIndex::open(&data.join("index")).expect("index");
-    let raw: Vec<f64> = queries
-        .iter()
-        .map(|q| {
-            let request = SearchRequest {
-                query: q.query.clone(),
-                site: q.site.clone(),
-                limit: 20,
-                ..Default::default()
-            };
-            let t = Instant::now();
-            let _ = index.search_page(&request);
-            let _ = index.facets(&request);
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    let raw_search_p99 = summary("raw index search + facets", raw);
     let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let with_site = |q: &corpus::BenchQuery| {
-        let mut s = format!("q={}", encode(&q.query));
+    let (mut raw, mut api, mut page) = (Vec::new(), Vec::new(), Vec::new());
+    for q in &queries {
+        let request = SearchRequest {
+            query: q.query.clone(),
+            site: q.site.clone(),
+            limit: 20,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let _ = index.search_page(&request);
+        let _ = index.facets(&request);
+        raw.push(t.elapsed().as_secs_f64() * 1000.0);
+        let mut qs = format!("q={}", encode(&q.query));
         if let Some(site) = &q.site {
-            s.push_str(&format!("&site={}", encode(site)));
+            qs.push_str(&format!("&site={}", encode(site)));
         }
-        s
-    };
-    let api: Vec<f64> = queries
-        .iter()
-        .map(|q| {
-            server_ms(
-                &runtime,
-                http.get(format!("{base}/api/v1/search?{}", with_site(q)))
-                    .bearer_auth(&token),
-            )
-        })
-        .collect();
+        api.push(server_ms(
+            &runtime,
+            http.get(format!("{base}/api/v1/search?{qs}"))
+                .bearer_auth(&token),
+        ));
+        page.push(server_ms(&runtime, http.get(format!("{base}/search?{qs}"))));
+    }
+    let raw_search_p99 = summary("raw index search + facets", raw);
     let api_search_p99 = summary("API GET /api/v1/search", api);
-    let page: Vec<f64> = queries
-        .iter()
-        .map(|q| {
-            server_ms(
-                &runtime,
-                http.get(format!("{base}/search?{}", with_site(q))),
-            )
-        })
-        .collect();
     let page_search_p99 = summary("page GET /search", page);
 
     println!("p99 ratios (console server time / raw query, same run):");
