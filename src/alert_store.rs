@@ -93,6 +93,9 @@ pub(crate) struct StoredAlert {
     /// The sinks that have delivered it, in delivery order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub delivered_to: Vec<String>,
+    /// Its triage moves, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<crate::triage::HistoryEntry>,
 }
 
 /// Which alerts to list.
@@ -165,6 +168,8 @@ impl AlertStore {
             .and_then(|_| db.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|_| db.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| db.execute_batch(SCHEMA))
+            .and_then(|_| db.execute_batch(crate::triage::SCHEMA))
+            .and_then(|_| db.execute_batch(crate::access::SCHEMA))
             .with_context(|| format!("{}: not a usable leakwatch state store", path.display()))?;
         Ok(AlertStore {
             db: Arc::new(Mutex::new(db)),
@@ -186,6 +191,15 @@ impl AlertStore {
     /// still a usable connection.
     fn db(&self) -> MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the connection (for the triage, access and console
+    /// queries, which live in their own modules).
+    pub(crate) fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        f(&mut self.db())
     }
 
     /// Records `alert` (text fingerprint `simhash`), queueing a delivery to
@@ -338,7 +352,9 @@ impl AlertStore {
             let delivered_to = delivered
                 .query_map([id], |r| r.get::<_, String>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
+            let history = crate::triage::history_in(&db, id)?;
             out.push(StoredAlert {
+                history,
                 id,
                 status,
                 first_seen,
@@ -349,22 +365,6 @@ impl AlertStore {
             });
         }
         Ok(out)
-    }
-
-    /// Marks alerts acknowledged; returns the ids that did not exist.
-    pub(crate) fn acknowledge(&self, ids: &[i64]) -> anyhow::Result<Vec<i64>> {
-        let db = self.db();
-        let mut missing = Vec::new();
-        for id in ids {
-            let changed = db.execute(
-                "UPDATE alerts SET status = 'acknowledged' WHERE id = ?1",
-                [id],
-            )?;
-            if changed == 0 {
-                missing.push(*id);
-            }
-        }
-        Ok(missing)
     }
 
     /// Pending deliveries due at `now` (unix seconds), oldest first: the
@@ -580,7 +580,28 @@ mod tests {
         assert!(matches!(r3, Recorded::New(_)));
         assert_eq!(store.list(&AlertFilter::default()).expect("list").len(), 2);
         assert_eq!(store.due_deliveries(0, 10).expect("due").len(), 2);
-        assert_eq!(store.acknowledge(&[r1.id(), 999]).expect("ack"), [999]);
+        let ack = crate::triage::StatusChange {
+            to: crate::triage::AlertStatus::Acknowledged,
+            note: "",
+            actor: "test",
+            customer: None,
+        };
+        assert_eq!(
+            store.set_status(&[r1.id(), 999], &ack).expect("ack"),
+            [crate::triage::NotMoved::Missing(999)]
+        );
+        let history = store
+            .with_connection(|db| crate::triage::history_in(db, r1.id()))
+            .expect("history");
+        assert_eq!(history.len(), 1);
+        assert_eq!(
+            (
+                history[0].actor.as_str(),
+                history[0].from.as_str(),
+                history[0].to.as_str()
+            ),
+            ("test", "new", "acknowledged")
+        );
     }
 
     #[test]

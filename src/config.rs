@@ -40,6 +40,8 @@ struct RawConfig {
     evidence_days: Option<toml::Spanned<i64>>,
     #[serde(default)]
     evidence_max_bytes: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    api: Option<RawApi>,
 }
 
 /// Which pages the evidence archive keeps.
@@ -72,6 +74,23 @@ impl Default for EvidenceConfig {
             max_bytes: 10 << 30,
         }
     }
+}
+
+/// `[api]`: where `run` serves the analyst console.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: String,
+    #[serde(default)]
+    secure_cookies: bool,
+}
+
+/// Where `run` serves the console (`[api]`).
+#[derive(Debug, Clone)]
+pub(crate) struct ApiConfig {
+    pub listen: SocketAddr,
+    /// The session cookie is marked Secure (a TLS proxy serves the console).
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -389,6 +408,8 @@ pub(crate) struct Config {
     pub sinks: Vec<SinkConfig>,
     /// The evidence archive (`evidence`, `evidence_days`, `evidence_max_bytes`).
     pub evidence: EvidenceConfig,
+    /// `[api]`: serve the console beside the crawl.
+    pub api: Option<ApiConfig>,
 }
 
 impl Config {
@@ -436,6 +457,17 @@ impl Config {
             .map(|a| {
                 a.parse::<SocketAddr>()
                     .with_context(|| format!("{file}: metrics_addr = {a:?} is not an IP:port"))
+            })
+            .transpose()?;
+        let api = raw
+            .api
+            .map(|a| {
+                Ok::<_, anyhow::Error>(ApiConfig {
+                    listen: a.listen.parse().with_context(|| {
+                        format!("{file}: [api] listen = {:?} is not an IP:port", a.listen)
+                    })?,
+                    secure_cookies: a.secure_cookies,
+                })
             })
             .transpose()?;
         let s = raw.schedule;
@@ -532,6 +564,7 @@ impl Config {
             crawl,
             sinks,
             evidence,
+            api,
         })
     }
 }
@@ -973,7 +1006,9 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
         let text = std::fs::read_to_string(&path).expect("readable");
         let value: toml::Value = toml::from_str(&text).expect("TOML");
         let keys = readme_config_keys();
-        assert_eq!(keys.len(), 17, "{keys:?}");
+        assert_eq!(keys.len(), 18, "{keys:?}");
+        let api = config.api.as_ref().expect("the example serves the console");
+        assert_eq!(api.listen.to_string(), "127.0.0.1:8080");
         for key in &keys {
             let found = key
                 .split('.')

@@ -2,9 +2,11 @@
 //! (indexer, watchlists) → alert store. Errors reach the user through
 //! `anyhow` here; the crates use typed errors.
 
+mod access;
 mod alert_store;
 mod commands;
 mod config;
+mod console;
 mod convert;
 mod correlation;
 mod crawl_pass;
@@ -23,6 +25,7 @@ mod reload;
 mod service;
 mod sinks;
 mod tor;
+mod triage;
 mod watched_assets;
 
 use std::path::PathBuf;
@@ -102,6 +105,13 @@ enum Command {
         #[command(subcommand)]
         command: commands::session::SessionCommand,
     },
+    /// Serve the analyst console (API and UI) on the data without crawling.
+    Serve(commands::serve::ServeArgs),
+    /// Create, list and revoke the console's API tokens.
+    Token {
+        #[command(subcommand)]
+        command: commands::token::TokenCommand,
+    },
     /// Work with watchlist files.
     Watchlist {
         #[command(subcommand)]
@@ -173,5 +183,7 @@ fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
         Command::Session { command } => commands::session::run(global, command),
         Command::Watchlist { command } => commands::watchlist::run(global, command),
         Command::Site { command } => commands::site::run(global, command),
+        Command::Serve(args) => commands::serve::run(global, args),
+        Command::Token { command } => commands::token::run(global, command),
     }
 }

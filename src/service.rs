@@ -73,6 +73,7 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
         metrics.clone(),
     )
     .spawn(reloads_tx, shutdown.clone());
+    spawn_console(&config, &data_dir, pipeline.alert_store()).await?;
     let delivery = spawn_delivery(pipeline.alert_store(), sinks, &metrics, shutdown.clone())?;
     spawn_evidence_gc(
         pipeline.evidence().clone(),
@@ -115,6 +116,22 @@ async fn spawn_metrics(addr: Option<SocketAddr>, metrics: &Arc<Metrics>) -> anyh
     if let Some(addr) = addr {
         let bound = crate::metrics::serve(addr, metrics.clone()).await?;
         tracing::info!(%bound, "metrics at /metrics, health at /healthz");
+    }
+    Ok(())
+}
+
+/// Serves the analyst console when the configuration has `[api]`: on the
+/// pipeline's own state-store connection, with an index reader of its own.
+async fn spawn_console(config: &Config, data_dir: &Path, store: AlertStore) -> anyhow::Result<()> {
+    if let Some(api) = &config.api {
+        let state = crate::console::ConsoleState::new(crate::console::ConsoleConfig {
+            store,
+            index_dir: paths::index_dir(data_dir),
+            watchlists: Some(config.watchlists.clone()),
+            secure_cookies: api.secure_cookies,
+        });
+        let (bound, _server) = crate::console::serve(api.listen, state).await?;
+        tracing::info!(%bound, "analyst console at http://{bound}/");
     }
     Ok(())
 }

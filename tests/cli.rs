@@ -66,7 +66,7 @@ fn demo_dir() -> &'static Path {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = stdout(&out);
-        assert!(text.contains("81 documents indexed"), "{text}");
+        assert!(text.contains("82 documents indexed"), "{text}");
         assert!(
             text.contains("search 三菱日联"),
             "demo prints example searches:\n{text}"
@@ -326,7 +326,65 @@ fn alerts_filter_by_customer_and_acknowledge() {
 
     let bad = leakwatch(&["--data-dir", data, "alerts", "ack", "999999"]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("no alert with id [999999]"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no alert with id 999999"));
+
+    // Triage to a conclusion: each move is allowed from where the alert
+    // stands, audited with the note, and listed under its new status.
+    let moved = leakwatch(&[
+        "--data-dir",
+        data,
+        "alerts",
+        "set-status",
+        &id.to_string(),
+        "resolved",
+        "--note",
+        "confirmed with the bank",
+    ]);
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    let again = leakwatch(&["--data-dir", data, "alerts", "ack", &id.to_string()]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "resolved cannot go back to acknowledged"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is resolved"));
+    let resolved = json_lines(&leakwatch(&[
+        "--data-dir",
+        data,
+        "alerts",
+        "--status",
+        "resolved",
+        "--json",
+    ]));
+    assert_eq!(resolved.len(), 1);
+    let history = resolved[0]["history"].as_array().expect("history");
+    let moves: Vec<(&str, &str, &str)> = history
+        .iter()
+        .map(|h| {
+            (
+                h["from"].as_str().expect("from"),
+                h["to"].as_str().expect("to"),
+                h["note"].as_str().expect("note"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves[1],
+        ("acknowledged", "resolved", "confirmed with the bank")
+    );
+    assert!(
+        moves[0].1 == "acknowledged"
+            && history[0]["actor"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("cli:"))
+    );
+    let unknown = leakwatch(&["--data-dir", data, "alerts", "--status", "closed"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("false_positive"));
 }
 
 #[test]

@@ -367,14 +367,14 @@ digest = "2s"
     drop(service);
     let service = start_service(&config, &log);
 
-    // 44 designed alerts less the 3 of the NEC watchlist held back.
+    // 45 designed alerts less the 3 of the NEC watchlist held back.
     wait_for(
-        "41 alerts in the JSONL sink",
+        "42 alerts in the JSONL sink",
         Duration::from_secs(90),
-        || jsonl_alert_ids(&jsonl).len() >= 41,
+        || jsonl_alert_ids(&jsonl).len() >= 42,
     );
     wait_for("webhook deliveries", Duration::from_secs(60), || {
-        webhook.lock().expect("lock").accepted.len() >= 41
+        webhook.lock().expect("lock").accepted.len() >= 42
     });
 
     // A second service on the same data dir is refused, naming the fix.
@@ -409,7 +409,7 @@ digest = "2s"
     wait_for(
         "NEC alerts from the retro-hunt",
         Duration::from_secs(60),
-        || jsonl_alert_ids(&jsonl).len() >= 44,
+        || jsonl_alert_ids(&jsonl).len() >= 45,
     );
     wait_for(
         "failed webhook deliveries while the receiver is down",
@@ -441,7 +441,7 @@ digest = "2s"
     });
 
     // The last documents reach the index at the pipeline's next commit (by
-    // its time rule): read the metrics until the index holds all 81.
+    // its time rule): read the metrics until the index holds all 82.
     let metrics = runtime.block_on(async {
         let get = |path: &'static str| async move {
             let mut s = tokio::net::TcpStream::connect(("127.0.0.1", metrics_port))
@@ -459,7 +459,7 @@ digest = "2s"
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let metrics = get("/metrics").await;
-            if metrics.contains("leakwatch_index_docs 81")
+            if metrics.contains("leakwatch_index_docs 82")
                 || tokio::time::Instant::now() >= deadline
             {
                 break (metrics, get("/healthz").await);
@@ -468,12 +468,12 @@ digest = "2s"
         }
     });
     // Counters are this process's (it started after the kill); the index
-    // holds all 81 documents of the three sites.
+    // holds all 82 documents of the three sites.
     for series in [
         "leakwatch_pages_fetched_total{site=\"demo-market\"}",
         "leakwatch_documents_processed_total",
         "leakwatch_alerts_raised_total",
-        "leakwatch_index_docs 81",
+        "leakwatch_index_docs 82",
     ] {
         assert!(metrics.0.contains(series), "{series}\n{}", metrics.0);
     }
@@ -488,7 +488,7 @@ digest = "2s"
             .sum::<usize>()
             >= 18
     });
-    assert_eq!(webhook.lock().expect("lock").accepted.len(), 41);
+    assert_eq!(webhook.lock().expect("lock").accepted.len(), 42);
 
     // kill -9 while the receiver is down, restart: nothing lost, nothing twice.
     drop(service);
@@ -502,21 +502,21 @@ digest = "2s"
         unique.len(),
         "an alert reached the JSONL sink twice"
     );
-    assert_eq!(unique.len(), 44);
+    assert_eq!(unique.len(), 45);
     assert!(ids_before.is_subset(&unique));
 
     // The receiver comes back on the same port: the three held-back alerts
-    // arrive from the outbox's retries, and none of the 41 again.
+    // arrive from the outbox's retries, and none of the 42 again.
     hook = runtime.block_on(Receiver::start(webhook.clone(), &hook_addr.to_string()));
-    wait_for("44 webhook deliveries", Duration::from_secs(90), || {
-        webhook.lock().expect("lock").accepted.len() >= 44
+    wait_for("45 webhook deliveries", Duration::from_secs(90), || {
+        webhook.lock().expect("lock").accepted.len() >= 45
     });
     std::thread::sleep(Duration::from_secs(2));
 
     {
         let w = webhook.lock().expect("lock");
         assert_eq!(w.bad_signatures, 0);
-        assert_eq!(w.accepted.len(), 44, "webhook alerts");
+        assert_eq!(w.accepted.len(), 45, "webhook alerts");
         assert!(
             w.accepted.values().all(|n| *n == 1),
             "an alert reached the webhook twice: {:?}",
@@ -524,7 +524,7 @@ digest = "2s"
         );
     }
     let mails = mails.lock().expect("lock").clone();
-    assert_eq!(mails.len(), 15, "one immediate mail per mufg-group alert");
+    assert_eq!(mails.len(), 16, "one immediate mail per mufg-group alert");
     // The digest sink: every alert of its customers exactly once; critical
     // ones alone in their message, the others grouped.
     let digests: Vec<Vec<String>> = digests
@@ -576,11 +576,11 @@ digest = "2s"
         .collect();
     assert_eq!(
         stored.len(),
-        44,
+        45,
         "{}",
         String::from_utf8_lossy(&listed.stderr)
     );
-    assert_eq!(keys.len(), 44, "an alert stored twice");
+    assert_eq!(keys.len(), 45, "an alert stored twice");
 
     // SIGTERM: a clean exit within the deadline.
     let mut service = service;

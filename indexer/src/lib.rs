@@ -12,6 +12,7 @@ mod analyzer;
 mod document;
 mod error;
 mod exclusion;
+mod facets;
 mod index;
 mod layout;
 mod query;
@@ -24,6 +25,7 @@ pub use analyzer::{FoldingTokenizer, TokenizerMode, ANALYZER_NAME, KEYWORD_ANALY
 pub use document::{entity_text, IndexDocument};
 pub use entities::{Entity, EntityKind};
 pub use error::{IndexError, QuerySyntaxError};
+pub use facets::FacetCounts;
 pub use index::DocumentIndex;
 pub use prices::{Currency, Price};
 pub use reindex::ReindexProgress;

@@ -140,7 +140,7 @@ impl DocumentIndex {
     }
 
     /// The query of `request` with its filters, and the words to highlight.
-    fn filtered_query(
+    pub(crate) fn filtered_query(
         &self,
         request: &SearchRequest,
     ) -> Result<(BooleanQuery, Vec<String>), IndexError> {

@@ -23,6 +23,13 @@ pub(crate) struct DemoArgs {
     /// Only serve the demo market (prints its URL) until interrupted.
     #[arg(long)]
     serve: bool,
+    /// After the demo, serve the analyst console on its data (a demo
+    /// operator token is made and printed) until interrupted.
+    #[arg(long)]
+    serve_ui: bool,
+    /// Where `--serve-ui` listens.
+    #[arg(long, default_value = crate::commands::serve::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -109,6 +116,42 @@ pub(crate) fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCod
     println!("  leakwatch{dd} alerts --customer mufg-group");
     println!("  leakwatch{dd} pivot @wasabi_mail");
     println!("  leakwatch{dd} actor 银狐");
+    if args.serve_ui {
+        return serve_console(&runtime, &data_dir, args.listen);
+    }
+    println!("The analyst console on this data (alert queue, triage, search):");
+    println!("  leakwatch{dd} demo --serve-ui");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the console on the demo's data with a fresh operator token.
+fn serve_console(
+    runtime: &tokio::runtime::Runtime,
+    data_dir: &Path,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<ExitCode> {
+    use crate::access::{Role, Scope};
+    let store = crate::alert_store::AlertStore::open(&paths::state_db(data_dir))?;
+    let name = format!("demo-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
+    let token = store.create_token(&name, &Scope::Operator, Role::Analyst, None)?;
+    let state = crate::console::ConsoleState::new(crate::console::ConsoleConfig {
+        store,
+        index_dir: paths::index_dir(data_dir),
+        watchlists: Some(data_dir.join("demo").join("watchlists")),
+        secure_cookies: false,
+    });
+    runtime.block_on(async {
+        let (bound, server) = crate::console::serve(listen, state).await?;
+        println!("\nAnalyst console: http://{bound}/  (Ctrl-C stops it)");
+        println!("Log in with this demo operator token (shown once; `leakwatch token revoke {name}` ends it):");
+        println!("  {token}");
+        println!("A customer's view: leakwatch token create --name bank --customer mufg-group");
+        tokio::select! {
+            _ = server => {}
+            r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+        }
+        anyhow::Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,8 +12,10 @@ pub(crate) mod pivot;
 pub(crate) mod run;
 pub(crate) mod search;
 pub(crate) mod session;
+pub(crate) mod serve;
 pub(crate) mod site;
 pub(crate) mod sites;
+pub(crate) mod token;
 pub(crate) mod watchlist;
 
 use anyhow::{bail, Context};

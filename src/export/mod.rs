@@ -508,6 +508,7 @@ pub(crate) mod tests {
                 seen_at: "2026-11-21T09:30:00Z".to_owned(),
             }],
             delivered_to: vec![],
+            history: Vec::new(),
         }
     }
 

@@ -1,0 +1,408 @@
+//! `bench console`: the analyst console's server time against the raw
+//! queries underneath it, in the same run. Builds a data folder of N
+//! generated listings (the index bench's corpus) and M alerts over them,
+//! serves it with `leakwatch serve`, and times the alert-queue API call and
+//! page and the search API call and page by their `Server-Timing` header;
+//! the baselines are the same store query (rusqlite) and index search
+//! (`DocumentIndex::search_page` plus facets) run directly.
+//!
+//! ```text
+//! cargo bench --bench console                                     # defaults
+//! cargo bench --bench console -- --docs 1000000 --alerts 100000  # the issue's size
+//! ```
+//! Options: `--docs N` (default 200000: a 2-core machine indexes 1,000,000
+//! in tens of minutes), `--alerts N` (default 100000), `--requests N` per
+//! kind (default 300), `--seed N`. Targets from issue 17: queue p99 < 50 ms,
+//! search p99 < 100 ms server time.
+
+#[path = "../indexer/benches/index/corpus.rs"]
+#[allow(dead_code)]
+mod corpus;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use indexer::{DocumentIndex, SearchRequest, WriterMemory};
+use rusqlite::params;
+use watchlists::{Alert, Severity};
+
+const BIN: &str = env!("CARGO_BIN_EXE_leakwatch");
+const STATUSES: [&str; 6] = [
+    "new",
+    "delivered",
+    "acknowledged",
+    "investigating",
+    "resolved",
+    "false_positive",
+];
+
+struct Options {
+    docs: usize,
+    alerts: usize,
+    requests: usize,
+    seed: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        docs: 200_000,
+        alerts: 100_000,
+        requests: 300,
+        seed: 7,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let n = || -> usize {
+            args.get(i + 1)
+                .and_then(|v| v.replace('_', "").parse().ok())
+                .unwrap_or_else(|| panic!("{} takes a number", args[i]))
+        };
+        match args[i].as_str() {
+            "--docs" => o.docs = n(),
+            "--alerts" => o.alerts = n(),
+            "--requests" => o.requests = n(),
+            "--seed" => o.seed = n() as u64,
+            "--bench" => {
+                i += 1;
+                continue;
+            }
+            other => panic!("unknown option {other}"),
+        }
+        i += 2;
+    }
+    o
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn p(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn summary(name: &str, mut ms: Vec<f64>) -> f64 {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let p99 = p(&ms, 0.99);
+    println!(
+        "  {name:<34} p50 {:>7.2} ms  p99 {:>7.2} ms  ({} runs)",
+        p(&ms, 0.5),
+        p99,
+        ms.len()
+    );
+    p99
+}
+
+fn build_index(dir: &Path, o: &Options) -> Vec<String> {
+    let started = Instant::now();
+    let mut index = DocumentIndex::open_or_create(dir).expect("index");
+    index.set_writer_memory(WriterMemory::bulk());
+    let mut ids = Vec::with_capacity(o.docs);
+    for i in 0..o.docs {
+        let doc = corpus::listing(o.seed, i);
+        ids.push(doc.id.clone());
+        let _ = index.upsert(&doc).expect("upsert");
+        if (i + 1) % 50_000 == 0 {
+            index.commit().expect("commit");
+        }
+    }
+    index.commit().expect("commit");
+    index.close_writer().expect("close");
+    println!(
+        "indexed {} listings in {:.0} s",
+        o.docs,
+        started.elapsed().as_secs_f64()
+    );
+    ids
+}
+
+fn fill_alerts(db: &Path, ids: &[String], o: &Options) {
+    let started = Instant::now();
+    let mut conn = rusqlite::Connection::open(db).expect("state.db");
+    let tx = conn.transaction().expect("transaction");
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO alerts (customer, asset, doc_id, severity, status, first_seen,
+                 last_seen, simhash, alert_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7)",
+            )
+            .expect("prepare");
+        let mut rng = corpus::Rng::new(o.seed ^ 0xA1E7);
+        let base = chrono::Utc::now() - chrono::Duration::days(365);
+        for i in 0..o.alerts {
+            let customer = format!("customer-{}", rng.below(50));
+            let asset = format!("asset-{i}");
+            let doc_id = &ids[rng.below(ids.len())];
+            let severity = [
+                Severity::Low,
+                Severity::Medium,
+                Severity::High,
+                Severity::Critical,
+            ][rng.below(4)];
+            let status = STATUSES[rng.below(STATUSES.len())];
+            let seen = (base + chrono::Duration::seconds((i as i64) * 300))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let alert = Alert {
+                doc_id: doc_id.clone(),
+                customer: customer.clone(),
+                asset: asset.clone(),
+                asset_name: format!("Asset {asset} of {customer}"),
+                severity,
+                terms: vec!["三菱UFJ".into()],
+                context: vec!["出售".into()],
+                snippet: "出售 三菱UFJ 网银 账户 带登录密码".into(),
+                url: Some(format!("http://example{}.onion/t/{i}", rng.below(100))),
+                site: Some(format!("site-{}", rng.below(100))),
+            };
+            let json = serde_json::to_string(&alert).expect("alert JSON");
+            insert
+                .execute(params![
+                    customer,
+                    asset,
+                    doc_id,
+                    severity.as_str(),
+                    status,
+                    seen,
+                    json
+                ])
+                .expect("insert");
+        }
+    }
+    tx.commit().expect("commit");
+    println!(
+        "stored {} alerts in {:.1} s",
+        o.alerts,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The store query behind the queue: a page of 50 in the scope, and the
+/// counts by status.
+fn raw_queue(conn: &rusqlite::Connection, customer: Option<&str>, status: Option<&str>) {
+    let mut page = conn
+        .prepare_cached(
+            "SELECT id, status, first_seen, last_seen, alert_json FROM alerts
+             WHERE (?1 IS NULL OR customer = ?1) AND (?2 IS NULL OR status = ?2)
+             ORDER BY id DESC LIMIT 51",
+        )
+        .expect("prepare");
+    let rows: Vec<(i64, String)> = page
+        .query_map(params![customer, status], |r| Ok((r.get(0)?, r.get(4)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    for (_, json) in &rows {
+        let _: Alert = serde_json::from_str(json).expect("alert");
+    }
+    let mut counts = conn
+        .prepare_cached("SELECT status, count(*) FROM alerts WHERE (?1 IS NULL OR customer = ?1) GROUP BY status")
+        .expect("prepare");
+    let _: Vec<(String, i64)> = counts
+        .query_map(params![customer], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+}
+
+fn server_ms(runtime: &tokio::runtime::Runtime, request: reqwest::RequestBuilder) -> f64 {
+    runtime.block_on(async {
+        let response = request.send().await.expect("request");
+        assert!(response.status().is_success(), "{}", response.status());
+        let timing = response
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("app;dur="))
+            .and_then(|v| v.parse::<f64>().ok())
+            .expect("Server-Timing header");
+        let _ = response.bytes().await;
+        timing
+    })
+}
+
+fn main() {
+    let o = options();
+    println!(
+        "console bench: {} listings, {} alerts, {} requests a kind",
+        o.docs, o.alerts, o.requests
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let ids = build_index(&data.join("index"), &o);
+    let token = Command::new(BIN)
+        .args([
+            "token",
+            "create",
+            "--name",
+            "bench",
+            "--operator",
+            "--data-dir",
+        ])
+        .arg(data)
+        .output()
+        .expect("token create");
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+    assert!(token.starts_with("lw_"), "token create failed");
+    fill_alerts(&data.join("state.db"), &ids, &o);
+
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("address");
+    let _server = Killed(child);
+    let base = first
+        .trim()
+        .trim_start_matches("console at ")
+        .trim_end_matches('/')
+        .to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client");
+    // A browser session for the pages.
+    let login = runtime.block_on(async {
+        http.get(format!("{base}/login"))
+            .send()
+            .await
+            .expect("login page")
+            .text()
+            .await
+            .expect("body")
+    });
+    let at = login.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    let csrf = &login[at..at + 64];
+    runtime.block_on(async {
+        let r = http
+            .post(format!("{base}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={token}&csrf={csrf}"))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "login");
+    });
+
+    let queries = corpus::queries(o.seed, o.requests);
+    let mut rng = corpus::Rng::new(o.seed ^ 0x77);
+    let filters: Vec<(Option<String>, Option<&str>)> = (0..o.requests)
+        .map(|_| {
+            let customer = rng
+                .chance(50)
+                .then(|| format!("customer-{}", rng.below(50)));
+            let status = rng.chance(50).then(|| STATUSES[rng.below(STATUSES.len())]);
+            (customer, status)
+        })
+        .collect();
+    let query_string = |c: &Option<String>, s: Option<&str>| {
+        let mut q = String::new();
+        if let Some(c) = c {
+            q.push_str(&format!("customer={c}&"));
+        }
+        if let Some(s) = s {
+            q.push_str(&format!("status={s}&"));
+        }
+        q
+    };
+
+    // Warm both sides once (page cache, the server's index reader).
+    for (c, s) in filters.iter().take(10) {
+        let qs = query_string(c, *s);
+        let _ = server_ms(
+            &runtime,
+            http.get(format!("{base}/api/v1/alerts?{qs}"))
+                .bearer_auth(&token),
+        );
+    }
+
+    // Each request of a kind runs raw, through the API and as a page, one
+    // after the other, so that caches and the machine's load weigh alike.
+    println!("alert queue (50 a page, counts by status):");
+    let conn = rusqlite::Connection::open(data.join("state.db")).expect("state.db");
+    let (mut raw, mut api, mut page) = (Vec::new(), Vec::new(), Vec::new());
+    for (c, s) in &filters {
+        let t = Instant::now();
+        raw_queue(&conn, c.as_deref(), *s);
+        raw.push(t.elapsed().as_secs_f64() * 1000.0);
+        let qs = query_string(c, *s);
+        api.push(server_ms(
+            &runtime,
+            http.get(format!("{base}/api/v1/alerts?{qs}"))
+                .bearer_auth(&token),
+        ));
+        page.push(server_ms(&runtime, http.get(format!("{base}/alerts?{qs}"))));
+    }
+    let raw_queue_p99 = summary("raw store query", raw);
+    let api_queue_p99 = summary("API GET /api/v1/alerts", api);
+    let page_queue_p99 = summary("page GET /alerts", page);
+
+    println!("search (20 hits, facets):");
+    let index = DocumentIndex::open(&data.join("index")).expect("index");
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let (mut raw, mut api, mut page) = (Vec::new(), Vec::new(), Vec::new());
+    for q in &queries {
+        let request = SearchRequest {
+            query: q.query.clone(),
+            site: q.site.clone(),
+            limit: 20,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let _ = index.search_page(&request);
+        let _ = index.facets(&request);
+        raw.push(t.elapsed().as_secs_f64() * 1000.0);
+        let mut qs = format!("q={}", encode(&q.query));
+        if let Some(site) = &q.site {
+            qs.push_str(&format!("&site={}", encode(site)));
+        }
+        api.push(server_ms(
+            &runtime,
+            http.get(format!("{base}/api/v1/search?{qs}"))
+                .bearer_auth(&token),
+        ));
+        page.push(server_ms(&runtime, http.get(format!("{base}/search?{qs}"))));
+    }
+    let raw_search_p99 = summary("raw index search + facets", raw);
+    let api_search_p99 = summary("API GET /api/v1/search", api);
+    let page_search_p99 = summary("page GET /search", page);
+
+    println!("p99 ratios (console server time / raw query, same run):");
+    println!(
+        "  queue API {:.2}×, queue page {:.2}× (target p99 < 50 ms: {:.1} / {:.1} ms)",
+        api_queue_p99 / raw_queue_p99,
+        page_queue_p99 / raw_queue_p99,
+        api_queue_p99,
+        page_queue_p99
+    );
+    println!(
+        "  search API {:.2}×, search page {:.2}× (target p99 < 100 ms: {:.1} / {:.1} ms)",
+        api_search_p99 / raw_search_p99,
+        page_search_p99 / raw_search_p99,
+        api_search_p99,
+        page_search_p99
+    );
+}
