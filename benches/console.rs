@@ -164,6 +164,7 @@ fn fill_alerts(db: &Path, ids: &[String], o: &Options) {
                 snippet: "出售 三菱UFJ 网银 账户 带登录密码".into(),
                 url: Some(format!("http://example{}.onion/t/{i}", rng.below(100))),
                 site: Some(format!("site-{}", rng.below(100))),
+                entities: Vec::new(),
             };
             let json = serde_json::to_string(&alert).expect("alert JSON");
             insert

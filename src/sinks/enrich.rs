@@ -55,6 +55,7 @@ impl Enricher {
             alert: d.alert.clone(),
             also_seen_at: Vec::new(),
             delivered_to: Vec::new(),
+            history: Vec::new(),
         };
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let document = self.document(&mut state, &d.alert.doc_id);
