@@ -1006,7 +1006,7 @@ password_env = "LEAKWATCH_TEST_SMTP_PASSWORD"
         let text = std::fs::read_to_string(&path).expect("readable");
         let value: toml::Value = toml::from_str(&text).expect("TOML");
         let keys = readme_config_keys();
-        assert_eq!(keys.len(), 18, "{keys:?}");
+        assert_eq!(keys.len(), 19, "{keys:?}");
         let api = config.api.as_ref().expect("the example serves the console");
         assert_eq!(api.listen.to_string(), "127.0.0.1:8080");
         for key in &keys {

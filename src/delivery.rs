@@ -11,6 +11,7 @@ use watchlists::{Alert, Severity};
 
 use crate::alert_store::{AlertStore, Delivery};
 use crate::config::{Digest, SinkConfig, SinkKind};
+use crate::operator_events;
 use crate::sinks::Sinks;
 
 /// When the first attempt to deliver `alert` to `sink` is due (unix seconds):
@@ -104,6 +105,32 @@ pub(crate) async fn deliver_due(store: &AlertStore, sinks: &Sinks) -> anyhow::Re
         }
     }
     Ok(stats)
+}
+
+/// Delivers every due operator event once to each of its sinks; returns
+/// how many went out.
+pub(crate) async fn deliver_events(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<u64> {
+    let now = Utc::now().timestamp();
+    let mut sent = 0;
+    for d in operator_events::due(store, now)? {
+        let Some(sink) = sinks.get(&d.sink) else {
+            continue;
+        };
+        match sink.deliver_event(&d.event).await {
+            Ok(()) => {
+                operator_events::delivered(store, d.event.id, &d.sink)?;
+                tracing::info!(sink = %d.sink, site = %d.event.site, event = %d.event.kind, "operator event delivered");
+                sent += 1;
+            }
+            Err(error) => {
+                let delay = retry_delay(d.attempts + 1);
+                let next = now + delay.as_secs().max(1) as i64;
+                operator_events::failed(store, d.event.id, &d.sink, &error, next)?;
+                tracing::warn!(sink = %d.sink, site = %d.event.site, %error, retry_in_s = delay.as_secs(), "operator event delivery failed");
+            }
+        }
+    }
+    Ok(sent)
 }
 
 /// At start: marks delivered what a JSON-lines sink's file already holds

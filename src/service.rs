@@ -25,10 +25,11 @@ use tokio::task::JoinHandle;
 use watchlists::{Matcher, WatchlistSet};
 
 use crate::alert_store::AlertStore;
-use crate::config::{Config, EvidenceConfig};
+use crate::config::{Config, EvidenceConfig, SinkKind};
 use crate::delivery;
 use crate::evidence::EvidenceStore;
 use crate::metrics::Metrics;
+use crate::operator_events::{self, OperatorEvent};
 use crate::pipeline::{CommitPolicy, Consumed, Pipeline, RaisedAlert};
 use crate::reload::{load_watchlists, Reloader};
 use crate::sinks::{Enricher, Sinks};
@@ -74,7 +75,15 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
     )
     .spawn(reloads_tx, shutdown.clone());
     spawn_console(&config, &data_dir, pipeline.alert_store()).await?;
-    let delivery = spawn_delivery(pipeline.alert_store(), sinks, &metrics, shutdown.clone())?;
+    operator_events::init(&pipeline.alert_store())?;
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let delivery = spawn_delivery(
+        pipeline.alert_store(),
+        (sinks, operator_sinks(&config)),
+        events,
+        &metrics,
+        shutdown.clone(),
+    )?;
     spawn_evidence_gc(
         pipeline.evidence().clone(),
         &config.evidence,
@@ -86,7 +95,7 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
         crawler.clone(),
         profiles,
         (config.schedule.recrawl, config.schedule.reload_poll),
-        documents_tx,
+        (documents_tx, events_tx),
         &metrics,
         shutdown,
     );
@@ -235,7 +244,8 @@ fn spawn_signal_handler(stop: watch::Sender<bool>, deadline: Duration) {
 /// then delivers due alerts every second; a last round at shutdown.
 fn spawn_delivery(
     store: AlertStore,
-    sinks: Sinks,
+    (sinks, operator_sinks): (Sinks, Vec<String>),
+    mut events: mpsc::UnboundedReceiver<OperatorEvent>,
     metrics: &Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<()>> {
@@ -250,7 +260,16 @@ fn spawn_delivery(
     Ok(tokio::spawn(async move {
         loop {
             let stopping = *shutdown.borrow();
+            while let Ok(event) = events.try_recv() {
+                let now = chrono::Utc::now().timestamp();
+                if let Err(e) = operator_events::record(&store, &event, &operator_sinks, now) {
+                    tracing::error!(error = %format!("{e:#}"), site = %event.site, "cannot record an operator event");
+                }
+            }
             delivery_round(&store, &sinks, &metrics).await;
+            if let Err(e) = delivery::deliver_events(&store, &sinks).await {
+                tracing::error!(error = %format!("{e:#}"), "operator events round failed");
+            }
             if stopping {
                 return;
             }
@@ -337,7 +356,7 @@ fn spawn_scheduler(
     crawler: Crawler,
     profiles: Arc<RwLock<Vec<SiteProfile>>>,
     (interval, poll): (Duration, Duration),
-    documents: mpsc::Sender<Delivery>,
+    (documents, operator): (mpsc::Sender<Delivery>, mpsc::UnboundedSender<OperatorEvent>),
     metrics: &Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -349,12 +368,21 @@ fn spawn_scheduler(
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone();
             let events = metrics.clone();
+            let operator = operator.clone();
             let pass = crawler.crawl_once(current, documents.clone(), move |event| match event {
                 SiteEvent::Fetched { site, .. } | SiteEvent::NotModified { site, .. } => {
                     events.page_fetched(site)
                 }
                 SiteEvent::Failed { site, .. } => events.page_failed(site),
-                SiteEvent::NeedsHuman { site, .. } => events.site_needs_human(site, true),
+                SiteEvent::NeedsHuman { site, url, wall } => {
+                    events.site_needs_human(site, true);
+                    // The delivery task records it; it outlives the pass.
+                    let _ = operator.send(OperatorEvent::needs_human(
+                        site,
+                        url.as_str(),
+                        wall.reason(),
+                    ));
+                }
                 _ => {}
             });
             let started = chrono::Utc::now().timestamp_millis();
@@ -380,6 +408,23 @@ fn spawn_scheduler(
             }
         }
     })
+}
+
+/// The sinks that take operator events: those for every customer that an
+/// operator reads (a file, a webhook, mail), not the CTI platforms.
+fn operator_sinks(config: &Config) -> Vec<String> {
+    config
+        .sinks
+        .iter()
+        .filter(|s| s.customers.is_empty())
+        .filter(|s| {
+            matches!(
+                s.kind,
+                SinkKind::Jsonl { .. } | SinkKind::Webhook { .. } | SinkKind::Email { .. }
+            )
+        })
+        .map(|s| s.name.clone())
+        .collect()
 }
 
 /// Waits until an operator imports a session (for any site) after `since`,

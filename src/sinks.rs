@@ -24,12 +24,16 @@ use sha2::Sha256;
 use crate::alert_store::Delivery;
 use crate::config::{Digest, SinkConfig, SinkKind, SmtpSecurity};
 use crate::format::format_alert;
+use crate::operator_events::OperatorEvent;
 
 /// Header carrying `sha256=<hex HMAC of the body>`.
 pub(crate) const SIGNATURE_HEADER: &str = "x-leakwatch-signature";
 /// Header carrying the delivery id (stable across retries: receivers can
 /// drop a repeat).
 pub(crate) const DELIVERY_HEADER: &str = "x-leakwatch-delivery";
+/// Header naming an operator event's kind (`needs_human`) on a webhook
+/// POST that carries one instead of an alert.
+pub(crate) const EVENT_HEADER: &str = "x-leakwatch-event";
 
 enum Sink {
     Jsonl(PathBuf),
@@ -276,6 +280,68 @@ impl SinkRef<'_> {
         }
     }
 
+    /// Sends an operator event: a line in a JSON-lines file, a signed POST
+    /// (header `X-Leakwatch-Event`), a mail. TAXII and MISP take alerts
+    /// only: nothing is sent there.
+    pub(crate) async fn deliver_event(&self, event: &OperatorEvent) -> Result<(), String> {
+        let body = event.payload().to_string();
+        match self.sink {
+            Sink::Jsonl(path) => append_text(path, &format!("{body}\n"))
+                .map_err(|e| format!("{}: {e}", path.display())),
+            Sink::Webhook {
+                client,
+                url,
+                secret,
+            } => {
+                let sent = client
+                    .post(url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(
+                        SIGNATURE_HEADER,
+                        signature(secret.expose().as_bytes(), body.as_bytes()),
+                    )
+                    .header(DELIVERY_HEADER, format!("event-{}", event.id))
+                    .header(EVENT_HEADER, event.kind.as_str())
+                    .body(body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() => Ok(()),
+                    Ok(r) => Err(format!("{url}: HTTP {}", r.status().as_u16())),
+                    Err(e) => Err(format!("{url}: {e}")),
+                }
+            }
+            Sink::Email {
+                transport,
+                from,
+                to,
+                ..
+            } => {
+                let domain = from.email.domain().to_owned();
+                let mut builder = Message::builder()
+                    .from(from.clone())
+                    .subject(format!(
+                        "[leakwatch] operator: {} needs a human",
+                        event.site
+                    ))
+                    .message_id(Some(format!("<leakwatch.event.{}@{domain}>", event.id)));
+                for t in to {
+                    builder = builder.to(t.clone());
+                }
+                let message = builder
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(format!("{}\n\n{}\n", event.message, event.at))
+                    .map_err(|e| format!("cannot build the message: {e}"))?;
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("SMTP: {e}"))
+            }
+            Sink::Taxii(_) | Sink::Misp(_) => Ok(()),
+        }
+    }
+
     /// For a JSON-lines sink, the alerts its file already holds (read from
     /// its last 8 MB): a crash between writing a line and marking it
     /// delivered must not write it again. Empty for other sinks.
@@ -302,13 +368,19 @@ impl SinkRef<'_> {
 }
 
 fn append_jsonl(path: &PathBuf, deliveries: &[Delivery]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
     let mut text = String::new();
     for d in deliveries {
         text.push_str(&payload(d).to_string());
         text.push('\n');
+    }
+    append_text(path, &text)
+}
+
+/// Appends `text` to the file at `path` (made with its folder if needed)
+/// and syncs it.
+fn append_text(path: &PathBuf, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
     }
     let mut file = std::fs::OpenOptions::new()
         .create(true)

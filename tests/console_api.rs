@@ -293,6 +293,19 @@ fn a_customer_token_sees_its_own_customer_only() {
     }
     assert!(detail["deliveries"].is_array() && detail["history"].is_array());
 
+    // Its evidence bundle: the page as the demo crawl received it, in a ZIP;
+    // another customer's answers 404 like the rest.
+    let (status, headers, zip) = c.get(&format!("/api/v1/alerts/{mine}/evidence"), Some(&mufg));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/zip")
+    );
+    assert!(zip.starts_with("PK"), "a ZIP");
+    assert!(zip.contains("SHA256SUMS") && zip.contains("page.raw"));
+    let (status, _, _) = c.get(&format!("/api/v1/alerts/{theirs}/evidence"), Some(&mufg));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Search: a customer finds only the listings of its own alerts, and
     // sees no other customer's name on them.
     let (status, _, _) = c.get("/api/v1/search?q=%E9%93%B6%E8%A1%8C", Some(&mufg));

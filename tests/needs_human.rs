@@ -3,7 +3,8 @@
 //! no further request reaches it (counted at the server), `leakwatch sites`
 //! says so with the reason; `leakwatch session import` while the service
 //! runs makes the next requests carry the person's cookie, and the crawl
-//! completes. The cookie's value reaches neither the terminal nor the log.
+//! completes. The operator is told once, through the sinks, as an event.
+//! The cookie's value reaches neither the terminal nor the log.
 
 mod common;
 
@@ -206,6 +207,10 @@ path = "alerts.jsonl"
     );
     let hits = seen.lock().expect("log").len();
     assert_eq!(hits, 3, "{:?}", seen.lock().expect("log"));
+    wait_for("the operator event", Duration::from_secs(15), || {
+        std::fs::read_to_string(dir.path().join("alerts.jsonl"))
+            .is_ok_and(|t| t.contains("\"needs_human\""))
+    });
     // The service goes on (its reload poll runs every second), but no
     // request reaches the site.
     std::thread::sleep(Duration::from_secs(3));
@@ -250,6 +255,23 @@ path = "alerts.jsonl"
         !show_log().contains(value),
         "the cookie's value reached the log"
     );
+    // The operator was told once through the operator's sink (the JSON-lines
+    // file), as an event, not as an alert.
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("alerts.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.get("event").is_some())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["event"], "needs_human");
+    assert_eq!(events[0]["site"], "walled");
+    assert!(events[0]["url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("/topic?t=2")));
+    assert!(events[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("leakwatch session import walled")));
     // Told once in the log, not at every pass.
     assert_eq!(
         show_log().matches("the site needs a human").count(),

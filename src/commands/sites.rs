@@ -12,6 +12,7 @@ use clap::Args;
 use crawler::Frontier;
 
 use crate::dead_letters::{DeadLetter, DeadLetters};
+use crate::site_status::{rfc3339, site_statuses, SiteCondition};
 use crate::{paths, GlobalArgs};
 
 #[derive(Debug, Args)]
@@ -19,35 +20,6 @@ pub(crate) struct SitesArgs {
     /// One JSON object a site, dead letters included.
     #[arg(long)]
     json: bool,
-}
-
-/// What a site's crawl is doing, for an operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-enum SiteCondition {
-    /// Pages come.
-    Ok,
-    /// Resting after failures (the circuit breaker) until `paused`'s time.
-    BackingOff,
-    /// Failing, and nothing came in the last 24 hours.
-    Broken,
-    /// Stopped at a CAPTCHA, a queue or a login form until a person passes
-    /// it and imports the session (`leakwatch session import`).
-    NeedsHuman,
-    /// Stopped because its session is gone, until its cookies change.
-    LoggedOut,
-}
-
-impl SiteCondition {
-    fn as_str(self) -> &'static str {
-        match self {
-            SiteCondition::Ok => "ok",
-            SiteCondition::BackingOff => "backing off",
-            SiteCondition::Broken => "broken",
-            SiteCondition::NeedsHuman => "needs a human",
-            SiteCondition::LoggedOut => "logged out",
-        }
-    }
 }
 
 /// One site's report.
@@ -98,39 +70,19 @@ pub(crate) fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCo
     for letter in DeadLetters::open(&db)?.list()? {
         letters.entry(letter.site.clone()).or_default().push(letter);
     }
-    let mut names = frontier.sites()?;
-    names.extend(letters.keys().cloned());
-    names.sort();
-    names.dedup();
     let mut reports = Vec::new();
-    for site in names {
-        let counts = frontier.counts(&site, now)?;
-        let health = frontier.site_health(&site, now)?;
-        let state = frontier.site_state(&site)?;
-        let (condition, reason) = if let Some(reason) = state.needs_human() {
-            (SiteCondition::NeedsHuman, Some(reason.to_owned()))
-        } else if state.logged_out() {
-            (
-                SiteCondition::LoggedOut,
-                Some("logged out: renew its cookies or `leakwatch session import`".to_owned()),
-            )
-        } else if state.paused_until.is_some_and(|t| t > now) {
-            (SiteCondition::BackingOff, state.pause_reason.clone())
-        } else if health.pages_24h == 0 && (health.failures_24h > 0 || counts.failed > 0) {
-            let last = frontier.failures(&site)?.pop().map(|(_, e)| e);
-            (SiteCondition::Broken, last)
-        } else {
-            (SiteCondition::Ok, None)
-        };
+    for status in site_statuses(&frontier, now)? {
+        let site = status.site;
+        let state = status.state;
         let paused = state.paused_until.filter(|t| *t > now).map(|until| {
             let until = if until == crawler::NEVER {
-                "a person acts".to_owned()
+                "until a person acts".to_owned()
             } else {
-                rfc3339(until)
+                format!("until {}", rfc3339(until))
             };
             match state.pause_reason {
-                Some(reason) => format!("until {until}: {reason}"),
-                None => format!("until {until}"),
+                Some(reason) => format!("{until}: {reason}"),
+                None => until,
             }
         });
         let failing_urls = frontier
@@ -139,22 +91,42 @@ pub(crate) fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCo
             .map(|(url, error)| FailingUrl { url, error })
             .collect();
         reports.push(SiteReport {
-            state: condition,
-            reason,
-            last_success: health.last_success.map(rfc3339),
-            pages_24h: health.pages_24h,
-            failures_24h: health.failures_24h,
-            next_due: health.next_due.map(rfc3339),
+            state: status.condition,
+            reason: status.reason,
+            last_success: status.health.last_success.map(rfc3339),
+            pages_24h: status.health.pages_24h,
+            failures_24h: status.health.failures_24h,
+            next_due: status.health.next_due.map(rfc3339),
             failing_urls,
             dead_letters: letters.remove(&site).unwrap_or_default(),
             site,
-            urls: counts.urls,
-            fetched: counts.fetched,
-            failing: counts.failed,
-            due: counts.due,
+            urls: status.counts.urls,
+            fetched: status.counts.fetched,
+            failing: status.counts.failed,
+            due: status.counts.due,
             paused,
         });
     }
+    // Sites known only by their dead letters (forgotten by the frontier).
+    for (site, dead_letters) in letters {
+        reports.push(SiteReport {
+            state: SiteCondition::Ok,
+            reason: None,
+            last_success: None,
+            pages_24h: 0,
+            failures_24h: 0,
+            next_due: None,
+            failing_urls: Vec::new(),
+            dead_letters,
+            site,
+            urls: 0,
+            fetched: 0,
+            failing: 0,
+            due: 0,
+            paused: None,
+        });
+    }
+    reports.sort_by(|a, b| a.site.cmp(&b.site));
     if reports.is_empty() {
         eprintln!("{}: no site crawled yet", db.display());
         return Ok(ExitCode::from(1));
@@ -201,12 +173,4 @@ pub(crate) fn run(global: &GlobalArgs, args: SitesArgs) -> anyhow::Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A frontier time (Unix milliseconds) as RFC 3339.
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    )
 }

@@ -109,6 +109,14 @@ pub(crate) const ROUTES: &[Route] = &[
         handler: || get(api::alerts::one),
     },
     Route {
+        method: "get",
+        path: "/api/v1/alerts/{id}/evidence",
+        summary: "The alert's evidence bundle (application/zip): the page as received, its text, metadata.json and a sha256sum manifest; 404 when the archive holds no page for it.",
+        params: &[Param("id", In::Path, "alert id")],
+        body: None,
+        handler: || get(api::alerts::evidence),
+    },
+    Route {
         method: "post",
         path: "/api/v1/alerts/{id}/status",
         summary: "Move one alert to a triage status (analyst tokens); 409 when the move is not allowed from its status.",

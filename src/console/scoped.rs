@@ -17,6 +17,7 @@ use crate::access::Principal;
 use crate::alert_store::{AlertStore, Sighting};
 use crate::console::marks::{find_marks, Mark};
 use crate::console::ConsoleState;
+use crate::site_status::{site_statuses, SiteCondition};
 use crate::triage::{AlertStatus, HistoryEntry, NotMoved, StatusChange};
 
 /// Most items a page of a list may hold.
@@ -160,18 +161,29 @@ pub(crate) struct Facets {
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct SiteHealth {
     pub site: String,
+    /// `ok`, `backing off`, `broken`, `needs a human` or `logged out`
+    /// (as `leakwatch sites` says).
+    pub state: String,
+    /// Why the site is not ok, when it is not.
+    pub reason: Option<String>,
     pub urls: u64,
-    /// Last page fetched without error.
+    /// When a page last came.
     pub last_success: Option<String>,
     pub pages_24h: u64,
-    /// URLs whose last attempt failed (the store keeps no failure times).
+    /// Fetches that failed in the last 24 hours.
+    pub failures_24h: u64,
+    /// URLs whose last attempt failed.
     pub failing: u64,
+    /// When the next URL falls due.
+    pub next_due: Option<String>,
     /// `closed`, `counting` (failures in a row) or `open` (resting).
     pub circuit_breaker: String,
     pub consecutive_failures: u32,
     pub paused_until: Option<String>,
     pub pause_reason: Option<String>,
     pub logged_out: bool,
+    /// Stopped until a person passes a CAPTCHA, a queue or a login.
+    pub needs_human: bool,
 }
 
 /// A watchlist file and whether it loads.
@@ -552,6 +564,34 @@ impl<'a> Scoped<'a> {
         })
     }
 
+    /// The evidence bundle of one of the caller's alerts (the ZIP of
+    /// `leakwatch evidence ID`); 404 for another customer's alert or one
+    /// whose page the archive does not hold.
+    pub(crate) fn evidence_bundle(&self, id: i64) -> Result<Vec<u8>, Refusal> {
+        let state_db = self.store().with_connection(|db| {
+            let visible = db
+                .query_row(
+                    "SELECT 1 FROM alerts WHERE id = ?1 AND (?2 IS NULL OR customer = ?2)",
+                    params![id, self.customer],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            Ok(visible
+                .then(|| db.path().map(std::path::PathBuf::from))
+                .flatten())
+        })?;
+        let Some(state_db) = state_db else {
+            return Err(Refusal::NotFound);
+        };
+        let data_dir = state_db.parent().map(Path::to_path_buf).unwrap_or_default();
+        let archive = crate::evidence::EvidenceStore::open(&data_dir, &state_db)?;
+        match crate::evidence::find(&archive, self.store(), &id.to_string())? {
+            Some(subject) => Ok(crate::evidence::bundle(&archive, &subject)?),
+            None => Err(Refusal::NotFound),
+        }
+    }
+
     /// Every crawled site's health (the operator's only: sites are not a
     /// customer's data).
     pub(crate) fn sites(&self) -> Result<Vec<SiteHealth>, Refusal> {
@@ -602,64 +642,53 @@ fn parse_summary(
     })
 }
 
-/// Health of every site the frontier knows (its tables, read only).
+/// Health of every site the frontier knows, as `leakwatch sites` reads it:
+/// the frontier of the store's own file, opened beside the crawler.
 fn site_health(db: &rusqlite::Connection, now: DateTime<Utc>) -> anyhow::Result<Vec<SiteHealth>> {
-    let has_frontier: bool = db
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'crawl_urls'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if !has_frontier {
+    let Some(path) = db
+        .path()
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+    else {
         return Ok(Vec::new());
-    }
+    };
+    let frontier = crawler::Frontier::open_for_report(&path)?;
     let now_ms = now.timestamp_millis();
-    let day_ago = now_ms - 24 * 3600 * 1000;
-    let mut stmt = db.prepare_cached(
-        "SELECT u.site, count(*), max(CASE WHEN u.last_error IS NULL THEN u.fetched_at END),
-                coalesce(sum(u.fetched_at >= ?1), 0), count(u.last_error),
-                s.paused_until, s.pause_reason, coalesce(s.consecutive_failures, 0),
-                s.session_fingerprint
-         FROM crawl_urls u LEFT JOIN crawl_sites s ON s.site = u.site
-         GROUP BY u.site ORDER BY u.site",
-    )?;
-    let rows = stmt
-        .query_map([day_ago], |r| {
-            let paused_until: Option<i64> = r.get(5)?;
-            let failures: i64 = r.get(7)?;
-            let fingerprint: Option<String> = r.get(8)?;
-            let resting = paused_until.is_some_and(|t| t > now_ms);
-            let ms_text =
-                |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis).map(time_text);
-            Ok(SiteHealth {
-                site: r.get(0)?,
-                urls: r.get::<_, i64>(1)? as u64,
-                last_success: ms_text(r.get(2)?),
-                pages_24h: r.get::<_, i64>(3)? as u64,
-                failing: r.get::<_, i64>(4)? as u64,
-                circuit_breaker: if resting {
+    let ms_text = |ms: i64| DateTime::from_timestamp_millis(ms).map(time_text);
+    Ok(site_statuses(&frontier, now_ms)?
+        .into_iter()
+        .map(|s| {
+            let resting = s.state.paused_until.is_some_and(|t| t > now_ms);
+            SiteHealth {
+                state: s.condition.as_str().to_owned(),
+                reason: s.reason,
+                urls: s.counts.urls,
+                last_success: s.health.last_success.and_then(ms_text),
+                pages_24h: s.health.pages_24h,
+                failures_24h: s.health.failures_24h,
+                failing: s.counts.failed,
+                next_due: s.health.next_due.and_then(ms_text),
+                circuit_breaker: if resting && s.condition == SiteCondition::BackingOff {
                     "open"
-                } else if failures > 0 {
+                } else if s.state.consecutive_failures > 0 {
                     "counting"
                 } else {
                     "closed"
                 }
                 .into(),
-                consecutive_failures: failures as u32,
-                logged_out: paused_until == Some(crawler::NEVER)
-                    || (resting && fingerprint.is_some()),
-                paused_until: if paused_until == Some(crawler::NEVER) {
-                    None
-                } else {
-                    ms_text(paused_until.filter(|t| *t > now_ms))
-                },
-                pause_reason: if resting { r.get(6)? } else { None },
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+                consecutive_failures: s.state.consecutive_failures,
+                logged_out: s.condition == SiteCondition::LoggedOut,
+                needs_human: s.condition == SiteCondition::NeedsHuman,
+                paused_until: s
+                    .state
+                    .paused_until
+                    .filter(|t| *t > now_ms && *t != crawler::NEVER)
+                    .and_then(ms_text),
+                pause_reason: if resting { s.state.pause_reason } else { None },
+                site: s.site,
+            }
+        })
+        .collect())
 }
 
 /// Each `.toml` file of `dir`, loaded on its own.

@@ -139,6 +139,9 @@ pub(crate) struct ExportAlert {
     pub emails_total: usize,
     /// The page the alert was raised on, as the evidence archive keeps it.
     pub evidence: Option<PageEvidence>,
+    /// The analysts' triage moves, oldest first (the console's and
+    /// `leakwatch alerts set-status`'s audit trail).
+    pub history: Vec<crate::triage::HistoryEntry>,
 }
 
 /// The evidence archive's page of an alert (`leakwatch evidence ID`
@@ -221,6 +224,7 @@ impl ExportAlert {
         Ok(ExportAlert {
             id,
             status: stored.status,
+            history: stored.history,
             first_seen,
             last_seen,
             alert: stored.alert,

@@ -395,8 +395,40 @@ pub(crate) fn bundle(alerts: &[ExportAlert], tlp: Tlp) -> Value {
             set_extension(&mut note, offer_properties(a));
             objects.push(note);
         }
-        if a.acknowledged() {
-            let about = observed_id.clone().unwrap_or_else(|| victim_id.clone());
+        let about = observed_id.clone().unwrap_or_else(|| victim_id.clone());
+        // Each triage move is a note by the analyst who made it, at the
+        // time it was made.
+        for entry in &a.history {
+            let at = DateTime::parse_from_rfc3339(&entry.at)
+                .map(|t| timestamp(t.with_timezone(&Utc)))
+                .unwrap_or_else(|_| modified.clone());
+            let content = if entry.note.trim().is_empty() {
+                format!(
+                    "Moved from {} to {} (leakwatch alert {} for {}/{}).",
+                    entry.from, entry.to, a.id, a.alert.customer, a.alert.asset
+                )
+            } else {
+                entry.note.clone()
+            };
+            objects.push(json!({
+                "type": "note",
+                "spec_version": "2.1",
+                "id": format!("note--{}", stable_uuid(&[
+                    "triage-note", &a.alert.customer, &a.alert.asset, &a.alert.doc_id,
+                    &entry.at, &entry.from, &entry.to,
+                ])),
+                "created_by_ref": producer_id(),
+                "created": at,
+                "modified": at,
+                "authors": [entry.actor],
+                "abstract": format!("Triage: {} → {}", entry.from, entry.to),
+                "content": content,
+                "object_refs": [about],
+                "object_marking_refs": [marking],
+            }));
+        }
+        // An acknowledgement from before the audit trail existed.
+        if a.history.is_empty() && a.acknowledged() {
             objects.push(json!({
                 "type": "note",
                 "spec_version": "2.1",
@@ -404,7 +436,7 @@ pub(crate) fn bundle(alerts: &[ExportAlert], tlp: Tlp) -> Value {
                     "status-note", &a.alert.customer, &a.alert.asset, &a.alert.doc_id, &a.status,
                 ])),
                 "created_by_ref": producer_id(),
-                // The store keeps no time of the acknowledgement: the last
+                // The store kept no time of the acknowledgement: the last
                 // sighting is the latest time known to precede it.
                 "created": modified,
                 "modified": modified,
@@ -725,6 +757,46 @@ mod tests {
             "only the acknowledged alert has a status note"
         );
         assert_eq!(notes[0]["object_refs"], json!([observed[1]["id"]]));
+    }
+
+    #[test]
+    fn each_triage_move_is_a_note_by_its_analyst_at_its_time() {
+        use crate::triage::HistoryEntry;
+        let mut alerts = sample();
+        alerts[0].status = "resolved".to_owned();
+        alerts[0].history = vec![
+            HistoryEntry {
+                at: "2026-11-22T01:00:00Z".to_owned(),
+                actor: "soc-tanaka".to_owned(),
+                from: "new".to_owned(),
+                to: "investigating".to_owned(),
+                note: String::new(),
+            },
+            HistoryEntry {
+                at: "2026-11-22T03:30:00Z".to_owned(),
+                actor: "soc-sato".to_owned(),
+                from: "investigating".to_owned(),
+                to: "resolved".to_owned(),
+                note: "Accounts reset with the bank; seller reported.".to_owned(),
+            },
+        ];
+        let b = bundle(&alerts, Tlp::Amber);
+        let observed = of_type(&b, "observed-data");
+        let notes: Vec<_> = of_type(&b, "note")
+            .into_iter()
+            .filter(|n| n["object_refs"] == json!([observed[0]["id"]]))
+            .collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(notes[0]["authors"], json!(["soc-tanaka"]));
+        assert_eq!(notes[0]["created"], "2026-11-22T01:00:00.000Z");
+        assert_eq!(notes[0]["abstract"], "Triage: new → investigating");
+        assert_eq!(
+            notes[1]["content"],
+            "Accounts reset with the bank; seller reported."
+        );
+        assert_ne!(notes[0]["id"], notes[1]["id"]);
+        // The same moves export to the same notes.
+        assert_eq!(bundle(&alerts, Tlp::Amber), b);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! known of it, and triage moves (one alert or many).
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::console::api::{reply, scoped};
@@ -28,6 +28,30 @@ pub(crate) async fn one(
     Path(id): Path<i64>,
 ) -> Response {
     reply(scoped(&state, &caller.principal, move |s| s.alert(id)).await)
+}
+
+/// GET /api/v1/alerts/{id}/evidence: the page the alert was raised on,
+/// as received, in a ZIP with its text, metadata and a `sha256sum -c`
+/// manifest.
+pub(crate) async fn evidence(
+    State(state): State<ConsoleState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    match scoped(&state, &caller.principal, move |s| s.evidence_bundle(id)).await {
+        Ok(zip) => (
+            [
+                (header::CONTENT_TYPE, "application/zip".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"evidence-{id}.zip\""),
+                ),
+            ],
+            zip,
+        )
+            .into_response(),
+        Err(r) => r.into_response(),
+    }
 }
 
 /// The body of a status change.

@@ -345,6 +345,13 @@ fn render_alert(viewer: &Viewer, d: &AlertDetail) -> Response {
         }
         h.raw("</ul>");
     }
+    h.wrap("<h2>", t(lang, Msg::Evidence), "</h2>")
+        .raw("<p>")
+        .local_link(
+            &format!("/api/v1/alerts/{}/evidence", d.summary.id),
+            t(lang, Msg::EvidenceBundle),
+        )
+        .raw("</p>");
     h.wrap("<h2>", t(lang, Msg::Deliveries), "</h2>")
         .raw("<ul>");
     for del in &d.deliveries {

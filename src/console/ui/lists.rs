@@ -133,8 +133,10 @@ pub(crate) async fn sites(State(state): State<ConsoleState>, viewer: Viewer) -> 
         .raw("<table><thead><tr>");
     for m in [
         Msg::Site,
+        Msg::State,
         Msg::LastSuccess,
         Msg::Pages24h,
+        Msg::Failures24h,
         Msg::Failing,
         Msg::Breaker,
         Msg::LoggedOut,
@@ -145,10 +147,17 @@ pub(crate) async fn sites(State(state): State<ConsoleState>, viewer: Viewer) -> 
     for s in &sites {
         h.raw("<tr class=\"site\"><td>")
             .text(&s.site)
-            .raw("</td><td>")
+            .raw("</td><td class=\"state\">")
+            .text(t(lang, site_state_msg(&s.state)));
+        if let Some(reason) = s.reason.as_deref().filter(|_| s.needs_human) {
+            h.raw("<br><small>").text(reason).raw("</small>");
+        }
+        h.raw("</td><td>")
             .text(s.last_success.as_deref().unwrap_or("-"))
             .raw("</td><td>")
             .num(s.pages_24h)
+            .raw("</td><td>")
+            .num(s.failures_24h)
             .raw("</td><td>")
             .num(s.failing)
             .raw("</td><td>")
@@ -165,6 +174,17 @@ pub(crate) async fn sites(State(state): State<ConsoleState>, viewer: Viewer) -> 
     }
     h.raw("</tbody></table>");
     page(Some(&viewer), lang, t(lang, Msg::Sites), h)
+}
+
+/// The words for a site's state as `leakwatch sites` names it.
+fn site_state_msg(state: &str) -> Msg {
+    match state {
+        "backing off" => Msg::StateBackingOff,
+        "broken" => Msg::StateBroken,
+        "needs a human" => Msg::StateNeedsHuman,
+        "logged out" => Msg::StateLoggedOut,
+        _ => Msg::StateOk,
+    }
 }
 
 /// GET /watchlists
