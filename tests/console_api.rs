@@ -384,6 +384,51 @@ fn urlencode(s: &str) -> String {
 }
 
 #[test]
+fn an_operator_analyst_imports_a_session_for_a_site_and_nobody_else_can() {
+    let c = Console::start();
+    let soc = c.token(&["--name", "soc", "--operator"]);
+    let watcher = c.token(&["--name", "watcher", "--operator", "--role", "viewer"]);
+    let bank = c.token(&["--name", "bank", "--customer", "mufg-group"]);
+    let path = "/api/v1/sites/demo-market/session";
+    let body = json!({"cookies": "cf_clearance=v4lue-not-echoed; sid=2"});
+    let (status, answer) = c.post(path, Some(&soc), body.clone());
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(answer["imported"], json!(["cf_clearance", "sid"]));
+    assert!(!answer.to_string().contains("v4lue-not-echoed"));
+    // Kept where the crawler reads it.
+    let db = rusqlite::Connection::open(c.data.path().join("state.db")).expect("state");
+    let kept: String = db
+        .query_row(
+            "SELECT cookies FROM crawl_session_imports WHERE site = 'demo-market'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the import is kept");
+    assert!(kept.contains("cf_clearance\tv4lue-not-echoed"));
+    // A viewer may not; a customer does not see sites at all; an unknown
+    // site and a malformed header are refused.
+    assert_eq!(
+        c.post(path, Some(&watcher), body.clone()).0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.post(path, Some(&bank), body.clone()).0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.post("/api/v1/sites/no-such-site/session", Some(&soc), body)
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.post(path, Some(&soc), json!({"cookies": "not a cookie"}))
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[test]
 fn filters_and_search_facets() {
     let c = Console::start();
     let soc = c.token(&["--name", "soc", "--operator", "--role", "viewer"]);

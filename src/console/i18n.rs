@@ -134,6 +134,7 @@ pub(crate) enum Msg {
     Failures24h,
     Evidence,
     EvidenceBundle,
+    ImportSession,
     StateOk,
     StateBackingOff,
     StateBroken,
@@ -217,6 +218,7 @@ pub(crate) fn t(lang: Lang, msg: Msg) -> &'static str {
         Msg::LoggedOut => ("Logged out", "ログアウト状態"),
         Msg::State => ("State", "状態"),
         Msg::Evidence => ("Evidence", "証拠"),
+        Msg::ImportSession => ("Import the session", "セッションを取り込む"),
         Msg::EvidenceBundle => (
             "The page as received, with its text and a SHA-256 manifest (ZIP)",
             "受信したままのページ・本文・SHA-256 マニフェスト（ZIP）",

@@ -128,6 +128,18 @@ pub(crate) const ROUTES: &[Route] = &[
         handler: || post(api::alerts::set_status),
     },
     Route {
+        method: "post",
+        path: "/api/v1/sites/{site}/session",
+        summary: "Hand a site the session a person made in a browser after passing its CAPTCHA, queue or login (operator analyst tokens); a running crawl resumes the site at once. Answers the cookie names, never their values.",
+        params: &[Param("site", In::Path, "site profile name")],
+        body: Some(&[(
+            "cookies",
+            "the cookies as a browser's Cookie header: name=value; other=value",
+            true,
+        )]),
+        handler: || post(api::sites::import_session),
+    },
+    Route {
         method: "get",
         path: "/api/v1/search",
         summary: "Search the collected listings (a customer token: those with one of its alerts), with highlighted snippets and counts by site, language, kind and month.",

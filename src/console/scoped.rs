@@ -214,6 +214,12 @@ impl From<anyhow::Error> for Refusal {
     }
 }
 
+impl From<crawler::FrontierError> for Refusal {
+    fn from(e: crawler::FrontierError) -> Self {
+        Refusal::Failed(e.into())
+    }
+}
+
 impl From<rusqlite::Error> for Refusal {
     fn from(e: rusqlite::Error) -> Self {
         Refusal::Failed(e.into())
@@ -590,6 +596,37 @@ impl<'a> Scoped<'a> {
             Some(subject) => Ok(crate::evidence::bundle(&archive, &subject)?),
             None => Err(Refusal::NotFound),
         }
+    }
+
+    /// Hands `site` the session a person made in a browser (a `Cookie`
+    /// header's `name=value; …`), as `leakwatch session import` does: a
+    /// running crawl resumes the site at once. The operator's analysts only;
+    /// returns the cookie names (never the values).
+    pub(crate) fn import_session(&self, site: &str, header: &str) -> Result<Vec<String>, Refusal> {
+        if !self.is_operator() {
+            return Err(Refusal::NotFound);
+        }
+        if !self.principal.may_triage() {
+            return Err(Refusal::Forbidden(
+                "this token is a viewer's: ask for an analyst token to import a session".into(),
+            ));
+        }
+        let cookies =
+            crawler::parse_cookie_header(header).map_err(|e| bad(format!("cookies: {e}")))?;
+        if cookies.is_empty() {
+            return Err(bad("cookies: give at least one name=value"));
+        }
+        let state_db = self
+            .store()
+            .with_connection(|db| Ok(db.path().map(std::path::PathBuf::from)))?
+            .ok_or(Refusal::NotFound)?;
+        let mut frontier = crawler::Frontier::open_for_report(&state_db)?;
+        if !frontier.sites()?.iter().any(|s| s == site) {
+            return Err(Refusal::NotFound);
+        }
+        frontier.import_session(site, &cookies, Utc::now().timestamp_millis())?;
+        tracing::info!(site, by = %self.principal.name, cookies = cookies.len(), "session imported from the console");
+        Ok(cookies.into_iter().map(|c| c.name).collect())
     }
 
     /// Every crawled site's health (the operator's only: sites are not a

@@ -1,14 +1,16 @@
 //! The search page (hits with highlighted snippets, facets as links), the
 //! sites page (crawl health) and the watchlists page.
 
-use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 use crate::console::api::scoped;
 use crate::console::html::{query_string, Html};
 use crate::console::i18n::{t, Msg};
-use crate::console::scoped::SearchQuery;
-use crate::console::ui::{page, refusal_page, Viewer};
+use crate::console::scoped::{Refusal, SearchQuery};
+use crate::console::ui::{page, refusal_page, FormFields, Viewer};
 use crate::console::ConsoleState;
 
 /// GET /search
@@ -171,9 +173,45 @@ pub(crate) async fn sites(State(state): State<ConsoleState>, viewer: Viewer) -> 
         h.raw("</td><td>")
             .text(t(lang, if s.logged_out { Msg::Yes } else { Msg::No }))
             .raw("</td></tr>");
+        // A site waiting for a person: the session they made goes here.
+        if (s.needs_human || s.logged_out) && viewer.principal.may_triage() {
+            h.raw("<tr class=\"import\"><td colspan=\"8\"><form method=\"post\" action=\"/sites/")
+                .text(&s.site)
+                .raw("/session\"><input type=\"hidden\" name=\"csrf\" value=\"")
+                .text(&viewer.csrf)
+                .raw("\"> <input type=\"text\" name=\"cookies\" autocomplete=\"off\" placeholder=\"name=value; other=value\"> <button type=\"submit\">")
+                .text(t(lang, Msg::ImportSession))
+                .raw("</button></form></td></tr>");
+        }
     }
     h.raw("</tbody></table>");
     page(Some(&viewer), lang, t(lang, Msg::Sites), h)
+}
+
+/// POST /sites/{site}/session (form: csrf, cookies): as `leakwatch
+/// session import`; back to the sites page.
+pub(crate) async fn import_session(
+    State(state): State<ConsoleState>,
+    viewer: Viewer,
+    Path(site): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = FormFields::parse(&body);
+    if !viewer.csrf_ok(&form) {
+        return refusal_page(
+            &viewer,
+            Refusal::BadRequest("missing or wrong CSRF token: reload the page".into()),
+        );
+    }
+    let cookies = form.get("cookies").unwrap_or("").to_owned();
+    match scoped(&state, &viewer.principal, move |s| {
+        s.import_session(&site, &cookies)
+    })
+    .await
+    {
+        Ok(_) => (StatusCode::SEE_OTHER, [(header::LOCATION, "/sites")]).into_response(),
+        Err(r) => refusal_page(&viewer, r),
+    }
 }
 
 /// The words for a site's state as `leakwatch sites` names it.

@@ -37,6 +37,7 @@ pub(crate) fn router() -> Router<ConsoleState> {
         .route("/alerts/{id}/status", post(alerts::triage))
         .route("/search", get(lists::search))
         .route("/sites", get(lists::sites))
+        .route("/sites/{site}/session", post(lists::import_session))
         .route("/watchlists", get(lists::watchlists))
         .route("/assets/{name}", get(assets::asset))
 }
