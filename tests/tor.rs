@@ -142,7 +142,7 @@ fn crawl_until_complete(config: &Path, timeout: Duration) -> (String, String) {
         let out = crawl(config);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        if out.status.success() && stdout.contains("47 documents indexed") {
+        if out.status.success() && stdout.contains("48 documents indexed") {
             return (stdout, stderr);
         }
         assert!(
@@ -253,7 +253,7 @@ fn crawl_the_demo_onion_through_embedded_and_external_tor() {
         &format!("{{ socks = \"{}\" }}", socks.trim()),
     );
     let (stdout, _) = crawl_until_complete(&external, Duration::from_secs(180));
-    assert!(stdout.contains("47 documents indexed"), "{stdout}");
+    assert!(stdout.contains("48 documents indexed"), "{stdout}");
 
     // (a) Embedded arti on the same network; (c) each site on its own circuits.
     let embedded = write_site_config(
@@ -265,7 +265,7 @@ fn crawl_the_demo_onion_through_embedded_and_external_tor() {
         ),
     );
     let (stdout, stderr) = crawl_until_complete(&embedded, Duration::from_secs(240));
-    assert!(stdout.contains("47 documents indexed"), "{stdout}");
+    assert!(stdout.contains("48 documents indexed"), "{stdout}");
     for site in ["demo-forum", "demo-jp"] {
         assert!(
             stderr
