@@ -26,7 +26,7 @@ use extract::{
 };
 
 use crate::channels::{is_older_page, ChannelMarks, ChannelPage};
-use crate::error::{CrawlError, FrontierError};
+use crate::error::{CrawlError, CrawlErrorKind, FrontierError};
 use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, PageCapture, Validators};
 use crate::frontier::{
     Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, LOGGED_OUT,
@@ -806,15 +806,15 @@ async fn run_site(
                 });
             }
             Err(failure) => {
-                if let CrawlError::LoggedOut { .. } = failure.error {
+                if let CrawlErrorKind::LoggedOut = failure.error.kind() {
                     stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events).await?;
                     stopping = Some(SiteOutcome::LoggedOut);
                     continue;
                 }
                 stats.failed += 1;
                 let error_text = failure.error.to_string();
-                let status = match failure.error {
-                    CrawlError::Status { status, .. } => Some(status),
+                let status = match failure.error.kind() {
+                    CrawlErrorKind::Status { status } => Some(*status),
                     _ => None,
                 };
                 let retry_at = if failure.error.is_transient() {
@@ -855,7 +855,7 @@ async fn run_site(
                         stats.retries += 1;
                         now + delay.as_millis() as i64
                     }
-                } else if let CrawlError::Unavailable { .. } = failure.error {
+                } else if let CrawlErrorKind::Unavailable { .. } = failure.error.kind() {
                     // A channel gone private or blocked may come back.
                     now + interval_ms(&profile, PageRole::List)
                 } else {
@@ -1022,10 +1022,12 @@ async fn fetch_and_extract(
     let canonical = match CanonicalUrl::parse(&url.url, &profile.rules.links.url_rules) {
         Ok(c) => c,
         Err(e) => {
-            let error = CrawlError::Refused {
-                url: url.url.clone(),
-                reason: e.to_string(),
-            };
+            let error = CrawlError::new(
+                url.url.clone(),
+                CrawlErrorKind::Refused {
+                    reason: e.to_string(),
+                },
+            );
             return (url, Err(error.into()));
         }
     };
@@ -1060,19 +1062,19 @@ async fn fetch_and_extract(
     match extracted {
         Ok(page) => match page.unavailable {
             Some(reason) => {
-                let error = CrawlError::Unavailable {
-                    url: page.url.to_string(),
-                    reason,
-                };
+                let error =
+                    CrawlError::new(page.url.to_string(), CrawlErrorKind::Unavailable { reason });
                 (url, Err(error.into()))
             }
             None => (url, Ok(PageWork::Page(Box::new(page)))),
         },
         Err(e) => {
-            let error = CrawlError::Refused {
-                url: url.url.clone(),
-                reason: format!("extraction failed: {e}"),
-            };
+            let error = CrawlError::new(
+                url.url.clone(),
+                CrawlErrorKind::Refused {
+                    reason: format!("extraction failed: {e}"),
+                },
+            );
             (url, Err(error.into()))
         }
     }
