@@ -605,19 +605,26 @@ async fn run_site(
         flying.remove(&url.id);
         let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.rules.base_url.clone());
         let now = now_ms();
+        // The login page, shown or redirected to: the session is gone.
+        let logged_out = match &result {
+            Ok(PageWork::Page(page)) => page.logged_out,
+            Ok(PageWork::NotModified) => false,
+            Err(failure) => matches!(failure.error.kind(), CrawlErrorKind::LoggedOut),
+        };
+        if logged_out {
+            stop_logged_out(
+                ctx,
+                site,
+                &pass.fingerprint,
+                &page_url,
+                &mut pass.state,
+                events,
+            )
+            .await?;
+            stopping = Some(SiteOutcome::LoggedOut);
+            continue;
+        }
         let stop = match result {
-            Ok(PageWork::Page(page)) if page.logged_out => {
-                stop_logged_out(
-                    ctx,
-                    site,
-                    &pass.fingerprint,
-                    &page_url,
-                    &mut pass.state,
-                    events,
-                )
-                .await?;
-                Some(SiteOutcome::LoggedOut)
-            }
             Ok(PageWork::Page(page)) if page.wall.is_some() => {
                 let wall = page.wall.unwrap_or(Wall::Captcha);
                 let reason = stop_needs_human(
@@ -647,19 +654,6 @@ async fn run_site(
                 None
             }
             Err(failure) => {
-                if let CrawlErrorKind::LoggedOut = failure.error.kind() {
-                    stop_logged_out(
-                        ctx,
-                        site,
-                        &pass.fingerprint,
-                        &page_url,
-                        &mut pass.state,
-                        events,
-                    )
-                    .await?;
-                    stopping = Some(SiteOutcome::LoggedOut);
-                    continue;
-                }
                 pass.take_failure(ctx, (&url, &page_url), &failure, now, (&span, events))
                     .await?
             }
