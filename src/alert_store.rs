@@ -141,6 +141,22 @@ pub(crate) struct Delivery {
     pub sighting: Option<Sighting>,
 }
 
+/// The columns both kinds of pending delivery start with: id, alert id,
+/// sink, attempts, the alert's JSON and when it was first seen.
+type DeliveryHead = (i64, i64, String, u32, String, String);
+
+/// Reads the first six columns of a pending delivery's row ([`DeliveryHead`]).
+fn delivery_head(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryHead> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
 /// A handle on the alert log. Clones share one connection: the pipeline
 /// records alerts and the delivery task marks deliveries through the same
 /// one, each call a statement or a transaction of its own.
@@ -380,17 +396,7 @@ impl AlertStore {
         )?;
         let rows = stmt
             .query_map(params![now, limit as i64], |r| {
-                Ok((
-                    (
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, u32>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                    ),
-                    None,
-                ))
+                Ok((delivery_head(r)?, None))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut stmt = db.prepare(
@@ -407,14 +413,7 @@ impl AlertStore {
         let sightings = stmt
             .query_map(params![now, limit as i64], |r| {
                 Ok((
-                    (
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, u32>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                    ),
+                    delivery_head(r)?,
                     Some(Sighting {
                         doc_id: r.get(6)?,
                         url: r.get(7)?,

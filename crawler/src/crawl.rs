@@ -26,14 +26,14 @@ use extract::{
 };
 
 use crate::channels::{is_older_page, ChannelMarks, ChannelPage};
-use crate::error::{CrawlError, FrontierError};
+use crate::error::{CrawlError, CrawlErrorKind, FrontierError};
 use crate::fetch::{FetchFailure, FetchOutcome, FetchedPage, Fetcher, PageCapture, Validators};
 use crate::frontier::{
     Frontier, FrontierUrl, NewLink, PageOutcome, PageRole, Receipt, SiteState, LOGGED_OUT,
     NEEDS_HUMAN, NEVER,
 };
 use crate::in_flight::InFlight;
-use crate::politeness::{backoff_delay, CircuitBreaker};
+use crate::politeness::{backoff_delay, CircuitBreaker, SiteGate};
 use crate::profile::SiteProfile;
 
 /// Crawl-wide limits and retry policy.
@@ -509,7 +509,215 @@ async fn run_site(
     let site_name = ctx.profile.rules.name.clone();
     let site = site_name.as_str();
     let span = tracing::info_span!("site", site = %site);
-    let mut stats = CrawlStats::default();
+    let mut pass = match resume_site(ctx, site, &span, events).await? {
+        Resume::Go(pass) => *pass,
+        Resume::Stop(outcome) => {
+            return Ok(site_report(ctx, site, CrawlStats::default(), outcome).await)
+        }
+    };
+    let profile = pass.profile.clone();
+    let seeds: Vec<(CanonicalUrl, PageRole)> = profile
+        .seeds
+        .iter()
+        .filter_map(|s| CanonicalUrl::new(s.clone(), &profile.rules.links.url_rules).ok())
+        .map(|u| {
+            let role = role_of(&profile, &u);
+            (u, role)
+        })
+        .collect();
+    let now = now_ms();
+    ctx.store(|f| f.add_seeds(site, &seeds, now)).await?;
+    pass.channels = ChannelMarks::new(ctx.store(|f| f.channel_marks(site)).await?);
+
+    // Fetches run as their own tasks: a slow frontier write here never
+    // holds back a request whose turn has come.
+    let mut in_flight: JoinSet<FetchResult> = JoinSet::new();
+    let mut flying: HashSet<i64> = HashSet::new();
+    let mut claimed = 0usize;
+    let mut stopping: Option<SiteOutcome> = None;
+    loop {
+        // As many fetches as the budget needs at the latency seen (those
+        // beyond one wait at the gate, holding no place under the ceiling).
+        let window = pass
+            .gate
+            .fetches_to_keep()
+            .clamp(1, profile.concurrency.max(1));
+        if stopping.is_none() {
+            while in_flight.len() < window && claimed < profile.max_pages {
+                let next = ctx.store(|f| f.next_due(site, now_ms(), &flying)).await?;
+                let Some(url) = next else { break };
+                flying.insert(url.id);
+                pass.retrying.remove(&url.id);
+                claimed += 1;
+                in_flight.spawn(fetch_and_extract(
+                    ctx.fetcher.clone(),
+                    ctx.extraction.clone(),
+                    profile.clone(),
+                    url,
+                ));
+            }
+        }
+        if in_flight.is_empty() {
+            if stopping.is_some() {
+                break;
+            }
+            if claimed >= profile.max_pages {
+                tracing::info!(parent: &span, max_pages = profile.max_pages, "page limit of one pass reached");
+                stopping = Some(SiteOutcome::PageLimit);
+                break;
+            }
+            if pass.retrying.is_empty() {
+                break;
+            }
+            // Only retries of this pass are left: wait for the first.
+            let earliest = ctx.store(|f| f.earliest_due(site)).await?.unwrap_or(NEVER);
+            let wait = (earliest - now_ms()).clamp(1, ctx.options.retry_cap.as_millis() as i64);
+            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            continue;
+        }
+        // Wait for a page, or for a retry to fall due while there is room.
+        let retry_wakeup =
+            if stopping.is_none() && !pass.retrying.is_empty() && in_flight.len() < window {
+                let earliest = ctx.store(|f| f.earliest_due(site)).await?.unwrap_or(NEVER);
+                Some(Duration::from_millis(
+                    (earliest - now_ms()).clamp(1, 60_000) as u64,
+                ))
+            } else {
+                None
+            };
+        let done = match retry_wakeup {
+            Some(wait) => tokio::select! {
+                done = in_flight.join_next() => done,
+                () = tokio::time::sleep(wait) => None,
+            },
+            None => in_flight.join_next().await,
+        };
+        let (url, result) = match done {
+            Some(Ok(finished)) => finished,
+            Some(Err(e)) => {
+                // A panicked fetch: its URL stays in `flying`, so it is not
+                // tried again in this pass; it is still due next pass.
+                tracing::error!(parent: &span, error = %e, "a fetch task failed");
+                continue;
+            }
+            None => continue,
+        };
+        flying.remove(&url.id);
+        let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.rules.base_url.clone());
+        let now = now_ms();
+        // The login page, shown or redirected to: the session is gone.
+        let logged_out = match &result {
+            Ok(PageWork::Page(page)) => page.logged_out,
+            Ok(PageWork::NotModified) => false,
+            Err(failure) => matches!(failure.error.kind(), CrawlErrorKind::LoggedOut),
+        };
+        if logged_out {
+            stop_logged_out(
+                ctx,
+                site,
+                &pass.fingerprint,
+                &page_url,
+                &mut pass.state,
+                events,
+            )
+            .await?;
+            stopping = Some(SiteOutcome::LoggedOut);
+            continue;
+        }
+        let stop = match result {
+            Ok(PageWork::Page(page)) if page.wall.is_some() => {
+                let wall = page.wall.unwrap_or(Wall::Captcha);
+                let reason = stop_needs_human(
+                    ctx,
+                    (site, &pass.fingerprint),
+                    (&page.url, wall),
+                    &mut pass.state,
+                    events,
+                )
+                .await?;
+                Some(SiteOutcome::NeedsHuman { reason })
+            }
+            Ok(PageWork::Page(page)) => {
+                pass.breaker.success();
+                pass.take_page(ctx, &sink, &url, *page, now, events).await?
+            }
+            Ok(PageWork::NotModified) => {
+                pass.breaker.success();
+                let next_due = now + interval_ms(&profile, url.role);
+                ctx.store(|f| f.record(&url, &PageOutcome::NotModified { next_due }, now))
+                    .await?;
+                pass.stats.not_modified += 1;
+                events(SiteEvent::NotModified {
+                    site,
+                    url: &page_url,
+                });
+                None
+            }
+            Err(failure) => {
+                pass.take_failure(ctx, (&url, &page_url), &failure, now, (&span, events))
+                    .await?
+            }
+        };
+        if stop.is_some() {
+            stopping = stop;
+        }
+    }
+    let Pass {
+        mut state,
+        breaker,
+        channels,
+        stats,
+        ..
+    } = pass;
+    state.consecutive_failures = breaker.consecutive_failures;
+    state.breaker_trips = breaker.trips;
+    ctx.store(|f| f.set_site_state(site, &state)).await?;
+    // Kept once the pass is over: a pass cut short reads its channels back
+    // again to the depth instead of stopping at what it had just seen.
+    for (channel, newest) in channels.seen() {
+        ctx.store(|f| f.raise_channel_mark(site, channel, *newest))
+            .await?;
+    }
+    Ok(site_report(ctx, site, stats, stopping.unwrap_or(SiteOutcome::Finished)).await)
+}
+
+/// How a site's pass begins: stopped at once with its outcome, or going
+/// on with what [`resume_site`] read.
+enum Resume {
+    /// The site rests, waits for a person or cannot be reached at all.
+    Stop(SiteOutcome),
+    /// The site is crawled.
+    Go(Box<Pass>),
+}
+
+/// One site's pass while it runs: what it crawls with and what it has
+/// counted so far.
+struct Pass {
+    /// The profile, with an imported session's cookies in place.
+    profile: Arc<SiteProfile>,
+    /// The session's fingerprint, kept with a stop for a person.
+    fingerprint: String,
+    state: SiteState,
+    breaker: CircuitBreaker,
+    gate: Arc<SiteGate>,
+    stats: CrawlStats,
+    channels: ChannelMarks,
+    /// URLs waiting for a retry in this pass.
+    retrying: HashSet<i64>,
+    /// URLs that were too slow once in this pass: the next time, they wait
+    /// for a later pass.
+    slow_once: HashSet<i64>,
+}
+
+/// Resumes the site's state at the start of a pass: an operator's imported
+/// session, a stop for a person (lifted when the cookies changed), a rest
+/// still running, and the site's gate.
+async fn resume_site(
+    ctx: &SiteContext<'_>,
+    site: &str,
+    span: &tracing::Span,
+    events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
+) -> Result<Resume, FrontierError> {
     // An operator's imported session takes the place of the profile's
     // cookies of the same names.
     let profile = match ctx.store(|f| f.imported_session(site)).await {
@@ -519,7 +727,7 @@ async fn run_site(
         }),
         Ok(None) => ctx.profile.clone(),
         Err(e) => {
-            tracing::error!(parent: &span, error = %e, "the imported session is unreadable: crawling with the profile's cookies");
+            tracing::error!(parent: span, error = %e, "the imported session is unreadable: crawling with the profile's cookies");
             ctx.profile.clone()
         }
     };
@@ -552,9 +760,9 @@ async fn run_site(
                 until: to_time(NEVER),
                 reason: &reason,
             });
-            return Ok(site_report(ctx, site, stats, outcome).await);
+            return Ok(Resume::Stop(outcome));
         }
-        tracing::info!(parent: &span, "the site's cookies changed: trying it again");
+        tracing::info!(parent: span, "the site's cookies changed: trying it again");
         state.paused_until = None;
         state.pause_reason = None;
     }
@@ -573,11 +781,10 @@ async fn run_site(
                 until: to_time(until),
                 reason: &reason,
             });
-            let outcome = SiteOutcome::Paused {
+            return Ok(Resume::Stop(SiteOutcome::Paused {
                 until: to_time(until),
                 reason,
-            };
-            return Ok(site_report(ctx, site, stats, outcome).await);
+            }));
         }
         breaker.half_open();
         state.paused_until = None;
@@ -593,332 +800,291 @@ async fn run_site(
                 error: &e,
                 retry_at: None,
             });
-            let outcome = SiteOutcome::Stopped {
+            return Ok(Resume::Stop(SiteOutcome::Stopped {
                 reason: e.to_string(),
-            };
-            return Ok(site_report(ctx, site, stats, outcome).await);
+            }));
         }
     };
-    let seeds: Vec<(CanonicalUrl, PageRole)> = profile
-        .seeds
-        .iter()
-        .filter_map(|s| CanonicalUrl::new(s.clone(), &profile.rules.links.url_rules).ok())
-        .map(|u| {
-            let role = role_of(&profile, &u);
-            (u, role)
-        })
-        .collect();
-    ctx.store(|f| f.add_seeds(site, &seeds, now)).await?;
-    let mut channels = ChannelMarks::new(ctx.store(|f| f.channel_marks(site)).await?);
+    Ok(Resume::Go(Box::new(Pass {
+        profile,
+        fingerprint,
+        state,
+        breaker,
+        gate,
+        stats: CrawlStats::default(),
+        channels: ChannelMarks::new(HashMap::new()),
+        retrying: HashSet::new(),
+        slow_once: HashSet::new(),
+    })))
+}
 
-    // Fetches run as their own tasks: a slow frontier write here never
-    // holds back a request whose turn has come.
-    let mut in_flight: JoinSet<FetchResult> = JoinSet::new();
-    let mut flying: HashSet<i64> = HashSet::new();
-    let mut retrying: HashSet<i64> = HashSet::new();
-    // URLs that were too slow once in this pass: the next time, they wait
-    // for a later pass.
-    let mut slow_once: HashSet<i64> = HashSet::new();
-    let mut claimed = 0usize;
-    let mut stopping: Option<SiteOutcome> = None;
-    loop {
-        // As many fetches as the budget needs at the latency seen (those
-        // beyond one wait at the gate, holding no place under the ceiling).
-        let window = gate.fetches_to_keep().clamp(1, profile.concurrency.max(1));
-        if stopping.is_none() {
-            while in_flight.len() < window && claimed < profile.max_pages {
-                let next = ctx.store(|f| f.next_due(site, now_ms(), &flying)).await?;
-                let Some(url) = next else { break };
-                flying.insert(url.id);
-                retrying.remove(&url.id);
-                claimed += 1;
-                in_flight.spawn(fetch_and_extract(
-                    ctx.fetcher.clone(),
-                    ctx.extraction.clone(),
-                    profile.clone(),
-                    url,
-                ));
+impl Pass {
+    /// Records a fetched page with its links and hands its documents on;
+    /// `Some` when the site's pass must stop (the consumer is gone).
+    async fn take_page(
+        &mut self,
+        ctx: &SiteContext<'_>,
+        sink: &Sink<'_>,
+        url: &FrontierUrl,
+        mut page: ExtractedPage,
+        now: i64,
+        events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
+    ) -> Result<Option<SiteOutcome>, FrontierError> {
+        let profile = &self.profile;
+        let site = profile.rules.name.as_str();
+        // Of a channel's messages, those an earlier pass read are
+        // known: only the new ones go on.
+        if let Some(p) = &page.channel_page {
+            if let Some(known) = self.channels.known(&p.channel) {
+                page.documents
+                    .retain(|d| extract::telegram_message_number(d).is_none_or(|n| n > known));
             }
         }
-        if in_flight.is_empty() {
-            if stopping.is_some() {
-                break;
-            }
-            if claimed >= profile.max_pages {
-                tracing::info!(parent: &span, max_pages = profile.max_pages, "page limit of one pass reached");
-                stopping = Some(SiteOutcome::PageLimit);
-                break;
-            }
-            if retrying.is_empty() {
-                break;
-            }
-            // Only retries of this pass are left: wait for the first.
-            let earliest = ctx.store(|f| f.earliest_due(site)).await?.unwrap_or(NEVER);
-            let wait = (earliest - now_ms()).clamp(1, ctx.options.retry_cap.as_millis() as i64);
-            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-            continue;
-        }
-        // Wait for a page, or for a retry to fall due while there is room.
-        let retry_wakeup = if stopping.is_none() && !retrying.is_empty() && in_flight.len() < window
-        {
-            let earliest = ctx.store(|f| f.earliest_due(site)).await?.unwrap_or(NEVER);
-            Some(Duration::from_millis(
-                (earliest - now_ms()).clamp(1, 60_000) as u64,
-            ))
-        } else {
-            None
-        };
-        let done = match retry_wakeup {
-            Some(wait) => tokio::select! {
-                done = in_flight.join_next() => done,
-                () = tokio::time::sleep(wait) => None,
-            },
-            None => in_flight.join_next().await,
-        };
-        let (url, result) = match done {
-            Some(Ok(finished)) => finished,
-            Some(Err(e)) => {
-                // A panicked fetch: its URL stays in `flying`, so it is not
-                // tried again in this pass; it is still due next pass.
-                tracing::error!(parent: &span, error = %e, "a fetch task failed");
-                continue;
-            }
-            None => continue,
-        };
-        flying.remove(&url.id);
-        let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.rules.base_url.clone());
-        let now = now_ms();
-        match result {
-            Ok(PageWork::Page(page)) if page.logged_out => {
-                stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events).await?;
-                stopping = Some(SiteOutcome::LoggedOut);
-            }
-            Ok(PageWork::Page(page)) if page.wall.is_some() => {
-                let wall = page.wall.unwrap_or(Wall::Captcha);
-                let reason = stop_needs_human(
-                    ctx,
-                    (site, &fingerprint),
-                    (&page.url, wall),
-                    &mut state,
-                    events,
-                )
-                .await?;
-                stopping = Some(SiteOutcome::NeedsHuman { reason });
-            }
-            Ok(PageWork::Page(mut page)) => {
-                breaker.success();
-                // Of a channel's messages, those an earlier pass read are
-                // known: only the new ones go on.
-                if let Some(p) = &page.channel_page {
-                    if let Some(known) = channels.known(&p.channel) {
-                        page.documents.retain(|d| {
-                            extract::telegram_message_number(d).is_none_or(|n| n > known)
-                        });
-                    }
-                }
-                // A channel's older messages: only as far back as the
-                // backfill goes, and never past a message seen before.
-                let older_too = page
-                    .channel_page
-                    .as_ref()
-                    .is_none_or(|p| channels.follow_older(p, &profile.backfill, to_time(now)));
-                let links: Vec<NewLink> = if url.depth < profile.max_depth {
-                    page.links
-                        .iter()
-                        .filter(|l| older_too || !is_older_page(l.as_url()))
-                        .map(|l| NewLink {
-                            url: l.clone(),
-                            depth: url.depth + 1,
-                            role: role_of(&profile, l),
-                            row_signature: page.signatures.get(l).cloned(),
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                // A page of older messages does not change: read once.
-                let next_due = if page.channel_page.is_some() && is_older_page(&page.url) {
-                    NEVER
-                } else {
-                    now + interval_ms(&profile, url.role)
-                };
-                if let Some(p) = &page.channel_page {
-                    channels.saw(p);
-                }
-                let final_role =
-                    CanonicalUrl::new(page.url.clone(), &profile.rules.links.url_rules)
-                        .map_or(url.role, |u| role_of(&profile, &u));
-                let receipts = ctx
-                    .store(|f| {
-                        f.record(
-                            &url,
-                            &PageOutcome::Fetched {
-                                status: page.status,
-                                etag: page.etag.as_deref(),
-                                last_modified: page.last_modified.as_deref(),
-                                content_hash: &page.hash,
-                                next_due,
-                                links: &links,
-                                documents: &page.documents,
-                                final_url: Some((page.url.as_str(), final_role)),
-                                capture: Some(&page.capture),
-                            },
-                            now,
-                        )
-                    })
-                    .await?;
-                stats.pages += 1;
-                stats.bytes += page.bytes;
-                let fresh = receipts.len() == page.documents.len();
-                if !fresh {
-                    stats.unchanged += 1;
-                }
-                events(SiteEvent::Fetched {
-                    site,
-                    url: &page.url,
-                    status: page.status,
-                    bytes: page.bytes,
-                    documents: if fresh { page.documents.len() } else { 0 },
-                });
-                if fresh {
-                    let ExtractedPage {
-                        documents, capture, ..
-                    } = *page;
-                    let n = documents.len();
-                    if deliver(ctx, &sink, documents, receipts, capture).await? {
-                        stats.documents += n;
-                    } else {
-                        stopping = Some(SiteOutcome::Stopped {
-                            reason: "the consumer of documents has gone".into(),
-                        });
-                    }
-                }
-            }
-            Ok(PageWork::NotModified) => {
-                breaker.success();
-                let next_due = now + interval_ms(&profile, url.role);
-                ctx.store(|f| f.record(&url, &PageOutcome::NotModified { next_due }, now))
-                    .await?;
-                stats.not_modified += 1;
-                events(SiteEvent::NotModified {
-                    site,
-                    url: &page_url,
-                });
-            }
-            Err(failure) => {
-                if let CrawlError::LoggedOut { .. } = failure.error {
-                    stop_logged_out(ctx, site, &fingerprint, &page_url, &mut state, events).await?;
-                    stopping = Some(SiteOutcome::LoggedOut);
-                    continue;
-                }
-                stats.failed += 1;
-                let error_text = failure.error.to_string();
-                let status = match failure.error {
-                    CrawlError::Status { status, .. } => Some(status),
-                    _ => None,
-                };
-                let retry_at = if failure.error.is_transient() {
-                    if let Some(pause) = failure.retry_after {
-                        gate.pause_for(pause);
-                    }
-                    let attempt = url.attempts + 1;
-                    let slow_again = failure.error.is_slow() && !slow_once.insert(url.id);
-                    if attempt >= ctx.options.max_attempts || slow_again {
-                        // Given up for this pass: back again after the list
-                        // interval, doubling per further failure, at most
-                        // the topic interval.
-                        let doublings = attempt.saturating_sub(ctx.options.max_attempts).min(20);
-                        let later = profile
-                            .recrawl
-                            .list_interval
-                            .saturating_mul(1 << doublings)
-                            .min(
-                                profile
-                                    .recrawl
-                                    .topic_interval
-                                    .max(profile.recrawl.list_interval),
-                            );
-                        now + i64::try_from(later.as_millis()).unwrap_or(NEVER / 2)
-                    } else {
-                        let backoff = backoff_delay(
-                            ctx.options.retry_base,
-                            attempt - 1,
-                            ctx.options.retry_cap,
-                        );
-                        let mut delay = failure.retry_after.unwrap_or_default().max(backoff);
-                        if failure.error.is_slow() {
-                            // The pass waits on a slow page one request
-                            // timeout at most before trying it again.
-                            delay = delay.min(ctx.fetcher.options().request_timeout);
-                        }
-                        retrying.insert(url.id);
-                        stats.retries += 1;
-                        now + delay.as_millis() as i64
-                    }
-                } else if let CrawlError::Unavailable { .. } = failure.error {
-                    // A channel gone private or blocked may come back.
-                    now + interval_ms(&profile, PageRole::List)
-                } else {
-                    NEVER
-                };
-                ctx.store(|f| {
-                    f.record(
-                        &url,
-                        &PageOutcome::Failed {
-                            status,
-                            error: &error_text,
-                            retry_at,
-                            count_attempt: true,
-                        },
-                        now,
-                    )
+        // A channel's older messages: only as far back as the
+        // backfill goes, and never past a message seen before.
+        let older_too = page.channel_page.as_ref().is_none_or(|p| {
+            self.channels
+                .follow_older(p, &profile.backfill, to_time(now))
+        });
+        let links: Vec<NewLink> = if url.depth < profile.max_depth {
+            page.links
+                .iter()
+                .filter(|l| older_too || !is_older_page(l.as_url()))
+                .map(|l| NewLink {
+                    url: l.clone(),
+                    depth: url.depth + 1,
+                    role: role_of(profile, l),
+                    row_signature: page.signatures.get(l).cloned(),
                 })
-                .await?;
-                tracing::warn!(parent: &span, url = %page_url, error = %failure.error, "fetch failed");
-                events(SiteEvent::Failed {
-                    site,
-                    url: &page_url,
-                    error: &failure.error,
-                    retry_at: (retry_at != NEVER).then(|| to_time(retry_at)),
-                });
-                if failure.error.is_transient() {
-                    if let Some(pause) = breaker.failure() {
-                        let until = now + pause.as_millis() as i64;
-                        let reason = format!(
-                            "{} consecutive failures, the last: {error_text}",
-                            breaker.consecutive_failures
-                        );
-                        tracing::warn!(parent: &span, until = %to_time(until), %reason, "site paused (circuit breaker)");
-                        // When it comes back, it comes back on new circuits,
-                        // and at its next mirror if it has mirrors.
-                        ctx.fetcher.renew_identity(site);
-                        ctx.fetcher.fail_over(&profile);
-                        state.paused_until = Some(until);
-                        state.pause_reason = Some(reason.clone());
-                        events(SiteEvent::Paused {
-                            site,
-                            until: to_time(until),
-                            reason: &reason,
-                        });
-                        stopping = Some(SiteOutcome::Paused {
-                            until: to_time(until),
-                            reason,
-                        });
-                    }
-                }
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // A page of older messages does not change: read once.
+        let next_due = if page.channel_page.is_some() && is_older_page(&page.url) {
+            NEVER
+        } else {
+            now + interval_ms(profile, url.role)
+        };
+        if let Some(p) = &page.channel_page {
+            self.channels.saw(p);
+        }
+        let final_role = CanonicalUrl::new(page.url.clone(), &profile.rules.links.url_rules)
+            .map_or(url.role, |u| role_of(profile, &u));
+        let receipts = ctx
+            .store(|f| {
+                f.record(
+                    url,
+                    &PageOutcome::Fetched {
+                        status: page.status,
+                        etag: page.etag.as_deref(),
+                        last_modified: page.last_modified.as_deref(),
+                        content_hash: &page.hash,
+                        next_due,
+                        links: &links,
+                        documents: &page.documents,
+                        final_url: Some((page.url.as_str(), final_role)),
+                        capture: Some(&page.capture),
+                    },
+                    now,
+                )
+            })
+            .await?;
+        self.stats.pages += 1;
+        self.stats.bytes += page.bytes;
+        let fresh = receipts.len() == page.documents.len();
+        if !fresh {
+            self.stats.unchanged += 1;
+        }
+        events(SiteEvent::Fetched {
+            site,
+            url: &page.url,
+            status: page.status,
+            bytes: page.bytes,
+            documents: if fresh { page.documents.len() } else { 0 },
+        });
+        if fresh {
+            let ExtractedPage {
+                documents, capture, ..
+            } = page;
+            let n = documents.len();
+            if deliver(ctx, sink, documents, receipts, capture).await? {
+                self.stats.documents += n;
+            } else {
+                return Ok(Some(SiteOutcome::Stopped {
+                    reason: "the consumer of documents has gone".into(),
+                }));
             }
         }
+        Ok(None)
     }
-    state.consecutive_failures = breaker.consecutive_failures;
-    state.breaker_trips = breaker.trips;
-    ctx.store(|f| f.set_site_state(site, &state)).await?;
-    // Kept once the pass is over: a pass cut short reads its channels back
-    // again to the depth instead of stopping at what it had just seen.
-    for (channel, newest) in channels.seen() {
-        ctx.store(|f| f.raise_channel_mark(site, channel, *newest))
-            .await?;
+
+    /// Records a failed fetch and when it is tried again, and trips the
+    /// circuit breaker on too many transient failures; `Some` when the site
+    /// rests from now on.
+    async fn take_failure(
+        &mut self,
+        ctx: &SiteContext<'_>,
+        (url, page_url): (&FrontierUrl, &Url),
+        failure: &FetchFailure,
+        now: i64,
+        (span, events): (&tracing::Span, &mut (dyn FnMut(SiteEvent<'_>) + Send)),
+    ) -> Result<Option<SiteOutcome>, FrontierError> {
+        let profile = &self.profile;
+        let site = profile.rules.name.as_str();
+        self.stats.failed += 1;
+        let error_text = failure.error.to_string();
+        let status = match failure.error.kind() {
+            CrawlErrorKind::Status { status } => Some(*status),
+            _ => None,
+        };
+        let retry_at = if failure.error.is_transient() {
+            if let Some(pause) = failure.retry_after {
+                self.gate.pause_for(pause);
+            }
+            let slow = failure.error.is_slow();
+            let failed = FailedFetch {
+                attempt: url.attempts + 1,
+                slow,
+                slow_again: slow && !self.slow_once.insert(url.id),
+                retry_after: failure.retry_after,
+            };
+            let policy = RetryPolicy {
+                max_attempts: ctx.options.max_attempts,
+                retry_base: ctx.options.retry_base,
+                retry_cap: ctx.options.retry_cap,
+                request_timeout: ctx.fetcher.options().request_timeout,
+                list_interval: profile.recrawl.list_interval,
+                topic_interval: profile.recrawl.topic_interval,
+            };
+            match retry_at(&policy, &failed) {
+                Retry::LaterPass(later) => {
+                    now + i64::try_from(later.as_millis()).unwrap_or(NEVER / 2)
+                }
+                Retry::ThisPass(delay) => {
+                    self.retrying.insert(url.id);
+                    self.stats.retries += 1;
+                    now + delay.as_millis() as i64
+                }
+            }
+        } else if let CrawlErrorKind::Unavailable { .. } = failure.error.kind() {
+            // A channel gone private or blocked may come back.
+            now + interval_ms(profile, PageRole::List)
+        } else {
+            NEVER
+        };
+        ctx.store(|f| {
+            f.record(
+                url,
+                &PageOutcome::Failed {
+                    status,
+                    error: &error_text,
+                    retry_at,
+                    count_attempt: true,
+                },
+                now,
+            )
+        })
+        .await?;
+        tracing::warn!(parent: span, url = %page_url, error = %failure.error, "fetch failed");
+        events(SiteEvent::Failed {
+            site,
+            url: page_url,
+            error: &failure.error,
+            retry_at: (retry_at != NEVER).then(|| to_time(retry_at)),
+        });
+        if !failure.error.is_transient() {
+            return Ok(None);
+        }
+        let Some(pause) = self.breaker.failure() else {
+            return Ok(None);
+        };
+        let until = now + pause.as_millis() as i64;
+        let reason = format!(
+            "{} consecutive failures, the last: {error_text}",
+            self.breaker.consecutive_failures
+        );
+        tracing::warn!(parent: span, until = %to_time(until), %reason, "site paused (circuit breaker)");
+        // When it comes back, it comes back on new circuits,
+        // and at its next mirror if it has mirrors.
+        ctx.fetcher.renew_identity(site);
+        ctx.fetcher.fail_over(profile);
+        self.state.paused_until = Some(until);
+        self.state.pause_reason = Some(reason.clone());
+        events(SiteEvent::Paused {
+            site,
+            until: to_time(until),
+            reason: &reason,
+        });
+        Ok(Some(SiteOutcome::Paused {
+            until: to_time(until),
+            reason,
+        }))
     }
-    Ok(site_report(ctx, site, stats, stopping.unwrap_or(SiteOutcome::Finished)).await)
+}
+
+/// What [`retry_at`] weighs a transiently failed fetch by.
+#[derive(Debug, Clone, Copy)]
+struct RetryPolicy {
+    /// Attempts in one pass before the URL waits for a later pass.
+    max_attempts: u32,
+    /// The first backoff, doubled per attempt.
+    retry_base: Duration,
+    /// The longest backoff.
+    retry_cap: Duration,
+    /// The fetcher's whole-request timeout: the longest a slow page waits.
+    request_timeout: Duration,
+    /// The site's list interval.
+    list_interval: Duration,
+    /// The site's topic interval.
+    topic_interval: Duration,
+}
+
+/// A transiently failed fetch, as [`retry_at`] sees it.
+#[derive(Debug, Clone, Copy)]
+struct FailedFetch {
+    /// This attempt, from 1.
+    attempt: u32,
+    /// A timeout or a transfer under the rate floor.
+    slow: bool,
+    /// Slow a second time in this pass.
+    slow_again: bool,
+    /// The server's `Retry-After`.
+    retry_after: Option<Duration>,
+}
+
+/// When a transiently failed page is fetched again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// In this pass, after the delay.
+    ThisPass(Duration),
+    /// Given up for this pass: due again after the delay.
+    LaterPass(Duration),
+}
+
+/// When a transiently failed page is tried again: after its backoff (or the
+/// server's `Retry-After`, if longer) in this pass; a slow page waits one
+/// request timeout at most and is tried once more in a pass at most. After
+/// the last attempt it is back after the list interval, doubling per
+/// further failure, at most the topic interval.
+fn retry_at(policy: &RetryPolicy, failed: &FailedFetch) -> Retry {
+    if failed.attempt >= policy.max_attempts || failed.slow_again {
+        let doublings = failed.attempt.saturating_sub(policy.max_attempts).min(20);
+        let later = policy
+            .list_interval
+            .saturating_mul(1 << doublings)
+            .min(policy.topic_interval.max(policy.list_interval));
+        Retry::LaterPass(later)
+    } else {
+        let backoff = backoff_delay(policy.retry_base, failed.attempt - 1, policy.retry_cap);
+        let mut delay = failed.retry_after.unwrap_or_default().max(backoff);
+        if failed.slow {
+            // The pass waits on a slow page one request
+            // timeout at most before trying it again.
+            delay = delay.min(policy.request_timeout);
+        }
+        Retry::ThisPass(delay)
+    }
 }
 
 /// Hands documents on; `false` when the consumer is gone.
@@ -1022,10 +1188,12 @@ async fn fetch_and_extract(
     let canonical = match CanonicalUrl::parse(&url.url, &profile.rules.links.url_rules) {
         Ok(c) => c,
         Err(e) => {
-            let error = CrawlError::Refused {
-                url: url.url.clone(),
-                reason: e.to_string(),
-            };
+            let error = CrawlError::new(
+                url.url.clone(),
+                CrawlErrorKind::Refused {
+                    reason: e.to_string(),
+                },
+            );
             return (url, Err(error.into()));
         }
     };
@@ -1060,19 +1228,19 @@ async fn fetch_and_extract(
     match extracted {
         Ok(page) => match page.unavailable {
             Some(reason) => {
-                let error = CrawlError::Unavailable {
-                    url: page.url.to_string(),
-                    reason,
-                };
+                let error =
+                    CrawlError::new(page.url.to_string(), CrawlErrorKind::Unavailable { reason });
                 (url, Err(error.into()))
             }
             None => (url, Ok(PageWork::Page(Box::new(page)))),
         },
         Err(e) => {
-            let error = CrawlError::Refused {
-                url: url.url.clone(),
-                reason: format!("extraction failed: {e}"),
-            };
+            let error = CrawlError::new(
+                url.url.clone(),
+                CrawlErrorKind::Refused {
+                    reason: format!("extraction failed: {e}"),
+                },
+            );
             (url, Err(error.into()))
         }
     }
@@ -1201,4 +1369,96 @@ fn with_frontier<T>(frontier: &Mutex<Frontier>, op: impl FnOnce(&mut Frontier) -
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            retry_base: Duration::from_secs(10),
+            retry_cap: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(30),
+            list_interval: 10 * MIN,
+            topic_interval: 60 * MIN,
+        }
+    }
+
+    fn failed(attempt: u32) -> FailedFetch {
+        FailedFetch {
+            attempt,
+            slow: false,
+            slow_again: false,
+            retry_after: None,
+        }
+    }
+
+    fn this_pass(retry: Retry) -> Duration {
+        match retry {
+            Retry::ThisPass(d) => d,
+            Retry::LaterPass(d) => panic!("given up for the pass ({d:?})"),
+        }
+    }
+
+    #[test]
+    fn retry_at_backs_off_within_the_pass() {
+        // base · 2^(attempt-1) times a factor in [0.5, 1).
+        let first = this_pass(retry_at(&policy(), &failed(1)));
+        assert!(
+            first >= Duration::from_secs(5) && first < Duration::from_secs(10),
+            "{first:?}"
+        );
+        let second = this_pass(retry_at(&policy(), &failed(2)));
+        assert!(
+            second >= Duration::from_secs(10) && second < Duration::from_secs(20),
+            "{second:?}"
+        );
+    }
+
+    #[test]
+    fn retry_at_keeps_a_longer_retry_after_and_bounds_a_slow_page() {
+        let told = FailedFetch {
+            retry_after: Some(Duration::from_secs(120)),
+            ..failed(1)
+        };
+        assert_eq!(
+            this_pass(retry_at(&policy(), &told)),
+            Duration::from_secs(120)
+        );
+        let slow = FailedFetch { slow: true, ..told };
+        assert_eq!(
+            this_pass(retry_at(&policy(), &slow)),
+            Duration::from_secs(30)
+        );
+    }
+
+    #[test]
+    fn retry_at_gives_up_for_the_pass_doubling_up_to_the_topic_interval() {
+        let p = policy();
+        assert_eq!(retry_at(&p, &failed(3)), Retry::LaterPass(10 * MIN));
+        assert_eq!(retry_at(&p, &failed(4)), Retry::LaterPass(20 * MIN));
+        assert_eq!(retry_at(&p, &failed(5)), Retry::LaterPass(40 * MIN));
+        assert_eq!(retry_at(&p, &failed(6)), Retry::LaterPass(60 * MIN));
+        assert_eq!(retry_at(&p, &failed(60)), Retry::LaterPass(60 * MIN));
+        // A topic interval shorter than the list interval does not shorten it.
+        let short_topics = RetryPolicy {
+            topic_interval: MIN,
+            ..p
+        };
+        assert_eq!(
+            retry_at(&short_topics, &failed(5)),
+            Retry::LaterPass(10 * MIN)
+        );
+        // Slow a second time: waits for a later pass at the first attempt.
+        let slow_again = FailedFetch {
+            slow: true,
+            slow_again: true,
+            ..failed(1)
+        };
+        assert_eq!(retry_at(&p, &slow_again), Retry::LaterPass(10 * MIN));
+    }
 }

@@ -6,45 +6,49 @@ use std::path::PathBuf;
 
 pub use extract::ProfileError;
 
-/// Why one URL could not be fetched.
+/// Why one URL could not be fetched: the URL and what went wrong with it.
+///
+/// Displays as `{url}: {kind}`, e.g. `http://x.onion/a: HTTP status 404`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{url}: {kind}")]
+pub struct CrawlError {
+    url: String,
+    kind: CrawlErrorKind,
+}
+
+/// What went wrong with the URL of a [`CrawlError`].
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
-pub enum CrawlError {
+pub enum CrawlErrorKind {
     /// The server answered with a status that is not a page: 4xx or 5xx, a
     /// redirect without a `Location` header, or a `304` to a fetch that sent
     /// no validators.
-    #[error("{url}: HTTP status {status}")]
+    #[error("HTTP status {status}")]
     Status {
-        /// The URL that answered (the last hop when redirects were followed).
-        url: String,
         /// The HTTP status code.
         status: u16,
     },
     /// The response is not HTML, XHTML or plain text, by its `Content-Type`
     /// or, when it has none, by a body that looks binary.
-    #[error("{url}: content type {content_type:?} is not a page (only HTML, XHTML and plain text are fetched)")]
+    #[error(
+        "content type {content_type:?} is not a page (only HTML, XHTML and plain text are fetched)"
+    )]
     ContentType {
-        /// The URL that answered.
-        url: String,
         /// The `Content-Type` header as sent, or `(none; the body is
         /// binary)` when there was none.
         content_type: String,
     },
     /// The body is larger than the cap, by its `Content-Length` or once
     /// decompressed.
-    #[error("{url}: body larger than the {limit}-byte cap (after decompression)")]
+    #[error("body larger than the {limit}-byte cap (after decompression)")]
     TooLarge {
-        /// The URL that answered.
-        url: String,
         /// The cap, in bytes (`FetchOptions::max_body_bytes`).
         limit: u64,
     },
     /// Connecting, reading or the whole request took longer than its
     /// timeout.
-    #[error("{url}: {phase} timed out after {secs:.1} s")]
+    #[error("{phase} timed out after {secs:.1} s")]
     Timeout {
-        /// The URL being fetched when time ran out.
-        url: String,
         /// Which timeout ran out: `connect`, `read` or `request` (one whole
         /// request, body included).
         phase: &'static str,
@@ -53,10 +57,8 @@ pub enum CrawlError {
     },
     /// The body came in slower than the minimum transfer rate (the
     /// profile's `min_transfer_rate`, else the service's).
-    #[error("{url}: transfer too slow: {received} bytes in the last {window_secs:.0} s, under the floor of {floor} bytes/s (min_transfer_rate)")]
+    #[error("transfer too slow: {received} bytes in the last {window_secs:.0} s, under the floor of {floor} bytes/s (min_transfer_rate)")]
     TooSlow {
-        /// The URL being fetched.
-        url: String,
         /// Body bytes received in the last window.
         received: u64,
         /// The window the rate is measured over, in seconds.
@@ -65,27 +67,21 @@ pub enum CrawlError {
         floor: u64,
     },
     /// A redirect led back to a URL this fetch had already visited.
-    #[error("{url}: redirect loop (back to {target})")]
+    #[error("redirect loop (back to {target})")]
     RedirectLoop {
-        /// The URL the fetch was asked for.
-        url: String,
         /// The URL reached a second time.
         target: String,
     },
     /// The server redirected more times than the fetcher follows.
-    #[error("{url}: more than {limit} redirects")]
+    #[error("more than {limit} redirects")]
     TooManyRedirects {
-        /// The URL the fetch was asked for.
-        url: String,
         /// The most redirects followed (`FetchOptions::max_redirects`).
         limit: usize,
     },
     /// A redirect points outside the site's scope, or to a URL that cannot
     /// be crawled at all (not http or https, no host).
-    #[error("{url}: redirect leaves the site (to {target})")]
+    #[error("redirect leaves the site (to {target})")]
     OffSiteRedirect {
-        /// The URL that answered with the redirect.
-        url: String,
         /// Where the redirect points; for a URL that cannot be crawled,
         /// the URL with the reason.
         target: String,
@@ -93,18 +89,12 @@ pub enum CrawlError {
     /// A redirect led to the profile's `session.login_url`: the session has
     /// expired or was never valid. The crawl stops the site until its
     /// cookies change.
-    #[error("{url}: the site shows its login page: the session has expired or was never valid")]
-    LoggedOut {
-        /// The URL the fetch was asked for.
-        url: String,
-    },
+    #[error("the site shows its login page: the session has expired or was never valid")]
+    LoggedOut,
     /// The connection or the HTTP exchange failed (refused, reset, TLS,
     /// SOCKS, Tor), or the site's HTTP client could not be built.
-    #[error("{url}: {message}")]
+    #[error("{message}")]
     Transport {
-        /// The URL being fetched; when the client could not be built, the
-        /// proxy's address or the site's base URL.
-        url: String,
         /// The transport's error with its causes.
         message: String,
     },
@@ -112,35 +102,54 @@ pub enum CrawlError {
     /// channel without a public preview (the request landed on its landing
     /// page), private, blocked or unknown. The site's other sources go on;
     /// this one is looked at again at the next list interval.
-    #[error("{url}: unavailable: {reason}")]
+    #[error("unavailable: {reason}")]
     Unavailable {
-        /// The page.
-        url: String,
         /// Why, as the extraction read it.
         reason: String,
     },
     /// The crawler will not fetch the URL or use its page: the URL cannot be
     /// made canonical, an `.onion` address with Tor off, a redirect to an
     /// invalid URL, or a page whose extraction failed. Never retried.
-    #[error("{url}: refused: {reason}")]
+    #[error("refused: {reason}")]
     Refused {
-        /// The URL refused.
-        url: String,
         /// Why, for the operator.
         reason: String,
     },
 }
 
 impl CrawlError {
+    /// An error about `url`.
+    pub fn new(url: impl Into<String>, kind: CrawlErrorKind) -> CrawlError {
+        CrawlError {
+            url: url.into(),
+            kind,
+        }
+    }
+
+    /// The URL the error is about: the one that answered (the last hop when
+    /// redirects were followed) for a status, the one the fetch was asked
+    /// for for redirect errors, and, when a site's HTTP client could not be
+    /// built, the proxy's address or the site's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &CrawlErrorKind {
+        &self.kind
+    }
+
     /// Whether trying again later may succeed (timeouts, connection
     /// failures, 408, 429, 5xx). Only these count against a site's circuit
     /// breaker: a 404 says nothing about whether the site is up.
     pub fn is_transient(&self) -> bool {
-        match self {
-            CrawlError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
-            CrawlError::Transport { .. }
-            | CrawlError::Timeout { .. }
-            | CrawlError::TooSlow { .. } => true,
+        match &self.kind {
+            CrawlErrorKind::Status { status, .. } => {
+                *status == 408 || *status == 429 || *status >= 500
+            }
+            CrawlErrorKind::Transport { .. }
+            | CrawlErrorKind::Timeout { .. }
+            | CrawlErrorKind::TooSlow { .. } => true,
             _ => false,
         }
     }
@@ -150,8 +159,8 @@ impl CrawlError {
     /// trickles one page would otherwise hold the pass for many minutes.
     pub fn is_slow(&self) -> bool {
         matches!(
-            self,
-            CrawlError::Timeout { .. } | CrawlError::TooSlow { .. }
+            self.kind,
+            CrawlErrorKind::Timeout { .. } | CrawlErrorKind::TooSlow { .. }
         )
     }
 }
@@ -211,4 +220,42 @@ pub enum FrontierError {
         /// What could not be read.
         what: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_the_url_then_the_kind() {
+        let e = CrawlError::new("http://x.onion/a", CrawlErrorKind::Status { status: 404 });
+        assert_eq!(e.to_string(), "http://x.onion/a: HTTP status 404");
+        assert_eq!(e.url(), "http://x.onion/a");
+        assert!(!e.is_transient());
+        let e = CrawlError::new(
+            "http://x.onion/b",
+            CrawlErrorKind::Transport {
+                message: "connection refused".into(),
+            },
+        );
+        assert_eq!(e.to_string(), "http://x.onion/b: connection refused");
+        assert!(e.is_transient() && !e.is_slow());
+        let e = CrawlError::new("http://x.onion/c", CrawlErrorKind::LoggedOut);
+        assert_eq!(
+            e.to_string(),
+            "http://x.onion/c: the site shows its login page: the session has expired or was never valid"
+        );
+        let e = CrawlError::new(
+            "http://x.onion/d",
+            CrawlErrorKind::Timeout {
+                phase: "read",
+                secs: 2.0,
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            "http://x.onion/d: read timed out after 2.0 s"
+        );
+        assert!(e.is_transient() && e.is_slow());
+    }
 }

@@ -29,7 +29,7 @@ use url::Url;
 use extract::{decode_html, CanonicalUrl, Decoded};
 
 use crate::cookies::{CookieVault, SiteJar};
-use crate::error::CrawlError;
+use crate::error::{CrawlError, CrawlErrorKind};
 use crate::in_flight::{BodyLease, InFlight, FIRST_SHARE};
 use crate::politeness::{parse_retry_after, SiteGate};
 use crate::profile::SiteProfile;
@@ -469,23 +469,33 @@ impl Fetcher {
         if let Transport::Socks(addr) = &self.transport {
             // Tor isolates streams by SOCKS credentials (IsolateSOCKSAuth):
             // one identity per site keeps the sites' circuits apart.
-            let mut proxy_url =
-                Url::parse(&format!("socks5h://{addr}")).map_err(|e| CrawlError::Transport {
-                    url: format!("socks5h://{addr}"),
-                    message: e.to_string(),
-                })?;
+            let mut proxy_url = Url::parse(&format!("socks5h://{addr}")).map_err(|e| {
+                CrawlError::new(
+                    format!("socks5h://{addr}"),
+                    CrawlErrorKind::Transport {
+                        message: e.to_string(),
+                    },
+                )
+            })?;
             let _ = proxy_url.set_username(&username);
             let _ = proxy_url.set_password(Some("leakwatch"));
-            let proxy =
-                reqwest::Proxy::all(proxy_url.as_str()).map_err(|e| CrawlError::Transport {
-                    url: format!("socks5h://{addr}"),
-                    message: e.to_string(),
-                })?;
+            let proxy = reqwest::Proxy::all(proxy_url.as_str()).map_err(|e| {
+                CrawlError::new(
+                    format!("socks5h://{addr}"),
+                    CrawlErrorKind::Transport {
+                        message: e.to_string(),
+                    },
+                )
+            })?;
             builder = builder.proxy(proxy);
         }
-        let client = builder.build().map_err(|e| CrawlError::Transport {
-            url: profile.rules.base_url.to_string(),
-            message: format!("cannot build the HTTP client: {}", error_chain(&e)),
+        let client = builder.build().map_err(|e| {
+            CrawlError::new(
+                profile.rules.base_url.to_string(),
+                CrawlErrorKind::Transport {
+                    message: format!("cannot build the HTTP client: {}", error_chain(&e)),
+                },
+            )
         })?;
         let site = Arc::new(SiteClient {
             client: Some(client),
@@ -502,20 +512,22 @@ impl Fetcher {
     /// form for tools and the one-off crawl.
     pub async fn fetch(&self, profile: &SiteProfile, url: &Url) -> Result<FetchedPage, CrawlError> {
         let url = CanonicalUrl::new(url.clone(), &profile.rules.links.url_rules).map_err(|e| {
-            CrawlError::Refused {
-                url: url.to_string(),
-                reason: e.to_string(),
-            }
+            CrawlError::new(
+                url.to_string(),
+                CrawlErrorKind::Refused {
+                    reason: e.to_string(),
+                },
+            )
         })?;
         match self
             .fetch_conditional(profile, &url, &Validators::default())
             .await
         {
             Ok(FetchOutcome::Page(page)) => Ok(*page),
-            Ok(FetchOutcome::NotModified) => Err(CrawlError::Status {
-                url: url.to_string(),
-                status: 304,
-            }),
+            Ok(FetchOutcome::NotModified) => Err(CrawlError::new(
+                url.to_string(),
+                CrawlErrorKind::Status { status: 304 },
+            )),
             Err(f) => Err(f.error),
         }
     }
@@ -534,10 +546,10 @@ impl Fetcher {
                 .host_str()
                 .is_some_and(|h| h.ends_with(".onion"))
         {
-            return Err(CrawlError::Refused {
-                url: url.to_string(),
-                reason: "an .onion address cannot be reached with tor = \"off\"; configure tor = { socks = \"127.0.0.1:9050\" }".into(),
-            }
+            return Err(CrawlError::new(
+url.to_string(),
+CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor = \"off\"; configure tor = { socks = \"127.0.0.1:9050\" }".into(), },
+)
             .into());
         }
         let site = self.site(profile)?;
@@ -554,9 +566,13 @@ impl Fetcher {
                 profile.rules.on_root(url.as_url(), root),
                 &profile.rules.links.url_rules,
             )
-            .map_err(|e| CrawlError::Refused {
-                url: url.to_string(),
-                reason: e.to_string(),
+            .map_err(|e| {
+                CrawlError::new(
+                    url.to_string(),
+                    CrawlErrorKind::Refused {
+                        reason: e.to_string(),
+                    },
+                )
             })?
         };
         let mut current = first.clone();
@@ -570,11 +586,13 @@ impl Fetcher {
             let hop = match hop {
                 Ok(result) => result?,
                 Err(_) => {
-                    return Err(CrawlError::Timeout {
-                        url: current.to_string(),
-                        phase: "request",
-                        secs: total.as_secs_f64(),
-                    }
+                    return Err(CrawlError::new(
+                        current.to_string(),
+                        CrawlErrorKind::Timeout {
+                            phase: "request",
+                            secs: total.as_secs_f64(),
+                        },
+                    )
                     .into())
                 }
             };
@@ -590,52 +608,61 @@ impl Fetcher {
                 }
                 Hop::Done(outcome) => return Ok(outcome),
                 Hop::Redirect(location) => {
-                    let target =
-                        current
-                            .as_url()
-                            .join(&location)
-                            .map_err(|_| CrawlError::Refused {
-                                url: current.to_string(),
+                    let target = current.as_url().join(&location).map_err(|_| {
+                        CrawlError::new(
+                            current.to_string(),
+                            CrawlErrorKind::Refused {
                                 reason: format!("redirect to an invalid URL {location:?}"),
-                            })?;
+                            },
+                        )
+                    })?;
                     if profile
                         .session
                         .login_url
                         .as_ref()
                         .is_some_and(|r| r.is_match(target.as_str()))
                     {
-                        return Err(CrawlError::LoggedOut {
-                            url: url.to_string(),
-                        }
-                        .into());
+                        return Err(
+                            CrawlError::new(url.to_string(), CrawlErrorKind::LoggedOut).into()
+                        );
                     }
                     let target = CanonicalUrl::new(target, &profile.rules.links.url_rules)
-                        .map_err(|e| CrawlError::OffSiteRedirect {
-                            url: current.to_string(),
-                            target: e.to_string(),
+                        .map_err(|e| {
+                            CrawlError::new(
+                                current.to_string(),
+                                CrawlErrorKind::OffSiteRedirect {
+                                    target: e.to_string(),
+                                },
+                            )
                         })?;
                     if !profile.rules.contains_any(target.as_url()) {
-                        return Err(CrawlError::OffSiteRedirect {
-                            url: current.to_string(),
-                            target: target.to_string(),
-                        }
+                        return Err(CrawlError::new(
+                            current.to_string(),
+                            CrawlErrorKind::OffSiteRedirect {
+                                target: target.to_string(),
+                            },
+                        )
                         .into());
                     }
                     if !visited.insert(target.clone()) {
-                        return Err(CrawlError::RedirectLoop {
-                            url: url.to_string(),
-                            target: target.to_string(),
-                        }
+                        return Err(CrawlError::new(
+                            url.to_string(),
+                            CrawlErrorKind::RedirectLoop {
+                                target: target.to_string(),
+                            },
+                        )
                         .into());
                     }
                     current = target;
                 }
             }
         }
-        Err(CrawlError::TooManyRedirects {
-            url: url.to_string(),
-            limit: self.options.max_redirects,
-        }
+        Err(CrawlError::new(
+            url.to_string(),
+            CrawlErrorKind::TooManyRedirects {
+                limit: self.options.max_redirects,
+            },
+        )
         .into())
     }
 
@@ -649,20 +676,24 @@ impl Fetcher {
     ) -> Result<Hop, FetchFailure> {
         let transport_err = |e: reqwest::Error| -> FetchFailure {
             if e.is_timeout() {
-                CrawlError::Timeout {
-                    url: url.to_string(),
-                    phase: if e.is_connect() { "connect" } else { "read" },
-                    secs: if e.is_connect() {
-                        self.options.connect_timeout.as_secs_f64()
-                    } else {
-                        self.options.read_timeout.as_secs_f64()
+                CrawlError::new(
+                    url.to_string(),
+                    CrawlErrorKind::Timeout {
+                        phase: if e.is_connect() { "connect" } else { "read" },
+                        secs: if e.is_connect() {
+                            self.options.connect_timeout.as_secs_f64()
+                        } else {
+                            self.options.read_timeout.as_secs_f64()
+                        },
                     },
-                }
+                )
             } else {
-                CrawlError::Transport {
-                    url: url.to_string(),
-                    message: error_chain(&e),
-                }
+                CrawlError::new(
+                    url.to_string(),
+                    CrawlErrorKind::Transport {
+                        message: error_chain(&e),
+                    },
+                )
             }
             .into()
         };
@@ -684,10 +715,12 @@ impl Fetcher {
         if status.is_redirection() && status.as_u16() != 304 {
             return match header(LOCATION) {
                 Some(location) => Ok(Hop::Redirect(location)),
-                None => Err(CrawlError::Status {
-                    url: url.to_string(),
-                    status: status.as_u16(),
-                }
+                None => Err(CrawlError::new(
+                    url.to_string(),
+                    CrawlErrorKind::Status {
+                        status: status.as_u16(),
+                    },
+                )
                 .into()),
             };
         }
@@ -698,10 +731,12 @@ impl Fetcher {
             let retry_after = header(RETRY_AFTER)
                 .and_then(|v| parse_retry_after(&v, Utc::now(), self.options.max_retry_after));
             return Err(FetchFailure {
-                error: CrawlError::Status {
-                    url: url.to_string(),
-                    status: status.as_u16(),
-                },
+                error: CrawlError::new(
+                    url.to_string(),
+                    CrawlErrorKind::Status {
+                        status: status.as_u16(),
+                    },
+                ),
                 retry_after,
             });
         }
@@ -719,10 +754,12 @@ impl Fetcher {
         let content_type = header(CONTENT_TYPE);
         if let Some(ct) = &content_type {
             if !is_page_type(ct) {
-                return Err(CrawlError::ContentType {
-                    url: url.to_string(),
-                    content_type: ct.clone(),
-                }
+                return Err(CrawlError::new(
+                    url.to_string(),
+                    CrawlErrorKind::ContentType {
+                        content_type: ct.clone(),
+                    },
+                )
                 .into());
             }
         }
@@ -730,11 +767,9 @@ impl Fetcher {
         let last_modified = header(LAST_MODIFIED);
         let limit = self.options.max_body_bytes;
         if response.content_length().is_some_and(|len| len > limit) {
-            return Err(CrawlError::TooLarge {
-                url: url.to_string(),
-                limit,
-            }
-            .into());
+            return Err(
+                CrawlError::new(url.to_string(), CrawlErrorKind::TooLarge { limit }).into(),
+            );
         }
         let floor = profile
             .min_transfer_rate
@@ -776,11 +811,9 @@ impl Fetcher {
                 }
             }
             if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(CrawlError::TooLarge {
-                    url: url.to_string(),
-                    limit,
-                }
-                .into());
+                return Err(
+                    CrawlError::new(url.to_string(), CrawlErrorKind::TooLarge { limit }).into(),
+                );
             }
             let len = (body.len() + chunk.len()) as u64;
             if len > room {
@@ -795,10 +828,12 @@ impl Fetcher {
             }
         }
         if content_type.is_none() && looks_binary(&body) {
-            return Err(CrawlError::ContentType {
-                url: url.to_string(),
-                content_type: "(none; the body is binary)".into(),
-            }
+            return Err(CrawlError::new(
+                url.to_string(),
+                CrawlErrorKind::ContentType {
+                    content_type: "(none; the body is binary)".into(),
+                },
+            )
             .into());
         }
         let decoded = decode_html(&body, content_type.as_deref(), profile.rules.encoding);
@@ -990,12 +1025,14 @@ impl RateWatch {
     }
 
     fn error(&self, url: &CanonicalUrl, received: u64) -> CrawlError {
-        CrawlError::TooSlow {
-            url: url.to_string(),
-            received,
-            window_secs: self.floor.window.as_secs_f64(),
-            floor: self.floor.bytes_per_sec,
-        }
+        CrawlError::new(
+            url.to_string(),
+            CrawlErrorKind::TooSlow {
+                received,
+                window_secs: self.floor.window.as_secs_f64(),
+                floor: self.floor.bytes_per_sec,
+            },
+        )
     }
 }
 

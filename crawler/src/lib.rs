@@ -35,7 +35,7 @@ pub use crawl::{
 pub use duration::{parse_duration, DurationError};
 #[cfg(feature = "embedded-tor")]
 pub use embedded_tor::{EmbeddedTor, EmbeddedTorConfig, TorError};
-pub use error::{CrawlError, FrontierError, ProfileError};
+pub use error::{CrawlError, CrawlErrorKind, FrontierError, ProfileError};
 /// The documents the crawler hands on are the extraction crate's.
 pub use extract::{Document, DocumentKind};
 pub use fetch::{

@@ -128,6 +128,7 @@ impl UrlRules {
 
 /// Why a URL has no canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UrlError {
     /// The URL (held as written) is not http or https.
     #[error("{0}: only http and https URLs are crawled")]

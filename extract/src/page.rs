@@ -172,30 +172,7 @@ pub fn extract_parsed(
 ) -> (Extracted, Explanation) {
     let mut explain = Explanation::default();
     let choice = options.engine.unwrap_or(profile.engine);
-    let engine = match choice {
-        EngineChoice::Custom => {
-            explain.rules = "custom (the profile's own selectors)".into();
-            None
-        }
-        EngineChoice::Fixed(e) => {
-            explain.rules = format!("preset {}", e.name());
-            Some(e)
-        }
-        EngineChoice::Generic => {
-            explain.rules = "generic".into();
-            None
-        }
-        EngineChoice::Auto => match detect(page, html) {
-            Some(d) => {
-                explain.rules = format!("preset {} (detected: {})", d.engine.name(), d.evidence);
-                Some(d.engine)
-            }
-            None => {
-                explain.rules = "generic (no engine recognised)".into();
-                None
-            }
-        },
-    };
+    let engine = choose_engine(choice, page, html, &mut explain.rules);
     let rules = Rules::new(profile, engine);
     let ctx = Context {
         profile,
@@ -217,42 +194,10 @@ pub fn extract_parsed(
     };
     let links = follow_links(profile, url, page, encoding_for_label(encoding), follow);
     if let Some(e) = engine.filter(|e| e.has_own_reader()) {
-        let reading = match e {
-            Engine::Telegram => crate::engines::telegram::read(&ctx),
-            _ => crate::engines::paste::read(&ctx, options.all_rows),
-        };
-        match reading {
-            Some(reading) => {
-                explain.page = reading.page;
-                explain.fields = reading.traces;
-                explain.unavailable = reading.unavailable;
-                return (
-                    Extracted {
-                        documents: reading.documents,
-                        links,
-                        row_replies: Vec::new(),
-                    },
-                    explain,
-                );
-            }
-            None if e == Engine::Telegram => {
-                explain.wall = wall(page);
-                explain.page = match explain.wall {
-                    Some(reason) => format!("{reason}: no documents"),
-                    None => "neither a channel preview nor a t.me page of a channel: no documents"
-                        .into(),
-                };
-                return (
-                    Extracted {
-                        links,
-                        ..Extracted::default()
-                    },
-                    explain,
-                );
-            }
-            // A paste site in other markup: generic extraction below.
-            None => {}
+        if let Some(extracted) = read_with_own_reader(&ctx, e, options, &mut explain) {
+            return (Extracted { links, ..extracted }, explain);
         }
+        // A paste site in other markup: generic extraction below.
     }
     let use_generic = matches!(choice, EngineChoice::Generic)
         || (choice == EngineChoice::Auto && engine.is_none());
@@ -264,9 +209,6 @@ pub fn extract_parsed(
         _ => &profile.topic.url,
     };
     let url_says_topic = topic_pattern.is_match(url.as_str());
-    let mut documents = Vec::new();
-    let mut row_replies = Vec::new();
-    let mut traces = Vec::new();
 
     // A CAPTCHA, anti-bot, login or script-only page is no content.
     if choice != EngineChoice::Custom {
@@ -282,17 +224,26 @@ pub fn extract_parsed(
         Some((s, _)) if !use_generic || profile.list.row.is_some() => page.select(s).collect(),
         _ => Vec::new(),
     };
-    let row_count = preset_rows.len();
     // Generic list detection walks the whole page: at most once.
     let generic_list = std::cell::OnceCell::new();
     let detect_list = || generic_list.get_or_init(|| find_rows_at(page, Some(url)));
     let topic_page = if options.url_is_guess {
-        row_count == 0 && (use_generic || rules.has_topic_fields()) && detect_list().is_none()
+        preset_rows.is_empty()
+            && (use_generic || rules.has_topic_fields())
+            && detect_list().is_none()
     } else {
         url_says_topic
     };
-    if topic_page {
-        explain.page = if options.url_is_guess {
+    let reader = PageReader {
+        ctx: &ctx,
+        rules: &rules,
+        choice,
+        use_generic,
+        options,
+    };
+    let mut found = Found::default();
+    explain.page = if topic_page {
+        let mut page = if options.url_is_guess {
             "topic page (no --url; the page has no list rows)".into()
         } else {
             format!(
@@ -300,157 +251,24 @@ pub fn extract_parsed(
                 short_pattern(topic_pattern.as_str())
             )
         };
-        let doc = if use_generic {
-            None
-        } else {
-            topic_document(&ctx, &rules, &mut traces)
-        };
-        match doc {
-            Some(doc) => documents.push(doc),
-            None if choice != EngineChoice::Custom => {
-                if let Some(doc) = generic_content(&ctx, &mut traces, true) {
-                    if !use_generic {
-                        explain
-                            .page
-                            .push_str("; the preset found nothing, generic main text used");
-                    }
-                    documents.push(doc);
-                }
-            }
-            None => tracing::debug!(site = %profile.name, %url, "topic page without title or body"),
-        }
-    } else if row_count > 0 && (use_generic || !rules.has_list_title()) {
-        // Rows chosen by the profile, read by the generic row reader (a
-        // profile written by `site doctor`).
+        reader.topic_page(&mut page, &mut found);
+        page
+    } else if !preset_rows.is_empty() {
         let css = row_selector.map_or("", |(_, css)| css.as_str());
-        match read_rows(&preset_rows, Some(url)) {
-            Some(set) => {
-                explain.page = format!(
-                    "list page ({} rows of list.row {css:?}, read by the generic row reader)",
-                    set.rows.len()
-                );
-                generic_rows(
-                    &ctx,
-                    &set,
-                    &format!("list.row {css:?}"),
-                    options,
-                    &mut documents,
-                    &mut traces,
-                    &mut row_replies,
-                );
-            }
-            None => {
-                explain.page = format!("list page (list.row {css:?}: fewer than 3 records)");
-            }
-        }
-    } else if row_count > 0 {
-        let css = row_selector.map_or("", |(_, css)| css.as_str());
-        explain.page = format!("list page ({row_count} rows of list.row {css:?})");
-        let kind = rules.list_kind();
-        // What the preset does not read (a theme's start date, a seller
-        // outside the default markup), the generic row reader may.
-        let (generic, columns, _) = read_each(&preset_rows, Some(url));
-        for (row, seen) in preset_rows.iter().zip(generic) {
-            if let Some(mut doc) = row_document(
-                &ctx,
-                &rules,
-                *row,
-                kind,
-                options.all_rows,
-                documents.len(),
-                &mut traces,
-                &mut row_replies,
-            ) {
-                if let Some(seen) = seen {
-                    fill_from_generic(&ctx, &mut doc, seen, &columns, documents.len(), &mut traces);
-                }
-                documents.push(doc);
-            }
-        }
+        reader.preset_list(&preset_rows, css, &mut found)
     } else if choice != EngineChoice::Custom {
-        match detect_list().clone() {
-            // Long records are the posts of a topic, and a few rows beside
-            // a long text are its sidebar: a content page either way.
-            Some(set)
-                if set.chars_per_record > LONG_RECORD || thin_beside_main_text(page, &set) =>
-            {
-                explain.page = format!(
-                    "topic page (generic: the repeated blocks at {} are {})",
-                    set.path,
-                    if set.chars_per_record > LONG_RECORD {
-                        "posts, not list rows"
-                    } else {
-                        "a small part beside the main text"
-                    }
-                );
-                // The engine's own topic markup first (a URL form the preset
-                // does not know), else the generic reading.
-                let doc = if use_generic {
-                    None
-                } else {
-                    topic_document(&ctx, &rules, &mut traces)
-                };
-                if let Some(doc) = doc.or_else(|| generic_content(&ctx, &mut traces, true)) {
-                    documents.push(doc);
-                }
-            }
-            Some(set) => {
-                explain.page = format!(
-                    "list page (generic: {} records at {}, {} other rows skipped{})",
-                    set.rows.len(),
-                    set.path,
-                    set.skipped,
-                    if use_generic {
-                        ""
-                    } else {
-                        "; the preset's list.row matched nothing"
-                    }
-                );
-                explain.generic_list = Some(GenericList {
-                    selector: set.selector.clone(),
-                    columns: set.columns.clone(),
-                });
-                let rule = format!("repeated rows at {}", set.path);
-                generic_rows(
-                    &ctx,
-                    &set,
-                    &rule,
-                    options,
-                    &mut documents,
-                    &mut traces,
-                    &mut row_replies,
-                );
-            }
-            None if use_generic => {
-                explain.page = "content page (generic: no repeated rows)".into();
-                if let Some(doc) = generic_content(&ctx, &mut traces, true) {
-                    documents.push(doc);
-                }
-            }
-            None => match topic_document(&ctx, &rules, &mut traces) {
-                // A topic under a URL form the preset does not know: its
-                // markup says what it is.
-                Some(doc) => {
-                    explain.page = format!(
-                        "topic page (the URL matches no topic.url, but the page has the preset's topic markup; topic.url /{}/)",
-                        short_pattern(profile.topic.url.as_str())
-                    );
-                    documents.push(doc);
-                }
-                None => {
-                    explain.page = format!(
-                        "list page (URL does not match topic.url /{}/; no list rows, none found by generic detection)",
-                        short_pattern(profile.topic.url.as_str())
-                    );
-                }
-            },
-        }
+        reader.detected(detect_list().clone(), &mut explain.generic_list, &mut found)
     } else {
-        explain.page = format!(
+        format!(
             "list page (URL does not match topic.url /{}/; no list.row rows)",
             short_pattern(profile.topic.url.as_str())
-        );
-    }
+        )
+    };
+    let Found {
+        mut documents,
+        traces,
+        row_replies,
+    } = found;
     explain.fields = traces;
     for doc in &mut documents {
         doc.parse_price(profile.currency);
@@ -463,6 +281,267 @@ pub fn extract_parsed(
         },
         explain,
     )
+}
+
+/// The engine whose rules read the page (`None`: the profile's own
+/// selectors, or the generic reader), said in `explained`.
+fn choose_engine(
+    choice: EngineChoice,
+    page: &Html,
+    html: &str,
+    explained: &mut String,
+) -> Option<Engine> {
+    match choice {
+        EngineChoice::Custom => {
+            *explained = "custom (the profile's own selectors)".into();
+            None
+        }
+        EngineChoice::Fixed(e) => {
+            *explained = format!("preset {}", e.name());
+            Some(e)
+        }
+        EngineChoice::Generic => {
+            *explained = "generic".into();
+            None
+        }
+        EngineChoice::Auto => match detect(page, html) {
+            Some(d) => {
+                *explained = format!("preset {} (detected: {})", d.engine.name(), d.evidence);
+                Some(d.engine)
+            }
+            None => {
+                *explained = "generic (no engine recognised)".into();
+                None
+            }
+        },
+    }
+}
+
+/// The page read by an engine with a reader of its own (Telegram, paste
+/// sites), without its links; `None` for a paste site in other markup,
+/// left to the generic reader.
+fn read_with_own_reader(
+    ctx: &Context<'_>,
+    engine: Engine,
+    options: &ExtractOptions,
+    explain: &mut Explanation,
+) -> Option<Extracted> {
+    let reading = match engine {
+        Engine::Telegram => crate::engines::telegram::read(ctx),
+        _ => crate::engines::paste::read(ctx, options.all_rows),
+    };
+    match reading {
+        Some(reading) => {
+            explain.page = reading.page;
+            explain.fields = reading.traces;
+            explain.unavailable = reading.unavailable;
+            Some(Extracted {
+                documents: reading.documents,
+                links: Vec::new(),
+                row_replies: Vec::new(),
+            })
+        }
+        None if engine == Engine::Telegram => {
+            explain.wall = wall(ctx.page);
+            explain.page = match explain.wall {
+                Some(reason) => format!("{reason}: no documents"),
+                None => {
+                    "neither a channel preview nor a t.me page of a channel: no documents".into()
+                }
+            };
+            Some(Extracted::default())
+        }
+        None => None,
+    }
+}
+
+/// What reading a page's content gathers.
+#[derive(Default)]
+struct Found {
+    documents: Vec<Document>,
+    traces: Vec<FieldTrace>,
+    row_replies: Vec<(Url, String)>,
+}
+
+/// Reads a page's content by the rules chosen for it.
+struct PageReader<'r, 'p> {
+    ctx: &'r Context<'p>,
+    rules: &'r Rules<'p>,
+    choice: EngineChoice,
+    /// Only the generic reader reads the page.
+    use_generic: bool,
+    options: &'r ExtractOptions,
+}
+
+impl PageReader<'_, '_> {
+    /// A topic page: the preset's topic markup, else (but for a custom
+    /// profile) the generic main text, said in `explained`.
+    fn topic_page(&self, explained: &mut String, found: &mut Found) {
+        let doc = if self.use_generic {
+            None
+        } else {
+            topic_document(self.ctx, self.rules, &mut found.traces)
+        };
+        match doc {
+            Some(doc) => found.documents.push(doc),
+            None if self.choice != EngineChoice::Custom => {
+                if let Some(doc) = generic_content(self.ctx, &mut found.traces, true) {
+                    if !self.use_generic {
+                        explained.push_str("; the preset found nothing, generic main text used");
+                    }
+                    found.documents.push(doc);
+                }
+            }
+            None => {
+                tracing::debug!(site = %self.ctx.profile.name, url = %self.ctx.url, "topic page without title or body");
+            }
+        }
+    }
+
+    /// A list page with rows of the profile's or preset's `list.row`
+    /// (`css`); returns what the page is, for the explanation.
+    fn preset_list(&self, rows: &[ElementRef<'_>], css: &str, found: &mut Found) -> String {
+        let ctx = self.ctx;
+        if self.use_generic || !self.rules.has_list_title() {
+            // Rows chosen by the profile, read by the generic row reader (a
+            // profile written by `site doctor`).
+            return match read_rows(rows, Some(ctx.url)) {
+                Some(set) => {
+                    self.generic_rows(&set, &format!("list.row {css:?}"), found);
+                    format!(
+                        "list page ({} rows of list.row {css:?}, read by the generic row reader)",
+                        set.rows.len()
+                    )
+                }
+                None => format!("list page (list.row {css:?}: fewer than 3 records)"),
+            };
+        }
+        let kind = self.rules.list_kind();
+        // What the preset does not read (a theme's start date, a seller
+        // outside the default markup), the generic row reader may.
+        let (generic, columns, _) = read_each(rows, Some(ctx.url));
+        for (row, seen) in rows.iter().zip(generic) {
+            if let Some(mut doc) = row_document(
+                ctx,
+                self.rules,
+                *row,
+                kind,
+                self.options.all_rows,
+                found.documents.len(),
+                &mut found.traces,
+                &mut found.row_replies,
+            ) {
+                if let Some(seen) = seen {
+                    let index = found.documents.len();
+                    fill_from_generic(ctx, &mut doc, seen, &columns, index, &mut found.traces);
+                }
+                found.documents.push(doc);
+            }
+        }
+        format!("list page ({} rows of list.row {css:?})", rows.len())
+    }
+
+    /// A page with no rows of `list.row`, by what generic detection found
+    /// on it (`set`); returns what the page is, for the explanation.
+    fn detected(
+        &self,
+        set: Option<RecordSet>,
+        generic_list: &mut Option<GenericList>,
+        found: &mut Found,
+    ) -> String {
+        let ctx = self.ctx;
+        match set {
+            // Long records are the posts of a topic, and a few rows beside
+            // a long text are its sidebar: a content page either way.
+            Some(set)
+                if set.chars_per_record > LONG_RECORD || thin_beside_main_text(ctx.page, &set) =>
+            {
+                // The engine's own topic markup first (a URL form the preset
+                // does not know), else the generic reading.
+                let doc = if self.use_generic {
+                    None
+                } else {
+                    topic_document(ctx, self.rules, &mut found.traces)
+                };
+                if let Some(doc) = doc.or_else(|| generic_content(ctx, &mut found.traces, true)) {
+                    found.documents.push(doc);
+                }
+                format!(
+                    "topic page (generic: the repeated blocks at {} are {})",
+                    set.path,
+                    if set.chars_per_record > LONG_RECORD {
+                        "posts, not list rows"
+                    } else {
+                        "a small part beside the main text"
+                    }
+                )
+            }
+            Some(set) => {
+                *generic_list = Some(GenericList {
+                    selector: set.selector.clone(),
+                    columns: set.columns.clone(),
+                });
+                self.generic_rows(&set, &format!("repeated rows at {}", set.path), found);
+                format!(
+                    "list page (generic: {} records at {}, {} other rows skipped{})",
+                    set.rows.len(),
+                    set.path,
+                    set.skipped,
+                    if self.use_generic {
+                        ""
+                    } else {
+                        "; the preset's list.row matched nothing"
+                    }
+                )
+            }
+            None if self.use_generic => {
+                if let Some(doc) = generic_content(ctx, &mut found.traces, true) {
+                    found.documents.push(doc);
+                }
+                "content page (generic: no repeated rows)".into()
+            }
+            None => match topic_document(ctx, self.rules, &mut found.traces) {
+                // A topic under a URL form the preset does not know: its
+                // markup says what it is.
+                Some(doc) => {
+                    found.documents.push(doc);
+                    format!(
+                        "topic page (the URL matches no topic.url, but the page has the preset's topic markup; topic.url /{}/)",
+                        short_pattern(ctx.profile.topic.url.as_str())
+                    )
+                }
+                None => format!(
+                    "list page (URL does not match topic.url /{}/; no list rows, none found by generic detection)",
+                    short_pattern(ctx.profile.topic.url.as_str())
+                ),
+            },
+        }
+    }
+
+    fn generic_rows(&self, set: &RecordSet, rule: &str, found: &mut Found) {
+        generic_rows(
+            self.ctx,
+            set,
+            rule,
+            self.options,
+            &mut found.documents,
+            &mut found.traces,
+            &mut found.row_replies,
+        );
+    }
+}
+
+/// The trace of a field of document `document` that the generic reader
+/// found, by `rule`.
+fn generic_trace(document: usize, field: &str, rule: String, raw: &str, value: &str) -> FieldTrace {
+    FieldTrace {
+        document,
+        field: field.into(),
+        origin: "generic".into(),
+        rule,
+        raw: raw.into(),
+        value: value.into(),
+    }
 }
 
 /// Characters per record above which repeated blocks are posts.
@@ -488,14 +567,13 @@ fn fill_from_generic(
             .iter()
             .find(|c| c.field.name() == field)
             .map_or(String::from("row reader"), |c| c.how.clone());
-        traces.push(FieldTrace {
-            document: index,
-            field: field.into(),
-            origin: "generic".into(),
-            rule: format!("the preset has no value; {how}"),
-            raw: raw.into(),
-            value: value.into(),
-        })
+        traces.push(generic_trace(
+            index,
+            field,
+            format!("the preset has no value; {how}"),
+            raw,
+            value,
+        ));
     };
     if doc.seller.is_none() {
         if let Some(s) = seen.seller {
@@ -558,14 +636,13 @@ fn generic_rows(
                 .iter()
                 .find(|c| c.field.name() == field)
                 .map_or(String::new(), |c| format!(", {}", c.how));
-            traces.push(FieldTrace {
-                document: index,
-                field: field.into(),
-                origin: "generic".into(),
-                rule: format!("{rule}{how}"),
-                raw: raw.into(),
-                value: value.into(),
-            })
+            traces.push(generic_trace(
+                index,
+                field,
+                format!("{rule}{how}"),
+                raw,
+                value,
+            ));
         };
         trace("title", &row.title, &row.title);
         trace("url", &row.href, link.as_str());
@@ -759,14 +836,13 @@ fn topic_document(
     // post's author, read generically.
     let meta = topic_meta(ctx.page);
     let generic_trace = |tr: &mut Tracer<'_>, field: &str, rule: &str, value: &str| {
-        tr.traces.push(FieldTrace {
-            document: 0,
-            field: field.into(),
-            origin: "generic".into(),
-            rule: format!("the preset has no value; {rule}"),
-            raw: value.into(),
-            value: value.into(),
-        });
+        tr.traces.push(generic_trace(
+            0,
+            field,
+            format!("the preset has no value; {rule}"),
+            value,
+            value,
+        ));
     };
     let title = title.or_else(|| {
         let t = meta.title.clone()?;
@@ -957,37 +1033,24 @@ fn generic_content(
         main.title = Some(t);
     }
     let rule = format!("main text of {}", main.container);
-    traces.push(FieldTrace {
-        document: 0,
-        field: "body".into(),
-        origin: "generic".into(),
-        rule,
-        raw: String::new(),
-        value: main.body.chars().take(80).collect(),
-    });
+    let body_start: String = main.body.chars().take(80).collect();
+    traces.push(generic_trace(0, "body", rule, "", &body_start));
     if let Some(t) = &main.title {
-        traces.push(FieldTrace {
-            document: 0,
-            field: "title".into(),
-            origin: "generic".into(),
-            rule: if topic {
-                "the page heading or <title> without the site name".into()
-            } else {
-                "og:title, else the first h1, else <title>".into()
-            },
-            raw: t.clone(),
-            value: t.clone(),
-        });
+        let rule = if topic {
+            "the page heading or <title> without the site name"
+        } else {
+            "og:title, else the first h1, else <title>"
+        };
+        traces.push(generic_trace(0, "title", rule.into(), t, t));
     }
     if let Some(a) = &meta.author {
-        traces.push(FieldTrace {
-            document: 0,
-            field: "seller".into(),
-            origin: "generic".into(),
-            rule: "the first post's profile link".into(),
-            raw: a.clone(),
-            value: a.clone(),
-        });
+        traces.push(generic_trace(
+            0,
+            "seller",
+            "the first post's profile link".into(),
+            a,
+            a,
+        ));
     }
     Some(Document {
         id: document_id(ctx.profile, ctx.url, None),

@@ -4,74 +4,32 @@
 //! `auto`, what a crawl follows and leaves to the paste pages, and pastes in
 //! other markup.
 
-use std::path::Path;
+mod engine_pages;
 
-use chrono::{DateTime, TimeZone, Utc};
+use engine_pages::{engine_rules, fetched_at, links, read_fixed_and_auto, without_fetch};
 use extract::{
     extract_page, extract_page_explained, Engine, EngineChoice, Explanation, ExtractOptions,
     Extracted, SiteRules,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use url::Url;
 
-/// 2026-07-02 03:00 UTC.
-fn fetched_at() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 7, 2, 3, 0, 0)
-        .single()
-        .expect("valid time")
-}
-
 fn fixture(name: &str) -> String {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/paste")
-        .join(name);
-    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+    engine_pages::fixture("paste", name)
 }
 
 fn rules(choice: EngineChoice) -> SiteRules {
-    let root = Url::parse("https://pastebin.com/").expect("valid");
-    SiteRules::for_engine("pastebin", &root, choice).expect("an engine-only profile")
+    engine_rules("pastebin", "https://pastebin.com/", choice)
 }
 
 /// Every row shown, with `engine = "paste"`, after checking that `auto`
 /// recognises the page and reads the same.
 fn read(html: &str, url: &str) -> (Extracted, Explanation) {
-    let url = Url::parse(url).expect("valid URL");
     let options = ExtractOptions {
         all_rows: true,
         ..ExtractOptions::default()
     };
-    let run =
-        |choice| extract_page_explained(&rules(choice), &url, html, fetched_at(), None, &options);
-    let (fixed, explain) = run(EngineChoice::Fixed(Engine::Paste));
-    assert_eq!(explain.rules, "preset paste");
-    let (auto, auto_explain) = run(EngineChoice::Auto);
-    assert!(
-        auto_explain.rules.starts_with("preset paste (detected: "),
-        "{}",
-        auto_explain.rules
-    );
-    assert_eq!(auto.documents, fixed.documents);
-    assert_eq!(auto.links, fixed.links);
-    (fixed, explain)
-}
-
-fn without_fetch(out: &Extracted) -> Value {
-    Value::Array(
-        out.documents
-            .iter()
-            .map(|d| {
-                let mut v = serde_json::to_value(d).expect("serialisable");
-                let fetched = v.as_object_mut().and_then(|o| o.remove("fetched_at"));
-                assert_eq!(fetched, Some(json!("2026-07-02T03:00:00Z")));
-                v
-            })
-            .collect(),
-    )
-}
-
-fn links(out: &Extracted) -> Vec<&str> {
-    out.links.iter().map(Url::as_str).collect()
+    read_fixed_and_auto(rules, Engine::Paste, html, url, &options)
 }
 
 #[test]

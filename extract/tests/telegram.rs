@@ -5,86 +5,36 @@
 //! reason a channel without a public preview gives, and the `channels` key
 //! of a profile.
 
+mod engine_pages;
+
 use std::path::Path;
 
-use chrono::{DateTime, TimeZone, Utc};
+use engine_pages::{engine_rules, fetched_at, links, read_fixed_and_auto, without_fetch};
 use extract::{
-    extract_page, extract_page_explained, EngineChoice, Explanation, ExtractOptions, Extracted,
-    SiteRules,
+    extract_page, extract_page_explained, Engine, EngineChoice, Explanation, ExtractOptions,
+    Extracted, SiteRules,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use url::Url;
 
-/// 2026-07-02 03:00 UTC: 12:00 in Tokyo.
-fn fetched_at() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 7, 2, 3, 0, 0)
-        .single()
-        .expect("valid time")
-}
-
 fn fixture(name: &str) -> String {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/telegram")
-        .join(name);
-    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+    engine_pages::fixture("telegram", name)
 }
 
 fn rules(choice: EngineChoice) -> SiteRules {
-    let root = Url::parse("https://t.me/").expect("valid");
-    SiteRules::for_engine("tg", &root, choice).expect("an engine-only profile")
+    engine_rules("tg", "https://t.me/", choice)
 }
 
 /// The page read with `engine = "telegram"`, after checking that `auto`
 /// recognises it and reads the same.
 fn read(html: &str, url: &str) -> (Extracted, Explanation) {
-    let url = Url::parse(url).expect("valid URL");
-    let options = ExtractOptions::default();
-    let (fixed, explain) = extract_page_explained(
-        &rules(EngineChoice::Fixed(extract::Engine::Telegram)),
-        &url,
+    read_fixed_and_auto(
+        rules,
+        Engine::Telegram,
         html,
-        fetched_at(),
-        None,
-        &options,
-    );
-    assert_eq!(explain.rules, "preset telegram");
-    let (auto, auto_explain) = extract_page_explained(
-        &rules(EngineChoice::Auto),
-        &url,
-        html,
-        fetched_at(),
-        None,
-        &options,
-    );
-    assert!(
-        auto_explain
-            .rules
-            .starts_with("preset telegram (detected: "),
-        "{}",
-        auto_explain.rules
-    );
-    assert_eq!(auto.documents, fixed.documents);
-    assert_eq!(auto.links, fixed.links);
-    assert_eq!(auto_explain.unavailable, explain.unavailable);
-    (fixed, explain)
-}
-
-fn without_fetch(out: &Extracted) -> Value {
-    Value::Array(
-        out.documents
-            .iter()
-            .map(|d| {
-                let mut v = serde_json::to_value(d).expect("serialisable");
-                let fetched = v.as_object_mut().and_then(|o| o.remove("fetched_at"));
-                assert_eq!(fetched, Some(json!("2026-07-02T03:00:00Z")));
-                v
-            })
-            .collect(),
+        url,
+        &ExtractOptions::default(),
     )
-}
-
-fn links(out: &Extracted) -> Vec<&str> {
-    out.links.iter().map(Url::as_str).collect()
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 /// Why the index could not be opened, written or searched; each message
 /// names the index folder and what to do.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IndexError {
     /// The folder holds something other than a leakwatch index: files
     /// besides ours, or a marker file that does not parse.

@@ -44,6 +44,7 @@ pub struct CueLexicon {
 
 /// A lexicon file that does not parse.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LexiconError {
     /// The text is not TOML, or has a section or key `cues.toml` does not.
     #[error("cue lexicon: {0}")]
