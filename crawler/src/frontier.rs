@@ -732,10 +732,7 @@ impl Frontier {
 
     /// The newest message number of each of `site`'s Telegram channels that
     /// a pass has read (channel names in lower case).
-    pub fn channel_marks(
-        &self,
-        site: &str,
-    ) -> Result<HashMap<String, u64>, FrontierError> {
+    pub fn channel_marks(&self, site: &str) -> Result<HashMap<String, u64>, FrontierError> {
         let mut stmt = self
             .db
             .prepare_cached("SELECT channel, newest FROM crawl_channel_marks WHERE site = ?1")?;
