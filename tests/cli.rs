@@ -66,7 +66,7 @@ fn demo_dir() -> &'static Path {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = stdout(&out);
-        assert!(text.contains("82 documents indexed"), "{text}");
+        assert!(text.contains("112 documents indexed"), "{text}");
         assert!(
             text.contains("search 三菱日联"),
             "demo prints example searches:\n{text}"
