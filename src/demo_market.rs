@@ -1,5 +1,7 @@
 //! The bundled demo market: three made-up sites (a GBK phpBB market, a
-//! Shift_JIS board, a UTF-8 MyBB forum) served from pages embedded in the
+//! Shift_JIS board, a UTF-8 MyBB forum), two Telegram channel previews at
+//! `/s/<channel>` (and a channel whose preview redirects to its landing
+//! page) and a paste site under `/paste/`, served from pages embedded in the
 //! binary, on 127.0.0.1 with a random free port. Each page is stored as
 //! UTF-8 and encoded to its route's charset when served, as the real sites do.
 
@@ -20,7 +22,7 @@ static SITE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/examples/demo-market/si
 const ROUTES: &str = include_str!("../examples/demo-market/routes.json");
 
 /// Site profiles and watchlists of the demo, embedded: `(file name, text)`.
-pub(crate) const PROFILES: [(&str, &str); 3] = [
+pub(crate) const PROFILES: [(&str, &str); 5] = [
     (
         "demo-market.toml",
         include_str!("../examples/sites/demo-market.toml"),
@@ -33,12 +35,30 @@ pub(crate) const PROFILES: [(&str, &str); 3] = [
         "demo-forum.toml",
         include_str!("../examples/sites/demo-forum.toml"),
     ),
+    (
+        "demo-telegram.toml",
+        include_str!("../examples/sites/demo-telegram.toml"),
+    ),
+    (
+        "demo-paste.toml",
+        include_str!("../examples/sites/demo-paste.toml"),
+    ),
 ];
 pub(crate) static WATCHLISTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/examples/watchlists");
 
 #[derive(Deserialize)]
 struct Routes {
     routes: Vec<Route>,
+    /// Paths answered with a 302 to another path (a Telegram channel
+    /// without a public preview: t.me sends `/s/<name>` to `/<name>`).
+    #[serde(default)]
+    redirects: Vec<Redirect>,
+}
+
+#[derive(Deserialize)]
+struct Redirect {
+    path: String,
+    to: String,
 }
 
 #[derive(Deserialize)]
@@ -48,9 +68,9 @@ struct Route {
     charset: String,
 }
 
-struct Page {
-    body: Vec<u8>,
-    content_type: String,
+enum Page {
+    Content { body: Vec<u8>, content_type: String },
+    Redirect { to: String },
 }
 
 /// A running demo market; stops when dropped.
@@ -78,13 +98,22 @@ impl DemoMarket {
                     )
                 })?;
             let (bytes, _, _) = encoding.encode(file);
+            // A paste's raw text is plain text, as paste sites send it.
+            let mime = if route.file.ends_with(".txt") {
+                "text/plain"
+            } else {
+                "text/html"
+            };
             pages.insert(
                 route.path,
-                Page {
+                Page::Content {
                     body: bytes.into_owned(),
-                    content_type: format!("text/html; charset={}", route.charset),
+                    content_type: format!("{mime}; charset={}", route.charset),
                 },
             );
+        }
+        for redirect in routes.redirects {
+            pages.insert(redirect.path, Page::Redirect { to: redirect.to });
         }
         let app = Router::new().fallback(serve).with_state(Arc::new(pages));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
@@ -123,11 +152,12 @@ impl Drop for DemoMarket {
 async fn serve(State(pages): State<Arc<HashMap<String, Page>>>, uri: Uri) -> Response {
     let key = uri.path_and_query().map_or("/", |pq| pq.as_str());
     match pages.get(key) {
-        Some(page) => (
-            [(header::CONTENT_TYPE, page.content_type.clone())],
-            page.body.clone(),
-        )
-            .into_response(),
+        Some(Page::Content { body, content_type }) => {
+            ([(header::CONTENT_TYPE, content_type.clone())], body.clone()).into_response()
+        }
+        Some(Page::Redirect { to }) => {
+            (StatusCode::FOUND, [(header::LOCATION, to.clone())]).into_response()
+        }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }

@@ -66,7 +66,7 @@ fn demo_dir() -> &'static Path {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = stdout(&out);
-        assert!(text.contains("82 documents indexed"), "{text}");
+        assert!(text.contains("112 documents indexed"), "{text}");
         assert!(
             text.contains("search 三菱日联"),
             "demo prints example searches:\n{text}"
@@ -199,13 +199,15 @@ fn search_folds_widths_scripts_and_kana() {
             .collect()
     };
     let ids = |list: &[&str]| -> BTreeSet<String> { list.iter().map(|s| s.to_string()).collect() };
-    // The demo pages that name each (examples/demo-market/listings.json).
+    // The demo documents that name each (examples/demo-market/listings.json):
+    // pages, Telegram messages and pastes.
     let ministry = ids(&[
         "demo-forum:228",
         "demo-jp:1794591227",
         "demo-jp:1794708000",
         "demo-market:10002",
         "demo-market:10021",
+        "demo-paste:Vq3TnK8s",
     ]);
     for form in ["總務省", "总务省", "総務省"] {
         assert_eq!(hits(form), ministry, "search {form}");
@@ -216,6 +218,8 @@ fn search_folds_widths_scripts_and_kana() {
         "demo-jp:1795043550",
         "demo-market:10007",
         "demo-market:10016",
+        "demo-telegram:kouza_ichiba/102",
+        "demo-telegram:riben_zhanghu/11",
     ]);
     assert_eq!(hits("ゆうちょ"), yucho);
     assert_eq!(hits("ユウチョ"), yucho);
@@ -225,6 +229,7 @@ fn search_folds_widths_scripts_and_kana() {
         "demo-jp:1795169763",
         "demo-market:10015",
         "demo-market:10025",
+        "demo-telegram:riben_zhanghu/3",
     ]);
     assert_eq!(hits("三菱UFJ"), mufg);
     assert_eq!(hits("三菱ＵＦＪ"), mufg);

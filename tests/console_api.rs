@@ -347,7 +347,13 @@ fn a_customer_token_sees_its_own_customer_only() {
         .collect();
     assert_eq!(
         names,
-        BTreeSet::from(["demo-forum", "demo-jp", "demo-market"])
+        BTreeSet::from([
+            "demo-forum",
+            "demo-jp",
+            "demo-market",
+            "demo-paste",
+            "demo-telegram"
+        ])
     );
     for s in sites.as_array().expect("sites") {
         assert!(

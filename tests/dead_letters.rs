@@ -117,15 +117,15 @@ path = "alerts.jsonl"
     let log = dir.path().join("run.log");
     let mut service = start_service(&config, &log);
 
-    // Every document of the three sites goes through, the bad one included.
+    // Every document of the demo's sites goes through, the bad one included.
     wait_for(
-        "the 82 demo documents",
+        "the 112 demo documents",
         Duration::from_secs(120),
         &log,
-        || metrics(port).contains("leakwatch_documents_processed_total 82"),
+        || metrics(port).contains("leakwatch_documents_processed_total 112"),
     );
     wait_for("the index commit", Duration::from_secs(30), &log, || {
-        metrics(port).contains("leakwatch_index_docs 81")
+        metrics(port).contains("leakwatch_index_docs 111")
     });
     let text = metrics(port);
     assert!(
@@ -227,7 +227,7 @@ fn crawl_once_sets_a_failing_document_aside_and_indexes_the_rest() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("81 documents indexed"), "{stdout}");
+    assert!(stdout.contains("111 documents indexed"), "{stdout}");
     assert!(
         stdout.contains("1 documents set aside as dead letters"),
         "{stdout}"

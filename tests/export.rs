@@ -108,7 +108,7 @@ fn export(data: &Path, file: &str, args: &[&str]) -> (PathBuf, Value) {
         text(&out)
     );
     assert!(
-        text(&out).contains("exported 45 alert(s)"),
+        text(&out).contains("exported 50 alert(s)"),
         "every demo alert is exported:\n{}",
         text(&out)
     );
@@ -156,7 +156,7 @@ fn stix_and_misp_exports_of_the_demo_pass_the_official_validators() {
     );
     let objects = bundle["objects"].as_array().expect("objects");
     let count = |kind: &str| objects.iter().filter(|o| o["type"] == kind).count();
-    assert_eq!(count("observed-data"), 45);
+    assert_eq!(count("observed-data"), 50);
     assert_eq!(count("extension-definition"), 1);
     assert_eq!(count("note"), 1, "the acknowledged alert");
     assert!(
@@ -167,7 +167,7 @@ fn stix_and_misp_exports_of_the_demo_pass_the_official_validators() {
 
     // MISP, per alert and per customer per day.
     let (misp, events) = export(data, "alerts.misp.json", &["--format", "misp"]);
-    assert_eq!(events["response"].as_array().map(Vec::len), Some(45));
+    assert_eq!(events["response"].as_array().map(Vec::len), Some(50));
     let (misp_day, _) = export(
         data,
         "days.misp.json",

@@ -367,14 +367,14 @@ digest = "2s"
     drop(service);
     let service = start_service(&config, &log);
 
-    // 45 designed alerts less the 3 of the NEC watchlist held back.
+    // 50 designed alerts less the 3 of the NEC watchlist held back.
     wait_for(
-        "42 alerts in the JSONL sink",
+        "47 alerts in the JSONL sink",
         Duration::from_secs(90),
-        || jsonl_alert_ids(&jsonl).len() >= 42,
+        || jsonl_alert_ids(&jsonl).len() >= 47,
     );
     wait_for("webhook deliveries", Duration::from_secs(60), || {
-        webhook.lock().expect("lock").accepted.len() >= 42
+        webhook.lock().expect("lock").accepted.len() >= 47
     });
 
     // A second service on the same data dir is refused, naming the fix.
@@ -409,7 +409,7 @@ digest = "2s"
     wait_for(
         "NEC alerts from the retro-hunt",
         Duration::from_secs(60),
-        || jsonl_alert_ids(&jsonl).len() >= 45,
+        || jsonl_alert_ids(&jsonl).len() >= 50,
     );
     wait_for(
         "failed webhook deliveries while the receiver is down",
@@ -441,7 +441,7 @@ digest = "2s"
     });
 
     // The last documents reach the index at the pipeline's next commit (by
-    // its time rule): read the metrics until the index holds all 82.
+    // its time rule): read the metrics until the index holds all 112.
     let metrics = runtime.block_on(async {
         let get = |path: &'static str| async move {
             let mut s = tokio::net::TcpStream::connect(("127.0.0.1", metrics_port))
@@ -459,7 +459,7 @@ digest = "2s"
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let metrics = get("/metrics").await;
-            if metrics.contains("leakwatch_index_docs 82")
+            if metrics.contains("leakwatch_index_docs 112")
                 || tokio::time::Instant::now() >= deadline
             {
                 break (metrics, get("/healthz").await);
@@ -468,27 +468,27 @@ digest = "2s"
         }
     });
     // Counters are this process's (it started after the kill); the index
-    // holds all 82 documents of the three sites.
+    // holds all 112 documents of the demo's sites.
     for series in [
         "leakwatch_pages_fetched_total{site=\"demo-market\"}",
         "leakwatch_documents_processed_total",
         "leakwatch_alerts_raised_total",
-        "leakwatch_index_docs 82",
+        "leakwatch_index_docs 112",
     ] {
         assert!(metrics.0.contains(series), "{series}\n{}", metrics.0);
     }
     assert!(metrics.1.ends_with("ok\n"), "{}", metrics.1);
 
-    wait_for("18 alerts in digest mails", Duration::from_secs(30), || {
+    wait_for("20 alerts in digest mails", Duration::from_secs(30), || {
         digests
             .lock()
             .expect("lock")
             .iter()
             .map(|m| alert_lines(m).len())
             .sum::<usize>()
-            >= 18
+            >= 20
     });
-    assert_eq!(webhook.lock().expect("lock").accepted.len(), 42);
+    assert_eq!(webhook.lock().expect("lock").accepted.len(), 47);
 
     // kill -9 while the receiver is down, restart: nothing lost, nothing twice.
     drop(service);
@@ -502,21 +502,21 @@ digest = "2s"
         unique.len(),
         "an alert reached the JSONL sink twice"
     );
-    assert_eq!(unique.len(), 45);
+    assert_eq!(unique.len(), 50);
     assert!(ids_before.is_subset(&unique));
 
     // The receiver comes back on the same port: the three held-back alerts
-    // arrive from the outbox's retries, and none of the 42 again.
+    // arrive from the outbox's retries, and none of the 47 again.
     hook = runtime.block_on(Receiver::start(webhook.clone(), &hook_addr.to_string()));
-    wait_for("45 webhook deliveries", Duration::from_secs(90), || {
-        webhook.lock().expect("lock").accepted.len() >= 45
+    wait_for("50 webhook deliveries", Duration::from_secs(90), || {
+        webhook.lock().expect("lock").accepted.len() >= 50
     });
     std::thread::sleep(Duration::from_secs(2));
 
     {
         let w = webhook.lock().expect("lock");
         assert_eq!(w.bad_signatures, 0);
-        assert_eq!(w.accepted.len(), 45, "webhook alerts");
+        assert_eq!(w.accepted.len(), 50, "webhook alerts");
         assert!(
             w.accepted.values().all(|n| *n == 1),
             "an alert reached the webhook twice: {:?}",
@@ -524,7 +524,7 @@ digest = "2s"
         );
     }
     let mails = mails.lock().expect("lock").clone();
-    assert_eq!(mails.len(), 16, "one immediate mail per mufg-group alert");
+    assert_eq!(mails.len(), 17, "one immediate mail per mufg-group alert");
     // The digest sink: every alert of its customers exactly once; critical
     // ones alone in their message, the others grouped.
     let digests: Vec<Vec<String>> = digests
@@ -536,8 +536,8 @@ digest = "2s"
     let listed: Vec<&String> = digests.iter().flatten().collect();
     assert_eq!(
         listed.len(),
-        18,
-        "jp-government (10) and yahoo-japan (8) alerts: {digests:#?}"
+        20,
+        "jp-government (11) and yahoo-japan (9) alerts: {digests:#?}"
     );
     assert!(listed
         .iter()
@@ -554,7 +554,7 @@ digest = "2s"
             .all(|l| !l.starts_with("[critical]")),
         "a critical alert waited for a digest: {digests:#?}"
     );
-    assert!(digests.len() < 18);
+    assert!(digests.len() < 20);
     assert!(
         mails.iter().all(|m| m.contains("mufg-group/mufg")),
         "{mails:?}"
@@ -576,11 +576,11 @@ digest = "2s"
         .collect();
     assert_eq!(
         stored.len(),
-        45,
+        50,
         "{}",
         String::from_utf8_lossy(&listed.stderr)
     );
-    assert_eq!(keys.len(), 45, "an alert stored twice");
+    assert_eq!(keys.len(), 50, "an alert stored twice");
 
     // SIGTERM: a clean exit within the deadline.
     let mut service = service;

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Generate the leakwatch demo market: static HTML for three made-up sites.
+"""Generate the leakwatch demo market: static HTML for three made-up sites, two
+Telegram channel previews (and a channel without one) and a paste site.
 
 Reads  listings.json               (every listing/post, its site, texts, expected alerts)
        ../watchlists/*.toml        (the example watchlists, for the self-check)
 Writes site/<site>/*.html          (UTF-8 files; the demo server transcodes each page
                                     to its route's charset when serving)
-       routes.json                 ({"routes": [{"path", "file", "charset"}]})
+       routes.json                 ({"routes": [{"path", "file", "charset"}],
+                                    "redirects": [{"path", "to"}]})
        expected.json               (alerts the demo must raise, pages that must stay
                                     quiet, search probes)
 
@@ -13,9 +15,11 @@ Python 3.11+ standard library only. The output is deterministic: running it twic
 gives byte-identical files. Then it checks itself and exits non-zero on any problem:
   * every page encodes in its served charset (GBK / Shift_JIS / UTF-8) and names it
     in <meta charset>;
-  * every same-site .php/.cgi link has a route or is a registered dead link
-    (login / profile / posting pages), every route's file exists, every route is
-    reachable from the seeds, every path in expected.json has a route;
+  * every same-site link has a route or is a registered dead link (login /
+    profile / posting pages; a paste's author and syntax archive), every route's
+    file exists, every route is reachable from the seeds, every path in
+    expected.json has a route or is a Telegram message's permalink (the
+    https://t.me/ links of the previews are data the crawl never follows);
   * a small reference matcher (NFKC, case, kana and kanji-variant folding,
     confusables, separators, domains, sale cues) agrees with the expected alerts,
     conservatively: quiet pages that name a watched asset carry no trade-ish word
@@ -44,7 +48,8 @@ WATCHLIST_DIR = os.path.normpath(os.path.join(HERE, "..", "watchlists"))
 BASE = "http://demo.invalid"  # only used to resolve hrefs; never fetched
 
 META_CHARSET = {"gbk": "gbk", "shift_jis": "Shift_JIS", "utf-8": "utf-8"}
-SEEDS = ["/market/index.php", "/jp/board.cgi?page=1", "/forum/index.php"]
+SEEDS = ["/market/index.php", "/jp/board.cgi?page=1", "/forum/index.php",
+         "/s/riben_zhanghu", "/s/kouza_ichiba", "/s/tokyo_kouza_vip", "/paste/archive"]
 # Characters that legacy Japanese encoders disagree on (wave dash, tilde, yen...).
 SJIS_FORBIDDEN = set("\\~\u00a5\u203e\u301c\uff5e\u2212\uff0d\u2016\u2225\u00ac\uffe2")
 
@@ -99,12 +104,18 @@ class Output:
         self.routes = {}  # path -> (file, charset)
         self.pages = {}  # file -> html text
         self.dead = set()  # resolved paths of intentionally dead links
+        self.redirects = {}  # path -> path it redirects to (302)
+        self.permalinks = set()  # paths of Telegram messages' t.me permalinks (no route)
 
     def add(self, path, file, charset, text):
         assert path not in self.routes, f"duplicate route {path}"
         assert file not in self.pages, f"duplicate file {file}"
         self.routes[path] = (file, charset)
         self.pages[file] = text
+
+    def redirect(self, path, to):
+        assert path not in self.routes and path not in self.redirects, f"duplicate route {path}"
+        self.redirects[path] = to
 
     def dead_link(self, page_path, href):
         """Register an intentionally dead link (login, profile, posting); returns href."""
@@ -874,6 +885,256 @@ def build_forum(fs, listings):
 
 
 # --------------------------------------------------------------------------------------
+# /s/<channel> : Telegram channel previews in t.me's markup (served as UTF-8 on the
+# demo's host root, as t.me serves them), and a channel without a public preview
+# --------------------------------------------------------------------------------------
+
+TG_CSS = """body{font-family:'Roboto',-apple-system,sans-serif;background:#e6ebee;margin:0}
+.tgme_header{background:#fff;padding:10px 16px;border-bottom:1px solid #dfe1e5}
+.tgme_channel_info_header_title{font-weight:bold;font-size:16px}
+.tgme_main{max-width:720px;margin:0 auto;padding:10px}
+.tgme_widget_message_wrap{padding:6px 0}.tgme_widget_message_bubble{background:#fff;border-radius:10px;padding:8px 12px}
+.tgme_widget_message_author{font-weight:bold;color:#3a8dda}.tgme_widget_message_text{line-height:1.4;white-space:normal}
+.tgme_widget_message_info{text-align:right;color:#a0acb6;font-size:12px}.copyonly{display:none}
+.tgme_widget_message_centered{text-align:center;padding:8px}.tme_messages_more{display:inline-block;width:32px;height:32px}
+.tgme_page{max-width:360px;margin:40px auto;background:#fff;border-radius:10px;padding:24px;text-align:center}
+.tgme_page_title{font-size:20px;font-weight:bold}.tgme_page_extra{color:#868b8f}"""
+
+
+def tg_time(li):
+    return parse_time(li["time"]).replace(tzinfo=datetime.timezone.utc)
+
+
+def tg_doc(title, body, og_title):
+    return f"""<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>{esc(title)} – Telegram</title>
+<meta name="viewport" content="width=device-width, initial-scale=1.0, minimum-scale=1.0, maximum-scale=1.0, user-scalable=no">
+<meta property="og:title" content="{esc(og_title)}">
+<meta property="og:site_name" content="Telegram">
+<style>
+{TG_CSS}
+</style>
+</head>
+{body}
+</html>
+"""
+
+
+def tg_message(ch, info, li):
+    n = li["number"]
+    d = tg_time(li)
+    return f"""<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="{ch}/{n}">
+  <div class="tgme_widget_message_user"><a href="https://t.me/{ch}"><i class="tgme_widget_message_user_photo bgcolor{n % 7}" data-content="{esc(info['title'][0])}"></i></a></div>
+  <div class="tgme_widget_message_bubble">
+    <div class="tgme_widget_message_author accent_color"><a class="tgme_widget_message_owner_name" href="https://t.me/{ch}"><span dir="auto">{esc(info['title'])}</span></a></div>
+    <div class="tgme_widget_message_text js-message_text" dir="auto">{text_html(li['body'])}</div>
+    <div class="tgme_widget_message_footer compact js-message_footer">
+      <div class="tgme_widget_message_info short js-message_info">
+        <span class="tgme_widget_message_views">{esc(li['views'])}</span><span class="copyonly"> views</span><span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" href="https://t.me/{ch}/{n}"><time datetime="{d.isoformat()}" class="time">{d:%H:%M}</time></a></span>
+      </div>
+    </div>
+  </div>
+</div></div>"""
+
+
+def build_telegram(ts, listings):
+    """One preview per channel (the newest messages_per_page messages at /s/<ch>, older
+    ones at /s/<ch>?before=N, N the lowest message the newer page shows), and for each
+    channel without a preview a redirect from /s/<ch> to its landing page /<ch>."""
+    per_page = ts["messages_per_page"]
+    paths = {}
+    for ch, info in ts["channels"].items():
+        msgs = sorted((li for li in listings if li["channel"] == ch), key=lambda li: li["number"])
+        if not msgs:
+            fail(f"telegram: channel {ch} has no messages")
+            continue
+        for a, b in zip(msgs, msgs[1:]):
+            if b["number"] <= a["number"] or tg_time(b) <= tg_time(a):
+                fail(f"telegram: {ch}/{b['number']} is not newer than {ch}/{a['number']}")
+        for li in msgs:
+            # A message's document URL is its permalink (the reader takes the date
+            # link), so expected.json names it by that path.
+            paths[id(li)] = f"/{ch}/{li['number']}"
+            OUT.permalinks.add(paths[id(li)])
+        pages = [msgs[max(0, end - per_page):end] for end in range(len(msgs), 0, -per_page)]
+        for i, page in enumerate(pages):
+            path = f"/s/{ch}" if i == 0 else f"/s/{ch}?before={pages[i - 1][0]['number']}"
+            more = ""
+            if i + 1 < len(pages):
+                lowest = page[0]["number"]
+                more = (f'<div class="tgme_widget_message_centered js-messages_more_wrap">'
+                        f'<a href="/s/{ch}?before={lowest}" class="tme_messages_more js-messages_more" data-before="{lowest}"></a></div>')
+            body = f"""<body class="widget_frame_base tgme_webpreview_body">
+<header class="tgme_header search_collapsed">
+  <div class="tgme_header_info">
+    <div class="tgme_channel_info_header_title"><span dir="auto">{esc(info['title'])}</span></div>
+    <div class="tgme_channel_info_header_username"><a href="https://t.me/{ch}">@{ch}</a></div>
+  </div>
+</header>
+<main class="tgme_main">
+<section class="tgme_channel_history js-message_history">
+{more}{chr(10).join(tg_message(ch, info, li) for li in page)}
+</section>
+<div class="tgme_channel_info">
+  <div class="tgme_channel_info_counters"><div class="tgme_channel_info_counter"><span class="counter_value">{esc(info['subscribers'].split()[0])}</span> <span class="counter_type">subscribers</span></div><div class="tgme_channel_info_counter"><span class="counter_value">{esc(info['photos'].split()[0])}</span> <span class="counter_type">photos</span></div></div>
+  <div class="tgme_channel_info_description">{text_html(info['description'])}</div>
+</div>
+</main>
+</body>"""
+            suffix = "" if i == 0 else f"-before-{pages[i - 1][0]['number']}"
+            OUT.add(path, f"telegram/{ch}{suffix}.html", ts["charset"], tg_doc(info["title"], body, info["title"]))
+    for ch, info in ts["no_preview"].items():
+        OUT.redirect(f"/s/{ch}", f"/{ch}")
+        body = f"""<body class="tgme_body">
+<div class="tgme_page_wrap">
+  <div class="tgme_head_wrap"><div class="tgme_head"><span class="tgme_head_brand">Telegram</span></div></div>
+  <div class="tgme_body_wrap">
+    <div class="tgme_page">
+      <div class="tgme_page_photo"><a href="tg://resolve?domain={ch}"><i class="tgme_page_photo_image bgcolor3" data-content="{esc(info['title'][0])}"></i></a></div>
+      <div class="tgme_page_title"><span dir="auto">{esc(info['title'])}</span></div>
+      <div class="tgme_page_extra">{esc(info['subscribers'])}</div>
+      <div class="tgme_page_description" dir="auto">{text_html(info['description'])}</div>
+      <div class="tgme_page_action"><a class="tgme_action_button_new shine" href="tg://resolve?domain={ch}">View in Telegram</a></div>
+    </div>
+  </div>
+</div>
+</body>"""
+        OUT.add(f"/{ch}", f"telegram/landing-{ch}.html", ts["charset"],
+                tg_doc(f"Telegram: View @{ch}", body, info["title"]))
+    return paths
+
+
+# --------------------------------------------------------------------------------------
+# /paste/ : a paste site in pastebin's markup (archive, paste pages, raw text), UTF-8
+# --------------------------------------------------------------------------------------
+
+PASTE_CSS = """body{font-family:'Open Sans',Arial,sans-serif;font-size:13px;background:#fff;color:#333;margin:0}
+.header{background:#02456c;color:#fff;padding:8px 16px}.header a{color:#fff}.container{max-width:1100px;margin:0 auto}
+.content{float:left;width:75%}.sidebar{float:right;width:23%}.info-top h1{font-size:18px;margin:8px 0}
+.info-bottom div{display:inline-block;margin-right:12px;color:#888}.top-buttons{background:#f5f5f5;padding:4px;overflow:hidden}
+.top-buttons .left{float:left}.top-buttons .right{float:right}.source ol{font-family:Consolas,monospace;background:#fafafa}
+table.maintable{width:100%;border-collapse:collapse}table.maintable td,table.maintable th{padding:4px;border-bottom:1px solid #eee;text-align:left}"""
+
+
+def paste_date(d):
+    day = d.day
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    h = d.hour % 12 or 12
+    return f"{d:%A} {day}{suffix} of {d:%B %Y} {h:02d}:{d:%M:%S} {'AM' if d.hour < 12 else 'PM'} UTC", f"{d:%b} {day}{suffix}, {d.year}"
+
+
+def paste_doc(ps, path, title, content, pastes):
+    login = OUT.dead_link(path, "/paste/login")
+    side = "\n".join(
+        f'        <li><a href="/paste/{li["key"]}">{esc(li["title"])}</a><div class="details">{esc(li["syntax"])} | {parse_time(li["time"]):%H:%M} UTC</div></li>'
+        for li in pastes)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=0.75, maximum-scale=5.0, user-scalable=yes">
+<title>{esc(title)} - {esc(ps['name'])}</title>
+<meta property="og:title" content="{esc(title)} - {esc(ps['name'])}">
+<meta property="og:site_name" content="{esc(ps['name'])}">
+<style>
+{PASTE_CSS}
+</style>
+</head>
+<body>
+<div class="wrap">
+<div class="header"><div class="container"><div class="header__left"><a class="header__logo" href="/paste/archive">{esc(ps['name'])}</a></div>
+<div class="header__right"><div class="header_sign"><a href="{login}" class="btn-sign sign-in">Login</a></div></div></div></div>
+<div class="container">
+<div class="content">
+{content}
+</div>
+<div class="sidebar h_1024">
+    <div class="sidebar__title"><a href="/paste/archive">Public Pastes</a></div>
+    <ul class="sidebar__menu">
+{side}
+    </ul>
+</div>
+</div>
+</div>
+</body>
+</html>
+"""
+
+
+def build_paste(ps, listings):
+    """The archive of recent pastes (/paste/archive), one page per paste (/paste/KEY)
+    and its raw text (/paste/raw/KEY, text/plain)."""
+    paths = {}
+    pastes = sorted(listings, key=lambda li: li["time"], reverse=True)
+    for li in pastes:
+        key = li["key"]
+        if not re.fullmatch(r"[A-Za-z0-9]{8}", key):
+            fail(f"paste {key}: a key is 8 letters or digits (the paste preset's topic URL)")
+        path = f"/paste/{key}"
+        paths[id(li)] = path
+        long, short = paste_date(parse_time(li["time"]))
+        author = (f'<a href="{OUT.dead_link(path, "/paste/u/" + li["seller"])}">{esc(li["seller"])}</a>'
+                  if li["seller"] else "a guest")
+        syntax = OUT.dead_link(path, f"/paste/archive/{li['syntax']}")
+        lines = "\n".join(
+            f'<li class="li1"><div class="de1">{esc(line).replace("  ", "&nbsp; ") or "&nbsp;"}</div></li>'
+            for line in li["body"].split("\n"))
+        size = f"{len(li['body'].encode('utf-8')) / 1024:.2f} KB"
+        content = f"""<div class="post-view js-post-view">
+    <div class="details">
+        <div class="info-bar">
+            <div class="info-top"><h1>{esc(li['title'])}</h1></div>
+            <div class="info-bottom">
+                <div class="username">{author}</div>
+                <div class="date"><span title="{long}">{short}</span></div>
+                <div class="visits" title="Unique visits to this paste">{esc(li['views'])}</div>
+                <div class="expire" title="When this paste gets automatically deleted">Never</div>
+            </div>
+        </div>
+    </div>
+    <div class="highlighted-code">
+        <div class="top-buttons">
+            <div class="left"><a href="{syntax}" class="btn -small h_800">{esc(li['syntax'])}</a> {size}</div>
+            <div class="right"><a href="/paste/raw/{key}" class="btn -small">raw</a></div>
+        </div>
+        <div class="source {esc(li['syntax'])}">
+            <ol class="text">{lines}</ol>
+        </div>
+    </div>
+</div>"""
+        OUT.add(path, f"paste/{key}.html", ps["charset"], paste_doc(ps, path, li["title"], content, pastes))
+        OUT.add(f"/paste/raw/{key}", f"paste/raw-{key}.txt", ps["charset"], li["body"] + "\n")
+    rows = []
+    for li in pastes:
+        syntax = OUT.dead_link("/paste/archive", f"/paste/archive/{li['syntax']}")
+        rows.append(f"""                    <tr>
+                        <td><span class="status -public"></span><a href="/paste/{li['key']}">{esc(li['title'])}</a></td>
+                        <td class="td_smaller h_800 td_right">{parse_time(li['time']):%Y-%m-%d %H:%M} UTC</td>
+                        <td class="td_smaller h_800 td_right"><a href="{syntax}">{esc(li['syntax'])}</a></td></tr>""")
+    content = f"""<div class="page page-archive -top">
+        <div class="content__title">Pastes Archive</div>
+        <div class="content__text"><div class="notice -no-margin">This page contains the most recently created 'public' pastes.</div></div>
+        <div class="archive-table">
+            <table class="maintable">
+                <tbody>
+                    <tr>
+                        <th scope="col">Name / Title</th>
+                        <th scope="col" class="h_800 td_right">Posted</th>
+                        <th scope="col" class="h_800 td_right">Syntax</th>
+                    </tr>
+{chr(10).join(rows)}
+                </tbody>
+            </table>
+        </div>
+</div>"""
+    OUT.add("/paste/archive", "paste/archive.html", ps["charset"], paste_doc(ps, "/paste/archive", "Pastes Archive", content, pastes))
+    return paths
+
+
+# --------------------------------------------------------------------------------------
 # Reference matcher (a deliberately conservative approximation of DESIGN.md)
 # --------------------------------------------------------------------------------------
 
@@ -1070,14 +1331,16 @@ class LinkParser(HTMLParser):
 
 
 DEAD_OK = re.compile(r"^/(market/(ucp|memberlist|posting)\.php|jp/(login|bbs)\.cgi|"
-                     r"forum/(member|memberlist|search|newreply|newthread)\.php)(\?|$)")
+                     r"forum/(member|memberlist|search|newreply|newthread)\.php|"
+                     r"paste/(login|u/\w+|archive/\w+))(\?|$)")
 
 
 def check_pages():
-    prefixes = ("/market/", "/jp/", "/forum/")
-    graph = {}
+    prefixes = ("/market/", "/jp/", "/forum/", "/paste/", "/")
+    graph = {p: {to} for p, to in OUT.redirects.items()}
     for path, (file, charset) in OUT.routes.items():
         text = OUT.pages[file]
+        raw = file.endswith(".txt")
         codecs = {"gbk": ["gbk"], "shift_jis": ["shift_jis", "cp932"], "utf-8": ["utf-8"]}[charset]
         for codec in codecs:
             try:
@@ -1089,6 +1352,9 @@ def check_pages():
             bad = sorted(set(text) & SJIS_FORBIDDEN)
             if bad:
                 fail(f"{file}: characters whose Shift_JIS mapping differs between encoders: {bad}")
+        if raw:
+            graph[path] = set()
+            continue
         p = LinkParser()
         p.feed(text)
         p.close()
@@ -1099,6 +1365,9 @@ def check_pages():
         for href in p.links:
             if href.startswith("#"):
                 continue
+            telegram = file.startswith("telegram/")
+            if telegram and re.match(r"^(https://t\.me/\w+(/\d+)?|tg://resolve\?domain=\w+)$", href):
+                continue  # a channel's or message's own address: data, never followed
             netloc, target = resolve(path, href)
             if netloc != "demo.invalid":
                 fail(f"{file}: external link {href!r} (the demo must never leave loopback)")
@@ -1107,6 +1376,9 @@ def check_pages():
                 fail(f"{file}: link {href!r} leaves its site ({target})")
                 continue
             route_path = target.split("#")[0]
+            if telegram and not re.match(r"^/s/\w+\?before=\d+$", route_path):
+                fail(f"{file}: link {href!r}: a preview links only its older messages")
+                continue
             if route_path in OUT.routes:
                 graph[path].add(route_path)
             elif route_path in OUT.dead:
@@ -1114,6 +1386,9 @@ def check_pages():
                     fail(f"{file}: dead link {route_path} is not a login/profile/posting link")
             else:
                 fail(f"{file}: link {href!r} -> {route_path} has no route and is not a registered dead link")
+    for src, to in OUT.redirects.items():
+        if to not in OUT.routes:
+            fail(f"redirect {src} -> {to} has no route")
     for d in OUT.dead:
         if d in OUT.routes:
             fail(f"dead link {d} has a route")
@@ -1141,11 +1416,13 @@ def main():
     if errors:
         return report()
 
-    per_site = {s: [li for li in listings if li["site"] == s] for s in ("market", "jp", "forum")}
+    per_site = {s: [li for li in listings if li["site"] == s] for s in ("market", "jp", "forum", "telegram", "paste")}
     paths = {}
     paths.update(build_market(sites["market"], per_site["market"]))
     paths.update(build_jp(sites["jp"], per_site["jp"]))
     paths.update(build_forum(sites["forum"], per_site["forum"]))
+    paths.update(build_telegram(sites["telegram"], per_site["telegram"]))
+    paths.update(build_paste(sites["paste"], per_site["paste"]))
 
     # ---- write ----
     if os.path.isdir(SITE_DIR):
@@ -1157,7 +1434,9 @@ def main():
             f.write(text)
     routes = [{"path": p, "file": fc[0], "charset": fc[1]} for p, fc in sorted(OUT.routes.items())]
     with open(os.path.join(HERE, "routes.json"), "w", encoding="utf-8", newline="\n") as f:
-        f.write('{"routes": [\n' + ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in routes) + "\n]}\n")
+        f.write('{"routes": [\n' + ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in routes) + "\n],\n"
+                + '"redirects": [\n' + ",\n".join("  " + json.dumps({"path": p, "to": to}, ensure_ascii=False)
+                                                 for p, to in sorted(OUT.redirects.items())) + "\n]}\n")
 
     # ---- expected.json ----
     alerts, quiet = [], []
@@ -1212,7 +1491,7 @@ def main():
     for fl in sorted(on_disk - {fc[0] for fc in OUT.routes.values()}):
         fail(f"site/{fl} has no route")
     for p in [a["path"] for a in alerts] + quiet + [x for pr in probes for x in pr.get("paths", [pr.get("path")])]:
-        if p not in OUT.routes:
+        if p not in OUT.routes and p not in OUT.permalinks:
             fail(f"expected.json path {p} has no route")
     if len(set(quiet) & {a["path"] for a in alerts}):
         fail("a path is both alerting and quiet")
@@ -1232,7 +1511,7 @@ def main():
          for s in per_site}
     print(f"wrote {len(OUT.pages)} pages, {len(OUT.routes)} routes, {len(alerts)} expected alerts")
     for s, (a, q) in n.items():
-        print(f"  {s:7s} {a:3d} alerting pages, {q:3d} quiet pages")
+        print(f"  {s:8s} {a:3d} alerting pages, {q:3d} quiet pages")
     return report()
 
 

@@ -1,6 +1,6 @@
 //! `leakwatch demo`: the whole product offline — serve the bundled demo
-//! market on loopback, crawl it, index, match the example watchlists, print
-//! the alerts and searches to try.
+//! market (forums, Telegram channels, a paste site) on loopback, crawl it,
+//! index, match the example watchlists, print the alerts and searches to try.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -39,7 +39,7 @@ pub(crate) fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCod
             let market = DemoMarket::start().await?;
             let url = market.url();
             let banner = format!(
-                "demo market at {url}\n  {url}market/index.php (GBK)\n  {url}jp/board.cgi?page=1 (Shift_JIS)\n  {url}forum/index.php (UTF-8)\n"
+                "demo market at {url}\n  {url}market/index.php (GBK)\n  {url}jp/board.cgi?page=1 (Shift_JIS)\n  {url}forum/index.php (UTF-8)\n  {url}s/riben_zhanghu and {url}s/kouza_ichiba (Telegram channel previews)\n  {url}paste/archive (paste site)\n"
             );
             // One write, errors ignored: whoever started us may stop reading
             // after the first line, and serving must go on.
@@ -71,8 +71,9 @@ pub(crate) fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCod
             sites.push(profile);
         }
         println!(
-            "Demo market serving on {} — crawling 3 sites…",
-            market.url()
+            "Demo market serving on {} — crawling {} sites…",
+            market.url(),
+            sites.len()
         );
         crawl_pass::run(
             sites,

@@ -48,7 +48,13 @@ pub fn demo_server() -> (Killed, String) {
 /// market served at `root`, each passed through `edit` (a test's pace).
 pub fn write_demo_profiles(dir: &Path, root: &str, edit: impl Fn(String) -> String) {
     std::fs::create_dir_all(dir).expect("mkdir");
-    for name in ["demo-market", "demo-jp", "demo-forum"] {
+    for name in [
+        "demo-market",
+        "demo-jp",
+        "demo-forum",
+        "demo-telegram",
+        "demo-paste",
+    ] {
         let text = std::fs::read_to_string(repo().join(format!("examples/sites/{name}.toml")))
             .expect("profile");
         std::fs::write(
