@@ -623,18 +623,26 @@ tlp = "green"
     drop(service);
     let service = start_service(&config, &log, &env);
     let data = dir.path().join("data");
-    wait_for(
-        "the crawl's end and every delivery",
-        Duration::from_secs(180),
-        || {
-            settled(
-                metrics_port,
-                MIRRORED_DOCUMENTS,
-                &data,
-                &["misp", "misp-day"],
-            )
-        },
-    );
+    let start = Instant::now();
+    while !settled(
+        metrics_port,
+        MIRRORED_DOCUMENTS,
+        &data,
+        &["misp", "misp-day"],
+    ) {
+        if start.elapsed() > Duration::from_secs(180) {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            let failures: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("failed") || l.contains("ERROR"))
+                .collect();
+            panic!(
+                "timed out waiting for the crawl's end and every delivery; failures in the log:\n{}",
+                failures[failures.len().saturating_sub(30)..].join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     drop(service);
     assert!(
         !std::fs::read_to_string(&log)

@@ -39,7 +39,9 @@ TAXONOMIES = Taxonomies()
 RELATIONSHIPS = relationship_names()
 EXISTS = "Event already exists, if you would like to edit it, use the url in the location header."
 
-LOCK = threading.Lock()
+# Reentrant: an answer written under the lock takes it again when the
+# client has gone (a sink killed mid-request) to count the lost answer.
+LOCK = threading.RLock()
 STATE = {
     "events": {},  # uuid -> event JSON (with id)
     "event_posts": 0,
