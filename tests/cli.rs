@@ -81,6 +81,26 @@ fn demo_data() -> &'static str {
 }
 
 #[test]
+fn alerts_end_quietly_when_the_reader_goes_away() {
+    // `leakwatch alerts --json | head -0`: the pipe is closed before the
+    // first line; the command stops without a panic or an error.
+    for args in [&["alerts", "--json"][..], &["alerts"][..]] {
+        let mut child = Command::new(BIN)
+            .args(["--data-dir", demo_data()])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("leakwatch starts");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("leakwatch ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
 fn demo_raises_exactly_the_designed_alerts() {
     let out = leakwatch(&["--data-dir", demo_data(), "alerts", "--json"]);
     assert!(out.status.success());

@@ -1,6 +1,7 @@
 //! `leakwatch alerts`: list alerts from the alert log, or move them through
 //! triage (`ack`, `set-status`) as the console does, with the same audit rows.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -132,9 +133,12 @@ pub(crate) fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitC
     };
     let alerts = store.list(&filter)?;
     let colour = use_colour();
+    // Written with `?`, not `println!`: a reader that goes away (`| head`)
+    // ends the command quietly (main treats a broken pipe as success).
+    let mut out = std::io::stdout().lock();
     for stored in &alerts {
         if args.json {
-            println!("{}", serde_json::to_string(stored)?);
+            writeln!(out, "{}", serde_json::to_string(stored)?)?;
         } else {
             let mut status = format!(
                 "{} · first seen {} · last seen {}",
@@ -146,17 +150,19 @@ pub(crate) fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitC
                     stored.delivered_to.join(", ")
                 ));
             }
-            println!(
+            writeln!(
+                out,
                 "{}\n    {status}",
                 format_alert(&stored.alert, Some(stored.id), colour)
-            );
+            )?;
             for seen in &stored.also_seen_at {
-                println!(
+                writeln!(
+                    out,
                     "    also seen at {} {} ({})",
                     seen.site.as_deref().unwrap_or("-"),
                     seen.url.as_deref().unwrap_or(&seen.doc_id),
                     seen.seen_at
-                );
+                )?;
             }
             for h in &stored.history {
                 let note = if h.note.is_empty() {
@@ -164,13 +170,17 @@ pub(crate) fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitC
                 } else {
                     format!(": {}", h.note)
                 };
-                println!("    {} {} → {} by {}{note}", h.at, h.from, h.to, h.actor);
+                writeln!(
+                    out,
+                    "    {} {} → {} by {}{note}",
+                    h.at, h.from, h.to, h.actor
+                )?;
             }
-            println!();
+            writeln!(out)?;
         }
     }
     if !args.json {
-        println!("{} alert(s)", alerts.len());
+        writeln!(out, "{} alert(s)", alerts.len())?;
     }
     Ok(ExitCode::SUCCESS)
 }
