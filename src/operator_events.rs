@@ -126,19 +126,25 @@ pub(crate) fn due(store: &AlertStore, now: i64) -> anyhow::Result<Vec<EventDeliv
         )?;
         let rows = stmt.query_map([now], |r| {
             Ok(EventDelivery {
-                event: OperatorEvent {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    site: r.get(2)?,
-                    url: r.get(3)?,
-                    message: r.get(4)?,
-                    at: r.get(5)?,
-                },
+                event: event_row(r)?,
                 sink: r.get(6)?,
                 attempts: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// An event from the first six columns of a row (id, kind, site, url,
+/// message, at).
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OperatorEvent> {
+    Ok(OperatorEvent {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        site: r.get(2)?,
+        url: r.get(3)?,
+        message: r.get(4)?,
+        at: r.get(5)?,
     })
 }
 
@@ -190,16 +196,7 @@ fn of_site(store: &AlertStore, site: &str) -> anyhow::Result<Vec<OperatorEvent>>
         let mut stmt = db.prepare_cached(
             "SELECT id, kind, site, url, message, at FROM operator_events WHERE site = ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map([site], |r| {
-            Ok(OperatorEvent {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                site: r.get(2)?,
-                url: r.get(3)?,
-                message: r.get(4)?,
-                at: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map([site], event_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     })
 }

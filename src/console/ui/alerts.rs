@@ -12,7 +12,7 @@ use crate::console::html::{query_string, Html};
 use crate::console::i18n::{status_name, t, Lang, Msg};
 use crate::console::marks::pieces;
 use crate::console::scoped::{AlertDetail, AlertQuery, Refusal};
-use crate::console::ui::{page, refusal_page, FormFields, Viewer};
+use crate::console::ui::{page, refusal_page, Viewer};
 use crate::console::ConsoleState;
 use crate::triage::AlertStatus;
 
@@ -417,13 +417,10 @@ pub(crate) async fn triage(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Response {
-    let form = FormFields::parse(&body);
-    if !viewer.csrf_ok(&form) {
-        return refusal_page(
-            &viewer,
-            Refusal::BadRequest("missing or wrong CSRF token: reload the page".into()),
-        );
-    }
+    let form = match viewer.checked_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let status = form.get("status").unwrap_or("").to_owned();
     let note = form.get("note").unwrap_or("").to_owned();
     let result = scoped(&state, &viewer.principal, move |s| {
@@ -446,13 +443,10 @@ pub(crate) async fn bulk(
     viewer: Viewer,
     body: Bytes,
 ) -> Response {
-    let form = FormFields::parse(&body);
-    if !viewer.csrf_ok(&form) {
-        return refusal_page(
-            &viewer,
-            Refusal::BadRequest("missing or wrong CSRF token: reload the page".into()),
-        );
-    }
+    let form = match viewer.checked_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let ids: Vec<i64> = form.all("id").filter_map(|v| v.parse().ok()).collect();
     let status = form.get("status").unwrap_or("").to_owned();
     let note = form.get("note").unwrap_or("").to_owned();

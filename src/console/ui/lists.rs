@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use crate::console::api::scoped;
 use crate::console::html::{query_string, Html};
 use crate::console::i18n::{t, Msg};
-use crate::console::scoped::{Refusal, SearchQuery};
-use crate::console::ui::{page, refusal_page, FormFields, Viewer};
+use crate::console::scoped::SearchQuery;
+use crate::console::ui::{page, refusal_page, Viewer};
 use crate::console::ConsoleState;
 
 /// GET /search
@@ -196,13 +196,10 @@ pub(crate) async fn import_session(
     Path(site): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = FormFields::parse(&body);
-    if !viewer.csrf_ok(&form) {
-        return refusal_page(
-            &viewer,
-            Refusal::BadRequest("missing or wrong CSRF token: reload the page".into()),
-        );
-    }
+    let form = match viewer.checked_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let cookies = form.get("cookies").unwrap_or("").to_owned();
     match scoped(&state, &viewer.principal, move |s| {
         s.import_session(&site, &cookies)

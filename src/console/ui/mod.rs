@@ -109,6 +109,20 @@ impl Viewer {
         form.get("csrf")
             .is_some_and(|c| crate::access::constant_time_eq(c, &self.csrf))
     }
+
+    /// The fields of a posted form that carries this session's CSRF token;
+    /// else the page that refuses it.
+    pub(crate) fn checked_form(&self, body: &Bytes) -> Result<FormFields, Box<Response>> {
+        let form = FormFields::parse(body);
+        if self.csrf_ok(&form) {
+            Ok(form)
+        } else {
+            Err(Box::new(refusal_page(
+                self,
+                Refusal::BadRequest("missing or wrong CSRF token: reload the page".into()),
+            )))
+        }
+    }
 }
 
 /// The frame of every page: the navigation, the language switch, who is
@@ -327,12 +341,8 @@ async fn logout(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = FormFields::parse(&body);
-    if !viewer.csrf_ok(&form) {
-        return refusal_page(
-            &viewer,
-            Refusal::BadRequest("missing or wrong CSRF token".into()),
-        );
+    if let Err(refused) = viewer.checked_form(&body) {
+        return *refused;
     }
     if let Some(id) = cookie(&headers, SESSION_COOKIE).map(str::to_owned) {
         let store = state.store.clone();
