@@ -453,59 +453,47 @@ impl AlertStore {
         )? as u64)
     }
 
-    /// Marks a delivery done; the alert becomes `delivered` once all its
-    /// deliveries are done (unless already acknowledged).
-    pub(crate) fn delivered(&self, delivery_id: i64) -> anyhow::Result<()> {
+    /// Marks a delivery done. An alert becomes `delivered` once all its
+    /// deliveries are done (unless already acknowledged); a sighting is
+    /// just marked.
+    pub(crate) fn delivered(&self, delivery: &Delivery) -> anyhow::Result<()> {
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE deliveries SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1 WHERE id = ?1",
-            params![delivery_id, now_text()],
-        )?;
-        tx.execute(
-            "UPDATE alerts SET status = 'delivered'
-             WHERE id = (SELECT alert_id FROM deliveries WHERE id = ?1) AND status = 'new'
-               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id AND d.status = 'pending')",
-            [delivery_id],
-        )?;
+        if delivery.sighting.is_some() {
+            tx.execute(
+                "UPDATE sighting_deliveries SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+                params![delivery.id, now_text()],
+            )?;
+        } else {
+            tx.execute(
+                "UPDATE deliveries SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+                params![delivery.id, now_text()],
+            )?;
+            tx.execute(
+                "UPDATE alerts SET status = 'delivered'
+                 WHERE id = (SELECT alert_id FROM deliveries WHERE id = ?1) AND status = 'new'
+                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id AND d.status = 'pending')",
+                [delivery.id],
+            )?;
+        }
         tx.commit()?;
-        Ok(())
-    }
-
-    /// Marks a sighting delivery done.
-    pub(crate) fn sighting_delivered(&self, delivery_id: i64) -> anyhow::Result<()> {
-        self.db().execute(
-            "UPDATE sighting_deliveries SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1 WHERE id = ?1",
-            params![delivery_id, now_text()],
-        )?;
-        Ok(())
-    }
-
-    /// Records a failed attempt of a sighting delivery.
-    pub(crate) fn sighting_failed(
-        &self,
-        delivery_id: i64,
-        error: &str,
-        next_attempt_at: i64,
-    ) -> anyhow::Result<()> {
-        self.db().execute(
-            "UPDATE sighting_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
-            params![delivery_id, error, next_attempt_at],
-        )?;
         Ok(())
     }
 
     /// Records a failed attempt; the next one is due at `next_attempt_at`.
     pub(crate) fn failed(
         &self,
-        delivery_id: i64,
+        delivery: &Delivery,
         error: &str,
         next_attempt_at: i64,
     ) -> anyhow::Result<()> {
-        self.db().execute(
-            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
-            params![delivery_id, error, next_attempt_at],
-        )?;
+        let sql = if delivery.sighting.is_some() {
+            "UPDATE sighting_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1"
+        } else {
+            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1"
+        };
+        self.db()
+            .execute(sql, params![delivery.id, error, next_attempt_at])?;
         Ok(())
     }
 }
@@ -655,7 +643,7 @@ mod tests {
         assert!(due.iter().all(|d| d.sighting.is_none()));
         assert_eq!(store.pending_deliveries().expect("pending"), 3);
         let misp = due.iter().find(|d| d.sink == "misp").expect("misp");
-        store.delivered(misp.id).expect("delivered");
+        store.delivered(misp).expect("delivered");
         let due = store.due_deliveries(10, 10).expect("due");
         let sighting: Vec<&Delivery> = due.iter().filter(|d| d.sighting.is_some()).collect();
         assert_eq!(sighting.len(), 1);
@@ -665,15 +653,13 @@ mod tests {
             sighting[0].sighting.as_ref().map(|s| s.doc_id.as_str()),
             Some("d3")
         );
-        store
-            .sighting_failed(sighting[0].id, "HTTP 500", 20)
-            .expect("failed");
+        store.failed(sighting[0], "HTTP 500", 20).expect("failed");
         assert!(store
             .due_deliveries(10, 10)
             .expect("due")
             .iter()
             .all(|d| d.sighting.is_none()));
-        store.sighting_delivered(sighting[0].id).expect("delivered");
+        store.delivered(sighting[0]).expect("delivered");
         assert_eq!(
             store.pending_deliveries().expect("pending"),
             1,
@@ -692,13 +678,13 @@ mod tests {
             .id();
         let due = store.due_deliveries(50, 10).expect("due");
         assert_eq!(due.len(), 1);
-        store.failed(due[0].id, "HTTP 500", 60).expect("failed");
+        store.failed(&due[0], "HTTP 500", 60).expect("failed");
         assert!(store.due_deliveries(50, 10).expect("due").is_empty());
         let due = store.due_deliveries(200, 10).expect("due");
         assert_eq!(due.len(), 2);
         assert_eq!(due[0].attempts, 1);
         for d in &due {
-            store.delivered(d.id).expect("delivered");
+            store.delivered(d).expect("delivered");
         }
         let list = store.list(&AlertFilter::default()).expect("list");
         assert_eq!((list[0].id, list[0].status.as_str()), (id, "delivered"));

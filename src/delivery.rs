@@ -72,7 +72,7 @@ pub(crate) async fn deliver_due(store: &AlertStore, sinks: &Sinks) -> anyhow::Re
             .into_iter()
             .partition(|d| d.sighting.is_none() || sink.takes_sightings());
         for d in stale {
-            store.sighting_delivered(d.id)?;
+            store.delivered(&d)?;
         }
         for group in sink.plan(&deliveries) {
             let group: Vec<Delivery> = group.into_iter().map(|i| deliveries[i].clone()).collect();
@@ -80,23 +80,19 @@ pub(crate) async fn deliver_due(store: &AlertStore, sinks: &Sinks) -> anyhow::Re
             for delivery in &group {
                 match &result {
                     Ok(()) => {
-                        if delivery.sighting.is_some() {
-                            store.sighting_delivered(delivery.id)?;
-                            tracing::info!(sink = %name, alert = delivery.alert_id, "sighting delivered");
+                        store.delivered(delivery)?;
+                        let what = if delivery.sighting.is_some() {
+                            "sighting"
                         } else {
-                            store.delivered(delivery.id)?;
-                            tracing::info!(sink = %name, alert = delivery.alert_id, "alert delivered");
-                        }
+                            "alert"
+                        };
+                        tracing::info!(sink = %name, alert = delivery.alert_id, what, "delivered");
                         *stats.delivered.entry(name.clone()).or_default() += 1;
                     }
                     Err(error) => {
                         let delay = retry_delay(delivery.attempts + 1);
                         let next = now + delay.as_secs().max(1) as i64;
-                        if delivery.sighting.is_some() {
-                            store.sighting_failed(delivery.id, error, next)?;
-                        } else {
-                            store.failed(delivery.id, error, next)?;
-                        }
+                        store.failed(delivery, error, next)?;
                         stats.failed += 1;
                         tracing::warn!(sink = %name, alert = delivery.alert_id, attempts = delivery.attempts + 1, %error, retry_in_s = delay.as_secs(), "delivery failed");
                     }
@@ -147,7 +143,7 @@ pub(crate) fn reconcile(store: &AlertStore, sinks: &Sinks) -> anyhow::Result<usi
             .entry(d.sink.clone())
             .or_insert_with(|| sink.already_written());
         if file.contains(&d.alert_id) {
-            store.delivered(d.id)?;
+            store.delivered(&d)?;
             marked += 1;
             tracing::info!(sink = %d.sink, alert = d.alert_id, "already in the file before the restart; marked delivered");
         }

@@ -260,7 +260,7 @@ impl SinkRef<'_> {
                 from,
                 to,
                 ..
-            } => send_mail(transport, from, to, group).await,
+            } => send_mail(transport, from, to, alert_mail(group)).await,
             Sink::Taxii(taxii) => {
                 for d in group {
                     taxii.push(&self.enricher.export_alert(d)?).await?;
@@ -317,26 +317,12 @@ impl SinkRef<'_> {
                 to,
                 ..
             } => {
-                let domain = from.email.domain().to_owned();
-                let mut builder = Message::builder()
-                    .from(from.clone())
-                    .subject(format!(
-                        "[leakwatch] operator: {} needs a human",
-                        event.site
-                    ))
-                    .message_id(Some(format!("<leakwatch.event.{}@{domain}>", event.id)));
-                for t in to {
-                    builder = builder.to(t.clone());
-                }
-                let message = builder
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(format!("{}\n\n{}\n", event.message, event.at))
-                    .map_err(|e| format!("cannot build the message: {e}"))?;
-                transport
-                    .send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| format!("SMTP: {e}"))
+                let mail = Mail {
+                    subject: format!("[leakwatch] operator: {} needs a human", event.site),
+                    id: format!("event.{}", event.id),
+                    body: format!("{}\n\n{}\n", event.message, event.at),
+                };
+                send_mail(transport, from, to, mail).await
             }
             Sink::Taxii(_) | Sink::Misp(_) => Ok(()),
         }
@@ -390,12 +376,18 @@ fn append_text(path: &PathBuf, text: &str) -> std::io::Result<()> {
     file.sync_data()
 }
 
-async fn send_mail(
-    transport: &AsyncSmtpTransport<Tokio1Executor>,
-    from: &lettre::message::Mailbox,
-    to: &[lettre::message::Mailbox],
-    deliveries: &[Delivery],
-) -> Result<(), String> {
+/// One plain-text message.
+struct Mail {
+    subject: String,
+    /// The local part of its Message-ID: the same content always has the
+    /// same id, so a message sent again after a crash is recognisably the
+    /// same one.
+    id: String,
+    body: String,
+}
+
+/// The message for a group of alert deliveries (one alert, or a digest).
+fn alert_mail(deliveries: &[Delivery]) -> Mail {
     let subject = match deliveries {
         [one] => format!(
             "[leakwatch] {:?}: {}/{} offered on {}",
@@ -410,23 +402,31 @@ async fn send_mail(
         .iter()
         .map(|d| format_alert(&d.alert, Some(d.alert_id), false))
         .collect();
-    // The same deliveries always make the same Message-ID: a message sent
-    // again after a crash is recognisably the same one.
     let ids: Vec<String> = deliveries.iter().map(|d| d.id.to_string()).collect();
+    Mail {
+        subject,
+        id: format!("delivery.{}", ids.join(".")),
+        body: body.join("\n\n"),
+    }
+}
+
+async fn send_mail(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &lettre::message::Mailbox,
+    to: &[lettre::message::Mailbox],
+    mail: Mail,
+) -> Result<(), String> {
     let domain = from.email.domain().to_owned();
     let mut builder = Message::builder()
         .from(from.clone())
-        .subject(subject)
-        .message_id(Some(format!(
-            "<leakwatch.delivery.{}@{domain}>",
-            ids.join(".")
-        )));
+        .subject(mail.subject)
+        .message_id(Some(format!("<leakwatch.{}@{domain}>", mail.id)));
     for t in to {
         builder = builder.to(t.clone());
     }
     let message = builder
         .header(ContentType::TEXT_PLAIN)
-        .body(body.join("\n\n"))
+        .body(mail.body)
         .map_err(|e| format!("cannot build the message: {e}"))?;
     transport
         .send(message)

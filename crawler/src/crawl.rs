@@ -378,7 +378,7 @@ pub async fn crawl_site(
     let frontier = match Frontier::in_memory() {
         Ok(f) => Mutex::new(f),
         Err(e) => {
-            tracing::error!(site = %profile.rules.name, error = %e, "cannot create an in-memory frontier");
+            tracing::error!(site = %profile.rules().name, error = %e, "cannot create an in-memory frontier");
             return CrawlStats::default();
         }
     };
@@ -414,7 +414,7 @@ pub async fn crawl_site(
     match run_site(&ctx, Sink::Plain(&documents), &mut events).await {
         Ok(report) => report.stats,
         Err(e) => {
-            tracing::error!(site = %profile.rules.name, error = %e, "in-memory frontier failed");
+            tracing::error!(site = %profile.rules().name, error = %e, "in-memory frontier failed");
             CrawlStats::default()
         }
     }
@@ -506,7 +506,7 @@ async fn run_site(
     sink: Sink<'_>,
     events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
 ) -> Result<SiteReport, FrontierError> {
-    let site_name = ctx.profile.rules.name.clone();
+    let site_name = ctx.profile.rules().name.clone();
     let site = site_name.as_str();
     let span = tracing::info_span!("site", site = %site);
     let mut pass = match resume_site(ctx, site, &span, events).await? {
@@ -517,9 +517,9 @@ async fn run_site(
     };
     let profile = pass.profile.clone();
     let seeds: Vec<(CanonicalUrl, PageRole)> = profile
-        .seeds
+        .seeds()
         .iter()
-        .filter_map(|s| CanonicalUrl::new(s.clone(), &profile.rules.links.url_rules).ok())
+        .filter_map(|s| CanonicalUrl::new(s.clone(), &profile.rules().links.url_rules).ok())
         .map(|u| {
             let role = role_of(&profile, &u);
             (u, role)
@@ -541,9 +541,9 @@ async fn run_site(
         let window = pass
             .gate
             .fetches_to_keep()
-            .clamp(1, profile.concurrency.max(1));
+            .clamp(1, profile.concurrency().max(1));
         if stopping.is_none() {
-            while in_flight.len() < window && claimed < profile.max_pages {
+            while in_flight.len() < window && claimed < profile.max_pages() {
                 let next = ctx.store(|f| f.next_due(site, now_ms(), &flying)).await?;
                 let Some(url) = next else { break };
                 flying.insert(url.id);
@@ -561,8 +561,8 @@ async fn run_site(
             if stopping.is_some() {
                 break;
             }
-            if claimed >= profile.max_pages {
-                tracing::info!(parent: &span, max_pages = profile.max_pages, "page limit of one pass reached");
+            if claimed >= profile.max_pages() {
+                tracing::info!(parent: &span, max_pages = profile.max_pages(), "page limit of one pass reached");
                 stopping = Some(SiteOutcome::PageLimit);
                 break;
             }
@@ -603,7 +603,7 @@ async fn run_site(
             None => continue,
         };
         flying.remove(&url.id);
-        let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.rules.base_url.clone());
+        let page_url = Url::parse(&url.url).unwrap_or_else(|_| profile.rules().base_url.clone());
         let now = now_ms();
         // The login page, shown or redirected to: the session is gone.
         let logged_out = match &result {
@@ -721,10 +721,7 @@ async fn resume_site(
     // An operator's imported session takes the place of the profile's
     // cookies of the same names.
     let profile = match ctx.store(|f| f.imported_session(site)).await {
-        Ok(Some(imported)) => Arc::new(SiteProfile {
-            session: ctx.profile.session.with_imported(&imported.cookies),
-            ..SiteProfile::clone(&ctx.profile)
-        }),
+        Ok(Some(imported)) => Arc::new(ctx.profile.with_imported_cookies(&imported.cookies)),
         Ok(None) => ctx.profile.clone(),
         Err(e) => {
             tracing::error!(parent: span, error = %e, "the imported session is unreadable: crawling with the profile's cookies");
@@ -735,7 +732,7 @@ async fn resume_site(
     // Resume the site's state: a rest still running, a lost session, a
     // wall waiting for a person.
     let now = now_ms();
-    let fingerprint = profile.session.fingerprint();
+    let fingerprint = profile.session().fingerprint();
     let mut state = ctx.store(|f| f.site_state(site)).await?;
     let stopped_for_person = state.pause_reason.as_deref().and_then(|r| {
         if r == LOGGED_OUT {
@@ -796,7 +793,7 @@ async fn resume_site(
         Err(e) => {
             events(SiteEvent::Failed {
                 site,
-                url: &profile.rules.base_url,
+                url: &profile.rules().base_url,
                 error: &e,
                 retry_at: None,
             });
@@ -831,7 +828,7 @@ impl Pass {
         events: &mut (dyn FnMut(SiteEvent<'_>) + Send),
     ) -> Result<Option<SiteOutcome>, FrontierError> {
         let profile = &self.profile;
-        let site = profile.rules.name.as_str();
+        let site = profile.rules().name.as_str();
         // Of a channel's messages, those an earlier pass read are
         // known: only the new ones go on.
         if let Some(p) = &page.channel_page {
@@ -844,9 +841,9 @@ impl Pass {
         // backfill goes, and never past a message seen before.
         let older_too = page.channel_page.as_ref().is_none_or(|p| {
             self.channels
-                .follow_older(p, &profile.backfill, to_time(now))
+                .follow_older(p, &profile.backfill(), to_time(now))
         });
-        let links: Vec<NewLink> = if url.depth < profile.max_depth {
+        let links: Vec<NewLink> = if url.depth < profile.max_depth() {
             page.links
                 .iter()
                 .filter(|l| older_too || !is_older_page(l.as_url()))
@@ -869,7 +866,7 @@ impl Pass {
         if let Some(p) = &page.channel_page {
             self.channels.saw(p);
         }
-        let final_role = CanonicalUrl::new(page.url.clone(), &profile.rules.links.url_rules)
+        let final_role = CanonicalUrl::new(page.url.clone(), &profile.rules().links.url_rules)
             .map_or(url.role, |u| role_of(profile, &u));
         let receipts = ctx
             .store(|f| {
@@ -931,7 +928,7 @@ impl Pass {
         (span, events): (&tracing::Span, &mut (dyn FnMut(SiteEvent<'_>) + Send)),
     ) -> Result<Option<SiteOutcome>, FrontierError> {
         let profile = &self.profile;
-        let site = profile.rules.name.as_str();
+        let site = profile.rules().name.as_str();
         self.stats.failed += 1;
         let error_text = failure.error.to_string();
         let status = match failure.error.kind() {
@@ -954,8 +951,8 @@ impl Pass {
                 retry_base: ctx.options.retry_base,
                 retry_cap: ctx.options.retry_cap,
                 request_timeout: ctx.fetcher.options().request_timeout,
-                list_interval: profile.recrawl.list_interval,
-                topic_interval: profile.recrawl.topic_interval,
+                list_interval: profile.recrawl().list_interval,
+                topic_interval: profile.recrawl().topic_interval,
             };
             match retry_at(&policy, &failed) {
                 Retry::LaterPass(later) => {
@@ -1185,7 +1182,7 @@ async fn fetch_and_extract(
     profile: Arc<SiteProfile>,
     url: FrontierUrl,
 ) -> FetchResult {
-    let canonical = match CanonicalUrl::parse(&url.url, &profile.rules.links.url_rules) {
+    let canonical = match CanonicalUrl::parse(&url.url, &profile.rules().links.url_rules) {
         Ok(c) => c,
         Err(e) => {
             let error = CrawlError::new(
@@ -1206,7 +1203,7 @@ async fn fetch_and_extract(
         Validators::default()
     };
     let fetched = {
-        let span = tracing::debug_span!("fetch", site = %profile.rules.name, url = %canonical, attempt = url.attempts + 1);
+        let span = tracing::debug_span!("fetch", site = %profile.rules().name, url = %canonical, attempt = url.attempts + 1);
         fetcher
             .fetch_conditional(&profile, &canonical, &validators)
             .instrument(span)
@@ -1252,14 +1249,14 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
     let text = &*cap_nesting(&page.decoded.text, MAX_DEPTH);
     // Parsed once: for the logged-out check, extraction and row signatures.
     let parsed = Html::parse_document(text);
-    let logged_out = profile.session.is_logged_out(&page.url, &parsed);
+    let logged_out = profile.session().is_logged_out(&page.url, &parsed);
     let mut wall = None;
     let mut unavailable = None;
     let (documents, links, signatures) = if logged_out {
         (Vec::new(), Vec::new(), HashMap::new())
     } else {
         let (extracted, explanation) = extract_parsed(
-            &profile.rules,
+            &profile.rules(),
             &page.url,
             &parsed,
             text,
@@ -1281,11 +1278,11 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         let links = extracted
             .links
             .into_iter()
-            .filter_map(|l| admit(&profile.rules, l).ok())
+            .filter_map(|l| admit(&profile.rules(), l).ok())
             .collect();
         let mut signatures: HashMap<CanonicalUrl, String> = match role {
             PageRole::List => topic_row_signatures(
-                &profile.rules,
+                &profile.rules(),
                 &page.url,
                 &parsed,
                 Some(page.decoded.encoding),
@@ -1300,7 +1297,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         // topic on every poll is how crawlers get banned.
         if role == PageRole::List {
             for (link, replies) in extracted.row_replies {
-                if let Ok(topic) = admit(&profile.rules, link) {
+                if let Ok(topic) = admit(&profile.rules(), link) {
                     signatures.insert(topic, format!("replies:{}", replies.trim()));
                 }
             }
@@ -1331,7 +1328,7 @@ fn extraction_slots() -> usize {
 }
 
 fn role_of(profile: &SiteProfile, url: &CanonicalUrl) -> PageRole {
-    if profile.rules.topic.url.is_match(url.as_str()) {
+    if profile.rules().topic.url.is_match(url.as_str()) {
         PageRole::Topic
     } else {
         PageRole::List
@@ -1340,8 +1337,8 @@ fn role_of(profile: &SiteProfile, url: &CanonicalUrl) -> PageRole {
 
 fn interval_ms(profile: &SiteProfile, role: PageRole) -> i64 {
     let d = match role {
-        PageRole::List => profile.recrawl.list_interval,
-        PageRole::Topic => profile.recrawl.topic_interval,
+        PageRole::List => profile.recrawl().list_interval,
+        PageRole::Topic => profile.recrawl().topic_interval,
     };
     i64::try_from(d.as_millis()).unwrap_or(NEVER / 2)
 }

@@ -297,21 +297,21 @@ impl Fetcher {
     /// failing where it is. Pages keep their URLs under `base_url`. Returns
     /// the new root, `None` for a site without mirrors.
     pub fn fail_over(&self, profile: &SiteProfile) -> Option<Url> {
-        if profile.rules.mirrors.is_empty() {
+        if profile.rules().mirrors.is_empty() {
             return None;
         }
         let mut roots = self
             .roots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let root = roots.entry(profile.rules.name.clone()).or_default();
-        *root = (*root + 1) % (profile.rules.mirrors.len() + 1);
+        let root = roots.entry(profile.rules().name.clone()).or_default();
+        *root = (*root + 1) % (profile.rules().mirrors.len() + 1);
         let url = if *root == 0 {
-            profile.rules.base_url.clone()
+            profile.rules().base_url.clone()
         } else {
-            profile.rules.mirrors[*root - 1].clone()
+            profile.rules().mirrors[*root - 1].clone()
         };
-        tracing::warn!(site = %profile.rules.name, to = %url, "switching the site to its next address");
+        tracing::warn!(site = %profile.rules().name, to = %url, "switching the site to its next address");
         Some(url)
     }
 
@@ -320,10 +320,10 @@ impl Fetcher {
         self.roots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&profile.rules.name)
+            .get(&profile.rules().name)
             .copied()
             .unwrap_or(0)
-            .min(profile.rules.mirrors.len())
+            .min(profile.rules().mirrors.len())
     }
 
     /// Gives `site` a new identity for its next requests: over Tor, a new
@@ -409,36 +409,36 @@ impl Fetcher {
     }
 
     fn site(&self, profile: &SiteProfile) -> Result<Arc<SiteClient>, CrawlError> {
-        let username = self.socks_username(&profile.rules.name);
+        let username = self.socks_username(&profile.rules().name);
         let built_from = format!(
             "{}:{}/{}/{}/{}/{username}",
-            profile.rate_limit.per_minute,
-            profile.rate_limit.headroom_percent,
-            profile.rate_limit.burst,
-            profile.session.fingerprint(),
-            profile.headers.len()
+            profile.rate_limit().per_minute,
+            profile.rate_limit().headroom_percent,
+            profile.rate_limit().burst,
+            profile.session().fingerprint(),
+            profile.headers().len()
         );
         let mut sites = self
             .sites
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(site) = sites
-            .get(&profile.rules.name)
+            .get(&profile.rules().name)
             .filter(|s| s.built_from == built_from && s.client.is_some())
         {
             return Ok(site.clone());
         }
-        let session = profile.session.fingerprint();
-        let jar = match sites.get(&profile.rules.name) {
+        let session = profile.session().fingerprint();
+        let jar = match sites.get(&profile.rules().name) {
             Some(old) if old.session == session => old.jar.clone(),
             _ => Arc::new(SiteJar::new(
-                profile.session.jar(&profile.rules.base_url),
+                profile.session().jar(&profile.rules().base_url),
                 self.cookies.clone(),
-                &profile.rules.name,
+                &profile.rules().name,
                 session.clone(),
             )),
         };
-        let gate = match sites.get(&profile.rules.name) {
+        let gate = match sites.get(&profile.rules().name) {
             // Keep the budget already spent when only cookies changed.
             Some(old)
                 if old
@@ -449,7 +449,7 @@ impl Fetcher {
             {
                 old.gate.clone()
             }
-            _ => Arc::new(SiteGate::new(profile.rate_limit)),
+            _ => Arc::new(SiteGate::new(profile.rate_limit())),
         };
         let mut builder = reqwest::Client::builder()
             .connector_layer(ConnectWatch { gate: gate.clone() })
@@ -491,7 +491,7 @@ impl Fetcher {
         }
         let client = builder.build().map_err(|e| {
             CrawlError::new(
-                profile.rules.base_url.to_string(),
+                profile.rules().base_url.to_string(),
                 CrawlErrorKind::Transport {
                     message: format!("cannot build the HTTP client: {}", error_chain(&e)),
                 },
@@ -504,21 +504,22 @@ impl Fetcher {
             session,
             built_from,
         });
-        sites.insert(profile.rules.name.clone(), site.clone());
+        sites.insert(profile.rules().name.clone(), site.clone());
         Ok(site)
     }
 
     /// Fetches `url` of `profile`'s site once (no validators): the simple
     /// form for tools and the one-off crawl.
     pub async fn fetch(&self, profile: &SiteProfile, url: &Url) -> Result<FetchedPage, CrawlError> {
-        let url = CanonicalUrl::new(url.clone(), &profile.rules.links.url_rules).map_err(|e| {
-            CrawlError::new(
-                url.to_string(),
-                CrawlErrorKind::Refused {
-                    reason: e.to_string(),
-                },
-            )
-        })?;
+        let url =
+            CanonicalUrl::new(url.clone(), &profile.rules().links.url_rules).map_err(|e| {
+                CrawlError::new(
+                    url.to_string(),
+                    CrawlErrorKind::Refused {
+                        reason: e.to_string(),
+                    },
+                )
+            })?;
         match self
             .fetch_conditional(profile, &url, &Validators::default())
             .await
@@ -563,8 +564,8 @@ CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor 
             url.clone()
         } else {
             CanonicalUrl::new(
-                profile.rules.on_root(url.as_url(), root),
-                &profile.rules.links.url_rules,
+                profile.rules().on_root(url.as_url(), root),
+                &profile.rules().links.url_rules,
             )
             .map_err(|e| {
                 CrawlError::new(
@@ -600,7 +601,7 @@ CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor 
                 // A page fetched from a mirror (ours, or one a redirect led
                 // to) keeps its URL under base_url.
                 Hop::Done(FetchOutcome::Page(mut page)) => {
-                    page.url = profile.rules.to_primary(page.url.clone());
+                    page.url = profile.rules().to_primary(page.url.clone());
                     if let Some(capture) = Arc::get_mut(&mut page.capture) {
                         capture.requested_url = url.to_string();
                     }
@@ -617,7 +618,7 @@ CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor 
                         )
                     })?;
                     if profile
-                        .session
+                        .session()
                         .login_url
                         .as_ref()
                         .is_some_and(|r| r.is_match(target.as_str()))
@@ -626,7 +627,7 @@ CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor 
                             CrawlError::new(url.to_string(), CrawlErrorKind::LoggedOut).into()
                         );
                     }
-                    let target = CanonicalUrl::new(target, &profile.rules.links.url_rules)
+                    let target = CanonicalUrl::new(target, &profile.rules().links.url_rules)
                         .map_err(|e| {
                             CrawlError::new(
                                 current.to_string(),
@@ -635,7 +636,7 @@ CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor 
                                 },
                             )
                         })?;
-                    if !profile.rules.contains_any(target.as_url()) {
+                    if !profile.rules().contains_any(target.as_url()) {
                         return Err(CrawlError::new(
                             current.to_string(),
                             CrawlErrorKind::OffSiteRedirect {
@@ -772,7 +773,7 @@ CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor 
             );
         }
         let floor = profile
-            .min_transfer_rate
+            .min_transfer_rate()
             .or(self.options.min_transfer_rate)
             .filter(|f| f.bytes_per_sec > 0 && !f.window.is_zero());
         let mut watch = floor.map(|f| RateWatch::new(f, Instant::now()));
@@ -836,9 +837,9 @@ CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor 
             )
             .into());
         }
-        let decoded = decode_html(&body, content_type.as_deref(), profile.rules.encoding);
+        let decoded = decode_html(&body, content_type.as_deref(), profile.rules().encoding);
         tracing::debug!(
-            site = %profile.rules.name,
+            site = %profile.rules().name,
             url = %url,
             status = status.as_u16(),
             bytes = body.len(),
@@ -859,7 +860,7 @@ CrawlErrorKind::Refused { reason: "an .onion address cannot be reached with tor 
             },
             identity: match &self.transport {
                 Transport::Direct => None,
-                Transport::Socks(_) => Some(self.socks_username(&profile.rules.name)),
+                Transport::Socks(_) => Some(self.socks_username(&profile.rules().name)),
             },
             encoding: decoded.encoding.name().to_owned(),
             body: Arc::from(body),
@@ -1042,7 +1043,7 @@ fn request_headers(
     validators: &Validators,
 ) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    let ua = profile.user_agent.as_deref().unwrap_or(&options.user_agent);
+    let ua = profile.user_agent().unwrap_or(&options.user_agent);
     if let Ok(v) = HeaderValue::from_str(ua) {
         headers.insert(USER_AGENT, v);
     }
@@ -1051,7 +1052,7 @@ fn request_headers(
         HeaderValue::from_static("text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"),
     );
     headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.5"));
-    for (k, v) in &profile.headers {
+    for (k, v) in profile.headers() {
         if let (Ok(k), Ok(mut v)) = (
             HeaderName::from_bytes(k.as_bytes()),
             HeaderValue::from_str(v.expose()),

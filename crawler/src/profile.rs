@@ -19,7 +19,7 @@ use crate::channels::{Backfill, BackfillSince};
 use crate::duration::parse_duration;
 use crate::fetch::RateFloor;
 use crate::recrawl::RecrawlPolicy;
-use crate::session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig};
+use crate::session::{parse_cookie_file, parse_cookie_line, Secret, SessionConfig, SessionCookie};
 
 /// The top-level keys of a profile that the crawler reads; the rest are
 /// the extraction rules' ([`extract::RULE_KEYS`]).
@@ -148,35 +148,35 @@ impl RateLimit {
 #[derive(Debug, Clone)]
 pub struct SiteProfile {
     /// Where the site is and how its pages are read (see [`SiteRules`]).
-    pub rules: SiteRules,
+    rules: SiteRules,
     /// Start pages (absolute, resolved against the base URL).
-    pub seeds: Vec<Url>,
+    seeds: Vec<Url>,
     /// The most URLs taken from the frontier for this site in one pass
     /// (default 10 000).
-    pub max_pages: usize,
+    max_pages: usize,
     /// How many link hops from a seed the crawl goes: links on a page this
     /// deep are not followed (default 20).
-    pub max_depth: u32,
+    max_depth: u32,
     /// The `User-Agent` sent to this site; `None`: the fetcher's
     /// ([`FetchOptions::user_agent`](crate::FetchOptions::user_agent)).
-    pub user_agent: Option<String>,
+    user_agent: Option<String>,
     /// Extra request headers; values are secrets (they may carry cookies).
-    pub headers: Vec<(String, Secret)>,
+    headers: Vec<(String, Secret)>,
     /// How fast requests go to this site (default: 30 a minute, one at a
     /// time).
-    pub rate_limit: RateLimit,
+    rate_limit: RateLimit,
     /// Requests in flight to this site at once.
-    pub concurrency: usize,
+    concurrency: usize,
     /// The slowest transfer tolerated from this site, instead of the
     /// service's (`bytes_per_sec = 0`: none); `None`: the service's.
-    pub min_transfer_rate: Option<RateFloor>,
+    min_transfer_rate: Option<RateFloor>,
     /// When the site's list and topic pages are fetched again.
-    pub recrawl: RecrawlPolicy,
+    recrawl: RecrawlPolicy,
     /// The cookies sent to the site and how a lost session is noticed.
-    pub session: SessionConfig,
+    session: SessionConfig,
     /// How far back a Telegram channel's older pages are read (default:
     /// 200 messages).
-    pub backfill: Backfill,
+    backfill: Backfill,
 }
 
 impl SiteProfile {
@@ -414,6 +414,88 @@ impl SiteProfile {
     /// The site id; documents carry it.
     pub fn name(&self) -> &str {
         &self.rules.name
+    }
+
+    /// Where the site is and how its pages are read.
+    pub fn rules(&self) -> &SiteRules {
+        &self.rules
+    }
+
+    /// The extraction rules, without the crawl settings.
+    pub fn into_rules(self) -> SiteRules {
+        self.rules
+    }
+
+    /// Start pages (absolute, resolved against the base URL).
+    pub fn seeds(&self) -> &[Url] {
+        &self.seeds
+    }
+
+    /// The profile with other start pages (each absolute).
+    pub fn with_seeds(mut self, seeds: Vec<Url>) -> SiteProfile {
+        self.seeds = seeds;
+        self
+    }
+
+    /// The most URLs taken from the frontier for this site in one pass.
+    pub fn max_pages(&self) -> usize {
+        self.max_pages
+    }
+
+    /// How many link hops from a seed the crawl goes: links on a page this
+    /// deep are not followed.
+    pub fn max_depth(&self) -> u32 {
+        self.max_depth
+    }
+
+    /// The `User-Agent` sent to this site; `None`: the fetcher's.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
+    }
+
+    /// Extra request headers; values are secrets (they may carry cookies).
+    pub fn headers(&self) -> &[(String, Secret)] {
+        &self.headers
+    }
+
+    /// How fast requests go to this site.
+    pub fn rate_limit(&self) -> RateLimit {
+        self.rate_limit
+    }
+
+    /// Requests in flight to this site at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// The slowest transfer tolerated from this site, instead of the
+    /// service's; `None`: the service's.
+    pub fn min_transfer_rate(&self) -> Option<RateFloor> {
+        self.min_transfer_rate
+    }
+
+    /// When the site's list and topic pages are fetched again.
+    pub fn recrawl(&self) -> &RecrawlPolicy {
+        &self.recrawl
+    }
+
+    /// The cookies sent to the site and how a lost session is noticed.
+    pub fn session(&self) -> &SessionConfig {
+        &self.session
+    }
+
+    /// The profile with an operator's imported cookies in place of its own
+    /// cookies of the same names.
+    pub fn with_imported_cookies(&self, cookies: &[SessionCookie]) -> SiteProfile {
+        SiteProfile {
+            session: self.session.with_imported(cookies),
+            ..self.clone()
+        }
+    }
+
+    /// How far back a Telegram channel's older pages are read.
+    pub fn backfill(&self) -> &Backfill {
+        &self.backfill
     }
 
     /// Minimum spacing between requests implied by the rate limit.

@@ -379,8 +379,8 @@ async fn a_login_gated_site_stops_when_logged_out_and_resumes_with_new_cookies()
     // A redirect to the login page is noticed without following it.
     let dir = tempfile::tempdir().expect("tempdir");
     let crawler = crawler_in(dir.path());
-    let mut profile = board_profile("gated2", &server.url("/"), &session("sess=good"));
-    profile.seeds = vec![url::Url::parse(&server.url("/gone")).expect("url")];
+    let profile = board_profile("gated2", &server.url("/"), &session("sess=good"))
+        .with_seeds(vec![url::Url::parse(&server.url("/gone")).expect("url")]);
     let (reports, _, _) = pass(&crawler, vec![profile]).await;
     assert_eq!(reports[0].outcome, SiteOutcome::LoggedOut);
     assert!(server

@@ -21,7 +21,7 @@ async fn each_site_has_its_own_socks_identity_and_a_new_one_after_renewal() {
     let fast = "[rate_limit]\nrequests_per_minute = 60000\nburst = 50";
     let a = board_profile("market-a", "http://a.example/", fast);
     let b = board_profile("forum-b", "http://b.example/", fast);
-    let url = |p: &crawler::SiteProfile| p.rules.base_url.clone();
+    let url = |p: &crawler::SiteProfile| p.rules().base_url.clone();
     assert!(fetcher.fetch(&a, &url(&a)).await.is_err());
     assert!(fetcher.fetch(&b, &url(&b)).await.is_err());
     assert_eq!(fetcher.renew_identity("market-a"), 1);

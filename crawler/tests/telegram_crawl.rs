@@ -128,7 +128,7 @@ list_interval = "1s"
         Path::new("tg.toml"),
     )
     .expect("profile");
-    assert_eq!(profile.seeds.len(), 2, "{:?}", profile.seeds);
+    assert_eq!(profile.seeds().len(), 2, "{:?}", profile.seeds());
     let dir = tempfile::tempdir().expect("tempdir");
     let crawler = crawler_in(dir.path());
 

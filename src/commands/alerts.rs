@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
 use crate::alert_store::{AlertFilter, AlertStore};
@@ -25,8 +26,8 @@ pub(crate) struct AlertsArgs {
     #[arg(long)]
     status: Option<String>,
     /// First seen at or after: 2026-11-01, RFC 3339, or 7d.
-    #[arg(long)]
-    since: Option<String>,
+    #[arg(long, value_parser = parse_date)]
+    since: Option<DateTime<Utc>>,
     /// One JSON alert a line.
     #[arg(long)]
     json: bool,
@@ -129,7 +130,7 @@ pub(crate) fn run(global: &GlobalArgs, args: AlertsArgs) -> anyhow::Result<ExitC
             .as_deref()
             .and_then(AlertStatus::parse)
             .map(|s| s.as_str().to_owned()),
-        since: args.since.as_deref().map(parse_date).transpose()?,
+        since: args.since,
     };
     let alerts = store.list(&filter)?;
     let colour = use_colour();

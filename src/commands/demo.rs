@@ -65,7 +65,7 @@ pub(crate) fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCod
         for (file, text) in PROFILES {
             let mut profile = SiteProfile::parse(text, Path::new(file))?;
             let rebased = root
-                .join(profile.rules.base_url.path())
+                .join(profile.rules().base_url.path())
                 .context("rebasing a demo profile")?;
             profile.rebase(&rebased);
             sites.push(profile);
@@ -141,18 +141,12 @@ fn serve_console(
         watchlists: Some(data_dir.join("demo").join("watchlists")),
         secure_cookies: false,
     });
-    runtime.block_on(async {
-        let (bound, server) = crate::console::serve(listen, state).await?;
+    runtime.block_on(super::serve::serve_until_interrupted(listen, state, |bound| {
         println!("\nAnalyst console: http://{bound}/  (Ctrl-C stops it)");
         println!("Log in with this demo operator token (shown once; `leakwatch token revoke {name}` ends it):");
         println!("  {token}");
         println!("A customer's view: leakwatch token create --name bank --customer mufg-group");
-        tokio::select! {
-            _ = server => {}
-            r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
-        }
-        anyhow::Ok(())
-    })?;
+    }))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use clap::builder::PossibleValuesParser;
 use clap::{Args, ValueEnum};
 use indexer::DocumentIndex;
@@ -44,8 +45,8 @@ pub(crate) struct ExportArgs {
     #[arg(long)]
     customer: Option<String>,
     /// First seen at or after: 2026-11-01, RFC 3339, or 7d.
-    #[arg(long)]
-    since: Option<String>,
+    #[arg(long, value_parser = parse_date)]
+    since: Option<DateTime<Utc>>,
     /// Only alerts in this status: new, delivered or acknowledged.
     #[arg(long, value_parser = PossibleValuesParser::new(["new", "delivered", "acknowledged"]))]
     status: Option<String>,
@@ -87,12 +88,7 @@ pub(crate) fn run(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<ExitC
     let filter = AlertFilter {
         customer: args.customer.clone(),
         status: args.status.clone(),
-        since: args
-            .since
-            .as_deref()
-            .map(parse_date)
-            .transpose()
-            .context("--since")?,
+        since: args.since,
     };
     let stored = AlertStore::open(&db)?.list(&filter)?;
 

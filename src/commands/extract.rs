@@ -76,7 +76,7 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let loaded = match &args.profile {
         // A profile file holds crawl settings too; extraction reads its rules.
-        Some(path) => Some(SiteProfile::load(path)?.rules),
+        Some(path) => Some(SiteProfile::load(path)?.into_rules()),
         None => None,
     };
     let decoded = decode_html(&bytes, None, loaded.as_ref().and_then(|p| p.encoding));

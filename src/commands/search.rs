@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use indexer::{DocumentIndex, Highlighted, ReindexProgress, SearchHit, SearchRequest, SortOrder};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -26,11 +27,11 @@ pub(crate) struct SearchArgs {
     #[arg(long)]
     customer: Option<String>,
     /// Posted (or fetched) at or after: 2026-11-01, RFC 3339, or 7d.
-    #[arg(long)]
-    since: Option<String>,
+    #[arg(long, value_parser = parse_date)]
+    since: Option<DateTime<Utc>>,
     /// Posted (or fetched) before: 2026-11-01, RFC 3339, or 7d.
-    #[arg(long)]
-    until: Option<String>,
+    #[arg(long, value_parser = parse_date)]
+    until: Option<DateTime<Utc>>,
     /// Hits to show.
     #[arg(long, default_value_t = 10)]
     limit: usize,
@@ -52,30 +53,20 @@ enum Sort {
 }
 
 /// The index's request for these arguments.
-fn request(args: &SearchArgs) -> anyhow::Result<SearchRequest> {
-    Ok(SearchRequest {
+fn request(args: &SearchArgs) -> SearchRequest {
+    SearchRequest {
         query: args.query.clone(),
         site: args.site.clone(),
         customer: args.customer.clone(),
-        since: args
-            .since
-            .as_deref()
-            .map(parse_date)
-            .transpose()
-            .context("--since")?,
-        until: args
-            .until
-            .as_deref()
-            .map(parse_date)
-            .transpose()
-            .context("--until")?,
+        since: args.since,
+        until: args.until,
         limit: args.limit,
         offset: args.offset,
         sort: match args.sort {
             Sort::Score => SortOrder::Score,
             Sort::Date => SortOrder::Date,
         },
-    })
+    }
 }
 
 /// Opens the index, rebuilding one of an older schema with a progress bar
@@ -108,7 +99,7 @@ pub(crate) fn open_index(dir: &Path) -> anyhow::Result<DocumentIndex> {
 pub(crate) fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir(global.data_dir.as_deref())?;
     let index = open_index(&paths::index_dir(&data_dir))?;
-    let request = request(&args)?;
+    let request = request(&args);
     let results = index.search_page(&request)?;
     let hits = &results.hits;
     let mut out = std::io::stdout().lock();
@@ -229,7 +220,7 @@ fn render_snippet(snippet: &Highlighted, colour: bool) -> String {
 mod tests {
     //! The flags as a user types them, through clap, against a small index.
     use super::*;
-    use chrono::{TimeZone, Utc};
+    use chrono::TimeZone;
     use clap::Parser;
     use indexer::IndexDocument;
 
@@ -278,7 +269,7 @@ mod tests {
     }
 
     fn ids(index: &DocumentIndex, argv: &[&str]) -> Vec<String> {
-        let request = request(&args(argv)).expect("request");
+        let request = request(&args(argv));
         let (_, hits) = index.search(&request).expect("search");
         hits.into_iter().map(|h| h.document.id).collect()
     }
@@ -286,7 +277,7 @@ mod tests {
     #[test]
     fn defaults() {
         let a = args(&["三菱"]);
-        let r = request(&a).expect("request");
+        let r = request(&a);
         assert_eq!((r.limit, r.offset, r.sort), (10, 0, SortOrder::Score));
         assert!(!a.json && r.site.is_none() && r.since.is_none() && r.until.is_none());
     }
@@ -357,15 +348,18 @@ mod tests {
             ]),
             ["d0", "d2"]
         );
-        let err = request(&args(&["x", "--until", "soon"])).expect_err("bad date");
-        assert!(format!("{err:#}").contains("--until"), "{err:#}");
+        let argv = ["search", "x", "--until", "soon"];
+        let err = match Cli::try_parse_from(argv) {
+            Ok(_) => panic!("--until soon was taken"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("--until") && err.contains("soon"), "{err}");
     }
 
     #[test]
     fn json_keeps_its_keys_and_adds_the_parsed_price() {
         let (_dir, index) = index();
-        let request =
-            request(&args(&["三菱日联", "--limit", "1", "--sort", "date"])).expect("request");
+        let request = request(&args(&["三菱日联", "--limit", "1", "--sort", "date"]));
         let (_, hits) = index.search(&request).expect("search");
         let line = json_line(&hits[0]);
         for key in [
@@ -401,9 +395,13 @@ mod tests {
     fn readable_output() {
         let (_dir, index) = index();
         let (total, hits) = index
-            .search(
-                &request(&args(&["三菱日联", "--sort", "date", "--limit", "2"])).expect("request"),
-            )
+            .search(&request(&args(&[
+                "三菱日联",
+                "--sort",
+                "date",
+                "--limit",
+                "2",
+            ])))
             .expect("search");
         let text = render_hit(1, &hits[0], false);
         assert!(text.starts_with("1. 出售 三菱日联银行 账户 4\n"), "{text}");
@@ -423,7 +421,7 @@ mod tests {
     fn query_errors_point_at_the_problem() {
         let (_dir, index) = index();
         let err = index
-            .search(&request(&args(&["銀行 foo:bar"])).expect("request"))
+            .search(&request(&args(&["銀行 foo:bar"])))
             .expect_err("unknown field");
         let shown = format!("{:#}", anyhow::Error::from(err));
         let lines: Vec<&str> = shown.lines().collect();

@@ -47,18 +47,28 @@ pub(crate) fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCo
         secure_cookies: args.secure_cookies,
     });
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let (bound, server) = console::serve(args.listen, state).await?;
+    runtime.block_on(serve_until_interrupted(args.listen, state, |bound| {
         // The first line says where; tests and scripts read it.
         println!("console at http://{bound}/");
         use std::io::Write;
         let _ = std::io::stdout().flush();
         tracing::info!(%bound, "console serving");
-        tokio::select! {
-            _ = server => {}
-            r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
-        }
-        anyhow::Ok(())
-    })?;
+    }))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the console on `listen` until the server ends or Ctrl-C;
+/// `announce` is told the bound address first.
+pub(crate) async fn serve_until_interrupted(
+    listen: SocketAddr,
+    state: ConsoleState,
+    announce: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let (bound, server) = console::serve(listen, state).await?;
+    announce(bound);
+    tokio::select! {
+        _ = server => {}
+        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+    }
+    Ok(())
 }

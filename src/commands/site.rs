@@ -70,7 +70,7 @@ fn doctor(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let loaded = args
         .profile
         .as_deref()
-        .map(|p| SiteProfile::load(p).map(|p| p.rules))
+        .map(|p| SiteProfile::load(p).map(SiteProfile::into_rules))
         .transpose()?;
     let (text, encoding, source_url) = match &fetched_url {
         Some(url) => {

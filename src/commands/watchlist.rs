@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use watchlists::{Matcher, WatchlistSet};
 
@@ -23,8 +24,8 @@ pub(crate) enum WatchlistCommand {
         /// A watchlist file or folder.
         path: PathBuf,
         /// Only documents posted (or fetched) since: 2026-11-01, RFC 3339, or 30d.
-        #[arg(long)]
-        since: Option<String>,
+        #[arg(long, value_parser = parse_date)]
+        since: Option<DateTime<Utc>>,
         /// One JSON alert a line.
         #[arg(long)]
         json: bool,
@@ -52,7 +53,6 @@ pub(crate) fn run(global: &GlobalArgs, command: WatchlistCommand) -> anyhow::Res
         },
         WatchlistCommand::RetroHunt { path, since, json } => {
             let set = WatchlistSet::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let since = since.as_deref().map(parse_date).transpose()?;
             let assets: HashSet<String> = set
                 .watchlists()
                 .iter()
