@@ -56,6 +56,16 @@ impl Hidden {
         !self.classes.is_empty() && v.classes().any(|c| self.classes.contains(c))
     }
 
+    /// Whether `element` or one of its ancestors is of a class the page's
+    /// stylesheet hides: a decoy, not content a script or a reader's
+    /// choice (a collapsed category) keeps out of view for now.
+    pub(crate) fn is_decoy(&self, element: ElementRef<'_>) -> bool {
+        !self.classes.is_empty()
+            && std::iter::once(element)
+                .chain(element.ancestors().filter_map(ElementRef::wrap))
+                .any(|e| e.value().classes().any(|c| self.classes.contains(c)))
+    }
+
     /// Whether `element` or one of its ancestors below `<body>` is hidden.
     /// `<html>` and `<body>` are not asked: pages hide the whole body until
     /// a script has run.
@@ -152,6 +162,8 @@ mod tests {
         let sel = Selector::parse("p").expect("valid");
         let hidden: Vec<bool> = p.select(&sel).map(|e| h.is_hidden(e)).collect();
         assert_eq!(hidden, [true, false, true, true, false]);
+        let decoys: Vec<bool> = p.select(&sel).map(|e| h.is_decoy(e)).collect();
+        assert_eq!(decoys, [true, false, true, true, false]);
     }
 
     #[test]
@@ -168,6 +180,8 @@ mod tests {
         assert!(h.is_within_hidden(one("b")));
         assert!(h.is_within_hidden(one("i")));
         assert!(!h.is_within_hidden(one("u")));
+        // An inline style is a collapsed block or a menu, not a decoy.
+        assert!(!h.is_decoy(one("b")));
     }
 
     #[test]

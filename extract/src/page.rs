@@ -223,7 +223,9 @@ pub fn extract_parsed(
     // Which kind of page is this?
     let row_selector = rules.list_row();
     let preset_rows: Vec<ElementRef<'_>> = match row_selector {
-        Some((s, _)) if !use_generic || profile.list.row.is_some() => page.select(s).collect(),
+        Some((s, _)) if !use_generic || profile.list.row.is_some() => {
+            visible_rows(page.select(s).collect(), &ctx.hidden)
+        }
         _ => Vec::new(),
     };
     // Generic list detection walks the whole page: at most once.
@@ -1125,6 +1127,22 @@ pub(crate) fn document_id(profile: &SiteRules, url: &Url, listing_number: Option
     match url.query() {
         Some(q) => format!("{}:{}?{}", profile.name, rel, q),
         None => format!("{}:{}", profile.name, rel),
+    }
+}
+
+/// The rows without decoys (rows of a class the page's stylesheet hides);
+/// all of them when every one is of such a class. Rows an inline style
+/// hides stay: a collapsed category is still the board's.
+fn visible_rows<'a>(rows: Vec<ElementRef<'a>>, hidden: &Hidden) -> Vec<ElementRef<'a>> {
+    let visible: Vec<ElementRef<'a>> = rows
+        .iter()
+        .copied()
+        .filter(|r| !hidden.is_decoy(*r))
+        .collect();
+    if visible.is_empty() {
+        rows
+    } else {
+        visible
     }
 }
 

@@ -227,3 +227,21 @@ fn a_title_that_puts_the_site_first_gives_the_topic() {
         [(Some("Comptes bancaires japonais à vendre"), Some("kuro_broker"))]
     );
 }
+
+#[test]
+fn decoy_rows_the_page_hides_are_no_listings() {
+    let (rows, _) = rows(
+        "market-decoy-rows.html",
+        "http://market.example/listings",
+    );
+    let titles: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Mizuho account with online banking",
+            "Rakuten Bank account, card included",
+            "Yahoo! JAPAN ID with PayPay wallet",
+            "SMBC corporate account, Osaka"
+        ]
+    );
+}

@@ -1073,7 +1073,7 @@ fn discuz_theme_without_author_column_names_the_author_without_its_label() {
 }
 
 #[test]
-fn phpbb31_rows_take_the_starter_not_the_hidden_last_poster() {
+fn phpbb31_rows_skip_hidden_last_poster_copies_and_decoy_rows() {
     let docs = extract(
         "phpbb",
         "phpbb/viewforum-31-responsive.html",
