@@ -186,7 +186,10 @@ mod tests {
 
     #[test]
     fn comments_and_unclosed_rules_are_harmless() {
-        let p = page("/* .c {display:none} */ .d {display:none", "<p class='c'>1</p>");
+        let p = page(
+            "/* .c {display:none} */ .d {display:none",
+            "<p class='c'>1</p>",
+        );
         let h = Hidden::of(&p);
         let sel = Selector::parse("p").expect("valid");
         assert!(!p.select(&sel).any(|e| h.is_hidden(e)));

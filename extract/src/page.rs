@@ -19,10 +19,10 @@ use crate::generic::{
     find_rows_at, main_text, read_each, read_rows, topic_meta, wall, without_label, ColumnField,
     GenericRow, RecordSet, TopicMeta, Wall,
 };
+use crate::hidden::Hidden;
 use crate::rules::SiteRules;
 use crate::scope::admit;
 use crate::selectors::{FieldRule, FieldSpec, ListSelectors, Pick, TopicSelectors};
-use crate::hidden::Hidden;
 use crate::text::{element_text, element_text_without, tidy};
 
 /// What one page yielded.
@@ -869,10 +869,10 @@ fn topic_document(
     let seller = text("seller", rules.topic(|t| t.seller.as_ref()), &mut tr)
         .map(|s| without_label(&s).to_owned())
         .or_else(|| {
-        let a = meta.author.clone()?;
-        generic_trace(&mut tr, "seller", "the first post's profile link", &a);
-        Some(a)
-    });
+            let a = meta.author.clone()?;
+            generic_trace(&mut tr, "seller", "the first post's profile link", &a);
+            Some(a)
+        });
     let category = text("category", rules.topic(|t| t.category.as_ref()), &mut tr);
     let posted_at = posted(
         ctx,

@@ -215,8 +215,14 @@ fn a_title_that_puts_the_site_first_gives_the_topic() {
             .join("tests/fixtures/phpbb/viewtopic-site-first-title.html"),
     )
     .expect("fixture");
-    let (out, _) =
-        extract_page_explained(&rules, &url, &html, fetched, None, &ExtractOptions::default());
+    let (out, _) = extract_page_explained(
+        &rules,
+        &url,
+        &html,
+        fetched,
+        None,
+        &ExtractOptions::default(),
+    );
     let titles: Vec<(Option<&str>, Option<&str>)> = out
         .documents
         .iter()
@@ -224,16 +230,16 @@ fn a_title_that_puts_the_site_first_gives_the_topic() {
         .collect();
     assert_eq!(
         titles,
-        [(Some("Comptes bancaires japonais à vendre"), Some("kuro_broker"))]
+        [(
+            Some("Comptes bancaires japonais à vendre"),
+            Some("kuro_broker")
+        )]
     );
 }
 
 #[test]
 fn decoy_rows_the_page_hides_are_no_listings() {
-    let (rows, _) = rows(
-        "market-decoy-rows.html",
-        "http://market.example/listings",
-    );
+    let (rows, _) = rows("market-decoy-rows.html", "http://market.example/listings");
     let titles: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(
         titles,

@@ -327,8 +327,24 @@ pub(crate) fn without_label(text: &str) -> &str {
 /// `text` trimmed and without a leading label; empty when it is only one.
 fn strip_label(text: &str) -> &str {
     const LABELS: [&str; 19] = [
-        "by ", "By ", "par ", "von ", "por ", "от ", "автор:", "Автор:", "作者:", "作者：",
-        "发布人:", "发布人：", "发布者:", "发布者：", "卖家:", "卖家：", "Author:", "Seller:",
+        "by ",
+        "By ",
+        "par ",
+        "von ",
+        "por ",
+        "от ",
+        "автор:",
+        "Автор:",
+        "作者:",
+        "作者：",
+        "发布人:",
+        "发布人：",
+        "发布者:",
+        "发布者：",
+        "卖家:",
+        "卖家：",
+        "Author:",
+        "Seller:",
         "Vendor:",
     ];
     LABELS
