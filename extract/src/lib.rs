@@ -22,6 +22,7 @@ mod document;
 mod engines;
 mod error;
 mod generic;
+mod hidden;
 mod nesting;
 mod onion;
 mod page;

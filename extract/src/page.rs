@@ -16,13 +16,14 @@ use crate::dates::{parse_date, DateContext, SiteZone};
 use crate::document::{Document, DocumentKind};
 use crate::engines::{detect, Engine, EngineChoice};
 use crate::generic::{
-    find_rows_at, main_text, read_each, read_rows, topic_meta, wall, ColumnField, GenericRow,
-    RecordSet, TopicMeta, Wall,
+    find_rows_at, main_text, read_each, read_rows, topic_meta, wall, without_label, ColumnField,
+    GenericRow, RecordSet, TopicMeta, Wall,
 };
+use crate::hidden::Hidden;
 use crate::rules::SiteRules;
 use crate::scope::admit;
 use crate::selectors::{FieldRule, FieldSpec, ListSelectors, Pick, TopicSelectors};
-use crate::text::{element_text, tidy};
+use crate::text::{element_text, element_text_without, tidy};
 
 /// What one page yielded.
 #[derive(Debug, Clone, Default)]
@@ -184,6 +185,7 @@ pub fn extract_parsed(
             zone: site_zone(profile, engine),
             fetched_at,
         },
+        hidden: Hidden::of(page),
     };
     explain.zone = Some(ctx.dates.zone);
     // An engine with a reader of its own follows its preset's links also
@@ -221,7 +223,9 @@ pub fn extract_parsed(
     // Which kind of page is this?
     let row_selector = rules.list_row();
     let preset_rows: Vec<ElementRef<'_>> = match row_selector {
-        Some((s, _)) if !use_generic || profile.list.row.is_some() => page.select(s).collect(),
+        Some((s, _)) if !use_generic || profile.list.row.is_some() => {
+            visible_rows(page.select(s).collect(), &ctx.hidden)
+        }
         _ => Vec::new(),
     };
     // Generic list detection walks the whole page: at most once.
@@ -692,6 +696,8 @@ pub(crate) struct Context<'a> {
     pub(crate) fetched_at: DateTime<Utc>,
     pub(crate) encoding: Option<&'a str>,
     pub(crate) dates: DateContext,
+    /// What the page hides from its readers (decoys, menus).
+    pub(crate) hidden: Hidden,
 }
 
 /// The profile's rules over its preset's, over that preset's base.
@@ -783,7 +789,7 @@ fn read(
     scope: ElementRef<'_>,
     tr: &mut Tracer<'_>,
 ) -> Option<String> {
-    let (spec, raw) = apply(rule, scope, ctx.page.root_element(), ctx.url)?;
+    let (spec, raw) = apply(rule, scope, ctx.page.root_element(), ctx.url, &ctx.hidden)?;
     let value = if name == "price" || name.starts_with("price_") {
         tidy_price(&raw)
     } else {
@@ -860,11 +866,13 @@ fn topic_document(
         &mut tr,
     );
     let price = text("price", rules.topic(|t| t.price.as_ref()), &mut tr);
-    let seller = text("seller", rules.topic(|t| t.seller.as_ref()), &mut tr).or_else(|| {
-        let a = meta.author.clone()?;
-        generic_trace(&mut tr, "seller", "the first post's profile link", &a);
-        Some(a)
-    });
+    let seller = text("seller", rules.topic(|t| t.seller.as_ref()), &mut tr)
+        .map(|s| without_label(&s).to_owned())
+        .or_else(|| {
+            let a = meta.author.clone()?;
+            generic_trace(&mut tr, "seller", "the first post's profile link", &a);
+            Some(a)
+        });
     let category = text("category", rules.topic(|t| t.category.as_ref()), &mut tr);
     let posted_at = posted(
         ctx,
@@ -914,7 +922,7 @@ fn posted(
     let rule = rule?;
     let mut first_unparsed: Option<(&FieldSpec, String)> = None;
     for spec in &rule.alternatives {
-        let Some(raw) = apply_spec(spec, scope, page_root, ctx.url) else {
+        let Some(raw) = apply_spec(spec, scope, page_root, ctx.url, &ctx.hidden) else {
             continue;
         };
         match parse_date(&raw, &ctx.dates) {
@@ -977,7 +985,8 @@ fn row_document(
         return None;
     }
     let price = text("price", rules.list(|l| l.price.as_ref()), &mut tr);
-    let seller = text("seller", rules.list(|l| l.seller.as_ref()), &mut tr);
+    let seller = text("seller", rules.list(|l| l.seller.as_ref()), &mut tr)
+        .map(|s| without_label(&s).to_owned());
     let category = text("category", rules.list(|l| l.category.as_ref()), &mut tr);
     let posted_at = posted(
         ctx,
@@ -1121,24 +1130,44 @@ pub(crate) fn document_id(profile: &SiteRules, url: &Url, listing_number: Option
     }
 }
 
+/// The rows without decoys (rows of a class the page's stylesheet hides);
+/// all of them when every one is of such a class. Rows an inline style
+/// hides stay: a collapsed category is still the board's.
+fn visible_rows<'a>(rows: Vec<ElementRef<'a>>, hidden: &Hidden) -> Vec<ElementRef<'a>> {
+    let visible: Vec<ElementRef<'a>> = rows
+        .iter()
+        .copied()
+        .filter(|r| !hidden.is_decoy(*r))
+        .collect();
+    if visible.is_empty() {
+        rows
+    } else {
+        visible
+    }
+}
+
 /// The first alternative of `rule` that yields a value, and the value.
 fn apply<'r>(
     rule: &'r FieldRule,
     scope: ElementRef<'_>,
     page_root: ElementRef<'_>,
     url: &Url,
+    hidden: &Hidden,
 ) -> Option<(&'r FieldSpec, String)> {
     rule.alternatives
         .iter()
-        .find_map(|spec| apply_spec(spec, scope, page_root, url).map(|v| (spec, v)))
+        .find_map(|spec| apply_spec(spec, scope, page_root, url, hidden).map(|v| (spec, v)))
 }
 
-/// One alternative: see [`FieldSpec`].
+/// One alternative: see [`FieldSpec`]. Elements the page hides (decoy
+/// posts, drop-down menus, a responsive duplicate of a cell) are read only
+/// when no visible element yields a value.
 fn apply_spec(
     spec: &FieldSpec,
     scope: ElementRef<'_>,
     page_root: ElementRef<'_>,
     url: &Url,
+    hidden: &Hidden,
 ) -> Option<String> {
     if let Some(re) = &spec.url {
         let c = re.captures(url.as_str())?;
@@ -1146,21 +1175,43 @@ fn apply_spec(
         return Some(m.as_str().to_owned()).filter(|v| !v.is_empty());
     }
     let base = if spec.page { page_root } else { scope };
-    let candidates: Vec<ElementRef<'_>> = match &spec.css {
+    let mut candidates: Vec<ElementRef<'_>> = match &spec.css {
         Some(css) => base.select(css).collect(),
         None => vec![base],
     };
-    let mut ordered: Box<dyn Iterator<Item = ElementRef<'_>>> = match spec.pick {
-        Pick::First => Box::new(candidates.into_iter()),
-        Pick::Last => Box::new(candidates.into_iter().rev()),
-    };
-    ordered.find_map(|element| value_of(spec, element))
+    if spec.pick == Pick::Last {
+        candidates.reverse();
+    }
+    let (visible, concealed): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|e| !hidden.is_within_hidden(*e));
+    visible
+        .into_iter()
+        .find_map(|element| value_of(spec, element, hidden))
+        .or_else(|| {
+            concealed
+                .into_iter()
+                .find_map(|element| value_of(spec, element, hidden))
+        })
 }
 
-fn value_of(spec: &FieldSpec, element: ElementRef<'_>) -> Option<String> {
+/// The text of `element` without its hidden parts (a `display:none` label
+/// before a name), or all of it when that leaves nothing.
+fn visible_text(element: ElementRef<'_>, drop: Option<&Selector>, hidden: &Hidden) -> String {
+    let seen = element_text_without(element, &|e: ElementRef<'_>| {
+        drop.is_some_and(|d| d.matches(&e)) || hidden.is_hidden(e)
+    });
+    if seen.is_empty() {
+        element_text(element, drop)
+    } else {
+        seen
+    }
+}
+
+fn value_of(spec: &FieldSpec, element: ElementRef<'_>, hidden: &Hidden) -> Option<String> {
     let raw = match &spec.attr {
         Some(attr) if spec.label.is_none() => tidy(element.value().attr(attr)?),
-        _ => element_text(element, spec.drop.as_ref()),
+        _ => visible_text(element, spec.drop.as_ref(), hidden),
     };
     let value: String = match &spec.label {
         Some(label) => {
@@ -1171,7 +1222,7 @@ fn value_of(spec: &FieldSpec, element: ElementRef<'_>) -> Option<String> {
                 let next = element.next_siblings().find_map(ElementRef::wrap)?;
                 match &spec.attr {
                     Some(attr) => tidy(next.value().attr(attr)?),
-                    None => element_text(next, spec.drop.as_ref()),
+                    None => visible_text(next, spec.drop.as_ref(), hidden),
                 }
             } else {
                 rest.to_owned()

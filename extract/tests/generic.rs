@@ -200,3 +200,54 @@ fn long_posts_are_a_topic_not_a_list() {
     assert_eq!(got[0].0, "[WTS] Japanese ministry mail access");
     assert_eq!(got[0].2.as_deref(), Some("vendor_x"));
 }
+
+#[test]
+fn a_title_that_puts_the_site_first_gives_the_topic() {
+    let url = Url::parse("http://board.example/viewtopic.php?f=2&t=77").expect("valid URL");
+    let root = url.join("/").expect("a root");
+    let rules = SiteRules::for_engine("board", &root, EngineChoice::Auto).expect("rules");
+    let fetched = Utc
+        .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
+        .single()
+        .expect("valid time");
+    let html = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/phpbb/viewtopic-site-first-title.html"),
+    )
+    .expect("fixture");
+    let (out, _) = extract_page_explained(
+        &rules,
+        &url,
+        &html,
+        fetched,
+        None,
+        &ExtractOptions::default(),
+    );
+    let titles: Vec<(Option<&str>, Option<&str>)> = out
+        .documents
+        .iter()
+        .map(|d| (d.title.as_deref(), d.seller.as_deref()))
+        .collect();
+    assert_eq!(
+        titles,
+        [(
+            Some("Comptes bancaires japonais à vendre"),
+            Some("kuro_broker")
+        )]
+    );
+}
+
+#[test]
+fn decoy_rows_the_page_hides_are_no_listings() {
+    let (rows, _) = rows("market-decoy-rows.html", "http://market.example/listings");
+    let titles: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Mizuho account with online banking",
+            "Rakuten Bank account, card included",
+            "Yahoo! JAPAN ID with PayPay wallet",
+            "SMBC corporate account, Osaka"
+        ]
+    );
+}

@@ -1021,3 +1021,77 @@ fn auto_asks_the_recognised_engine_which_urls_are_topics() {
         Some("US insurer customer DB - 4M rows")
     );
 }
+
+/// (title, seller, posted_at) of each document.
+fn who(docs: &Value) -> Vec<(String, String, String)> {
+    let field = |d: &Value, k: &str| d[k].as_str().unwrap_or_default().to_owned();
+    docs.as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| (field(d, "title"), field(d, "seller"), field(d, "posted_at")))
+        .collect()
+}
+
+#[test]
+fn smf11_topic_skips_decoy_posts_the_page_hides() {
+    let docs = extract(
+        "smf",
+        "smf/topic-11-decoys.html",
+        "http://forum.example/index.php?topic=3301.0",
+    );
+    // The hidden rows' 9182736450 is never the author, subject or body, also
+    // when a decoy comes before the first post; the title loses "Topic:" and
+    // the read count.
+    assert_eq!(
+        docs,
+        json!([{
+            "id": "site:3301", "site": "site", "url": "http://forum.example/index.php?topic=3301.0",
+            "kind": "post",
+            "title": "WTS Japanese bank accounts with online banking",
+            "body": "Mizuho and Rakuten accounts, opened in 2022, with cards and online banking.\n0.02 BTC each, escrow only.",
+            "seller": "tokyo_drop", "listing_number": "3301",
+            "posted_at": "2023-06-27T16:20:00Z"
+        }])
+    );
+}
+
+#[test]
+fn discuz_theme_without_author_column_names_the_author_without_its_label() {
+    let docs = extract(
+        "discuz",
+        "discuz/viewthread-themed.html",
+        "http://bbs.example/thread-12-1-1.html",
+    );
+    assert_eq!(
+        who(&docs),
+        [(
+            "出售日本银行账户 网银全套".to_owned(),
+            "东京小王".to_owned(),
+            "2023-06-27T07:10:42Z".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn phpbb31_rows_skip_hidden_last_poster_copies_and_decoy_rows() {
+    let docs = extract(
+        "phpbb",
+        "phpbb/viewforum-31-responsive.html",
+        "http://forum.example/board/viewforum.php?f=7",
+    );
+    assert_eq!(
+        who(&docs),
+        [
+            (
+                "[WTS] Japanese bank accounts, Mizuho and Rakuten".to_owned(),
+                "tokyo_drop".to_owned(),
+                "2023-06-27T17:51:00Z".to_owned()
+            ),
+            (
+                "[WTB] Yahoo! JAPAN IDs with wallet".to_owned(),
+                "kuro_broker".to_owned(),
+                "2023-06-20T12:00:00Z".to_owned()
+            ),
+        ]
+    );
+}

@@ -310,8 +310,23 @@ pub(crate) fn first_count(text: &str) -> Option<String> {
 
 /// A seller's name as a cell shows it, without `by`/`par`/`作者:` around it.
 pub(crate) fn clean_name(text: &str) -> Option<String> {
-    let t = text.trim();
-    let t = [
+    let t = strip_label(text);
+    let n = t.chars().count();
+    (n > 0 && n <= 40 && !t.contains('\n')).then(|| t.to_owned())
+}
+
+/// A name without the label a page prints before it (`by `, `作者：`,
+/// `Vendor:`), trimmed; the text itself when it is only a label.
+pub(crate) fn without_label(text: &str) -> &str {
+    match strip_label(text) {
+        "" => text.trim(),
+        rest => rest,
+    }
+}
+
+/// `text` trimmed and without a leading label; empty when it is only one.
+fn strip_label(text: &str) -> &str {
+    const LABELS: [&str; 19] = [
         "by ",
         "By ",
         "par ",
@@ -319,16 +334,23 @@ pub(crate) fn clean_name(text: &str) -> Option<String> {
         "por ",
         "от ",
         "автор:",
+        "Автор:",
         "作者:",
         "作者：",
         "发布人:",
+        "发布人：",
+        "发布者:",
+        "发布者：",
         "卖家:",
-    ]
-    .iter()
-    .fold(t, |t, p| t.strip_prefix(p).unwrap_or(t))
-    .trim();
-    let n = t.chars().count();
-    (n > 0 && n <= 40 && !t.contains('\n')).then(|| t.to_owned())
+        "卖家：",
+        "Author:",
+        "Seller:",
+        "Vendor:",
+    ];
+    LABELS
+        .iter()
+        .fold(text.trim(), |t, p| t.strip_prefix(p).unwrap_or(t))
+        .trim()
 }
 
 #[cfg(test)]

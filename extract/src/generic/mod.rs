@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use scraper::{ElementRef, Selector};
 
+pub(crate) use fields::without_label;
 pub use fields::{ColumnField, Field};
 pub use main_text::{main_text, MainText};
 pub use rows::{find_rows, find_rows_at, read_each, read_rows, GenericRow, RecordSet};

@@ -21,6 +21,7 @@ use super::fields::{
     clean_name, first_count, header_field, looks_like_date, ColumnField, Field, LAST_POST_CLASS,
     PRICE, PROFILE_LINK, REPLIES, SELLERISH_CLASS,
 };
+use crate::hidden::Hidden;
 use crate::text::{is_invisible, tidy};
 
 /// How many nodes of one row are read to describe it.
@@ -129,6 +130,15 @@ pub fn find_rows_at(page: &Html, base: Option<&Url>) -> Option<RecordSet> {
         .flat_map(|p| p.children().filter_map(ElementRef::wrap))
         .filter(|c| c.value().name() == key.tag)
         .collect();
+    // Rows the page hides (decoys in a class its stylesheet hides) are no
+    // records a reader sees; all of them stay when every one is hidden.
+    let hidden = Hidden::of(page);
+    let shown: Vec<ElementRef<'_>> = rows
+        .iter()
+        .copied()
+        .filter(|r| !hidden.is_decoy(*r))
+        .collect();
+    let rows = if shown.is_empty() { rows } else { shown };
     let mut set = read_rows(&rows, base)?;
     let rows_text: usize = rows.iter().map(|r| text_chars(*r)).sum();
     set.coverage = rows_text as f64 / page_text.max(1) as f64;

@@ -10,6 +10,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::fields::{clean_name, PROFILE_LINK, SELLERISH_CLASS};
+use crate::hidden::Hidden;
 use crate::text::{element_text, is_invisible, tidy};
 
 /// What a topic page shows of itself.
@@ -129,7 +130,7 @@ fn topic_title(page: &Html) -> Option<String> {
                 .map(|t| tidy(&t.text().collect::<String>()))
                 .find(|t| !t.is_empty())
         });
-    let core = full.as_deref().map(without_site_name);
+    let core = full.as_deref().map(|f| title_core(f, page));
     if let Some(core) = core.as_deref().filter(|c| c.chars().count() >= 2) {
         let limit = core.chars().count() + 32;
         let heading = page
@@ -145,6 +146,45 @@ fn topic_title(page: &Html) -> Option<String> {
         .find(|t| !t.is_empty())
 }
 
+/// Most headings compared with the parts of a `<title>`.
+const MAX_HEADINGS: usize = 400;
+
+/// The topic's part of a `<title>`: the part before the first separator
+/// (`Topic - Board - Site`), unless no heading of the page shows it and a
+/// heading shows a later part, as when the site's name comes first
+/// (`Site - Consulter le sujet : Topic`): then the later part a heading
+/// shows by itself, or else the first later part a heading holds.
+fn title_core(full: &str, page: &Html) -> String {
+    let first = without_site_name(full);
+    let parts: Vec<&str> = SEPARATOR
+        .split(full)
+        .map(str::trim)
+        .filter(|p| p.chars().count() >= 2)
+        .collect();
+    if parts.len() < 2 {
+        return first;
+    }
+    let headings: Vec<String> = page
+        .select(&HEADINGS)
+        .take(MAX_HEADINGS)
+        .map(|h| tidy(&element_text(h, None).replace('\n', " ")))
+        .filter(|t| !t.is_empty())
+        .collect();
+    if headings.iter().any(|h| h.contains(first.as_str())) {
+        return first;
+    }
+    let later = &parts[1..];
+    later
+        .iter()
+        .find(|p| headings.iter().any(|h| h == *p))
+        .or_else(|| {
+            later
+                .iter()
+                .find(|p| headings.iter().any(|h| h.contains(**p)))
+        })
+        .map_or(first, |p| (*p).to_owned())
+}
+
 /// `Topic - Board - Site - Powered by X` → `Topic`: the part before the
 /// first separator, unless that leaves too little.
 fn without_site_name(title: &str) -> String {
@@ -156,6 +196,7 @@ fn without_site_name(title: &str) -> String {
 
 /// The author of the first post-like block that names one.
 fn first_post_author(page: &Html) -> Option<String> {
+    let hidden = Hidden::of(page);
     let mut skipping = None;
     for edge in page.root_element().traverse() {
         match edge {
@@ -166,7 +207,11 @@ fn first_post_author(page: &Html) -> Option<String> {
                 let Node::Element(el) = node.value() else {
                     continue;
                 };
-                if is_invisible(el.name()) {
+                if is_invisible(el.name())
+                    || ElementRef::wrap(node).is_some_and(|e| {
+                        !matches!(el.name(), "html" | "body") && hidden.is_hidden(e)
+                    })
+                {
                     skipping = Some(node.id());
                     continue;
                 }
