@@ -325,32 +325,61 @@ pub(crate) fn without_label(text: &str) -> &str {
 }
 
 /// `text` trimmed and without a leading label; empty when it is only one.
+/// A label is a word such as `by` followed by a space, or a field name such
+/// as `Seller`/`作者` followed by a colon (either width), in any letter case.
 fn strip_label(text: &str) -> &str {
-    const LABELS: [&str; 19] = [
-        "by ",
-        "By ",
-        "par ",
-        "von ",
-        "por ",
-        "от ",
-        "автор:",
-        "Автор:",
-        "作者:",
-        "作者：",
-        "发布人:",
-        "发布人：",
-        "发布者:",
-        "发布者：",
-        "卖家:",
-        "卖家：",
-        "Author:",
-        "Seller:",
-        "Vendor:",
+    // Words that precede a name with a space.
+    const BY: [&str; 7] = ["posted by", "started by", "by", "par", "von", "por", "от"];
+    // Field names that precede a name with a colon.
+    const FIELD: [&str; 19] = [
+        "author",
+        "seller",
+        "vendor",
+        "poster",
+        "автор",
+        "продавец",
+        "作者",
+        "发布人",
+        "發佈人",
+        "发布者",
+        "發佈者",
+        "发帖人",
+        "卖家",
+        "賣家",
+        "商家",
+        "投稿者",
+        "出品者",
+        "販売者",
+        "売り手",
     ];
-    LABELS
-        .iter()
-        .fold(text.trim(), |t, p| t.strip_prefix(p).unwrap_or(t))
-        .trim()
+    let t = text.trim();
+    for field in FIELD {
+        if let Some(rest) = strip_prefix_fold(t, field) {
+            if let Some(name) = rest.trim_start().strip_prefix([':', '：']) {
+                return name.trim();
+            }
+        }
+    }
+    for word in BY {
+        if let Some(rest) = strip_prefix_fold(t, word) {
+            if rest.starts_with(char::is_whitespace) {
+                return rest.trim();
+            }
+        }
+    }
+    t
+}
+
+/// `text` after `prefix`, compared without letter case.
+fn strip_prefix_fold<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+    let mut rest = text.char_indices();
+    for p in prefix.chars() {
+        let (_, c) = rest.next()?;
+        if !c.to_lowercase().eq(p.to_lowercase()) {
+            return None;
+        }
+    }
+    Some(rest.next().map_or("", |(i, _)| &text[i..]))
 }
 
 #[cfg(test)]
@@ -389,6 +418,27 @@ mod tests {
         ] {
             assert_eq!(header_field(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn seller_labels_are_dropped_in_any_case_and_colon_width() {
+        for (text, name) in [
+            ("by kuroneko", "kuroneko"),
+            ("BY kuroneko", "kuroneko"),
+            ("Posted by kuroneko", "kuroneko"),
+            ("作者：何一妹妹", "何一妹妹"),
+            ("出品者: 山田", "山田"),
+            ("販売者：bank_seller", "bank_seller"),
+            ("SELLER : zhanghu88", "zhanghu88"),
+            ("Продавец: ivan", "ivan"),
+            ("  Vendor:x ", "x"),
+            ("作者", "作者"),
+            ("bypass", "bypass"),
+            ("Authority", "Authority"),
+        ] {
+            assert_eq!(without_label(text), name, "{text}");
+        }
+        assert_eq!(clean_name("作者："), None);
     }
 
     #[test]
