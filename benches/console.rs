@@ -4,7 +4,8 @@
 //! serves it with `leakwatch serve`, and times the alert-queue API call and
 //! page and the search API call and page by their `Server-Timing` header;
 //! the baselines are the same store query (rusqlite) and index search
-//! (`DocumentIndex::search_page` plus facets) run directly.
+//! (`DocumentIndex::search_with_facets`: the page of hits and the facet
+//! counts) run directly.
 //!
 //! ```text
 //! cargo bench --bench console                                     # defaults
@@ -12,15 +13,19 @@
 //! ```
 //! Options: `--docs N` (default 200000: a 2-core machine indexes 1,000,000
 //! in tens of minutes), `--alerts N` (default 100000), `--requests N` per
-//! kind (default 300), `--seed N`. Targets from issue 17: queue p99 < 50 ms,
-//! search p99 < 100 ms server time.
+//! kind (default 300), `--seed N`, `--data DIR`: keep the generated data
+//! folder there and reuse it on the next run when it was made with the same
+//! sizes, seed and index schema (so that indexing 1,000,000 listings is paid
+//! once; a folder of other sizes is rebuilt, a folder that is not the
+//! bench's is refused). Without `--data`, a temporary folder. Targets from
+//! issue 17: queue p99 < 50 ms, search p99 < 100 ms server time.
 
 #[path = "../indexer/benches/index/corpus.rs"]
 #[allow(dead_code)]
 mod corpus;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -43,6 +48,7 @@ struct Options {
     alerts: usize,
     requests: usize,
     seed: u64,
+    data: Option<PathBuf>,
 }
 
 fn options() -> Options {
@@ -51,6 +57,7 @@ fn options() -> Options {
         alerts: 100_000,
         requests: 300,
         seed: 7,
+        data: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -65,6 +72,11 @@ fn options() -> Options {
             "--alerts" => o.alerts = n(),
             "--requests" => o.requests = n(),
             "--seed" => o.seed = n() as u64,
+            "--data" => {
+                o.data = Some(PathBuf::from(
+                    args.get(i + 1).expect("--data takes a folder"),
+                ))
+            }
             "--bench" => {
                 i += 1;
                 continue;
@@ -104,6 +116,71 @@ fn summary(name: &str, mut ms: Vec<f64>) -> f64 {
     p99
 }
 
+/// What a data folder was made with: `bench.json` in it.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Made {
+    docs: usize,
+    alerts: usize,
+    seed: u64,
+    schema_version: u32,
+}
+
+const MADE: &str = "bench.json";
+
+/// The data folder: `--data DIR` reused when it was made for these
+/// options, else built (there, or in a temporary folder).
+fn data_folder(o: &Options) -> (Option<tempfile::TempDir>, PathBuf) {
+    let wanted = Made {
+        docs: o.docs,
+        alerts: o.alerts,
+        seed: o.seed,
+        schema_version: indexer::SCHEMA_VERSION,
+    };
+    let (temp, data) = match &o.data {
+        Some(dir) => (None, dir.clone()),
+        None => {
+            let temp = tempfile::tempdir().expect("tempdir");
+            let path = temp.path().to_owned();
+            (Some(temp), path)
+        }
+    };
+    let made: Option<Made> = std::fs::read(data.join(MADE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    if made.as_ref() == Some(&wanted) {
+        println!("reusing {} (made for these sizes)", data.display());
+        return (temp, data);
+    }
+    let empty = std::fs::read_dir(&data).map_or(true, |mut d| d.next().is_none());
+    assert!(
+        made.is_some() || empty,
+        "{}: not empty and not a bench data folder (no {MADE}); choose another --data",
+        data.display()
+    );
+    let index_made = made.as_ref().is_some_and(|m| {
+        m.docs == wanted.docs && m.seed == wanted.seed && m.schema_version == wanted.schema_version
+    });
+    let _ = std::fs::remove_file(data.join(MADE));
+    for file in ["state.db", "state.db-wal", "state.db-shm"] {
+        let _ = std::fs::remove_file(data.join(file));
+    }
+    let ids = if index_made {
+        println!("reusing the index of {}; new alerts", data.display());
+        (0..o.docs).map(|i| corpus::listing(o.seed, i).id).collect()
+    } else {
+        let _ = std::fs::remove_dir_all(data.join("index"));
+        std::fs::create_dir_all(&data).expect("data folder");
+        build_index(&data.join("index"), o)
+    };
+    fill_alerts(&data.join("state.db"), &ids, o);
+    std::fs::write(
+        data.join(MADE),
+        serde_json::to_vec(&wanted).expect("JSON"),
+    )
+    .expect("bench.json");
+    (temp, data)
+}
+
 fn build_index(dir: &Path, o: &Options) -> Vec<String> {
     let started = Instant::now();
     let mut index = DocumentIndex::open_or_create(dir).expect("index");
@@ -129,6 +206,13 @@ fn build_index(dir: &Path, o: &Options) -> Vec<String> {
 
 fn fill_alerts(db: &Path, ids: &[String], o: &Options) {
     let started = Instant::now();
+    // The store's tables, as the service makes them.
+    let made = Command::new(BIN)
+        .args(["token", "list", "--data-dir"])
+        .arg(db.parent().expect("data folder"))
+        .output()
+        .expect("token list");
+    assert!(made.status.success(), "token list failed");
     let mut conn = rusqlite::Connection::open(db).expect("state.db");
     let tx = conn.transaction().expect("transaction");
     {
@@ -238,24 +322,25 @@ fn main() {
         "console bench: {} listings, {} alerts, {} requests a kind",
         o.docs, o.alerts, o.requests
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path();
-    let ids = build_index(&data.join("index"), &o);
+    println!(
+        "machine: {} cores (shared with whatever else runs: numbers are of this run only)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let (_temp, data) = data_folder(&o);
+    let data = data.as_path();
+    let name = format!(
+        "bench-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
     let token = Command::new(BIN)
-        .args([
-            "token",
-            "create",
-            "--name",
-            "bench",
-            "--operator",
-            "--data-dir",
-        ])
+        .args(["token", "create", "--name", &name, "--operator", "--data-dir"])
         .arg(data)
         .output()
         .expect("token create");
     let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
     assert!(token.starts_with("lw_"), "token create failed");
-    fill_alerts(&data.join("state.db"), &ids, &o);
 
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -373,8 +458,7 @@ fn main() {
             ..Default::default()
         };
         let t = Instant::now();
-        let _ = index.search_page(&request);
-        let _ = index.facets(&request);
+        let _ = index.search_with_facets(&request);
         raw.push(t.elapsed().as_secs_f64() * 1000.0);
         let mut qs = format!("q={}", encode(&q.query));
         if let Some(site) = &q.site {

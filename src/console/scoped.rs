@@ -289,7 +289,7 @@ impl<'a> Scoped<'a> {
             .transpose()?;
         let limit = page_size(q.limit, 50);
         let text = non_empty(&q.text).map(str::to_lowercase);
-        let rows = self.store().with_connection(|db| {
+        let rows = self.state.read(|db| {
             let mut stmt = db.prepare_cached(
                 "SELECT id, status, first_seen, last_seen, alert_json FROM alerts
                  WHERE (?1 IS NULL OR customer = ?1)
@@ -347,7 +347,7 @@ impl<'a> Scoped<'a> {
             .iter()
             .map(|s| (s.as_str().to_owned(), 0))
             .collect();
-        let rows = self.store().with_connection(|db| {
+        let rows = self.state.read(|db| {
             let mut stmt = db.prepare_cached(
                 "SELECT status, count(*) FROM alerts WHERE (?1 IS NULL OR customer = ?1)
                  GROUP BY status",
@@ -370,8 +370,8 @@ impl<'a> Scoped<'a> {
     /// does not exist.
     pub(crate) fn alert(&self, id: i64) -> Result<AlertDetail, Refusal> {
         let (summary, also_seen_at, deliveries, history) = self
-            .store()
-            .with_connection(|db| {
+            .state
+            .read(|db| {
                 let row = db
                     .query_row(
                         "SELECT id, status, first_seen, last_seen, alert_json FROM alerts
@@ -574,7 +574,7 @@ impl<'a> Scoped<'a> {
     /// `leakwatch evidence ID`); 404 for another customer's alert or one
     /// whose page the archive does not hold.
     pub(crate) fn evidence_bundle(&self, id: i64) -> Result<Vec<u8>, Refusal> {
-        let state_db = self.store().with_connection(|db| {
+        let state_db = self.state.read(|db| {
             let visible = db
                 .query_row(
                     "SELECT 1 FROM alerts WHERE id = ?1 AND (?2 IS NULL OR customer = ?2)",
@@ -617,8 +617,8 @@ impl<'a> Scoped<'a> {
             return Err(bad("cookies: give at least one name=value"));
         }
         let state_db = self
-            .store()
-            .with_connection(|db| Ok(db.path().map(std::path::PathBuf::from)))?
+            .state
+            .read(|db| Ok(db.path().map(std::path::PathBuf::from)))?
             .ok_or(Refusal::NotFound)?;
         let mut frontier = crawler::Frontier::open_for_report(&state_db)?;
         if !frontier.sites()?.iter().any(|s| s == site) {
@@ -636,8 +636,8 @@ impl<'a> Scoped<'a> {
             return Err(Refusal::NotFound);
         }
         Ok(self
-            .store()
-            .with_connection(|db| site_health(db, Utc::now()))?)
+            .state
+            .read(|db| site_health(db, Utc::now()))?)
     }
 
     /// The watchlist files (a customer's own only) and whether each loads.
@@ -790,16 +790,13 @@ impl ConsoleState {
             .map(Option::flatten)
     }
 
-    /// A search and its facets (unscoped: callers go through [`Scoped`]).
+    /// A search and its facets, counted in one pass over the matches
+    /// (unscoped: callers go through [`Scoped`]).
     fn search(
         &self,
         request: &SearchRequest,
     ) -> Result<(indexer::SearchResults, FacetCounts), Refusal> {
-        let result = self.with_index(|index| {
-            let results = index.search_page(request);
-            let facets = index.facets(request);
-            Ok((results, facets))
-        })?;
+        let result = self.with_index(|index| Ok(index.search_with_facets(request)))?;
         match result {
             None => Ok((
                 indexer::SearchResults {
@@ -808,11 +805,9 @@ impl ConsoleState {
                 },
                 FacetCounts::default(),
             )),
-            Some((Ok(results), Ok(facets))) => Ok((results, facets)),
-            Some((Err(e), _)) | Some((_, Err(e))) if !e.concerns_storage() => {
-                Err(bad(e.to_string()))
-            }
-            Some((Err(e), _)) | Some((_, Err(e))) => Err(Refusal::Failed(e.into())),
+            Some(Ok(found)) => Ok(found),
+            Some(Err(e)) if !e.concerns_storage() => Err(bad(e.to_string())),
+            Some(Err(e)) => Err(Refusal::Failed(e.into())),
         }
     }
 }
