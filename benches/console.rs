@@ -176,11 +176,8 @@ fn data_folder(o: &Options) -> (Option<tempfile::TempDir>, PathBuf) {
         build_index(&data.join("index"), o)
     };
     fill_alerts(&data.join("state.db"), &ids, o);
-    std::fs::write(
-        data.join(MADE),
-        serde_json::to_vec(&wanted).expect("JSON"),
-    )
-    .expect("bench.json");
+    std::fs::write(data.join(MADE), serde_json::to_vec(&wanted).expect("JSON"))
+        .expect("bench.json");
     (temp, data)
 }
 
@@ -369,7 +366,14 @@ fn main() {
             .map_or(0, |d| d.as_nanos())
     );
     let token = Command::new(BIN)
-        .args(["token", "create", "--name", &name, "--operator", "--data-dir"])
+        .args([
+            "token",
+            "create",
+            "--name",
+            &name,
+            "--operator",
+            "--data-dir",
+        ])
         .arg(data)
         .output()
         .expect("token create");

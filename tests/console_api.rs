@@ -961,16 +961,14 @@ fn every_route_answers_as_its_openapi_schema_says() {
                 );
                 continue;
             };
-            let url = path
-                .replace("{site}", "demo-market")
-                .replace(
-                    "{id}",
-                    &if path.contains("documents") {
-                        doc_id.clone()
-                    } else {
-                        alert_id.to_string()
-                    },
-                );
+            let url = path.replace("{site}", "demo-market").replace(
+                "{id}",
+                &if path.contains("documents") {
+                    doc_id.clone()
+                } else {
+                    alert_id.to_string()
+                },
+            );
             let (status, body) = match method.as_str() {
                 "get" => {
                     let (s, _, b) = c.get(&url, Some(&soc));
@@ -997,9 +995,8 @@ fn every_route_answers_as_its_openapi_schema_says() {
     assert!(checked >= 11, "only {checked} routes checked");
     // The alert page's own parts, one level down.
     let detail = c.json(&format!("/api/v1/alerts/{alert_id}"), &soc);
-    let detail_schema =
-        &doc["paths"]["/api/v1/alerts/{id}"]["get"]["responses"]["200"]["content"]
-            ["application/json"]["schema"];
+    let detail_schema = &doc["paths"]["/api/v1/alerts/{id}"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
     check_top_level(
         "the alert's document",
         &detail_schema["properties"]["document"],

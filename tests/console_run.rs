@@ -178,14 +178,23 @@ path = "alerts.jsonl"
     // Tokens made while the service runs, on its data folder.
     let bank = token(
         &data,
-        &["--name", "bank-analyst", "--customer", "mufg-group", "--role", "analyst"],
+        &[
+            "--name",
+            "bank-analyst",
+            "--customer",
+            "mufg-group",
+            "--role",
+            "analyst",
+        ],
     );
     let operator = token(&data, &["--name", "soc", "--operator"]);
 
     // The customer's alerts arrive through the API as the crawl finds them.
-    wait_for("a mufg-group alert in the API", Duration::from_secs(90), || {
-        !ids(&http.json("/api/v1/alerts", &bank)).is_empty()
-    });
+    wait_for(
+        "a mufg-group alert in the API",
+        Duration::from_secs(90),
+        || !ids(&http.json("/api/v1/alerts", &bank)).is_empty(),
+    );
     let page = http.json("/api/v1/alerts", &bank);
     assert!(
         page["items"]

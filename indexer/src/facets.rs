@@ -322,13 +322,25 @@ mod tests {
     fn varied_index(dir: &std::path::Path) -> (DocumentIndex, Vec<IndexDocument>) {
         let mut index = DocumentIndex::open_or_create(dir).expect("create");
         let sites = ["demo-cn", "Demo-CN", "demo-jp", "paste", "TG-Channel"];
-        let words = ["出售 银行 账户", "銀行口座 売ります", "bank logs escrow", "nothing"];
+        let words = [
+            "出售 银行 账户",
+            "銀行口座 売ります",
+            "bank logs escrow",
+            "nothing",
+        ];
         let mut docs: Vec<IndexDocument> = Vec::new();
         for i in 0..240u32 {
             let posted = (i % 3 != 0).then(|| {
-                Utc.with_ymd_and_hms(2023 + (i % 4) as i32, 1 + (i * 7) % 12, 1 + i % 28, i % 24, 0, 0)
-                    .single()
-                    .expect("date")
+                Utc.with_ymd_and_hms(
+                    2023 + (i % 4) as i32,
+                    1 + (i * 7) % 12,
+                    1 + i % 28,
+                    i % 24,
+                    0,
+                    0,
+                )
+                .single()
+                .expect("date")
             });
             let fetched = (i % 5 != 0).then(|| {
                 Utc.with_ymd_and_hms(2026, 1 + i % 12, 2, 0, 0, 0)
@@ -350,7 +362,11 @@ mod tests {
                 body: Some(words[((i / 4) % 4) as usize].into()),
                 posted_at: posted,
                 fetched_at: fetched,
-                customers: if i % 6 == 0 { vec!["bank-a".into()] } else { Vec::new() },
+                customers: if i % 6 == 0 {
+                    vec!["bank-a".into()]
+                } else {
+                    Vec::new()
+                },
                 ..Default::default()
             });
         }
@@ -418,7 +434,10 @@ mod tests {
             .expect("facets");
         assert_eq!(
             cn,
-            naive(docs.iter().filter(|d| d.site.eq_ignore_ascii_case("demo-cn")))
+            naive(
+                docs.iter()
+                    .filter(|d| d.site.eq_ignore_ascii_case("demo-cn"))
+            )
         );
         let bank = index
             .facets(&request("", None, Some("bank-a")))
@@ -430,13 +449,20 @@ mod tests {
         };
         assert_eq!(
             index.facets(&recent).expect("facets"),
-            naive(
-                docs.iter()
-                    .filter(|d| d.posted_at.or(d.fetched_at).is_some_and(|t| Some(t) >= since))
-            )
+            naive(docs.iter().filter(|d| {
+                d.posted_at
+                    .or(d.fetched_at)
+                    .is_some_and(|t| Some(t) >= since)
+            }))
         );
         // Word queries: the matches as the index reads them back.
-        for query in ["银行", "bank", "売ります OR escrow", "銀行 NOT bank", "site:paste 银行"] {
+        for query in [
+            "银行",
+            "bank",
+            "売ります OR escrow",
+            "銀行 NOT bank",
+            "site:paste 银行",
+        ] {
             for site in [None, Some("demo-jp")] {
                 let r = request(query, site, None);
                 let matches: Vec<IndexDocument> = index
@@ -454,7 +480,9 @@ mod tests {
                 assert_eq!(results.total, plain.total);
                 assert_eq!(results.total, facets.total);
                 let ids = |hits: &[crate::SearchHit]| {
-                    hits.iter().map(|h| h.document.id.clone()).collect::<Vec<_>>()
+                    hits.iter()
+                        .map(|h| h.document.id.clone())
+                        .collect::<Vec<_>>()
                 };
                 assert_eq!(ids(&results.hits), ids(&plain.hits), "{query} {site:?}");
                 let by_date = SearchRequest {

@@ -110,8 +110,7 @@ impl ConsoleState {
         token: &str,
     ) -> anyhow::Result<Option<crate::access::Principal>> {
         let now = chrono::Utc::now();
-        let Some((principal, due)) =
-            self.read(|db| crate::access::live_token(db, token, now))?
+        let Some((principal, due)) = self.read(|db| crate::access::live_token(db, token, now))?
         else {
             return Ok(None);
         };

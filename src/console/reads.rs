@@ -57,7 +57,11 @@ impl Readers {
         let Some(path) = &self.path else {
             return self.store.with_connection(|db| f(db));
         };
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         let db = match idle {
             Some(db) => db,
             None => open_reader(path)?,
@@ -102,17 +106,24 @@ mod tests {
         let readers = Readers::new(&store);
         let count = || {
             readers
-                .read(|db| Ok(db.query_row("SELECT count(*) FROM api_tokens", [], |r| r.get::<_, i64>(0))?))
+                .read(|db| {
+                    Ok(db.query_row("SELECT count(*) FROM api_tokens", [], |r| {
+                        r.get::<_, i64>(0)
+                    })?)
+                })
                 .expect("read")
         };
         assert_eq!(count(), 0);
         let _ = store
-            .create_token("a", &crate::access::Scope::Operator, crate::access::Role::Viewer, None)
+            .create_token(
+                "a",
+                &crate::access::Scope::Operator,
+                crate::access::Role::Viewer,
+                None,
+            )
             .expect("token");
         assert_eq!(count(), 1);
-        let refused = readers.read(|db| {
-            Ok(db.execute("DELETE FROM api_tokens", [])?)
-        });
+        let refused = readers.read(|db| Ok(db.execute("DELETE FROM api_tokens", [])?));
         assert!(refused.is_err(), "a reader wrote");
         assert_eq!(count(), 1);
         // While the store holds a write transaction open, a reader still

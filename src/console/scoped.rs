@@ -311,8 +311,14 @@ impl<'a> Scoped<'a> {
             non_empty(&q.site).map(text_value),
         );
         given("asset = ?", non_empty(&q.asset).map(text_value));
-        given("first_seen >= ?", since.map(|t| SqlValue::Text(time_text(t))));
-        given("first_seen < ?", until.map(|t| SqlValue::Text(time_text(t))));
+        given(
+            "first_seen >= ?",
+            since.map(|t| SqlValue::Text(time_text(t))),
+        );
+        given(
+            "first_seen < ?",
+            until.map(|t| SqlValue::Text(time_text(t))),
+        );
         given("instr(lower(alert_json), ?) > 0", text.map(SqlValue::Text));
         given("id < ?", cursor.map(SqlValue::Integer));
         let filter = if conditions.is_empty() {
@@ -648,9 +654,7 @@ impl<'a> Scoped<'a> {
         if !self.is_operator() {
             return Err(Refusal::NotFound);
         }
-        Ok(self
-            .state
-            .read(|db| site_health(db, Utc::now()))?)
+        Ok(self.state.read(|db| site_health(db, Utc::now()))?)
     }
 
     /// The watchlist files (a customer's own only) and whether each loads.

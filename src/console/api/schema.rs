@@ -181,49 +181,49 @@ impl ApiSchema for AlertDetail {
         merged(
             AlertSummary::schema(),
             object(
-            vec![
-                ("document", nullable(DocumentView::schema())),
-                (
-                    "marks",
-                    array(object(
-                        vec![
-                            ("field", string()),
-                            ("kind", string()),
-                            ("start", integer()),
-                            ("end", integer()),
-                            ("text", string()),
-                        ],
-                        &[],
-                    )),
-                ),
-                (
-                    "also_seen_at",
-                    array(object(
-                        vec![
-                            ("doc_id", string()),
-                            ("url", nullable(string())),
-                            ("site", nullable(string())),
-                            ("seen_at", string()),
-                        ],
-                        &[],
-                    )),
-                ),
-                ("deliveries", array(DeliveryRow::schema())),
-                (
-                    "history",
-                    array(object(
-                        vec![
-                            ("at", string()),
-                            ("actor", string()),
-                            ("from", string()),
-                            ("to", string()),
-                            ("note", string()),
-                        ],
-                        &[],
-                    )),
-                ),
-            ],
-            &[],
+                vec![
+                    ("document", nullable(DocumentView::schema())),
+                    (
+                        "marks",
+                        array(object(
+                            vec![
+                                ("field", string()),
+                                ("kind", string()),
+                                ("start", integer()),
+                                ("end", integer()),
+                                ("text", string()),
+                            ],
+                            &[],
+                        )),
+                    ),
+                    (
+                        "also_seen_at",
+                        array(object(
+                            vec![
+                                ("doc_id", string()),
+                                ("url", nullable(string())),
+                                ("site", nullable(string())),
+                                ("seen_at", string()),
+                            ],
+                            &[],
+                        )),
+                    ),
+                    ("deliveries", array(DeliveryRow::schema())),
+                    (
+                        "history",
+                        array(object(
+                            vec![
+                                ("at", string()),
+                                ("actor", string()),
+                                ("from", string()),
+                                ("to", string()),
+                                ("note", string()),
+                            ],
+                            &[],
+                        )),
+                    ),
+                ],
+                &[],
             ),
         )
     }
@@ -250,8 +250,10 @@ impl ApiSchema for SearchItem {
 impl ApiSchema for Facets {
     fn schema() -> Value {
         let counts = || {
-            array(json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}],
-                         "minItems": 2, "maxItems": 2}))
+            array(
+                json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}],
+                         "minItems": 2, "maxItems": 2}),
+            )
         };
         object(
             vec![
@@ -374,10 +376,7 @@ pub(crate) struct SessionImported;
 
 impl ApiSchema for SessionImported {
     fn schema() -> Value {
-        object(
-            vec![("site", string()), ("imported", array(string()))],
-            &[],
-        )
+        object(vec![("site", string()), ("imported", array(string()))], &[])
     }
 }
 
