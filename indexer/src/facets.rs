@@ -100,10 +100,14 @@ impl KeywordCounts {
     }
 
     fn collect(&mut self, doc: DocId) {
-        for ord in self.ords.values_for_doc(doc) {
-            if let Some(n) = self.counts.get_mut(ord as usize) {
-                *n += 1;
-            }
+        // A document has one site, kind and language (or none): its first
+        // value is its only one, read without an iterator.
+        if let Some(n) = self
+            .ords
+            .first(doc)
+            .and_then(|ord| self.counts.get_mut(ord as usize))
+        {
+            *n += 1;
         }
     }
 
