@@ -8,7 +8,7 @@ use std::fmt;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::alert_store::AlertStore;
@@ -305,39 +305,21 @@ impl AlertStore {
     /// The principal of a presented token value, if it is live; records
     /// its use.
     pub(crate) fn authenticate(&self, value: &str) -> anyhow::Result<Option<Principal>> {
-        if !value.starts_with(TOKEN_PREFIX) {
-            return Ok(None);
-        }
         let now = Utc::now();
         self.with_connection(|db| {
-            let row = db
-                .query_row(
-                    &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE sha256 = ?1"),
-                    [digest(value)],
-                    token_from_row,
-                )
-                .optional()?;
-            let Some((token, true)) = row else {
+            let Some((principal, due)) = live_token(db, value, now)? else {
                 return Ok(None);
             };
-            if !token.is_live(now) {
-                return Ok(None);
+            if due {
+                touch_token(db, principal.token_id, now)?;
             }
-            // `last_used` to the minute: a busy API client does not write
-            // on every call.
-            let minute = time_text(now)[..16].to_owned();
-            db.execute(
-                "UPDATE api_tokens SET last_used = ?2
-                 WHERE id = ?1 AND (last_used IS NULL OR substr(last_used, 1, 16) < ?3)",
-                params![token.id, time_text(now), minute],
-            )?;
-            Ok(Some(Principal {
-                token_id: token.id,
-                name: token.name,
-                scope: token.scope,
-                role: token.role,
-            }))
+            Ok(Some(principal))
         })
+    }
+
+    /// Records that token `id` was used at `now` (see [`live_token`]).
+    pub(crate) fn touch_token(&self, id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
+        self.with_connection(|db| touch_token(db, id, now))
     }
 
     /// Opens a console session for `principal`; returns its id (for the
@@ -367,44 +349,6 @@ impl AlertStore {
         Ok((id, csrf))
     }
 
-    /// The live session with this id, if any (its token must be live too).
-    pub(crate) fn session(&self, id: &str) -> anyhow::Result<Option<Session>> {
-        let now = Utc::now();
-        self.with_connection(|db| {
-            let row = db
-                .query_row(
-                    "SELECT t.id, t.name, t.scope, t.role, t.created, t.last_used, t.expires,
-                            t.revoked, s.csrf, s.expires
-                     FROM console_sessions s JOIN api_tokens t ON t.id = s.token_id
-                     WHERE s.sha256 = ?1",
-                    [digest(id)],
-                    |r| {
-                        Ok((
-                            token_from_row(r)?,
-                            r.get::<_, String>(8)?,
-                            r.get::<_, String>(9)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some(((token, true), csrf, expires)) = row else {
-                return Ok(None);
-            };
-            if !token.is_live(now) || expired(Some(&expires), now) {
-                return Ok(None);
-            }
-            Ok(Some(Session {
-                principal: Principal {
-                    token_id: token.id,
-                    name: token.name,
-                    scope: token.scope,
-                    role: token.role,
-                },
-                csrf,
-            }))
-        })
-    }
-
     /// Ends a session (logout).
     pub(crate) fn close_session(&self, id: &str) -> anyhow::Result<()> {
         self.with_connection(|db| {
@@ -415,6 +359,99 @@ impl AlertStore {
             Ok(())
         })
     }
+}
+
+/// The principal of a presented token value if it is live at `now`, read
+/// on `db` (the store's connection or a reader's), and whether its
+/// `last_used` is due an update ([`touch_token`]): it is kept to the
+/// minute, so that a busy API client does not write on every call.
+pub(crate) fn live_token(
+    db: &Connection,
+    value: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<(Principal, bool)>> {
+    if !value.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let row = db
+        .query_row(
+            &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE sha256 = ?1"),
+            [digest(value)],
+            token_from_row,
+        )
+        .optional()?;
+    let Some((token, true)) = row else {
+        return Ok(None);
+    };
+    if !token.is_live(now) {
+        return Ok(None);
+    }
+    let minute = &time_text(now)[..16];
+    let due = token
+        .last_used
+        .as_deref()
+        .is_none_or(|used| used.get(..16).is_none_or(|m| m < minute));
+    Ok(Some((
+        Principal {
+            token_id: token.id,
+            name: token.name,
+            scope: token.scope,
+            role: token.role,
+        },
+        due,
+    )))
+}
+
+/// Sets token `id`'s `last_used` to `now`, unless it already says this
+/// minute.
+fn touch_token(db: &Connection, id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let minute = time_text(now)[..16].to_owned();
+    db.execute(
+        "UPDATE api_tokens SET last_used = ?2
+         WHERE id = ?1 AND (last_used IS NULL OR substr(last_used, 1, 16) < ?3)",
+        params![id, time_text(now), minute],
+    )?;
+    Ok(())
+}
+
+/// The live session with this id at `now`, read on `db` (the store's
+/// connection or a reader's); its token must be live too.
+pub(crate) fn live_session(
+    db: &Connection,
+    id: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Session>> {
+    let row = db
+        .query_row(
+            "SELECT t.id, t.name, t.scope, t.role, t.created, t.last_used, t.expires,
+                    t.revoked, s.csrf, s.expires
+             FROM console_sessions s JOIN api_tokens t ON t.id = s.token_id
+             WHERE s.sha256 = ?1",
+            [digest(id)],
+            |r| {
+                Ok((
+                    token_from_row(r)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some(((token, true), csrf, expires)) = row else {
+        return Ok(None);
+    };
+    if !token.is_live(now) || expired(Some(&expires), now) {
+        return Ok(None);
+    }
+    Ok(Some(Session {
+        principal: Principal {
+            token_id: token.id,
+            name: token.name,
+            scope: token.scope,
+            role: token.role,
+        },
+        csrf,
+    }))
 }
 
 /// Parses `--expires 90d` (the units of [`crawler::parse_duration`]) into
@@ -491,19 +528,24 @@ mod tests {
         assert!(store.authenticate(&old).expect("auth").is_none(), "expired");
         let p = store.authenticate(&live).expect("auth").expect("live");
         let (sid, csrf) = store.open_session(&p).expect("session");
-        let s = store.session(&sid).expect("session").expect("live");
+        let session = |id: &str| {
+            store
+                .with_connection(|db| live_session(db, id, Utc::now()))
+                .expect("session")
+        };
+        let s = session(&sid).expect("live");
         assert_eq!(
             (s.principal.name.as_str(), s.csrf.as_str()),
             ("a", csrf.as_str())
         );
-        assert!(store.session("other").expect("session").is_none());
+        assert!(session("other").is_none());
         assert!(store.revoke_token("a").expect("revoke"));
         assert!(!store.revoke_token("a").expect("revoke again"));
         assert!(
             store.authenticate(&live).expect("auth").is_none(),
             "revoked"
         );
-        assert!(store.session(&sid).expect("session").is_none(), "revoked");
+        assert!(session(&sid).is_none(), "revoked");
         let listed = store.tokens().expect("list");
         assert_eq!(listed.len(), 2);
         assert!(listed.iter().all(|t| !t.is_live(Utc::now())));

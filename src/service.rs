@@ -74,7 +74,7 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
         metrics.clone(),
     )
     .spawn(reloads_tx, shutdown.clone());
-    spawn_console(&config, &data_dir, pipeline.alert_store()).await?;
+    spawn_console(&config, &data_dir).await?;
     operator_events::init(&pipeline.alert_store())?;
     let (events_tx, events) = mpsc::unbounded_channel();
     let delivery = spawn_delivery(
@@ -129,10 +129,14 @@ async fn spawn_metrics(addr: Option<SocketAddr>, metrics: &Arc<Metrics>) -> anyh
     Ok(())
 }
 
-/// Serves the analyst console when the configuration has `[api]`: on the
-/// pipeline's own state-store connection, with an index reader of its own.
-async fn spawn_console(config: &Config, data_dir: &Path, store: AlertStore) -> anyhow::Result<()> {
+/// Serves the analyst console when the configuration has `[api]`: on its
+/// own connections to the state store (WAL readers for its reads, one
+/// connection for triage and sessions, which waits its turn behind the
+/// pipeline's short write transactions instead of sharing its connection),
+/// with an index reader of its own.
+async fn spawn_console(config: &Config, data_dir: &Path) -> anyhow::Result<()> {
     if let Some(api) = &config.api {
+        let store = AlertStore::open(&paths::state_db(data_dir))?;
         let state = crate::console::ConsoleState::new(crate::console::ConsoleConfig {
             store,
             index_dir: paths::index_dir(data_dir),

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS alert_history (
 CREATE INDEX IF NOT EXISTS alert_history_by_alert ON alert_history (alert_id, id);
 CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status, id);
 CREATE INDEX IF NOT EXISTS alerts_by_customer ON alerts (customer, id);
+CREATE INDEX IF NOT EXISTS alerts_by_customer_status ON alerts (customer, status);
 ";
 
 /// Where an alert stands.

@@ -887,3 +887,137 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
         Some("/login")
     );
 }
+
+/// Checks a response `value` against the top level of its documented
+/// `schema` (and the first item of an array): every field written is
+/// documented, every required field is written, and types agree.
+fn check_top_level(what: &str, schema: &Value, value: &Value) {
+    let value = match schema["type"].as_str() {
+        Some("array") => {
+            assert!(value.is_array(), "{what}: documented as an array: {value}");
+            let Some(first) = value.as_array().and_then(|a| a.first()) else {
+                return;
+            };
+            return check_top_level(what, &schema["items"], first);
+        }
+        _ => value,
+    };
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: documented as an object: {value}"));
+    let properties = schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: the schema names no fields: {schema}"));
+    for (name, field) in object {
+        let documented = properties
+            .get(name)
+            .unwrap_or_else(|| panic!("{what}: field {name} is not documented"));
+        let types: Vec<&str> = match &documented["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => continue,
+        };
+        let actual = match field {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        assert!(
+            types.contains(&actual) || (actual == "integer" && types.contains(&"number")),
+            "{what}: field {name} is {actual}, documented as {types:?}"
+        );
+    }
+    for required in schema["required"].as_array().into_iter().flatten() {
+        let name = required.as_str().expect("name");
+        assert!(
+            object.contains_key(name),
+            "{what}: documented field {name} is missing from {value}"
+        );
+    }
+}
+
+#[test]
+fn every_route_answers_as_its_openapi_schema_says() {
+    let c = Console::start();
+    let soc = c.token(&["--name", "soc", "--operator"]);
+    let doc = c.json("/api/v1/openapi.json", &soc);
+    let alerts = all_alerts(&c, &soc, "", 200);
+    let first = &alerts[0];
+    let alert_id = first["id"].as_i64().expect("id");
+    let other_id = alerts[1]["id"].as_i64().expect("id");
+    let doc_id = urlencode(first["doc_id"].as_str().expect("doc_id"));
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operation") {
+            let content = &op["responses"]["200"]["content"];
+            let Some(schema) = content.get("application/json").map(|c| &c["schema"]) else {
+                assert!(
+                    content.get("application/zip").is_some(),
+                    "{method} {path}: no answer documented"
+                );
+                continue;
+            };
+            let url = path.replace("{site}", "demo-market").replace(
+                "{id}",
+                &if path.contains("documents") {
+                    doc_id.clone()
+                } else {
+                    alert_id.to_string()
+                },
+            );
+            let (status, body) = match method.as_str() {
+                "get" => {
+                    let (s, _, b) = c.get(&url, Some(&soc));
+                    (s, b)
+                }
+                "post" => {
+                    let body = if path.ends_with("/session") {
+                        json!({"cookies": "sid=1"})
+                    } else if path == "/api/v1/alerts/status" {
+                        json!({"ids": [other_id], "status": "acknowledged"})
+                    } else {
+                        json!({"status": "investigating", "note": "schema check"})
+                    };
+                    c.post(&url, Some(&soc), body)
+                }
+                other => panic!("{other} {path}: a method the test does not know"),
+            };
+            assert_eq!(status, StatusCode::OK, "{method} {url}: {body}");
+            let value: Value = serde_json::from_str(&body).expect("JSON");
+            check_top_level(&format!("{method} {path}"), schema, &value);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11, "only {checked} routes checked");
+    // The alert page's own parts, one level down.
+    let detail = c.json(&format!("/api/v1/alerts/{alert_id}"), &soc);
+    let detail_schema = &doc["paths"]["/api/v1/alerts/{id}"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    check_top_level(
+        "the alert's document",
+        &detail_schema["properties"]["document"],
+        &detail["document"],
+    );
+    check_top_level(
+        "the alert's history",
+        &detail_schema["properties"]["history"],
+        &detail["history"],
+    );
+    let search = c.json("/api/v1/search?q=%E9%8A%80%E8%A1%8C", &soc);
+    let search_schema = &doc["paths"]["/api/v1/search"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    check_top_level(
+        "a search hit",
+        &search_schema["properties"]["items"],
+        &search["items"],
+    );
+    check_top_level(
+        "the facets",
+        &search_schema["properties"]["facets"],
+        &search["facets"],
+    );
+}

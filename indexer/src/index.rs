@@ -45,7 +45,8 @@ pub struct DocumentIndex {
     pub(crate) saved_checkpoint: Option<String>,
 }
 
-/// Registers the analyzers the schema names, index mode, on `index`.
+/// Registers the analyzers the schema names, index mode, on `index`: for
+/// the inverted index and for the keyword columns (fast fields).
 pub(crate) fn register_analyzers(index: &Index) {
     index.tokenizers().register(
         ANALYZER_NAME,
@@ -53,6 +54,9 @@ pub(crate) fn register_analyzers(index: &Index) {
     );
     index
         .tokenizers()
+        .register(KEYWORD_ANALYZER_NAME, keyword_analyzer());
+    index
+        .fast_field_tokenizer()
         .register(KEYWORD_ANALYZER_NAME, keyword_analyzer());
 }
 

@@ -14,8 +14,10 @@ use crate::analyzer::{ANALYZER_NAME, KEYWORD_ANALYZER_NAME};
 /// currency, case-insensitive keyword fields, generation folders; 3 — one
 /// `text` field for all searchable text, unigrams only at the end of CJK
 /// runs; 4 — two empty positions after each CJK run (sparse phrases);
-/// 5 — entities: `entity` and `wallet` exact fields, `entities` stored.
-pub const SCHEMA_VERSION: u32 = 5;
+/// 5 — entities: `entity` and `wallet` exact fields, `entities` stored;
+/// 6 — `site`, `lang` and `kind` are fast fields too (facet counts read
+/// their columns).
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The fields, resolved once.
 #[derive(Debug, Clone)]
@@ -64,6 +66,11 @@ pub(crate) struct Fields {
 /// Name of the fast field that date sorting reads.
 pub(crate) const DATE_FIELD: &str = "date";
 
+/// Names of the keyword fields whose columns facet counts read.
+pub(crate) const SITE_FIELD: &str = "site";
+pub(crate) const LANG_FIELD: &str = "lang";
+pub(crate) const KIND_FIELD: &str = "kind";
+
 pub(crate) fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = TextOptions::default()
@@ -82,6 +89,9 @@ pub(crate) fn build() -> (Schema, Fields) {
                 .set_fieldnorms(false),
         )
         .set_stored();
+    // A keyword a search counts matches by (facets): a column of its
+    // lowercased values as well.
+    let facet = keyword.clone().set_fast(KEYWORD_ANALYZER_NAME);
     // The same, not stored (entities are stored once, in `entities`).
     let exact = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
@@ -92,10 +102,10 @@ pub(crate) fn build() -> (Schema, Fields) {
     let date = DateOptions::default().set_indexed().set_stored();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
-        site: b.add_text_field("site", keyword.clone()),
+        site: b.add_text_field(SITE_FIELD, facet.clone()),
         url: b.add_text_field("url", STORED),
-        kind: b.add_text_field("kind", keyword.clone()),
-        lang: b.add_text_field("lang", keyword.clone()),
+        kind: b.add_text_field(KIND_FIELD, facet.clone()),
+        lang: b.add_text_field(LANG_FIELD, facet),
         title: b.add_text_field("title", text.clone()),
         body: b.add_text_field("body", STORED),
         text: b.add_text_field(

@@ -16,6 +16,7 @@ use tantivy::{DocAddress, Order, Searcher, Term};
 use crate::analyzer::{FoldingTokenizer, TokenizerMode};
 use crate::document::{IndexDocument, StoredFields};
 use crate::error::IndexError;
+use crate::facets::{FacetCollector, FacetCounts};
 use crate::index::DocumentIndex;
 use crate::schema::DATE_FIELD;
 use prices::Price;
@@ -95,7 +96,6 @@ impl DocumentIndex {
 
     /// Runs `request`.
     pub fn search_page(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
-        let f = &self.fields;
         let (query, highlight) = self.filtered_query(request)?;
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
@@ -112,9 +112,57 @@ impl DocumentIndex {
                 (total, by_date.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
         };
-        let body_snippets = snippet_generator(&searcher, &highlight, f.text, f.body)?;
-        let title_snippets = snippet_generator(&searcher, &highlight, f.text, f.title)?;
+        let hits = self.hits(&searcher, &highlight, addresses)?;
+        Ok(SearchResults { total, hits })
+    }
+
+    /// Runs `request` and counts all its matches by site, language, kind
+    /// and month ([`facets`](Self::facets)) in the same pass over them.
+    pub fn search_with_facets(
+        &self,
+        request: &SearchRequest,
+    ) -> Result<(SearchResults, FacetCounts), IndexError> {
+        let (query, highlight) = self.filtered_query(request)?;
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let (facets, addresses): (FacetCounts, Vec<(f32, DocAddress)>) = match request.sort {
+            SortOrder::Score => searcher.search(&query, &(FacetCollector, top.order_by_score()))?,
+            SortOrder::Date => {
+                let (facets, by_date) = searcher.search(
+                    &query,
+                    &(
+                        FacetCollector,
+                        top.order_by_fast_field::<tantivy::DateTime>(DATE_FIELD, Order::Desc),
+                    ),
+                )?;
+                (facets, by_date.into_iter().map(|(_, a)| (0.0, a)).collect())
+            }
+        };
+        let hits = self.hits(&searcher, &highlight, addresses)?;
+        Ok((
+            SearchResults {
+                total: facets.total,
+                hits,
+            },
+            facets,
+        ))
+    }
+
+    /// The page's hits: each stored document read, with its snippet (only
+    /// these documents are read and highlighted).
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        highlight: &[String],
+        addresses: Vec<(f32, DocAddress)>,
+    ) -> Result<Vec<SearchHit>, IndexError> {
+        let f = &self.fields;
         let mut hits = Vec::with_capacity(addresses.len());
+        if addresses.is_empty() {
+            return Ok(hits);
+        }
+        let body_snippets = snippet_generator(searcher, highlight, f.text, f.body)?;
+        let title_snippets = snippet_generator(searcher, highlight, f.text, f.title)?;
         for (score, address) in addresses {
             let doc: TantivyDocument = searcher.doc(address)?;
             let document = self.stored.read(&doc);
@@ -136,7 +184,7 @@ impl DocumentIndex {
                 snippet,
             });
         }
-        Ok(SearchResults { total, hits })
+        Ok(hits)
     }
 
     /// The query of `request` with its filters, and the words to highlight.

@@ -144,15 +144,15 @@ pub(crate) async fn authenticate(
             "too many failed attempts from this address; wait five minutes",
         ));
     }
-    let store = state.store.clone();
+    let reader = state.clone();
     let found = tokio::task::spawn_blocking(move || match credential {
-        Credential::Bearer(token) => store.authenticate(&token).map(|p| {
+        Credential::Bearer(token) => reader.authenticate(&token).map(|p| {
             p.map(|principal| Caller {
                 principal,
                 session_csrf: None,
             })
         }),
-        Credential::Session(id) => store.session(&id).map(|s| {
+        Credential::Session(id) => reader.session(&id).map(|s| {
             s.map(|s| Caller {
                 principal: s.principal,
                 session_csrf: Some(s.csrf),

@@ -9,6 +9,7 @@ mod auth;
 mod html;
 mod i18n;
 mod marks;
+mod reads;
 mod routes;
 mod scoped;
 mod ui;
@@ -52,7 +53,10 @@ pub(crate) struct ConsoleConfig {
 pub(crate) struct ConsoleState(Arc<Inner>);
 
 pub(crate) struct Inner {
+    /// The console's writes: triage, sessions, a token's last use.
     store: AlertStore,
+    /// The console's reads, beside any writer.
+    readers: reads::Readers,
     index_dir: PathBuf,
     index: RwLock<Option<IndexSlot>>,
     watchlists: Option<PathBuf>,
@@ -75,6 +79,7 @@ impl Deref for ConsoleState {
 impl ConsoleState {
     pub(crate) fn new(config: ConsoleConfig) -> ConsoleState {
         ConsoleState(Arc::new(Inner {
+            readers: reads::Readers::new(&config.store),
             store: config.store,
             index_dir: config.index_dir,
             index: RwLock::new(None),
@@ -82,6 +87,37 @@ impl ConsoleState {
             limiter: auth::LoginLimiter::default(),
             secure_cookies: config.secure_cookies,
         }))
+    }
+
+    /// Runs `f` on one of the console's own read connections to the state
+    /// store (never waiting behind a writer).
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        self.readers.read(f)
+    }
+
+    /// The live session with this id, read beside any writer.
+    pub(crate) fn session(&self, id: &str) -> anyhow::Result<Option<crate::access::Session>> {
+        self.read(|db| crate::access::live_session(db, id, chrono::Utc::now()))
+    }
+
+    /// The principal of a presented token, read beside any writer; its
+    /// last use is recorded through the store (at most once a minute).
+    pub(crate) fn authenticate(
+        &self,
+        token: &str,
+    ) -> anyhow::Result<Option<crate::access::Principal>> {
+        let now = chrono::Utc::now();
+        let Some((principal, due)) = self.read(|db| crate::access::live_token(db, token, now))?
+        else {
+            return Ok(None);
+        };
+        if due {
+            self.store.touch_token(principal.token_id, now)?;
+        }
+        Ok(Some(principal))
     }
 
     /// Runs `f` on an index reader at most a second behind the last commit;

@@ -8,6 +8,10 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use crate::console::api;
+use crate::console::api::schema::{self, ApiSchema};
+use crate::console::scoped::{
+    AlertDetail, AlertPage, DocumentView, SearchPage, SiteHealth, WatchlistView,
+};
 use crate::console::ConsoleState;
 
 /// Where a parameter goes.
@@ -28,7 +32,18 @@ pub(crate) struct Route {
     pub params: &'static [Param],
     /// The JSON body's fields and what they mean, for POST routes.
     pub body: Option<&'static [(&'static str, &'static str, bool)]>,
+    /// What a success answers.
+    pub answer: Answer,
     pub handler: fn() -> MethodRouter<ConsoleState>,
+}
+
+/// A route's successful answer.
+#[derive(Clone, Copy)]
+pub(crate) enum Answer {
+    /// JSON of this schema ([`ApiSchema`] of the response type).
+    Json(fn() -> Value),
+    /// A ZIP file.
+    Zip,
 }
 
 const ALERT_FILTERS: &[Param] = &[
@@ -78,6 +93,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "The calling token's name, scope and role.",
         params: &[],
         body: None,
+        answer: Answer::Json(schema::Me::schema),
         handler: || get(api::sites::me),
     },
     Route {
@@ -86,6 +102,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "The alert queue, newest first, with counts by status of the caller's scope.",
         params: ALERT_FILTERS,
         body: None,
+        answer: Answer::Json(AlertPage::schema),
         handler: || get(api::alerts::list),
     },
     Route {
@@ -98,6 +115,7 @@ pub(crate) const ROUTES: &[Route] = &[
             ("status", "acknowledged, investigating, resolved or false_positive", true),
             ("note", "why (kept in each alert's history)", false),
         ]),
+        answer: Answer::Json(schema::BulkMoved::schema),
         handler: || post(api::alerts::bulk_status),
     },
     Route {
@@ -106,6 +124,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "One alert: its document, matched terms and sale cues with their offsets, also-seen-at, deliveries and history. 404 for an alert outside the caller's scope.",
         params: &[Param("id", In::Path, "alert id")],
         body: None,
+        answer: Answer::Json(AlertDetail::schema),
         handler: || get(api::alerts::one),
     },
     Route {
@@ -114,6 +133,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "The alert's evidence bundle (application/zip): the page as received, its text, metadata.json and a sha256sum manifest; 404 when the archive holds no page for it.",
         params: &[Param("id", In::Path, "alert id")],
         body: None,
+        answer: Answer::Zip,
         handler: || get(api::alerts::evidence),
     },
     Route {
@@ -125,6 +145,7 @@ pub(crate) const ROUTES: &[Route] = &[
             ("status", "acknowledged, investigating, resolved or false_positive", true),
             ("note", "why (kept in the alert's history)", false),
         ]),
+        answer: Answer::Json(AlertDetail::schema),
         handler: || post(api::alerts::set_status),
     },
     Route {
@@ -137,6 +158,7 @@ pub(crate) const ROUTES: &[Route] = &[
             "the cookies as a browser's Cookie header: name=value; other=value",
             true,
         )]),
+        answer: Answer::Json(schema::SessionImported::schema),
         handler: || post(api::sites::import_session),
     },
     Route {
@@ -145,6 +167,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "Search the collected listings (a customer token: those with one of its alerts), with highlighted snippets and counts by site, language, kind and month.",
         params: SEARCH_PARAMS,
         body: None,
+        answer: Answer::Json(SearchPage::schema),
         handler: || get(api::search::search),
     },
     Route {
@@ -153,6 +176,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "One indexed document.",
         params: &[Param("id", In::Path, "document id")],
         body: None,
+        answer: Answer::Json(DocumentView::schema),
         handler: || get(api::search::document),
     },
     Route {
@@ -161,6 +185,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "Each crawled site's health: last success, pages in 24 h, failing URLs, circuit breaker, logged out (operator tokens).",
         params: &[],
         body: None,
+        answer: Answer::Json(Vec::<SiteHealth>::schema),
         handler: || get(api::sites::sites),
     },
     Route {
@@ -169,6 +194,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "The watchlists (a customer token: its own) and whether each loads, with the errors if not.",
         params: &[],
         body: None,
+        answer: Answer::Json(Vec::<WatchlistView>::schema),
         handler: || get(api::sites::watchlists),
     },
     Route {
@@ -177,6 +203,7 @@ pub(crate) const ROUTES: &[Route] = &[
         summary: "This document.",
         params: &[],
         body: None,
+        answer: Answer::Json(schema::OpenApiDocument::schema),
         handler: || get(openapi_json),
     },
 ];
@@ -212,11 +239,19 @@ pub(crate) fn openapi() -> Value {
                 json!({"name": name, "in": place, "required": required, "description": description, "schema": schema})
             })
             .collect();
+        let ok = match r.answer {
+            Answer::Json(schema) => {
+                json!({"description": "OK", "content": {"application/json": {"schema": schema()}}})
+            }
+            Answer::Zip => json!({"description": "OK", "content": {"application/zip": {
+                "schema": {"type": "string", "contentMediaType": "application/zip"}
+            }}}),
+        };
         let mut op = json!({
             "summary": r.summary,
             "parameters": params,
             "responses": {
-                "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "200": ok,
                 "400": {"description": "a parameter is wrong; `error` says which"},
                 "401": {"description": "no token, or one unknown, expired or revoked"},
                 "404": {"description": "not found, or not in the caller's scope"},

@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use indexer::{FacetCounts, IndexDocument, SearchRequest, SortOrder};
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, OptionalExtension};
 use watchlists::Alert;
 
@@ -289,38 +290,50 @@ impl<'a> Scoped<'a> {
             .transpose()?;
         let limit = page_size(q.limit, 50);
         let text = non_empty(&q.text).map(str::to_lowercase);
-        let rows = self.store().with_connection(|db| {
-            let mut stmt = db.prepare_cached(
+        // Only the conditions given, so that SQLite can use the indexes
+        // on (customer, id), (status, id) and (customer, status) and walk
+        // them newest first, whatever the size of the log.
+        let mut conditions: Vec<&str> = Vec::new();
+        let mut values: Vec<SqlValue> = Vec::new();
+        let mut given = |condition: &'static str, value: Option<SqlValue>| {
+            if let Some(v) = value {
+                conditions.push(condition);
+                values.push(v);
+            }
+        };
+        let text_value = |v: &str| SqlValue::Text(v.to_owned());
+        given("customer = ?", self.customer.map(text_value));
+        given("customer = ?", non_empty(&q.customer).map(text_value));
+        given("status = ?", status.map(|s| text_value(s.as_str())));
+        given("severity = ?", severity.map(|s| text_value(s.as_str())));
+        given(
+            "json_extract(alert_json, '$.site') = ?",
+            non_empty(&q.site).map(text_value),
+        );
+        given("asset = ?", non_empty(&q.asset).map(text_value));
+        given(
+            "first_seen >= ?",
+            since.map(|t| SqlValue::Text(time_text(t))),
+        );
+        given(
+            "first_seen < ?",
+            until.map(|t| SqlValue::Text(time_text(t))),
+        );
+        given("instr(lower(alert_json), ?) > 0", text.map(SqlValue::Text));
+        given("id < ?", cursor.map(SqlValue::Integer));
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        values.push(SqlValue::Integer((limit + 1) as i64));
+        let rows = self.state.read(|db| {
+            let mut stmt = db.prepare_cached(&format!(
                 "SELECT id, status, first_seen, last_seen, alert_json FROM alerts
-                 WHERE (?1 IS NULL OR customer = ?1)
-                   AND (?2 IS NULL OR customer = ?2)
-                   AND (?3 IS NULL OR status = ?3)
-                   AND (?4 IS NULL OR severity = ?4)
-                   AND (?5 IS NULL OR json_extract(alert_json, '$.site') = ?5)
-                   AND (?6 IS NULL OR asset = ?6)
-                   AND (?7 IS NULL OR first_seen >= ?7)
-                   AND (?8 IS NULL OR first_seen < ?8)
-                   AND (?9 IS NULL OR instr(lower(alert_json), ?9) > 0)
-                   AND (?10 IS NULL OR id < ?10)
-                 ORDER BY id DESC LIMIT ?11",
-            )?;
+                 {filter} ORDER BY id DESC LIMIT ?"
+            ))?;
             let rows = stmt
-                .query_map(
-                    params![
-                        self.customer,
-                        non_empty(&q.customer),
-                        status.map(AlertStatus::as_str),
-                        severity.map(|s| s.as_str()),
-                        non_empty(&q.site),
-                        non_empty(&q.asset),
-                        since.map(time_text),
-                        until.map(time_text),
-                        text,
-                        cursor,
-                        (limit + 1) as i64
-                    ],
-                    summary_row,
-                )?
+                .query_map(rusqlite::params_from_iter(values), summary_row)?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })?;
@@ -347,16 +360,22 @@ impl<'a> Scoped<'a> {
             .iter()
             .map(|s| (s.as_str().to_owned(), 0))
             .collect();
-        let rows = self.store().with_connection(|db| {
-            let mut stmt = db.prepare_cached(
-                "SELECT status, count(*) FROM alerts WHERE (?1 IS NULL OR customer = ?1)
-                 GROUP BY status",
-            )?;
-            let rows = stmt
-                .query_map([self.customer], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+        let rows = self.state.read(|db| {
+            let count = |r: &rusqlite::Row<'_>| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?));
+            // A customer's: a range of the (customer, status) index; the
+            // operator's: the whole (status, id) index.
+            let rows = match self.customer {
+                Some(c) => db
+                    .prepare_cached(
+                        "SELECT status, count(*) FROM alerts WHERE customer = ?1 GROUP BY status",
+                    )?
+                    .query_map([c], count)?
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => db
+                    .prepare_cached("SELECT status, count(*) FROM alerts GROUP BY status")?
+                    .query_map([], count)?
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
             Ok(rows)
         })?;
         for (status, n) in rows {
@@ -370,8 +389,8 @@ impl<'a> Scoped<'a> {
     /// does not exist.
     pub(crate) fn alert(&self, id: i64) -> Result<AlertDetail, Refusal> {
         let (summary, also_seen_at, deliveries, history) = self
-            .store()
-            .with_connection(|db| {
+            .state
+            .read(|db| {
                 let row = db
                     .query_row(
                         "SELECT id, status, first_seen, last_seen, alert_json FROM alerts
@@ -574,7 +593,7 @@ impl<'a> Scoped<'a> {
     /// `leakwatch evidence ID`); 404 for another customer's alert or one
     /// whose page the archive does not hold.
     pub(crate) fn evidence_bundle(&self, id: i64) -> Result<Vec<u8>, Refusal> {
-        let state_db = self.store().with_connection(|db| {
+        let state_db = self.state.read(|db| {
             let visible = db
                 .query_row(
                     "SELECT 1 FROM alerts WHERE id = ?1 AND (?2 IS NULL OR customer = ?2)",
@@ -617,8 +636,8 @@ impl<'a> Scoped<'a> {
             return Err(bad("cookies: give at least one name=value"));
         }
         let state_db = self
-            .store()
-            .with_connection(|db| Ok(db.path().map(std::path::PathBuf::from)))?
+            .state
+            .read(|db| Ok(db.path().map(std::path::PathBuf::from)))?
             .ok_or(Refusal::NotFound)?;
         let mut frontier = crawler::Frontier::open_for_report(&state_db)?;
         if !frontier.sites()?.iter().any(|s| s == site) {
@@ -635,9 +654,7 @@ impl<'a> Scoped<'a> {
         if !self.is_operator() {
             return Err(Refusal::NotFound);
         }
-        Ok(self
-            .store()
-            .with_connection(|db| site_health(db, Utc::now()))?)
+        Ok(self.state.read(|db| site_health(db, Utc::now()))?)
     }
 
     /// The watchlist files (a customer's own only) and whether each loads.
@@ -790,16 +807,13 @@ impl ConsoleState {
             .map(Option::flatten)
     }
 
-    /// A search and its facets (unscoped: callers go through [`Scoped`]).
+    /// A search and its facets, counted in one pass over the matches
+    /// (unscoped: callers go through [`Scoped`]).
     fn search(
         &self,
         request: &SearchRequest,
     ) -> Result<(indexer::SearchResults, FacetCounts), Refusal> {
-        let result = self.with_index(|index| {
-            let results = index.search_page(request);
-            let facets = index.facets(request);
-            Ok((results, facets))
-        })?;
+        let result = self.with_index(|index| Ok(index.search_with_facets(request)))?;
         match result {
             None => Ok((
                 indexer::SearchResults {
@@ -808,11 +822,9 @@ impl ConsoleState {
                 },
                 FacetCounts::default(),
             )),
-            Some((Ok(results), Ok(facets))) => Ok((results, facets)),
-            Some((Err(e), _)) | Some((_, Err(e))) if !e.concerns_storage() => {
-                Err(bad(e.to_string()))
-            }
-            Some((Err(e), _)) | Some((_, Err(e))) => Err(Refusal::Failed(e.into())),
+            Some(Ok(found)) => Ok(found),
+            Some(Err(e)) if !e.concerns_storage() => Err(bad(e.to_string())),
+            Some(Err(e)) => Err(Refusal::Failed(e.into())),
         }
     }
 }

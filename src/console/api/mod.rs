@@ -3,6 +3,7 @@
 //! refusal into a status and a JSON error.
 
 pub(crate) mod alerts;
+pub(crate) mod schema;
 pub(crate) mod search;
 pub(crate) mod sites;
 

@@ -66,8 +66,8 @@ impl FromRequestParts<ConsoleState> for Viewer {
         let Some(id) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) else {
             return Err(Redirect::to("/login").into_response());
         };
-        let store = state.store.clone();
-        match tokio::task::spawn_blocking(move || store.session(&id)).await {
+        let reader = state.clone();
+        match tokio::task::spawn_blocking(move || reader.session(&id)).await {
             Ok(Ok(Some(session))) => Ok(Viewer {
                 principal: session.principal,
                 csrf: session.csrf,
