@@ -814,7 +814,10 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
         assert!(!page.contains(raw), "{raw} reached the page as markup");
     }
     // One script, ours: the embedded htmx, from this server.
-    let scripts: Vec<&str> = page.match_indices("<script").map(|(i, _)| &page[i..]).collect();
+    let scripts: Vec<&str> = page
+        .match_indices("<script")
+        .map(|(i, _)| &page[i..])
+        .collect();
     assert_eq!(scripts.len(), 1, "{page}");
     assert!(
         scripts[0].starts_with("<script src=\"/assets/htmx."),
@@ -864,7 +867,10 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
         headers.get("hx-retarget").and_then(|v| v.to_str().ok()),
         Some("#flash")
     );
-    assert!(body.starts_with("<p class=\"error\">") && !body.contains("<html"), "{body}");
+    assert!(
+        body.starts_with("<p class=\"error\">") && !body.contains("<html"),
+        "{body}"
+    );
     assert_eq!(
         c.json(&format!("/api/v1/alerts/{id}"), &soc)["status"],
         "acknowledged",
@@ -875,10 +881,13 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
     ));
     assert_eq!(status, StatusCode::OK, "{fragment}");
     assert!(fragment.starts_with("<ol id=\"history\">"), "{fragment}");
-    assert!(fragment.contains("<q>&#60;b&#62;checked&#60;/b&#62;</q>"), "{fragment}");
-    assert!(fragment.contains(
-        "id=\"alert-status\" data-status=\"investigating\" hx-swap-oob=\"true\""
-    ));
+    assert!(
+        fragment.contains("<q>&#60;b&#62;checked&#60;/b&#62;</q>"),
+        "{fragment}"
+    );
+    assert!(
+        fragment.contains("id=\"alert-status\" data-status=\"investigating\" hx-swap-oob=\"true\"")
+    );
     assert!(!fragment.contains("<html") && !fragment.contains("<script"));
     // The queue: the results fragment for htmx, the page otherwise.
     let (status, headers, results) = with_session(
@@ -887,7 +896,10 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
             .header("hx-request", "true"),
     );
     assert_eq!(status, StatusCode::OK);
-    assert!(results.starts_with("<div id=\"queue-results\">"), "{results}");
+    assert!(
+        results.starts_with("<div id=\"queue-results\">"),
+        "{results}"
+    );
     assert!(results.contains(&format!("data-id=\"{id}\"")));
     assert!(headers.get("vary").is_some_and(|v| v == "HX-Request"));
     let (_, _, restored) = with_session(
@@ -896,10 +908,15 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
             .header("hx-request", "true")
             .header("hx-history-restore-request", "true"),
     );
-    assert!(restored.starts_with("<!doctype html>"), "a history restore gets the page");
+    assert!(
+        restored.starts_with("<!doctype html>"),
+        "a history restore gets the page"
+    );
     // An htmx request without a session goes to the login page whole.
     let (status, headers, _) = c.send(
-        c.http.get(format!("{}/alerts", c.base)).header("hx-request", "true"),
+        c.http
+            .get(format!("{}/alerts", c.base))
+            .header("hx-request", "true"),
         None,
     );
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -341,10 +341,10 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
     }
     b.screenshot(&shots.join("alert-queue.png"));
     // htmx is ours: loaded from this origin, as every other resource.
-    wait_until("htmx", || b.script("return typeof window.htmx") == json!("object"));
-    let resources = b.script(
-        "return performance.getEntriesByType('resource').map(e => e.name)",
-    );
+    wait_until("htmx", || {
+        b.script("return typeof window.htmx") == json!("object")
+    });
+    let resources = b.script("return performance.getEntriesByType('resource').map(e => e.name)");
     let resources: Vec<&str> = resources
         .as_array()
         .expect("resource list")
@@ -373,8 +373,17 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
     wait_until("the filtered queue", || {
         b.url().contains("text=lw_pwned") && b.find_all("tr.alert-row").len() == 1
     });
-    assert_eq!(b.script("return window.__lw_same_page"), json!(1), "no navigation");
-    assert_eq!(b.script("return window.__lw_csp.length"), json!(0), "{:?}", b.script("return window.__lw_csp"));
+    assert_eq!(
+        b.script("return window.__lw_same_page"),
+        json!(1),
+        "no navigation"
+    );
+    assert_eq!(
+        b.script("return window.__lw_csp.length"),
+        json!(0),
+        "{:?}",
+        b.script("return window.__lw_csp")
+    );
     // Back: the whole queue again (htmx keeps no copy of a page; it reloads).
     b.post("/back", json!({}));
     wait_until("the whole queue again", || {
@@ -388,11 +397,19 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
     let status_cell =
         format!("return document.querySelector(\"tr.alert-row[data-id='{first_id}'] td.status\")?.textContent");
     assert_ne!(b.script(&status_cell), json!("Acknowledged"));
-    b.click(&format!("tr.alert-row[data-id='{first_id}'] input[type=checkbox]"));
+    b.click(&format!(
+        "tr.alert-row[data-id='{first_id}'] input[type=checkbox]"
+    ));
     b.click("#bulk #status-select option[value=acknowledged]");
     b.click("#bulk-apply");
-    wait_until("the row acknowledged", || b.script(&status_cell) == json!("Acknowledged"));
-    assert_eq!(b.script("return window.__lw_same_page"), json!(1), "no navigation");
+    wait_until("the row acknowledged", || {
+        b.script(&status_cell) == json!("Acknowledged")
+    });
+    assert_eq!(
+        b.script("return window.__lw_same_page"),
+        json!(1),
+        "no navigation"
+    );
     assert_eq!(b.find_all("tr.alert-row").len(), want, "the same queue");
 
     // The pushed URL is a real page: loaded afresh, the same single row.
@@ -458,7 +475,9 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
     // Triage it with htmx: the status and the history change in place,
     // without a navigation; a reload shows it kept, with the note.
     b.screenshot(&shots.join("alert-page.png"));
-    wait_until("htmx", || b.script("return typeof window.htmx") == json!("object"));
+    wait_until("htmx", || {
+        b.script("return typeof window.htmx") == json!("object")
+    });
     b.script(
         "window.__lw_same_page = 1; window.__lw_csp = []; \
          document.addEventListener('securitypolicyviolation', \
@@ -472,17 +491,29 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
         b.script("return document.getElementById('alert-status').dataset.status")
             == json!("investigating")
     });
-    assert_eq!(b.script("return window.__lw_same_page"), json!(1), "no navigation");
+    assert_eq!(
+        b.script("return window.__lw_same_page"),
+        json!(1),
+        "no navigation"
+    );
     assert_eq!(b.url(), alert_url);
     assert_eq!(b.find_all("#history li").len(), rows_before + 1);
     assert!(b.text("#history").contains("payload checked: inert"));
-    assert_eq!(b.script("return window.__lw_csp.length"), json!(0), "{:?}", b.script("return window.__lw_csp"));
+    assert_eq!(
+        b.script("return window.__lw_csp.length"),
+        json!(0),
+        "{:?}",
+        b.script("return window.__lw_csp")
+    );
     assert_eq!(
         b.script("return document.getElementById('note').value"),
         json!(""),
         "a fresh form"
     );
-    assert_eq!(b.script("return typeof window.__lw_pwned"), json!("undefined"));
+    assert_eq!(
+        b.script("return typeof window.__lw_pwned"),
+        json!("undefined")
+    );
     b.post("/refresh", json!({}));
     let status = b.find("#alert-status");
     assert_eq!(

@@ -173,7 +173,11 @@ impl<'a> AlertView<'a> {
         let facts = facts(lang, d);
         let url = a.alert.url.as_deref().or(doc.map(|d| d.url.as_str()));
         AlertView {
-            f: Frame::new(Some(viewer), lang, &format!("#{} {}", a.id, a.alert.asset_name)),
+            f: Frame::new(
+                Some(viewer),
+                lang,
+                &format!("#{} {}", a.id, a.alert.asset_name),
+            ),
             d,
             facts,
             url,

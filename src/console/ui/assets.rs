@@ -55,18 +55,15 @@ pub(crate) fn url(name: &str) -> String {
 /// GET /assets/{name}: a hashed name is cached for a year (its content
 /// cannot change), a plain one for an hour.
 pub(crate) async fn asset(Path(name): Path<String>) -> Response {
-    let found = ASSETS
-        .iter()
-        .zip(HASHED.iter())
-        .find_map(|(a, hashed)| {
-            if *hashed == name {
-                Some((a, "public, max-age=31536000, immutable"))
-            } else if a.name == name {
-                Some((a, "public, max-age=3600"))
-            } else {
-                None
-            }
-        });
+    let found = ASSETS.iter().zip(HASHED.iter()).find_map(|(a, hashed)| {
+        if *hashed == name {
+            Some((a, "public, max-age=31536000, immutable"))
+        } else if a.name == name {
+            Some((a, "public, max-age=3600"))
+        } else {
+            None
+        }
+    });
     match found {
         Some((a, cache)) => (
             [
@@ -88,14 +85,26 @@ mod tests {
     fn hashed_names_follow_the_content() {
         let css = url("console.css");
         let js = url("htmx.min.js");
-        assert!(css.starts_with("/assets/console.") && css.ends_with(".css"), "{css}");
-        assert!(js.starts_with("/assets/htmx.") && js.ends_with(".min.js"), "{js}");
+        assert!(
+            css.starts_with("/assets/console.") && css.ends_with(".css"),
+            "{css}"
+        );
+        assert!(
+            js.starts_with("/assets/htmx.") && js.ends_with(".min.js"),
+            "{js}"
+        );
         let digest = hex::encode(Sha256::digest(include_bytes!("../assets/htmx.min.js")));
         assert!(js.contains(&digest[..16]), "{js}");
         // The vendored file is htmx 2.x, unmodified (its licence note says which).
         let js_text = std::str::from_utf8(ASSETS[1].bytes).expect("UTF-8");
-        assert!(js_text.starts_with("var htmx=function(){"), "htmx.min.js as published");
+        assert!(
+            js_text.starts_with("var htmx=function(){"),
+            "htmx.min.js as published"
+        );
         let note = include_str!("../assets/htmx.min.js.LICENSE");
-        assert!(note.contains(&digest), "the licence note names the file's SHA-256");
+        assert!(
+            note.contains(&digest),
+            "the licence note names the file's SHA-256"
+        );
     }
 }

@@ -73,7 +73,11 @@ fn highlighted<'s>(snippet: &'s str, highlights: &[[usize; 2]]) -> Vec<(&'s str,
 }
 
 impl<'a> SearchView<'a> {
-    pub(crate) fn new(f: Frame, query: &'a SearchQuery, results: Option<&'a SearchPage>) -> SearchView<'a> {
+    pub(crate) fn new(
+        f: Frame,
+        query: &'a SearchQuery,
+        results: Option<&'a SearchPage>,
+    ) -> SearchView<'a> {
         let mut facets = Vec::new();
         let mut hits = Vec::new();
         let mut next = None;

@@ -227,11 +227,7 @@ impl Frame {
 /// render (it cannot, short of a formatting error) is the failure page.
 pub(crate) fn html(template: &impl Template) -> Response {
     match template.render() {
-        Ok(body) => (
-            [(header::VARY, "HX-Request")],
-            HtmlResponse(body),
-        )
-            .into_response(),
+        Ok(body) => ([(header::VARY, "HX-Request")], HtmlResponse(body)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "console template failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -254,10 +250,7 @@ fn flash(status: StatusCode, page: &MessagePage) -> Response {
     match page.as_message().render() {
         Ok(body) => (
             status,
-            [
-                ("hx-retarget", "#flash"),
-                ("hx-reswap", "innerHTML"),
-            ],
+            [("hx-retarget", "#flash"), ("hx-reswap", "innerHTML")],
             HtmlResponse(body),
         )
             .into_response(),

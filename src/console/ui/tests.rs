@@ -15,8 +15,8 @@ use crate::alert_store::Sighting;
 use crate::console::i18n::Lang;
 use crate::console::marks::find_marks;
 use crate::console::scoped::{
-    AlertDetail, AlertPage, AlertQuery, AlertSummary, DocumentView, Facets, SearchItem,
-    SearchPage, SearchQuery,
+    AlertDetail, AlertPage, AlertQuery, AlertSummary, DocumentView, Facets, SearchItem, SearchPage,
+    SearchQuery,
 };
 use crate::triage::HistoryEntry;
 
@@ -111,7 +111,10 @@ fn hostile_detail() -> AlertDetail {
 /// own htmx, no element or attribute the payload carries exists, and the
 /// payload is there as escaped text.
 fn assert_inert(page: &str) {
-    let scripts: Vec<&str> = page.match_indices("<script").map(|(i, _)| &page[i..]).collect();
+    let scripts: Vec<&str> = page
+        .match_indices("<script")
+        .map(|(i, _)| &page[i..])
+        .collect();
     assert!(scripts.len() <= 1, "{page}");
     for s in scripts {
         assert!(
@@ -134,7 +137,10 @@ fn assert_inert(page: &str) {
         "hx-post=\"/logout\"",
         "hx-trigger=\"load\"",
     ] {
-        assert!(!page.contains(raw), "{raw} reached the page as markup:\n{page}");
+        assert!(
+            !page.contains(raw),
+            "{raw} reached the page as markup:\n{page}"
+        );
     }
     assert!(
         page.contains("&#60;script&#62;window.__lw_pwned=1&#60;/script&#62;"),
@@ -150,13 +156,18 @@ fn the_alert_page_shows_a_hostile_listing_as_text() {
         .expect("renders");
     assert_inert(&page);
     // The matched term and the cue are marked, in the title and the body.
-    assert!(page.contains("<mark class=\"term\">三菱ＵＦＪ</mark>"), "{page}");
+    assert!(
+        page.contains("<mark class=\"term\">三菱ＵＦＪ</mark>"),
+        "{page}"
+    );
     assert!(page.contains("<mark class=\"cue\">出售</mark>"), "{page}");
     // Crawled URLs are text to copy; the listing is closed to htmx.
     assert!(page.contains(
         "<code class=\"url\" title=\"copy, do not open\">http://abc.onion/&#60;b&#62;?x=&#34;onmouseover=alert(1)</code>"
     ));
-    assert!(page.contains("<code class=\"url\" title=\"copy, do not open\">javascript:alert(1)//x.onion</code>"));
+    assert!(page.contains(
+        "<code class=\"url\" title=\"copy, do not open\">javascript:alert(1)//x.onion</code>"
+    ));
     assert!(page.contains("<section class=\"listing\" id=\"listing\" hx-disable>"));
     // Our own links are links; the triage form carries the CSRF token and
     // posts with or without htmx.
@@ -165,7 +176,10 @@ fn the_alert_page_shows_a_hostile_listing_as_text() {
         "action=\"/alerts/7/status\" hx-post=\"/alerts/7/status\" hx-target=\"#history\""
     ));
     assert!(page.contains("name=\"csrf\" value=\"csrf-token-value\""));
-    assert!(!page.contains("hx-swap-oob"), "out-of-band swaps only in the fragment");
+    assert!(
+        !page.contains("hx-swap-oob"),
+        "out-of-band swaps only in the fragment"
+    );
 }
 
 #[test]
@@ -184,7 +198,10 @@ fn the_triage_fragment_is_history_status_and_form_only() {
         "<span class=\"status\" id=\"alert-status\" data-status=\"new\" hx-swap-oob=\"true\">"
     ));
     assert!(fragment.contains("id=\"triage\""));
-    assert!(!fragment.contains("<html") && !fragment.contains("<nav"), "{fragment}");
+    assert!(
+        !fragment.contains("<html") && !fragment.contains("<nav"),
+        "{fragment}"
+    );
 }
 
 /// As [`assert_inert`] for a fragment (no script at all).
@@ -206,15 +223,25 @@ fn the_queue_and_its_fragment_escape_crawled_snippets() {
         counts: BTreeMap::from([("new".to_owned(), 1)]),
     };
     let v = viewer();
-    let page = QueuePage::new(Frame::new(Some(&v), Lang::Ja, "アラート"), &query, &page_data);
+    let page = QueuePage::new(
+        Frame::new(Some(&v), Lang::Ja, "アラート"),
+        &query,
+        &page_data,
+    );
     let whole = page.render().expect("renders");
     assert_inert(&whole);
     assert!(whole.contains("<html lang=\"ja\">"));
-    assert!(whole.contains("<tbody hx-disable>"), "snippets closed to htmx");
+    assert!(
+        whole.contains("<tbody hx-disable>"),
+        "snippets closed to htmx"
+    );
     assert!(whole.contains("<a href=\"/alerts/7\">#7</a>"), "{whole}");
     let fragment = page.as_results().render().expect("renders");
     assert_inert_fragment(&fragment);
-    assert!(fragment.starts_with("<div id=\"queue-results\">"), "{fragment}");
+    assert!(
+        fragment.starts_with("<div id=\"queue-results\">"),
+        "{fragment}"
+    );
     assert!(!fragment.contains("<html"));
     // The next page keeps the filter, percent-encoded, and htmx follows it.
     assert!(
@@ -250,13 +277,22 @@ fn search_hits_mark_the_matched_words_as_text() {
         ..SearchQuery::default()
     };
     let v = viewer();
-    let page = SearchView::new(Frame::new(Some(&v), Lang::En, "Search"), &query, Some(&results))
-        .render()
-        .expect("renders");
+    let page = SearchView::new(
+        Frame::new(Some(&v), Lang::En, "Search"),
+        &query,
+        Some(&results),
+    )
+    .render()
+    .expect("renders");
     assert_inert(&page);
     assert!(page.contains("<mark>三菱日联</mark>"), "{page}");
     assert!(page.contains("<ol class=\"hits\" hx-disable>"));
-    assert!(page.contains("<a href=\"/search?q=%E4%B8%89%E8%8F%B1%E6%97%A5%E8%81%AF+lang%3Azh\">zh</a>"), "{page}");
+    assert!(
+        page.contains(
+            "<a href=\"/search?q=%E4%B8%89%E8%8F%B1%E6%97%A5%E8%81%AF+lang%3Azh\">zh</a>"
+        ),
+        "{page}"
+    );
 }
 
 /// A template that uses the `link` macro, as the pages do.
@@ -272,9 +308,24 @@ struct LinkProbe<'a> {
 
 #[test]
 fn only_our_own_paths_become_links() {
-    let link = |href| LinkProbe { href, label: "<b>go</b>" }.render().expect("renders");
-    assert_eq!(link("/alerts?status=new&x=1"), "<a href=\"/alerts?status=new&#38;x=1\">&#60;b&#62;go&#60;/b&#62;</a>");
-    for foreign in ["javascript:alert(1)", "//evil.example/", "/\\evil.example", "http://abc.onion/"] {
+    let link = |href| {
+        LinkProbe {
+            href,
+            label: "<b>go</b>",
+        }
+        .render()
+        .expect("renders")
+    };
+    assert_eq!(
+        link("/alerts?status=new&x=1"),
+        "<a href=\"/alerts?status=new&#38;x=1\">&#60;b&#62;go&#60;/b&#62;</a>"
+    );
+    for foreign in [
+        "javascript:alert(1)",
+        "//evil.example/",
+        "/\\evil.example",
+        "http://abc.onion/",
+    ] {
         assert_eq!(link(foreign), "&#60;b&#62;go&#60;/b&#62;", "{foreign}");
     }
 }
@@ -288,5 +339,8 @@ fn a_refusal_message_is_text() {
     };
     assert_inert(&page.render().expect("renders"));
     let fragment = page.as_message().render().expect("renders");
-    assert!(fragment.starts_with("<p class=\"error\">&#60;script&#62;"), "{fragment}");
+    assert!(
+        fragment.starts_with("<p class=\"error\">&#60;script&#62;"),
+        "{fragment}"
+    );
 }
