@@ -384,6 +384,14 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
         "{:?}",
         b.script("return window.__lw_csp")
     );
+    // The language switch leads back to the filtered queue.
+    assert!(
+        b.script("return document.getElementById('lang-switch').getAttribute('href')")
+            .as_str()
+            .is_some_and(|h| h.contains("text%3Dlw_pwned")),
+        "{}",
+        b.script("return document.getElementById('lang-switch').getAttribute('href')")
+    );
     // Back: the whole queue again (htmx keeps no copy of a page; it reloads).
     b.post("/back", json!({}));
     wait_until("the whole queue again", || {

@@ -40,6 +40,9 @@ pub(crate) struct QueuePage<'a> {
     pub total: u64,
     pub counts: Vec<StatusCount>,
     pub next: Option<String>,
+    /// The results answer an htmx GET whose URL the browser pushes: the
+    /// language switch comes along (out of band) to lead back to it.
+    pub pushed: bool,
 }
 
 impl<'a> QueuePage<'a> {
@@ -64,23 +67,30 @@ impl<'a> QueuePage<'a> {
             total: page.counts.values().sum(),
             counts,
             next,
+            pushed: false,
         }
     }
 }
 
 /// The queue for `query`: the whole page, or for htmx the results alone.
-async fn render_queue(state: &ConsoleState, viewer: &Viewer, query: AlertQuery) -> Response {
+async fn render_queue(
+    state: &ConsoleState,
+    viewer: &Viewer,
+    query: AlertQuery,
+    pushed: bool,
+) -> Response {
     let q = query.clone();
     let page_data = match scoped(state, &viewer.principal, move |s| s.alerts(&q)).await {
         Ok(p) => p,
         Err(r) => return refusal_page(viewer, r),
     };
     let lang = viewer.lang;
-    let page = QueuePage::new(
+    let mut page = QueuePage::new(
         Frame::new(Some(viewer), lang, t(lang, Msg::Alerts)),
         &query,
         &page_data,
     );
+    page.pushed = pushed && viewer.htmx;
     if viewer.htmx {
         html(&page.as_results())
     } else {
@@ -94,7 +104,7 @@ pub(crate) async fn queue(
     viewer: Viewer,
     Query(query): Query<AlertQuery>,
 ) -> Response {
-    render_queue(&state, &viewer, query).await
+    render_queue(&state, &viewer, query, true).await
 }
 
 fn alert_query_string(q: &AlertQuery) -> String {
@@ -306,7 +316,7 @@ pub(crate) async fn bulk(
                 .and_then(|uri| Query::<AlertQuery>::try_from_uri(&uri).ok())
                 .map(|Query(q)| q)
                 .unwrap_or_default();
-            render_queue(&state, &viewer, query).await
+            render_queue(&state, &viewer, query, false).await
         }
         Ok(_) => back_to("/alerts".to_owned()),
         Err(r) => refusal_page(&viewer, r),

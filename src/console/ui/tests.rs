@@ -249,6 +249,17 @@ fn the_queue_and_its_fragment_escape_crawled_snippets() {
         "{fragment}"
     );
     assert!(fragment.contains("cursor=c1"));
+    assert!(!fragment.contains("lang-switch"), "{fragment}");
+    // Answering a pushed URL, the language switch follows it (out of band).
+    let mut pushed = QueuePage::new(Frame::new(Some(&v), Lang::En, "Alerts"), &query, &page_data);
+    pushed.pushed = true;
+    let fragment = pushed.as_results().render().expect("renders");
+    assert!(
+        fragment.contains(
+            "<a id=\"lang-switch\" href=\"/lang?to=ja&#38;back=%2Falerts%2F7\" hx-swap-oob=\"true\">"
+        ),
+        "{fragment}"
+    );
 }
 
 #[test]
