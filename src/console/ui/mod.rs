@@ -223,8 +223,9 @@ impl Frame {
     }
 }
 
-/// A rendered template as an HTML response; a template that fails to
-/// render (it cannot, short of a formatting error) is the failure page.
+/// A rendered template as an HTML response (varying with `HX-Request`: the
+/// same URL answers a page or a fragment); a template that fails to render
+/// (it cannot, short of a formatting error) is a bare 500 and a log line.
 pub(crate) fn html(template: &impl Template) -> Response {
     match template.render() {
         Ok(body) => ([(header::VARY, "HX-Request")], HtmlResponse(body)).into_response(),
