@@ -798,7 +798,7 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
     let (status, _, page) = with_session(c.http.get(format!("{}/alerts/{id}", c.base)));
     assert_eq!(status, StatusCode::OK);
     assert!(
-        page.contains("&lt;script&gt;window.__lw_pwned=1&lt;/script&gt;"),
+        page.contains("&#60;script&#62;window.__lw_pwned=1&#60;/script&#62;"),
         "{page}"
     );
     for raw in [
@@ -813,7 +813,17 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
     ] {
         assert!(!page.contains(raw), "{raw} reached the page as markup");
     }
-    assert!(!page.contains("<script"), "no script at all, ours included");
+    // One script, ours: the embedded htmx, from this server.
+    let scripts: Vec<&str> = page
+        .match_indices("<script")
+        .map(|(i, _)| &page[i..])
+        .collect();
+    assert_eq!(scripts.len(), 1, "{page}");
+    assert!(
+        scripts[0].starts_with("<script src=\"/assets/htmx."),
+        "{}",
+        &scripts[0][..60]
+    );
     assert!(
         page.contains("<code class=\"url\""),
         "the crawled URL is text to copy"
@@ -838,6 +848,92 @@ fn browser_sessions_need_their_csrf_token_and_crawled_text_stays_text() {
         &body,
     ));
     assert_eq!(status, StatusCode::OK, "{text}");
+
+    // The same form sent by htmx: refused without the CSRF field (the
+    // message aimed at the page's flash), answered with the history,
+    // status and form fragment with it, never with a whole page.
+    let htmx_post = |fields: String| {
+        with_session(
+            c.http
+                .post(format!("{}/alerts/{id}/status", c.base))
+                .header("hx-request", "true")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(fields),
+        )
+    };
+    let (status, headers, body) = htmx_post("status=investigating&note=x".into());
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        headers.get("hx-retarget").and_then(|v| v.to_str().ok()),
+        Some("#flash")
+    );
+    assert!(
+        body.starts_with("<p class=\"error\">") && !body.contains("<html"),
+        "{body}"
+    );
+    assert_eq!(
+        c.json(&format!("/api/v1/alerts/{id}"), &soc)["status"],
+        "acknowledged",
+        "nothing moved without the token"
+    );
+    let (status, _, fragment) = htmx_post(format!(
+        "status=investigating&note=%3Cb%3Echecked%3C%2Fb%3E&csrf={csrf}"
+    ));
+    assert_eq!(status, StatusCode::OK, "{fragment}");
+    assert!(fragment.starts_with("<ol id=\"history\">"), "{fragment}");
+    assert!(
+        fragment.contains("<q>&#60;b&#62;checked&#60;/b&#62;</q>"),
+        "{fragment}"
+    );
+    assert!(
+        fragment.contains("id=\"alert-status\" data-status=\"investigating\" hx-swap-oob=\"true\"")
+    );
+    assert!(!fragment.contains("<html") && !fragment.contains("<script"));
+    // The queue: the results fragment for htmx, the page otherwise.
+    let (status, headers, results) = with_session(
+        c.http
+            .get(format!("{}/alerts?status=investigating", c.base))
+            .header("hx-request", "true"),
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        results.starts_with("<div id=\"queue-results\">"),
+        "{results}"
+    );
+    assert!(results.contains(&format!("data-id=\"{id}\"")));
+    assert!(headers.get("vary").is_some_and(|v| v == "HX-Request"));
+    let (_, _, restored) = with_session(
+        c.http
+            .get(format!("{}/alerts?status=investigating", c.base))
+            .header("hx-request", "true")
+            .header("hx-history-restore-request", "true"),
+    );
+    assert!(
+        restored.starts_with("<!doctype html>"),
+        "a history restore gets the page"
+    );
+    // An htmx request without a session goes to the login page whole.
+    let (status, headers, _) = c.send(
+        c.http
+            .get(format!("{}/alerts", c.base))
+            .header("hx-request", "true"),
+        None,
+    );
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        headers.get("hx-redirect").and_then(|v| v.to_str().ok()),
+        Some("/login")
+    );
+    // htmx itself: from this server, named by its hash, cached for a year.
+    let at = queue.find("/assets/htmx.").expect("htmx linked");
+    let js_path = &queue[at..at + queue[at..].find('"').expect("end of src")];
+    let (status, headers, js) = c.get(js_path, None);
+    assert_eq!(status, StatusCode::OK);
+    assert!(js.starts_with("var htmx=function(){"));
+    assert_eq!(
+        headers.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("public, max-age=31536000, immutable")
+    );
 
     // The triage form: refused without the CSRF field, kept with it.
     let form_post = |fields: String| {

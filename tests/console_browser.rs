@@ -2,10 +2,12 @@
 //! `chromedriver` over the W3C WebDriver protocol (JSON over HTTP on
 //! 127.0.0.1, spoken here with reqwest: no WebDriver crate is in the tree).
 //! A customer logs in with a token on the demo's data, sees only its own
-//! alerts, triages one and finds it kept after a reload, searches in
-//! Japanese and finds the simplified-Chinese listing, switches the
-//! language; the hostile demo listing runs nothing. Screenshots of the
-//! queue and the alert page go to `CARGO_TARGET_TMPDIR/console-browser/`.
+//! alerts, filters the queue and triages one with htmx (no navigation;
+//! reload, back and the plain page agree), searches in Japanese and finds
+//! the simplified-Chinese listing, switches the language; the hostile demo
+//! listing runs nothing, and the only script is our own htmx from our own
+//! origin. Screenshots of the queue and the alert page go to
+//! `CARGO_TARGET_TMPDIR/console-browser/`.
 //!
 //! Needs `chromium` and `chromium-driver` (`.ci/run` installs them); without
 //! them the test fails saying so, unless `LEAKWATCH_SKIP_BROWSER=1` (never
@@ -338,8 +340,87 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
         );
     }
     b.screenshot(&shots.join("alert-queue.png"));
+    // htmx is ours: loaded from this origin, as every other resource.
+    wait_until("htmx", || {
+        b.script("return typeof window.htmx") == json!("object")
+    });
+    let resources = b.script("return performance.getEntriesByType('resource').map(e => e.name)");
+    let resources: Vec<&str> = resources
+        .as_array()
+        .expect("resource list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        resources.iter().any(|r| r.contains("/assets/htmx.")),
+        "{resources:?}"
+    );
+    assert!(
+        resources.iter().all(|r| r.starts_with(&site)),
+        "a resource from elsewhere: {resources:?}"
+    );
+    // CSP violations from here on (htmx's swaps included) are counted.
+    b.script(
+        "window.__lw_csp = []; document.addEventListener('securitypolicyviolation', \
+         e => window.__lw_csp.push(e.violatedDirective + ' ' + e.blockedURI)); return 0",
+    );
 
-    // The hostile listing: its page runs nothing of the payload.
+    // Filter the queue with htmx: the results are swapped in, the page is
+    // not reloaded (a flag set on it survives), the URL is pushed.
+    b.script("window.__lw_same_page = 1; return 0");
+    b.type_into("#filters input[name=text]", "lw_pwned");
+    b.click("#filter-go");
+    wait_until("the filtered queue", || {
+        b.url().contains("text=lw_pwned") && b.find_all("tr.alert-row").len() == 1
+    });
+    assert_eq!(
+        b.script("return window.__lw_same_page"),
+        json!(1),
+        "no navigation"
+    );
+    assert_eq!(
+        b.script("return window.__lw_csp.length"),
+        json!(0),
+        "{:?}",
+        b.script("return window.__lw_csp")
+    );
+    // The language switch leads back to the filtered queue.
+    assert!(
+        b.script("return document.getElementById('lang-switch').getAttribute('href')")
+            .as_str()
+            .is_some_and(|h| h.contains("text%3Dlw_pwned")),
+        "{}",
+        b.script("return document.getElementById('lang-switch').getAttribute('href')")
+    );
+    // Back: the whole queue again (htmx keeps no copy of a page; it reloads).
+    b.post("/back", json!({}));
+    wait_until("the whole queue again", || {
+        !b.url().contains("text=") && b.find_all("tr.alert-row").len() == want
+    });
+    // Bulk triage with htmx: tick one alert, acknowledge it; its row
+    // changes in place.
+    b.script("window.__lw_same_page = 1; return 0");
+    let first = b.find_all("tr.alert-row")[0].clone();
+    let first_id = b.attribute(&first, "data-id").expect("data-id");
+    let status_cell =
+        format!("return document.querySelector(\"tr.alert-row[data-id='{first_id}'] td.status\")?.textContent");
+    assert_ne!(b.script(&status_cell), json!("Acknowledged"));
+    b.click(&format!(
+        "tr.alert-row[data-id='{first_id}'] input[type=checkbox]"
+    ));
+    b.click("#bulk #status-select option[value=acknowledged]");
+    b.click("#bulk-apply");
+    wait_until("the row acknowledged", || {
+        b.script(&status_cell) == json!("Acknowledged")
+    });
+    assert_eq!(
+        b.script("return window.__lw_same_page"),
+        json!(1),
+        "no navigation"
+    );
+    assert_eq!(b.find_all("tr.alert-row").len(), want, "the same queue");
+
+    // The pushed URL is a real page: loaded afresh, the same single row.
     b.goto(&format!("{site}/alerts?text=lw_pwned"));
     let hostile = b.find_all("tr.alert-row");
     assert_eq!(
@@ -347,6 +428,8 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
         1,
         "the hostile listing alerts for mufg-group"
     );
+
+    // The hostile listing: its page runs nothing of the payload.
     b.click("tr.alert-row td a");
     wait_until("the alert page", || b.url().contains("/alerts/"));
     let alert_url = b.url();
@@ -359,7 +442,16 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
         b.script("return typeof window.__lw_pwned"),
         json!("undefined")
     );
-    assert_eq!(b.script("return document.scripts.length"), json!(0));
+    // One script, ours: htmx from this origin; nothing inline.
+    let scripts = b.script("return Array.from(document.scripts).map(s => s.src)");
+    let scripts = scripts.as_array().expect("scripts");
+    assert_eq!(scripts.len(), 1, "{scripts:?}");
+    assert!(
+        scripts[0]
+            .as_str()
+            .is_some_and(|src| src.starts_with(&format!("{site}/assets/htmx."))),
+        "{scripts:?}"
+    );
     assert_eq!(
         b.script(
             "return document.querySelectorAll('img, svg, iframe, style, meta[http-equiv]').length"
@@ -388,12 +480,48 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
     );
     assert!(b.url().starts_with(&site), "no redirect to a crawled site");
 
-    // Triage it; a reload shows it kept, with the note.
+    // Triage it with htmx: the status and the history change in place,
+    // without a navigation; a reload shows it kept, with the note.
     b.screenshot(&shots.join("alert-page.png"));
+    wait_until("htmx", || {
+        b.script("return typeof window.htmx") == json!("object")
+    });
+    b.script(
+        "window.__lw_same_page = 1; window.__lw_csp = []; \
+         document.addEventListener('securitypolicyviolation', \
+         e => window.__lw_csp.push(e.violatedDirective + ' ' + e.blockedURI)); return 0",
+    );
+    let rows_before = b.find_all("#history li").len();
     b.click("#status-select option[value=investigating]");
     b.type_into("#note", "payload checked: inert");
     b.click("#apply");
-    wait_until("the alert page again", || b.url() == alert_url);
+    wait_until("the new status in place", || {
+        b.script("return document.getElementById('alert-status').dataset.status")
+            == json!("investigating")
+    });
+    assert_eq!(
+        b.script("return window.__lw_same_page"),
+        json!(1),
+        "no navigation"
+    );
+    assert_eq!(b.url(), alert_url);
+    assert_eq!(b.find_all("#history li").len(), rows_before + 1);
+    assert!(b.text("#history").contains("payload checked: inert"));
+    assert_eq!(
+        b.script("return window.__lw_csp.length"),
+        json!(0),
+        "{:?}",
+        b.script("return window.__lw_csp")
+    );
+    assert_eq!(
+        b.script("return document.getElementById('note').value"),
+        json!(""),
+        "a fresh form"
+    );
+    assert_eq!(
+        b.script("return typeof window.__lw_pwned"),
+        json!("undefined")
+    );
     b.post("/refresh", json!({}));
     let status = b.find("#alert-status");
     assert_eq!(
@@ -402,6 +530,11 @@ fn a_customer_triages_searches_and_switches_language_in_chromium() {
     );
     assert!(b.text("#history").contains("payload checked: inert"));
     assert!(b.text("#history").contains("yamada"));
+    assert_eq!(
+        b.script("return window.__lw_same_page"),
+        Value::Null,
+        "the reload was a new page"
+    );
 
     // Search in Japanese kanji; the simplified-Chinese listing is found.
     b.goto(&format!("{site}/search"));

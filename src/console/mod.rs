@@ -1,8 +1,9 @@
 //! The analyst console: a JSON API (`/api/v1/…`) and server-rendered pages
-//! over the state store and the index, served by `leakwatch serve` or beside
-//! the crawl by `leakwatch run` (`[api] listen`). Authorization happens in
-//! one place ([`scoped::Scoped`]); every response carries a strict
-//! Content-Security-Policy, and crawled text is only ever escaped text.
+//! (askama templates, htmx) over the state store and the index, served by
+//! `leakwatch serve` or beside the crawl by `leakwatch run` (`[api]
+//! listen`). Authorization happens in one place ([`scoped::Scoped`]); every
+//! response carries a strict Content-Security-Policy, and crawled text is
+//! only ever escaped text.
 
 mod api;
 mod auth;

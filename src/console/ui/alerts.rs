@@ -2,135 +2,109 @@
 //! page (the listing with its matched terms and cues marked, its facts,
 //! also-seen-at, deliveries, history and the triage form).
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{Html as HtmlResponse, IntoResponse, Response};
 
 use crate::console::api::scoped;
-use crate::console::html::{query_string, Html};
-use crate::console::i18n::{status_name, t, Lang, Msg};
+use crate::console::html::query_string;
+use crate::console::i18n::{t, Lang, Msg};
 use crate::console::marks::pieces;
-use crate::console::scoped::{AlertDetail, AlertQuery, Refusal};
-use crate::console::ui::{page, refusal_page, Viewer};
+use crate::console::scoped::{AlertDetail, AlertPage, AlertQuery, Refusal};
+use crate::console::ui::{html, refusal_page, Frame, Viewer};
 use crate::console::ConsoleState;
 use crate::triage::AlertStatus;
 
-/// GET /alerts
+/// The link to an alert's page.
+pub(crate) fn alert_href(id: &i64) -> String {
+    format!("/alerts/{id}")
+}
+
+/// One status's count in the queue, with the link that filters by it.
+pub(crate) struct StatusCount {
+    pub status: &'static str,
+    pub count: u64,
+    pub href: String,
+}
+
+/// The alert queue: counts by status, filters, the page of alerts, the
+/// bulk form; `results` is the fragment htmx swaps.
+#[derive(Template)]
+#[template(path = "console/queue.html", blocks = ["results"])]
+pub(crate) struct QueuePage<'a> {
+    pub f: Frame,
+    pub q: &'a AlertQuery,
+    pub page: &'a AlertPage,
+    pub total: u64,
+    pub counts: Vec<StatusCount>,
+    pub next: Option<String>,
+    /// The results answer an htmx GET whose URL the browser pushes: the
+    /// language switch comes along (out of band) to lead back to it.
+    pub pushed: bool,
+}
+
+impl<'a> QueuePage<'a> {
+    pub(crate) fn new(f: Frame, q: &'a AlertQuery, page: &'a AlertPage) -> QueuePage<'a> {
+        let counts = AlertStatus::ALL
+            .iter()
+            .map(|s| StatusCount {
+                status: s.as_str(),
+                count: page.counts.get(s.as_str()).copied().unwrap_or(0),
+                href: format!("/alerts?{}", query_string(&[("status", s.as_str())])),
+            })
+            .collect();
+        let next = page.next_cursor.as_ref().map(|cursor| {
+            let mut next = q.clone();
+            next.cursor = Some(cursor.clone());
+            format!("/alerts?{}", alert_query_string(&next))
+        });
+        QueuePage {
+            f,
+            q,
+            page,
+            total: page.counts.values().sum(),
+            counts,
+            next,
+            pushed: false,
+        }
+    }
+}
+
+/// The queue for `query`: the whole page, or for htmx the results alone.
+async fn render_queue(
+    state: &ConsoleState,
+    viewer: &Viewer,
+    query: AlertQuery,
+    pushed: bool,
+) -> Response {
+    let q = query.clone();
+    let page_data = match scoped(state, &viewer.principal, move |s| s.alerts(&q)).await {
+        Ok(p) => p,
+        Err(r) => return refusal_page(viewer, r),
+    };
+    let lang = viewer.lang;
+    let mut page = QueuePage::new(
+        Frame::new(Some(viewer), lang, t(lang, Msg::Alerts)),
+        &query,
+        &page_data,
+    );
+    page.pushed = pushed && viewer.htmx;
+    if viewer.htmx {
+        html(&page.as_results())
+    } else {
+        html(&page)
+    }
+}
+
+/// GET /alerts (htmx: the results fragment, for a filter or a page).
 pub(crate) async fn queue(
     State(state): State<ConsoleState>,
     viewer: Viewer,
     Query(query): Query<AlertQuery>,
 ) -> Response {
-    let q = query.clone();
-    let result = scoped(&state, &viewer.principal, move |s| s.alerts(&q)).await;
-    let page_data = match result {
-        Ok(p) => p,
-        Err(r) => return refusal_page(&viewer, r),
-    };
-    let lang = viewer.lang;
-    let mut h = Html::new();
-    h.wrap("<h1>", t(lang, Msg::Alerts), "</h1>");
-    // Counts by status, each a link to the filtered queue.
-    h.raw("<ul class=\"counts\" id=\"status-counts\">");
-    let total: u64 = page_data.counts.values().sum();
-    h.raw("<li>")
-        .local_link("/alerts", t(lang, Msg::All))
-        .raw(" <b>")
-        .num(total)
-        .raw("</b></li>");
-    for status in AlertStatus::ALL {
-        let n = page_data.counts.get(status.as_str()).copied().unwrap_or(0);
-        h.raw("<li data-status=\"")
-            .text(status.as_str())
-            .raw("\">")
-            .local_link(
-                &format!("/alerts?{}", query_string(&[("status", status.as_str())])),
-                status_name(lang, status.as_str()),
-            )
-            .raw(" <b>")
-            .num(n)
-            .raw("</b></li>");
-    }
-    h.raw("</ul>");
-    filters(
-        &mut h,
-        lang,
-        &query,
-        viewer.principal.scope.customer().is_none(),
-    );
-    if page_data.items.is_empty() {
-        h.wrap("<p class=\"empty\">", t(lang, Msg::NoAlerts), "</p>");
-    } else {
-        h.raw("<form method=\"post\" action=\"/alerts/bulk\" id=\"bulk\">")
-            .raw("<input type=\"hidden\" name=\"csrf\" value=\"")
-            .text(&viewer.csrf)
-            .raw("\"><table class=\"queue\"><thead><tr><th></th><th>#</th><th>")
-            .text(t(lang, Msg::Status))
-            .raw("</th><th>")
-            .text(t(lang, Msg::Severity))
-            .raw("</th><th>")
-            .text(t(lang, Msg::Customer))
-            .raw("</th><th>")
-            .text(t(lang, Msg::Asset))
-            .raw("</th><th>")
-            .text(t(lang, Msg::Site))
-            .raw("</th><th>")
-            .text(t(lang, Msg::FirstSeen))
-            .raw("</th></tr></thead><tbody>");
-        for a in &page_data.items {
-            let id = a.id.to_string();
-            h.raw("<tr class=\"alert-row\" data-id=\"")
-                .text(&id)
-                .raw("\" data-customer=\"")
-                .text(&a.alert.customer)
-                .raw("\"><td><input type=\"checkbox\" name=\"id\" value=\"")
-                .text(&id)
-                .raw("\"></td><td>")
-                .local_link(&format!("/alerts/{id}"), &format!("#{id}"))
-                .raw("</td><td class=\"status\">")
-                .text(status_name(lang, &a.status))
-                .raw("</td><td class=\"sev-")
-                .text(a.alert.severity.as_str())
-                .raw("\">")
-                .text(a.alert.severity.as_str())
-                .raw("</td><td>")
-                .text(&a.alert.customer)
-                .raw("</td><td>")
-                .local_link(&format!("/alerts/{id}"), &a.alert.asset_name)
-                .raw("<div class=\"snippet\">")
-                .text(&a.alert.snippet)
-                .raw("</div></td><td>")
-                .text(a.alert.site.as_deref().unwrap_or("-"))
-                .raw("</td><td>")
-                .text(&a.first_seen)
-                .raw("</td></tr>");
-        }
-        h.raw("</tbody></table>");
-        if viewer.principal.may_triage() {
-            h.raw("<fieldset><legend>")
-                .text(t(lang, Msg::Bulk))
-                .raw("</legend>");
-            status_select(&mut h, lang);
-            h.raw(" <input type=\"text\" name=\"note\" placeholder=\"")
-                .text(t(lang, Msg::Note))
-                .raw("\"> <button type=\"submit\">")
-                .text(t(lang, Msg::Apply))
-                .raw("</button></fieldset>");
-        }
-        h.raw("</form>");
-        if let Some(cursor) = &page_data.next_cursor {
-            let mut next = query.clone();
-            next.cursor = Some(cursor.clone());
-            h.raw("<p>")
-                .local_link(
-                    &format!("/alerts?{}", alert_query_string(&next)),
-                    t(lang, Msg::Next),
-                )
-                .raw("</p>");
-        }
-    }
-    page(Some(&viewer), lang, t(lang, Msg::Alerts), h)
+    render_queue(&state, &viewer, query, true).await
 }
 
 fn alert_query_string(q: &AlertQuery) -> String {
@@ -159,56 +133,6 @@ fn alert_query_string(q: &AlertQuery) -> String {
     ])
 }
 
-fn filters(h: &mut Html, lang: Lang, q: &AlertQuery, operator: bool) {
-    h.raw("<form method=\"get\" action=\"/alerts\" class=\"filters\">");
-    let field = |h: &mut Html, name: &'static str, label: Msg, value: &Option<String>| {
-        h.raw("<label>")
-            .text(t(lang, label))
-            .raw(" <input type=\"text\" name=\"")
-            .raw(name)
-            .raw("\" value=\"")
-            .text(value.as_deref().unwrap_or(""))
-            .raw("\"></label> ");
-    };
-    if operator {
-        field(h, "customer", Msg::Customer, &q.customer);
-    }
-    h.raw("<label>")
-        .text(t(lang, Msg::Status))
-        .raw(" <select name=\"status\"><option value=\"\">")
-        .text(t(lang, Msg::All))
-        .raw("</option>");
-    for s in AlertStatus::ALL {
-        h.raw("<option value=\"").text(s.as_str()).raw("\"");
-        if q.status.as_deref() == Some(s.as_str()) {
-            h.raw(" selected");
-        }
-        h.raw(">")
-            .text(status_name(lang, s.as_str()))
-            .raw("</option>");
-    }
-    h.raw("</select></label> ");
-    field(h, "severity", Msg::Severity, &q.severity);
-    field(h, "site", Msg::Site, &q.site);
-    field(h, "asset", Msg::Asset, &q.asset);
-    field(h, "text", Msg::Text, &q.text);
-    h.raw("<button type=\"submit\">")
-        .text(t(lang, Msg::Filter))
-        .raw("</button></form>");
-}
-
-fn status_select(h: &mut Html, lang: Lang) {
-    h.raw("<select name=\"status\" id=\"status-select\">");
-    for s in AlertStatus::SETTABLE {
-        h.raw("<option value=\"")
-            .text(s.as_str())
-            .raw("\">")
-            .text(status_name(lang, s.as_str()))
-            .raw("</option>");
-    }
-    h.raw("</select>");
-}
-
 /// GET /alerts/{id}: 404 for an id outside the viewer's scope, as for
 /// one that does not exist.
 pub(crate) async fn alert_page(
@@ -220,197 +144,123 @@ pub(crate) async fn alert_page(
         return refusal_page(&viewer, Refusal::NotFound);
     };
     match scoped(&state, &viewer.principal, move |s| s.alert(id)).await {
-        Ok(detail) => render_alert(&viewer, &detail),
+        Ok(detail) => html(&AlertView::new(&viewer, &detail, false)),
         Err(r) => refusal_page(&viewer, r),
     }
 }
 
-fn fact(h: &mut Html, lang: Lang, label: Msg, value: Option<&str>) {
-    if let Some(v) = value.filter(|v| !v.is_empty()) {
-        h.raw("<dt>")
-            .text(t(lang, label))
-            .raw("</dt><dd>")
-            .text(v)
-            .raw("</dd>");
-    }
+/// A piece of the listing's title or body, and the kind of mark it carries
+/// (`term`, `cue`) if any.
+pub(crate) type Piece<'a> = (&'a str, Option<&'static str>);
+
+/// The alert page; its blocks `status_badge`, `history`, `triage_form` and
+/// `cleared_flash` (with `oob`) are the answer to an htmx triage.
+#[derive(Template)]
+#[template(
+    path = "console/alert.html",
+    blocks = ["status_badge", "history", "triage_form", "cleared_flash"]
+)]
+pub(crate) struct AlertView<'a> {
+    pub f: Frame,
+    pub d: &'a AlertDetail,
+    /// The facts shown, each with a value (label, value).
+    pub facts: Vec<(&'static str, String)>,
+    /// The crawled address (text to copy).
+    pub url: Option<&'a str>,
+    pub title_pieces: Vec<Piece<'a>>,
+    pub body_pieces: Vec<Piece<'a>>,
+    pub evidence: String,
+    pub triage: String,
+    /// Rendering the htmx answer: the badge, form and flash swap out of band.
+    pub oob: bool,
 }
 
-fn marked(h: &mut Html, text: &str, detail: &AlertDetail, field: &str) {
-    for (piece, kind) in pieces(text, &detail.marks, field) {
-        match kind {
-            Some("term") => {
-                h.wrap("<mark class=\"term\">", piece, "</mark>");
-            }
-            Some(_) => {
-                h.wrap("<mark class=\"cue\">", piece, "</mark>");
-            }
-            None => {
-                h.text(piece);
-            }
+impl<'a> AlertView<'a> {
+    pub(crate) fn new(viewer: &Viewer, d: &'a AlertDetail, oob: bool) -> AlertView<'a> {
+        let lang = viewer.lang;
+        let a = &d.summary;
+        let doc = d.document.as_ref();
+        let facts = facts(lang, d);
+        let url = a.alert.url.as_deref().or(doc.map(|d| d.url.as_str()));
+        AlertView {
+            f: Frame::new(
+                Some(viewer),
+                lang,
+                &format!("#{} {}", a.id, a.alert.asset_name),
+            ),
+            d,
+            facts,
+            url,
+            title_pieces: doc
+                .and_then(|d| d.title.as_deref())
+                .map(|text| pieces(text, &d.marks, "title"))
+                .unwrap_or_default(),
+            body_pieces: doc
+                .and_then(|d| d.body.as_deref())
+                .map(|text| pieces(text, &d.marks, "body"))
+                .unwrap_or_default(),
+            evidence: format!("/api/v1/alerts/{}/evidence", a.id),
+            triage: format!("/alerts/{}/status", a.id),
+            oob,
         }
     }
+
+    /// The answer to an htmx triage: the new history, and the status
+    /// badge, a fresh form and an empty flash out of band.
+    fn triaged_fragment(&self) -> Result<String, askama::Error> {
+        let mut out = self.as_history().render()?;
+        out.push_str(&self.as_status_badge().render()?);
+        out.push_str(&self.as_triage_form().render()?);
+        out.push_str(&self.as_cleared_flash().render()?);
+        Ok(out)
+    }
 }
 
-fn render_alert(viewer: &Viewer, d: &AlertDetail) -> Response {
-    let lang = viewer.lang;
+/// The facts of an alert that have a value, labelled in `lang`.
+fn facts(lang: Lang, d: &AlertDetail) -> Vec<(&'static str, String)> {
     let a = &d.summary;
-    let mut h = Html::new();
-    h.raw("<h1>#")
-        .num(a.id)
-        .raw(" ")
-        .text(&a.alert.asset_name)
-        .raw("</h1>");
-    h.raw("<p class=\"badges\"><span class=\"status\" id=\"alert-status\" data-status=\"")
-        .text(&a.status)
-        .raw("\">")
-        .text(status_name(lang, &a.status))
-        .raw("</span> <span class=\"sev-")
-        .text(a.alert.severity.as_str())
-        .raw("\">")
-        .text(a.alert.severity.as_str())
-        .raw("</span> ")
-        .text(&a.alert.customer)
-        .raw("</p><dl class=\"facts\">");
-    fact(&mut h, lang, Msg::Site, a.alert.site.as_deref());
-    fact(&mut h, lang, Msg::FirstSeen, Some(&a.first_seen));
-    fact(&mut h, lang, Msg::LastSeen, Some(&a.last_seen));
+    let mut facts: Vec<(Msg, Option<String>)> = vec![
+        (Msg::Site, a.alert.site.clone()),
+        (Msg::FirstSeen, Some(a.first_seen.clone())),
+        (Msg::LastSeen, Some(a.last_seen.clone())),
+    ];
     if let Some(doc) = &d.document {
-        fact(&mut h, lang, Msg::Price, doc.price.as_deref());
-        fact(&mut h, lang, Msg::Seller, doc.seller.as_deref());
-        fact(
-            &mut h,
-            lang,
-            Msg::Posted,
-            doc.posted_at.map(|t| t.to_rfc3339()).as_deref(),
-        );
-        fact(
-            &mut h,
-            lang,
-            Msg::Fetched,
-            doc.fetched_at.map(|t| t.to_rfc3339()).as_deref(),
-        );
+        facts.extend([
+            (Msg::Price, doc.price.clone()),
+            (Msg::Seller, doc.seller.clone()),
+            (Msg::Posted, doc.posted_at.map(|t| t.to_rfc3339())),
+            (Msg::Fetched, doc.fetched_at.map(|t| t.to_rfc3339())),
+        ]);
     }
-    fact(&mut h, lang, Msg::Terms, Some(&a.alert.terms.join(", ")));
-    fact(&mut h, lang, Msg::Cues, Some(&a.alert.context.join(", ")));
-    if let Some(url) = a
-        .alert
-        .url
-        .as_deref()
-        .or(d.document.as_ref().map(|d| d.url.as_str()))
-    {
-        h.raw("<dt>")
-            .text(t(lang, Msg::Url))
-            .raw("</dt><dd>")
-            .crawled_url(url);
-        h.raw("<div class=\"hint\">")
-            .text(t(lang, Msg::UrlHelp))
-            .raw("</div></dd>");
-    }
-    h.raw("</dl><section class=\"listing\" id=\"listing\"><h2>")
-        .text(t(lang, Msg::Document))
-        .raw("</h2>");
-    match &d.document {
-        Some(doc) => {
-            if let Some(title) = &doc.title {
-                h.raw("<h3 class=\"listing-title\">");
-                marked(&mut h, title, d, "title");
-                h.raw("</h3>");
-            }
-            if let Some(body) = &doc.body {
-                h.raw("<pre class=\"listing-body\">");
-                marked(&mut h, body, d, "body");
-                h.raw("</pre>");
-            }
-        }
-        None => {
-            h.wrap("<p>", t(lang, Msg::NotIndexed), "</p>").wrap(
-                "<pre class=\"listing-body\">",
-                &a.alert.snippet,
-                "</pre>",
-            );
-        }
-    }
-    h.raw("</section>");
-    if !d.also_seen_at.is_empty() {
-        h.wrap("<h2>", t(lang, Msg::AlsoSeenAt), "</h2>")
-            .raw("<ul>");
-        for s in &d.also_seen_at {
-            h.raw("<li>")
-                .text(s.site.as_deref().unwrap_or("-"))
-                .raw(" ")
-                .crawled_url(s.url.as_deref().unwrap_or(&s.doc_id))
-                .raw(" ")
-                .text(&s.seen_at)
-                .raw("</li>");
-        }
-        h.raw("</ul>");
-    }
-    h.wrap("<h2>", t(lang, Msg::Evidence), "</h2>")
-        .raw("<p>")
-        .local_link(
-            &format!("/api/v1/alerts/{}/evidence", d.summary.id),
-            t(lang, Msg::EvidenceBundle),
-        )
-        .raw("</p>");
-    h.wrap("<h2>", t(lang, Msg::Deliveries), "</h2>")
-        .raw("<ul>");
-    for del in &d.deliveries {
-        h.raw("<li>")
-            .text(&del.sink)
-            .raw(": ")
-            .text(&del.status)
-            .raw(" (")
-            .num(del.attempts)
-            .raw(") ")
-            .text(del.delivered_at.as_deref().unwrap_or(""))
-            .text(del.last_error.as_deref().unwrap_or(""))
-            .raw("</li>");
-    }
-    h.raw("</ul>");
-    h.wrap("<h2>", t(lang, Msg::History), "</h2>")
-        .raw("<ol id=\"history\">");
-    for e in &d.history {
-        h.raw("<li>")
-            .text(&e.at)
-            .raw(" <b>")
-            .text(&e.actor)
-            .raw("</b> ")
-            .text(status_name(lang, &e.from))
-            .raw(" → ")
-            .text(status_name(lang, &e.to));
-        if !e.note.is_empty() {
-            h.raw(": ").wrap("<q>", &e.note, "</q>");
-        }
-        h.raw("</li>");
-    }
-    h.raw("</ol>");
-    if viewer.principal.may_triage() {
-        h.wrap("<h2>", t(lang, Msg::Triage), "</h2>")
-            .raw("<form method=\"post\" id=\"triage\" action=\"/alerts/")
-            .num(a.id)
-            .raw("/status\"><input type=\"hidden\" name=\"csrf\" value=\"")
-            .text(&viewer.csrf)
-            .raw("\">");
-        status_select(&mut h, lang);
-        h.raw(" <input type=\"text\" name=\"note\" id=\"note\" placeholder=\"")
-            .text(t(lang, Msg::Note))
-            .raw("\"> <button type=\"submit\" id=\"apply\">")
-            .text(t(lang, Msg::Apply))
-            .raw("</button></form>");
-    }
-    page(
-        Some(viewer),
-        lang,
-        &format!("#{} {}", a.id, a.alert.asset_name),
-        h,
-    )
+    facts.push((Msg::Terms, Some(a.alert.terms.join(", "))));
+    facts.push((Msg::Cues, Some(a.alert.context.join(", "))));
+    facts
+        .into_iter()
+        .filter_map(|(m, v)| v.filter(|v| !v.is_empty()).map(|v| (t(lang, m), v)))
+        .collect()
 }
 
 fn back_to(location: String) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
-/// POST /alerts/{id}/status (form: csrf, status, note)
+/// The htmx answer to a triage that moved alert `id`: its new history,
+/// status badge and form, read back from the store.
+async fn triaged(state: &ConsoleState, viewer: &Viewer, id: i64) -> Response {
+    match scoped(state, &viewer.principal, move |s| s.alert(id)).await {
+        Ok(detail) => match AlertView::new(viewer, &detail, true).triaged_fragment() {
+            Ok(body) => ([(header::VARY, "HX-Request")], HtmlResponse(body)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "console template failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        },
+        Err(r) => refusal_page(viewer, r),
+    }
+}
+
+/// POST /alerts/{id}/status (form: csrf, status, note); htmx: the
+/// history, status and form fragment instead of the redirect.
 pub(crate) async fn triage(
     State(state): State<ConsoleState>,
     viewer: Viewer,
@@ -429,6 +279,7 @@ pub(crate) async fn triage(
     .await;
     match result {
         Ok(not_moved) => match not_moved.first() {
+            None if viewer.htmx => triaged(&state, &viewer, id).await,
             None => back_to(format!("/alerts/{id}")),
             Some(crate::triage::NotMoved::Missing(_)) => refusal_page(&viewer, Refusal::NotFound),
             Some(other) => refusal_page(&viewer, Refusal::Conflict(other.to_string())),
@@ -437,10 +288,12 @@ pub(crate) async fn triage(
     }
 }
 
-/// POST /alerts/bulk (form: csrf, id…, status, note)
+/// POST /alerts/bulk (form: csrf, id…, status, note); htmx: the queue's
+/// results again, for the filters of the page it was sent from.
 pub(crate) async fn bulk(
     State(state): State<ConsoleState>,
     viewer: Viewer,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let form = match viewer.checked_form(&body) {
@@ -455,6 +308,16 @@ pub(crate) async fn bulk(
     })
     .await
     {
+        Ok(_) if viewer.htmx => {
+            let query = headers
+                .get("hx-current-url")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|url| url.parse::<Uri>().ok())
+                .and_then(|uri| Query::<AlertQuery>::try_from_uri(&uri).ok())
+                .map(|Query(q)| q)
+                .unwrap_or_default();
+            render_queue(&state, &viewer, query, false).await
+        }
         Ok(_) => back_to("/alerts".to_owned()),
         Err(r) => refusal_page(&viewer, r),
     }

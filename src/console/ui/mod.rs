@@ -1,7 +1,11 @@
-//! The console's pages: server-rendered HTML (plain forms, no script) over
-//! the same scoped queries as the API. The browser authenticates with a
+//! The console's pages: askama templates (`templates/console/`, escaped by
+//! default) over the same scoped queries as the API. Every page works with
+//! plain forms; htmx (embedded, from our own origin) makes triage, bulk
+//! actions and the queue's filters swap a fragment instead of reloading:
+//! the same handler answers the fragment when the request carries
+//! `HX-Request`, the whole page otherwise. The browser authenticates with a
 //! session cookie got by exchanging a token at `/login`; every form that
-//! changes state carries the session's CSRF token.
+//! changes state carries the session's CSRF token, with or without htmx.
 
 mod alerts;
 mod assets;
@@ -17,10 +21,12 @@ use axum::response::{AppendHeaders, Html as HtmlResponse, IntoResponse, Redirect
 use axum::routing::{get, post};
 use axum::Router;
 
+use askama::Template;
+
 use crate::access::Principal;
 use crate::console::auth::{cookie, peer, SESSION_COOKIE};
-use crate::console::html::{is_local_path, Html};
-use crate::console::i18n::{negotiate, t, Lang, Msg, LANG_COOKIE};
+use crate::console::html::{is_local_path, query_string};
+use crate::console::i18n::{negotiate, status_name, t, Lang, Msg, LANG_COOKIE};
 use crate::console::scoped::Refusal;
 use crate::console::ConsoleState;
 
@@ -49,6 +55,15 @@ pub(crate) struct Viewer {
     pub lang: Lang,
     /// The request's path and query, for the language switch's way back.
     pub here: String,
+    /// An htmx request (`HX-Request`, not a history restore): answer the
+    /// fragment it swaps in, not the whole page.
+    pub htmx: bool,
+}
+
+/// Whether a request came from htmx and wants a fragment (a history
+/// restore wants the whole page).
+pub(crate) fn wants_fragment(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request")
 }
 
 impl FromRequestParts<ConsoleState> for Viewer {
@@ -59,12 +74,22 @@ impl FromRequestParts<ConsoleState> for Viewer {
         state: &ConsoleState,
     ) -> Result<Viewer, Response> {
         let lang = negotiate(&parts.headers);
+        let htmx = wants_fragment(&parts.headers);
         let here = parts
             .uri
             .path_and_query()
             .map_or("/alerts".to_owned(), |p| p.as_str().to_owned());
+        // An htmx request whose session is gone navigates the whole page
+        // to the login form (rather than swap it into a fragment's place).
+        let to_login = || {
+            if htmx {
+                (StatusCode::UNAUTHORIZED, [("hx-redirect", "/login")]).into_response()
+            } else {
+                Redirect::to("/login").into_response()
+            }
+        };
         let Some(id) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) else {
-            return Err(Redirect::to("/login").into_response());
+            return Err(to_login());
         };
         let reader = state.clone();
         match tokio::task::spawn_blocking(move || reader.session(&id)).await {
@@ -73,9 +98,10 @@ impl FromRequestParts<ConsoleState> for Viewer {
                 csrf: session.csrf,
                 lang,
                 here,
+                htmx,
             }),
-            Ok(Ok(None)) => Err(Redirect::to("/login").into_response()),
-            _ => Err(failure_page(lang)),
+            Ok(Ok(None)) => Err(to_login()),
+            _ => Err(failure_page(lang, htmx)),
         }
     }
 }
@@ -125,62 +151,118 @@ impl Viewer {
     }
 }
 
-/// The frame of every page: the navigation, the language switch, who is
-/// logged in, then `body`.
-pub(crate) fn page(viewer: Option<&Viewer>, lang: Lang, title: &str, body: Html) -> Response {
-    let mut h = Html::new();
-    h.raw("<!doctype html>\n<html lang=\"")
-        .text(lang.code())
-        .raw("\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">")
-        .raw("<meta name=\"referrer\" content=\"no-referrer\">")
-        .raw("<title>")
-        .text(title)
-        .raw(" · ")
-        .text(t(lang, Msg::Title))
-        .raw("</title><link rel=\"stylesheet\" href=\"/assets/console.css\"></head><body><header><nav>")
-        .raw("<strong>leakwatch</strong>");
-    let back = viewer.map_or("/login", |v| v.here.as_str());
-    if let Some(v) = viewer {
-        for (href, msg) in [
-            ("/alerts", Msg::Alerts),
-            ("/search", Msg::Search),
-            ("/watchlists", Msg::Watchlists),
-        ] {
-            h.local_link(href, t(lang, msg));
-        }
-        if v.principal.scope.customer().is_none() {
-            h.local_link("/sites", t(lang, Msg::Sites));
-        }
-    }
-    h.raw("<span class=\"spacer\"></span>");
-    let switch = format!(
-        "/lang?{}",
-        crate::console::html::query_string(&[("to", lang.other().code()), ("back", back)])
-    );
-    h.raw("<a id=\"lang-switch\" href=\"")
-        .text(&switch)
-        .raw("\">");
-    h.text(t(lang, Msg::Switch)).raw("</a>");
-    if let Some(v) = viewer {
-        h.raw("<span class=\"who\">")
-            .text(&v.principal.name)
-            .raw(" (")
-            .text(&v.principal.scope.to_string())
-            .raw(")</span><form method=\"post\" action=\"/logout\" class=\"inline\">")
-            .raw("<input type=\"hidden\" name=\"csrf\" value=\"")
-            .text(&v.csrf)
-            .raw("\"><button type=\"submit\">")
-            .text(t(lang, Msg::Logout))
-            .raw("</button></form>");
-    }
-    h.raw("</nav></header><main>");
-    let mut out = h.into_string();
-    out.push_str(&body.into_string());
-    out.push_str("</main></body></html>\n");
-    HtmlResponse(out).into_response()
+/// What the frame of every page shows: the language, the title, who is
+/// logged in and the language switch's way back.
+pub(crate) struct Frame {
+    pub lang: Lang,
+    pub title: String,
+    pub who: Option<Who>,
+    /// The language switch's link (`/lang?to=…&back=…`).
+    pub switch: String,
 }
 
-/// The page of a refusal.
+/// The logged-in viewer, as the frame shows them.
+pub(crate) struct Who {
+    pub name: String,
+    pub scope: String,
+    pub csrf: String,
+    /// An operator token (sees the sites page and every customer).
+    pub operator: bool,
+    /// May change an alert's status.
+    pub may_triage: bool,
+}
+
+impl Frame {
+    pub(crate) fn new(viewer: Option<&Viewer>, lang: Lang, title: &str) -> Frame {
+        let back = viewer.map_or("/login", |v| v.here.as_str());
+        Frame {
+            lang,
+            title: title.to_owned(),
+            who: viewer.map(|v| Who {
+                name: v.principal.name.clone(),
+                scope: v.principal.scope.to_string(),
+                csrf: v.csrf.clone(),
+                operator: v.principal.scope.customer().is_none(),
+                may_triage: v.principal.may_triage(),
+            }),
+            switch: format!(
+                "/lang?{}",
+                query_string(&[("to", lang.other().code()), ("back", back)])
+            ),
+        }
+    }
+
+    /// `msg` in the page's language (`{{ f.tr(Msg::Alerts) }}`).
+    pub(crate) fn tr(&self, msg: Msg) -> &'static str {
+        t(self.lang, msg)
+    }
+
+    /// A status's name in the page's language.
+    pub(crate) fn status<'s>(&self, status: &'s str) -> &'s str {
+        status_name(self.lang, status)
+    }
+
+    /// The session's CSRF token, for a form's hidden field.
+    pub(crate) fn csrf(&self) -> &str {
+        self.who.as_ref().map_or("", |w| w.csrf.as_str())
+    }
+
+    /// Whether the viewer holds an operator token (every customer).
+    pub(crate) fn operator(&self) -> bool {
+        self.who.as_ref().is_some_and(|w| w.operator)
+    }
+
+    /// Whether the viewer may triage.
+    pub(crate) fn may_triage(&self) -> bool {
+        self.who.as_ref().is_some_and(|w| w.may_triage)
+    }
+
+    /// An embedded asset's URL (with its content hash).
+    pub(crate) fn asset(&self, name: &str) -> String {
+        assets::url(name)
+    }
+}
+
+/// A rendered template as an HTML response (varying with `HX-Request`: the
+/// same URL answers a page or a fragment); a template that fails to render
+/// (it cannot, short of a formatting error) is a bare 500 and a log line.
+pub(crate) fn html(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(body) => ([(header::VARY, "HX-Request")], HtmlResponse(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A message in the frame: a refusal, a failure.
+#[derive(Template)]
+#[template(path = "console/message.html", blocks = ["message"])]
+pub(crate) struct MessagePage {
+    pub f: Frame,
+    pub message: String,
+}
+
+/// A message for an htmx request: the fragment alone, put in the page's
+/// `#flash` whatever the request aimed at (htmx swaps error answers: see
+/// `responseHandling` in the base template).
+fn flash(status: StatusCode, page: &MessagePage) -> Response {
+    match page.as_message().render() {
+        Ok(body) => (
+            status,
+            [("hx-retarget", "#flash"), ("hx-reswap", "innerHTML")],
+            HtmlResponse(body),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The page of a refusal (for an htmx request, the message alone).
 pub(crate) fn refusal_page(viewer: &Viewer, refusal: Refusal) -> Response {
     let lang = viewer.lang;
     let (status, message) = match refusal {
@@ -189,42 +271,51 @@ pub(crate) fn refusal_page(viewer: &Viewer, refusal: Refusal) -> Response {
         Refusal::Forbidden(_) => (StatusCode::FORBIDDEN, t(lang, Msg::ViewerOnly).to_owned()),
         Refusal::Failed(e) => {
             tracing::error!(error = %format!("{e:#}"), "console page failed");
-            return failure_page(lang);
+            return failure_page(lang, viewer.htmx);
         }
     };
-    let mut body = Html::new();
-    body.wrap("<p class=\"error\">", &message, "</p>");
-    (status, page(Some(viewer), lang, &message, body)).into_response()
+    let page = MessagePage {
+        f: Frame::new(Some(viewer), lang, &message),
+        message,
+    };
+    if viewer.htmx {
+        flash(status, &page)
+    } else {
+        (status, html(&page)).into_response()
+    }
 }
 
-fn failure_page(lang: Lang) -> Response {
-    let mut body = Html::new();
-    body.raw("<p class=\"error\">The server failed; its log says why.</p>");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        page(None, lang, "error", body),
-    )
-        .into_response()
+fn failure_page(lang: Lang, htmx: bool) -> Response {
+    let page = MessagePage {
+        f: Frame::new(None, lang, "error"),
+        message: "The server failed; its log says why.".to_owned(),
+    };
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    if htmx {
+        flash(status, &page)
+    } else {
+        (status, html(&page)).into_response()
+    }
 }
 
 const LOGIN_CSRF_COOKIE: &str = "lw_login";
 
-fn login_form(lang: Lang, error: Option<&str>, csrf: &str) -> Html {
-    let mut h = Html::new();
-    h.wrap("<h1>", t(lang, Msg::LoginTitle), "</h1>");
-    if let Some(e) = error {
-        h.wrap("<p class=\"error\" id=\"login-error\">", e, "</p>");
-    }
-    h.wrap("<p>", t(lang, Msg::LoginHelp), "</p>")
-        .raw("<form method=\"post\" action=\"/login\" class=\"login\"><label>")
-        .text(t(lang, Msg::Token))
-        .raw(" <input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"off\" required></label>")
-        .raw("<input type=\"hidden\" name=\"csrf\" value=\"")
-        .text(csrf)
-        .raw("\"><button type=\"submit\" id=\"login\">")
-        .text(t(lang, Msg::LogIn))
-        .raw("</button></form>");
-    h
+/// The login page: the token form.
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage<'a> {
+    f: Frame,
+    error: Option<&'a str>,
+    /// The login CSRF token (double submit: no session yet).
+    login_csrf: &'a str,
+}
+
+fn login_form(lang: Lang, error: Option<&str>, csrf: &str) -> Response {
+    html(&LoginPage {
+        f: Frame::new(None, lang, t(lang, Msg::LoginTitle)),
+        error,
+        login_csrf: csrf,
+    })
 }
 
 fn cookie_header(state: &ConsoleState, name: &str, value: &str, max_age: Option<i64>) -> String {
@@ -243,19 +334,10 @@ fn cookie_header(state: &ConsoleState, name: &str, value: &str, max_age: Option<
 async fn login_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
     let lang = negotiate(&headers);
     let Ok(csrf) = crate::access::new_secret() else {
-        return failure_page(lang);
+        return failure_page(lang, false);
     };
     let set = cookie_header(&state, LOGIN_CSRF_COOKIE, &csrf, Some(3600));
-    (
-        [(header::SET_COOKIE, set)],
-        page(
-            None,
-            lang,
-            t(lang, Msg::LoginTitle),
-            login_form(lang, None, &csrf),
-        ),
-    )
-        .into_response()
+    ([(header::SET_COOKIE, set)], login_form(lang, None, &csrf)).into_response()
 }
 
 /// POST /login: exchanges a token for a session (rate-limited per address).
@@ -273,18 +355,13 @@ async fn login(State(state): State<ConsoleState>, request: axum::extract::Reques
     };
     let retry = |state: &ConsoleState, status: StatusCode, message: &str| -> Response {
         let Ok(csrf) = crate::access::new_secret() else {
-            return failure_page(lang);
+            return failure_page(lang, false);
         };
         let set = cookie_header(state, LOGIN_CSRF_COOKIE, &csrf, Some(3600));
         (
             status,
             [(header::SET_COOKIE, set)],
-            page(
-                None,
-                lang,
-                t(lang, Msg::LoginTitle),
-                login_form(lang, Some(message), &csrf),
-            ),
+            login_form(lang, Some(message), &csrf),
         )
             .into_response()
     };
@@ -328,9 +405,9 @@ async fn login(State(state): State<ConsoleState>, request: axum::extract::Reques
         }
         Ok(Err(e)) => {
             tracing::error!(error = %format!("{e:#}"), "console login failed");
-            failure_page(lang)
+            failure_page(lang, false)
         }
-        Err(_) => failure_page(lang),
+        Err(_) => failure_page(lang, false),
     }
 }
 
@@ -348,7 +425,7 @@ async fn logout(
         let store = state.store.clone();
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.close_session(&id)).await {
             tracing::error!(error = %format!("{e:#}"), "console logout failed");
-            return failure_page(viewer.lang);
+            return failure_page(viewer.lang, viewer.htmx);
         }
     }
     (
@@ -396,3 +473,6 @@ async fn switch_language(
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests;
