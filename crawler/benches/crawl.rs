@@ -466,7 +466,7 @@ fn cpu_per_page() {
         return;
     }
     let url = profile
-        .rules
+        .rules()
         .base_url
         .join("viewtopic.php?t=8647")
         .expect("url");
@@ -491,7 +491,7 @@ fn cpu_per_page() {
     let mut i = 0;
     let extract = per_page(&mut |_| {
         let out = extract_page(
-            &profile.rules(),
+            profile.rules(),
             &url,
             &texts[i % texts.len()],
             chrono::Utc::now(),

@@ -841,7 +841,7 @@ impl Pass {
         // backfill goes, and never past a message seen before.
         let older_too = page.channel_page.as_ref().is_none_or(|p| {
             self.channels
-                .follow_older(p, &profile.backfill(), to_time(now))
+                .follow_older(p, profile.backfill(), to_time(now))
         });
         let links: Vec<NewLink> = if url.depth < profile.max_depth() {
             page.links
@@ -1256,7 +1256,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         (Vec::new(), Vec::new(), HashMap::new())
     } else {
         let (extracted, explanation) = extract_parsed(
-            &profile.rules(),
+            profile.rules(),
             &page.url,
             &parsed,
             text,
@@ -1278,11 +1278,11 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         let links = extracted
             .links
             .into_iter()
-            .filter_map(|l| admit(&profile.rules(), l).ok())
+            .filter_map(|l| admit(profile.rules(), l).ok())
             .collect();
         let mut signatures: HashMap<CanonicalUrl, String> = match role {
             PageRole::List => topic_row_signatures(
-                &profile.rules(),
+                profile.rules(),
                 &page.url,
                 &parsed,
                 Some(page.decoded.encoding),
@@ -1297,7 +1297,7 @@ fn extract(profile: &SiteProfile, role: PageRole, page: FetchedPage) -> Extracte
         // topic on every poll is how crawlers get banned.
         if role == PageRole::List {
             for (link, replies) in extracted.row_replies {
-                if let Ok(topic) = admit(&profile.rules(), link) {
+                if let Ok(topic) = admit(profile.rules(), link) {
                     signatures.insert(topic, format!("replies:{}", replies.trim()));
                 }
             }

@@ -58,8 +58,8 @@ fn auto_matches_the_demo_market_profile() {
             .join(&format!("viewtopic.php?t={t}"))
             .expect("valid URL");
         let html = std::fs::read_to_string(&path).expect("UTF-8 page");
-        let want = extract_page(&demo.rules(), &url, &html, fetched_at(), None).documents;
-        let got = extract_page(&auto.rules(), &url, &html, fetched_at(), None).documents;
+        let want = extract_page(demo.rules(), &url, &html, fetched_at(), None).documents;
+        let got = extract_page(auto.rules(), &url, &html, fetched_at(), None).documents;
         assert_eq!(want.len(), 1, "{name}");
         assert_eq!(got.len(), 1, "{name}");
         let (w, g) = (&want[0], &got[0]);
