@@ -79,6 +79,19 @@ pub(crate) struct Sighting {
     pub seen_at: String,
 }
 
+impl Sighting {
+    /// A sighting from the four columns of `r` from `first` on (doc_id,
+    /// url, site, seen_at).
+    fn from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Sighting> {
+        Ok(Sighting {
+            doc_id: r.get(first)?,
+            url: r.get(first + 1)?,
+            site: r.get(first + 2)?,
+            seen_at: r.get(first + 3)?,
+        })
+    }
+}
+
 /// An alert as stored, with its log fields.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct StoredAlert {
@@ -356,14 +369,7 @@ impl AlertStore {
             let alert: Alert = serde_json::from_str(&json)
                 .with_context(|| format!("alert {id} in the state store is unreadable"))?;
             let also_seen_at = sightings
-                .query_map([id], |r| {
-                    Ok(Sighting {
-                        doc_id: r.get(0)?,
-                        url: r.get(1)?,
-                        site: r.get(2)?,
-                        seen_at: r.get(3)?,
-                    })
-                })?
+                .query_map([id], |r| Sighting::from_row(r, 0))?
                 .collect::<Result<Vec<_>, _>>()?;
             let delivered_to = delivered
                 .query_map([id], |r| r.get::<_, String>(0))?
@@ -412,15 +418,7 @@ impl AlertStore {
         )?;
         let sightings = stmt
             .query_map(params![now, limit as i64], |r| {
-                Ok((
-                    delivery_head(r)?,
-                    Some(Sighting {
-                        doc_id: r.get(6)?,
-                        url: r.get(7)?,
-                        site: r.get(8)?,
-                        seen_at: r.get(9)?,
-                    }),
-                ))
+                Ok((delivery_head(r)?, Some(Sighting::from_row(r, 6)?)))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
