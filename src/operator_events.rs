@@ -115,6 +115,28 @@ pub(crate) fn record(
     })
 }
 
+/// Whether a needs-human event for `site` at `url` was recorded at or
+/// after `since_ms` (Unix milliseconds).
+pub(crate) fn told(
+    store: &AlertStore,
+    site: &str,
+    url: &str,
+    since_ms: i64,
+) -> anyhow::Result<bool> {
+    store.with_connection(|db| {
+        let mut stmt = db.prepare_cached(
+            "SELECT at FROM operator_events WHERE kind = 'needs_human' AND site = ?1 AND url = ?2",
+        )?;
+        let times = stmt
+            .query_map(params![site, url], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(times.iter().any(|at| {
+            chrono::DateTime::parse_from_rfc3339(at)
+                .is_ok_and(|t| t.timestamp() >= since_ms.div_euclid(1000))
+        }))
+    })
+}
+
 /// Deliveries due at `now` (Unix seconds), oldest first.
 pub(crate) fn due(store: &AlertStore, now: i64) -> anyhow::Result<Vec<EventDelivery>> {
     store.with_connection(|db| {

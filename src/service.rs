@@ -76,6 +76,13 @@ pub(crate) async fn run(config: Config, data_dir: PathBuf) -> anyhow::Result<()>
     .spawn(reloads_tx, shutdown.clone());
     spawn_console(&config, &data_dir).await?;
     operator_events::init(&pipeline.alert_store())?;
+    record_untold_stops(
+        &crawler,
+        &pipeline.alert_store(),
+        &config.sites,
+        &operator_sinks(&config),
+        &metrics,
+    )?;
     let (events_tx, events) = mpsc::unbounded_channel();
     let delivery = spawn_delivery(
         pipeline.alert_store(),
@@ -283,6 +290,43 @@ fn spawn_delivery(
             }
         }
     }))
+}
+
+/// Tells the operator of each site stopped for a person whose event was
+/// never recorded: the stop is in the frontier, but no event for its page
+/// was recorded since the site's last session import (a kill -9 between
+/// the stop and its recording, or a stop made by `crawl --once`, which has
+/// no delivery task). Returns how many were recorded.
+fn record_untold_stops(
+    crawler: &Crawler,
+    store: &AlertStore,
+    sites: &[SiteProfile],
+    sinks: &[String],
+    metrics: &Metrics,
+) -> anyhow::Result<usize> {
+    let mut recorded = 0;
+    for profile in sites {
+        let site = profile.name();
+        let (state, imported) = crawler
+            .with_frontier(|f| anyhow::Ok((f.site_state(site)?, f.imported_session(site)?)))?;
+        let Some((wall, url)) = state.human_wall() else {
+            continue;
+        };
+        metrics.site_needs_human(site, true);
+        let since = imported.map_or(0, |i| i.imported_at);
+        if operator_events::told(store, site, url, since)? {
+            continue;
+        }
+        let event = OperatorEvent::needs_human(site, url, wall);
+        operator_events::record(store, &event, sinks, chrono::Utc::now().timestamp())?;
+        tracing::warn!(
+            site,
+            url,
+            "the site still needs a human; the operator is told now"
+        );
+        recorded += 1;
+    }
+    Ok(recorded)
 }
 
 /// How often the service prunes the evidence archive by its retention.

@@ -131,12 +131,12 @@ fn site_state(data: &Path) -> Option<serde_json::Value> {
         .find(|v| v["site"] == "walled")
 }
 
-#[test]
-fn a_captcha_stops_the_site_until_a_session_is_imported_into_the_running_service() {
-    let (root, seen) = start_market();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sites = dir.path().join("sites");
-    let lists = dir.path().join("watchlists");
+/// A service folder in `dir` for the market at `root`: the walled site's
+/// profile, the MUFG watchlist and a config with one JSON-lines sink (the
+/// operator's: it has no customers). Returns the config's path.
+fn service_folder(dir: &Path, root: &str) -> std::path::PathBuf {
+    let sites = dir.join("sites");
+    let lists = dir.join("watchlists");
     std::fs::create_dir_all(&sites).expect("mkdir");
     std::fs::create_dir_all(&lists).expect("mkdir");
     std::fs::copy(
@@ -163,7 +163,7 @@ body = "div.body"
         ),
     )
     .expect("profile");
-    let config = dir.path().join("leakwatch.toml");
+    let config = dir.join("leakwatch.toml");
     std::fs::write(
         &config,
         r#"tor = "off"
@@ -182,6 +182,24 @@ path = "alerts.jsonl"
 "#,
     )
     .expect("config");
+    config
+}
+
+/// The operator events the JSON-lines sink in `dir` holds.
+fn operator_events(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("alerts.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.get("event").is_some())
+        .collect()
+}
+
+#[test]
+fn a_captcha_stops_the_site_until_a_session_is_imported_into_the_running_service() {
+    let (root, seen) = start_market();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = service_folder(dir.path(), &root);
     let data = dir.path().join("data");
     let log = dir.path().join("run.log");
     let _service = Killed(
@@ -257,12 +275,7 @@ path = "alerts.jsonl"
     );
     // The operator was told once through the operator's sink (the JSON-lines
     // file), as an event, not as an alert.
-    let events: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("alerts.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|v: &serde_json::Value| v.get("event").is_some())
-        .collect();
+    let events = operator_events(dir.path());
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["event"], "needs_human");
     assert_eq!(events[0]["site"], "walled");
@@ -279,4 +292,69 @@ path = "alerts.jsonl"
         "{}",
         show_log()
     );
+}
+
+/// A stop the operator was never told of — made by `crawl --once`, which has
+/// no delivery task, as after a kill -9 between a stop and its recording —
+/// is told when `run` starts, once: a second start does not tell it again.
+#[test]
+fn a_stop_nobody_was_told_of_is_told_when_the_service_starts() {
+    let (root, seen) = start_market();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = service_folder(dir.path(), &root);
+    let data = dir.path().join("data");
+    let out = Command::new(BIN)
+        .args([
+            "crawl",
+            "--once",
+            "--config",
+            config.to_str().expect("path"),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("crawl runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        site_state(&data).is_some_and(|s| s["state"] == "needs_human"),
+        "{:?}",
+        site_state(&data)
+    );
+    assert!(operator_events(dir.path()).is_empty(), "crawl --once told");
+    let hits = seen.lock().expect("log").len();
+
+    for start in 1..=2 {
+        let log = dir.path().join(format!("run-{start}.log"));
+        let service = Killed(
+            Command::new(BIN)
+                .args(["run", "--config", config.to_str().expect("path"), "-v"])
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log"))
+                .spawn()
+                .expect("leakwatch run starts"),
+        );
+        let show_log = || std::fs::read_to_string(&log).unwrap_or_default();
+        wait_for("the service's first pass", Duration::from_secs(30), || {
+            show_log().contains("pass finished")
+        });
+        wait_for("the operator event", Duration::from_secs(15), || {
+            !operator_events(dir.path()).is_empty()
+        });
+        // Let a second delivery round pass before counting.
+        std::thread::sleep(Duration::from_secs(2));
+        drop(service);
+        let events = operator_events(dir.path());
+        assert_eq!(events.len(), 1, "start {start}: {events:?}\n{}", show_log());
+        assert_eq!(events[0]["event"], "needs_human");
+        assert_eq!(events[0]["site"], "walled");
+        assert!(events[0]["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/topic?t=2")));
+    }
+    // The stopped site was never asked again.
+    assert_eq!(seen.lock().expect("log").len(), hits);
 }

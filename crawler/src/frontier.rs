@@ -263,6 +263,14 @@ impl SiteState {
             .filter(|r| r.starts_with(NEEDS_HUMAN))
     }
 
+    /// The wall and the address of a site stopped for a person: what
+    /// [`needs_human`](Self::needs_human) says, in its two parts.
+    pub fn human_wall(&self) -> Option<(&str, &str)> {
+        self.needs_human()?
+            .strip_prefix(NEEDS_HUMAN)?
+            .rsplit_once(" at ")
+    }
+
     /// Whether the site is stopped because its session is gone.
     pub fn logged_out(&self) -> bool {
         self.pause_reason.as_deref() == Some(LOGGED_OUT)
