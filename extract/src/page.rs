@@ -171,6 +171,10 @@ pub fn extract_parsed(
     encoding: Option<&str>,
     options: &ExtractOptions,
 ) -> (Extracted, Explanation) {
+    // A script app's shell whose content is in `<noscript>`: read as a
+    // client without script (the crawler is one) is shown it.
+    let shown_without_script = crate::noscript::without_script(page, html);
+    let page = shown_without_script.as_ref().unwrap_or(page);
     let mut explain = Explanation::default();
     let choice = options.engine.unwrap_or(profile.engine);
     let engine = choose_engine(choice, page, html, &mut explain.rules);

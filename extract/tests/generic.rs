@@ -251,3 +251,37 @@ fn decoy_rows_the_page_hides_are_no_listings() {
         ]
     );
 }
+
+/// A script app's shell (Flarum's) whose discussion list is served only in
+/// `<noscript>`: the crawler, a client without script, is shown that list.
+#[test]
+fn a_script_shell_lists_what_its_noscript_shows() {
+    let (got, page) = rows("noscript-app-list.html", "https://forum.example.test/");
+    let titles: Vec<(&str, &str)> = got.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+    assert_eq!(
+        titles,
+        [
+            (
+                "Yahoo! JAPAN ID 30件まとめ売り（メール認証済み）",
+                "https://forum.example.test/d/41-yahoo-japan-id"
+            ),
+            (
+                "【法人】地銀口座 ネットバンキング付き 即日発送",
+                "https://forum.example.test/d/40-bank"
+            ),
+            (
+                "社内VPN アクセス権 製造業 従業員300名",
+                "https://forum.example.test/d/39-vpn"
+            ),
+            (
+                "楽天アカウント ポイント残高あり 10件",
+                "https://forum.example.test/d/38-rakuten"
+            ),
+            (
+                "ドコモ回線 SMS認証用 レンタル",
+                "https://forum.example.test/d/37-docomo"
+            ),
+        ],
+        "{page}"
+    );
+}
