@@ -462,7 +462,9 @@ impl PageReader<'_, '_> {
             // Long records are the posts of a topic, and a few rows beside
             // a long text are its sidebar: a content page either way.
             Some(set)
-                if set.chars_per_record > LONG_RECORD || thin_beside_main_text(ctx.page, &set) =>
+                if set.chars_per_record > LONG_RECORD
+                    || thin_beside_main_text(ctx.page, &set)
+                    || one_posting_beside(ctx.page, &set) =>
             {
                 // The engine's own topic markup first (a URL form the preset
                 // does not know), else the generic reading.
@@ -479,8 +481,10 @@ impl PageReader<'_, '_> {
                     set.path,
                     if set.chars_per_record > LONG_RECORD {
                         "posts, not list rows"
-                    } else {
+                    } else if thin_beside_main_text(ctx.page, &set) {
                         "a small part beside the main text"
+                    } else {
+                        "a box beside the forum posting the page declares"
                     }
                 )
             }
@@ -559,6 +563,31 @@ const LONG_RECORD: usize = 600;
 /// listing's page with a "related items" box).
 fn thin_beside_main_text(page: &Html, set: &RecordSet) -> bool {
     set.coverage < 0.2 && main_text(page).is_some_and(|m| m.body.chars().count() >= 500)
+}
+
+/// Whether the page declares itself one forum posting (schema.org
+/// `DiscussionForumPosting` microdata, as NodeBB, Discourse, XenForo and
+/// Invision mark a topic) on an element apart from the repeated rows: they
+/// are a box beside that topic ("related topics", "similar threads"), not
+/// the page's list, however much text they hold. A list that marks each row
+/// a posting has the marks inside its rows.
+fn one_posting_beside(page: &Html, set: &RecordSet) -> bool {
+    static POSTING: LazyLock<Selector> = LazyLock::new(|| {
+        Selector::parse("[itemtype*=DiscussionForumPosting]").expect("a valid selector")
+    });
+    let Ok(row_selector) = Selector::parse(&set.selector) else {
+        return false;
+    };
+    let rows: Vec<ElementRef<'_>> = page.select(&row_selector).collect();
+    let within = |inner: ElementRef<'_>, outer: ElementRef<'_>| {
+        inner.ancestors().any(|a| a.id() == outer.id())
+    };
+    !rows.is_empty()
+        && page.select(&POSTING).any(|posting| {
+            !rows.iter().any(|&row| {
+                row.id() == posting.id() || within(posting, row) || within(row, posting)
+            })
+        })
 }
 
 /// Fields a preset left empty, from the generic reading of the same row.

@@ -285,3 +285,19 @@ fn a_script_shell_lists_what_its_noscript_shows() {
         "{page}"
     );
 }
+
+/// A topic that declares itself a schema.org forum posting, beside a
+/// "related topics" box of rows with excerpts (NodeBB's shape): one
+/// document, the topic, by the author its first post declares in
+/// microdata; the box's rows are no listings.
+#[test]
+fn a_declared_posting_beside_related_topics_is_the_topic() {
+    let (got, page) = rows(
+        "nodebb-topic-related.html",
+        "https://qa.example.test/topic/812/houjin-kouza",
+    );
+    assert!(page.starts_with("topic page (generic: "), "{page}");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "法人口座（ネットバンキング付き）まとめて譲渡");
+    assert_eq!(got[0].2.as_deref(), Some("kurobune"));
+}
