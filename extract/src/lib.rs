@@ -24,6 +24,7 @@ mod error;
 mod generic;
 mod hidden;
 mod nesting;
+mod noscript;
 mod onion;
 mod page;
 mod rules;

@@ -171,6 +171,10 @@ pub fn extract_parsed(
     encoding: Option<&str>,
     options: &ExtractOptions,
 ) -> (Extracted, Explanation) {
+    // A script app's shell whose content is in `<noscript>`: read as a
+    // client without script (the crawler is one) is shown it.
+    let shown_without_script = crate::noscript::without_script(page, html);
+    let page = shown_without_script.as_ref().unwrap_or(page);
     let mut explain = Explanation::default();
     let choice = options.engine.unwrap_or(profile.engine);
     let engine = choose_engine(choice, page, html, &mut explain.rules);
@@ -458,7 +462,9 @@ impl PageReader<'_, '_> {
             // Long records are the posts of a topic, and a few rows beside
             // a long text are its sidebar: a content page either way.
             Some(set)
-                if set.chars_per_record > LONG_RECORD || thin_beside_main_text(ctx.page, &set) =>
+                if set.chars_per_record > LONG_RECORD
+                    || thin_beside_main_text(ctx.page, &set)
+                    || one_posting_beside(ctx.page, &set) =>
             {
                 // The engine's own topic markup first (a URL form the preset
                 // does not know), else the generic reading.
@@ -475,8 +481,10 @@ impl PageReader<'_, '_> {
                     set.path,
                     if set.chars_per_record > LONG_RECORD {
                         "posts, not list rows"
-                    } else {
+                    } else if thin_beside_main_text(ctx.page, &set) {
                         "a small part beside the main text"
+                    } else {
+                        "a box beside the forum posting the page declares"
                     }
                 )
             }
@@ -555,6 +563,31 @@ const LONG_RECORD: usize = 600;
 /// listing's page with a "related items" box).
 fn thin_beside_main_text(page: &Html, set: &RecordSet) -> bool {
     set.coverage < 0.2 && main_text(page).is_some_and(|m| m.body.chars().count() >= 500)
+}
+
+/// Whether the page declares itself one forum posting (schema.org
+/// `DiscussionForumPosting` microdata, as NodeBB, Discourse, XenForo and
+/// Invision mark a topic) on an element apart from the repeated rows: they
+/// are a box beside that topic ("related topics", "similar threads"), not
+/// the page's list, however much text they hold. A list that marks each row
+/// a posting has the marks inside its rows.
+fn one_posting_beside(page: &Html, set: &RecordSet) -> bool {
+    static POSTING: LazyLock<Selector> = LazyLock::new(|| {
+        Selector::parse("[itemtype*=DiscussionForumPosting]").expect("a valid selector")
+    });
+    let Ok(row_selector) = Selector::parse(&set.selector) else {
+        return false;
+    };
+    let rows: Vec<ElementRef<'_>> = page.select(&row_selector).collect();
+    let within = |inner: ElementRef<'_>, outer: ElementRef<'_>| {
+        inner.ancestors().any(|a| a.id() == outer.id())
+    };
+    !rows.is_empty()
+        && page.select(&POSTING).any(|posting| {
+            !rows.iter().any(|&row| {
+                row.id() == posting.id() || within(posting, row) || within(row, posting)
+            })
+        })
 }
 
 /// Fields a preset left empty, from the generic reading of the same row.

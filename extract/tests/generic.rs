@@ -251,3 +251,53 @@ fn decoy_rows_the_page_hides_are_no_listings() {
         ]
     );
 }
+
+/// A script app's shell (Flarum's) whose discussion list is served only in
+/// `<noscript>`: the crawler, a client without script, is shown that list.
+#[test]
+fn a_script_shell_lists_what_its_noscript_shows() {
+    let (got, page) = rows("noscript-app-list.html", "https://forum.example.test/");
+    let titles: Vec<(&str, &str)> = got.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+    assert_eq!(
+        titles,
+        [
+            (
+                "Yahoo! JAPAN ID 30件まとめ売り（メール認証済み）",
+                "https://forum.example.test/d/41-yahoo-japan-id"
+            ),
+            (
+                "【法人】地銀口座 ネットバンキング付き 即日発送",
+                "https://forum.example.test/d/40-bank"
+            ),
+            (
+                "社内VPN アクセス権 製造業 従業員300名",
+                "https://forum.example.test/d/39-vpn"
+            ),
+            (
+                "楽天アカウント ポイント残高あり 10件",
+                "https://forum.example.test/d/38-rakuten"
+            ),
+            (
+                "ドコモ回線 SMS認証用 レンタル",
+                "https://forum.example.test/d/37-docomo"
+            ),
+        ],
+        "{page}"
+    );
+}
+
+/// A topic that declares itself a schema.org forum posting, beside a
+/// "related topics" box of rows with excerpts (NodeBB's shape): one
+/// document, the topic, by the author its first post declares in
+/// microdata; the box's rows are no listings.
+#[test]
+fn a_declared_posting_beside_related_topics_is_the_topic() {
+    let (got, page) = rows(
+        "nodebb-topic-related.html",
+        "https://qa.example.test/topic/812/houjin-kouza",
+    );
+    assert!(page.starts_with("topic page (generic: "), "{page}");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "法人口座（ネットバンキング付き）まとめて譲渡");
+    assert_eq!(got[0].2.as_deref(), Some("kurobune"));
+}

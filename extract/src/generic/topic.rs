@@ -48,8 +48,35 @@ static POST_CLASS: LazyLock<Regex> = LazyLock::new(|| {
 pub fn topic_meta(page: &Html) -> TopicMeta {
     TopicMeta {
         title: topic_title(page),
-        author: first_post_author(page).or_else(|| labelled_seller(page)),
+        author: first_post_author(page)
+            .or_else(|| declared_author(page))
+            .or_else(|| labelled_seller(page)),
     }
+}
+
+/// The first author the page declares in schema.org microdata
+/// (`itemprop="author"`, NodeBB's and Discourse's posts): the name inside
+/// it (`itemprop="name"`, a `<meta content>` or text), else its own text.
+fn declared_author(page: &Html) -> Option<String> {
+    static AUTHOR: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("body [itemprop~=author]").expect("valid"));
+    static NAME: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("[itemprop~=name]").expect("valid"));
+    let hidden = Hidden::of(page);
+    let said = |e: ElementRef<'_>| match e.value().name() {
+        "meta" => e.value().attr("content").map(str::to_owned),
+        _ => Some(e.text().collect::<String>()),
+    };
+    page.select(&AUTHOR)
+        .filter(|a| a.value().name() == "meta" || !hidden.is_hidden(*a))
+        .take(20)
+        .find_map(|author| {
+            let name = author.select(&NAME).next().map_or_else(
+                || (author.value().name() != "meta").then(|| author.text().collect()),
+                said,
+            )?;
+            clean_name(&tidy(&name))
+        })
 }
 
 /// Labels of a listing's seller on market pages.
