@@ -6,7 +6,6 @@
 //! beside the pipeline, on its own connections).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::header::AUTHORIZATION;
@@ -14,9 +13,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 mod common;
-use common::{
-    demo_server, free_port, leakwatch_in, repo, wait_for, write_demo_profiles, Killed, BIN,
-};
+use common::{demo_server, free_port, leakwatch_in, repo, wait_for, write_demo_profiles};
 
 /// HTTP on loopback from a test thread.
 struct Http {
@@ -155,16 +152,7 @@ path = "alerts.jsonl"
     )
     .expect("write config");
     let log = dir.path().join("run.log");
-    let _service = Killed(
-        Command::new(BIN)
-            .args(["run", "--config"])
-            .arg(&config)
-            .args(["-v"])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log"))
-            .spawn()
-            .expect("leakwatch run starts"),
-    );
+    let _service = common::start_run(&config, std::fs::File::create(&log).expect("log"), &[]);
     let show_log = || std::fs::read_to_string(&log).unwrap_or_default();
     let http = Http::new(format!("http://127.0.0.1:{port}"));
     let data = dir.path().join("data");

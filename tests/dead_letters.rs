@@ -7,7 +7,7 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -39,16 +39,7 @@ fn metrics(port: u16) -> String {
 
 fn start_service(config: &Path, log: &Path) -> Killed {
     let log = std::fs::File::create(log).expect("log file");
-    Killed(
-        Command::new(BIN)
-            .args(["run", "--config", config.to_str().expect("path"), "-v"])
-            .env("LEAKWATCH_TEST_FAIL_DOCUMENT", BAD_DOC)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("leakwatch run starts"),
-    )
+    common::start_run(config, log, &[("LEAKWATCH_TEST_FAIL_DOCUMENT", BAD_DOC)])
 }
 
 /// `leakwatch sites --json` on the data dir: one JSON object a site.

@@ -11,12 +11,12 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{leakwatch_in as leakwatch, wait_for, Killed, BIN};
+use common::{leakwatch_in as leakwatch, start_run, wait_for, BIN};
 
 /// The value a person's browser got for solving the CAPTCHA.
 const CLEARANCE: &str = "clearance=c1ear-7f3a9e-person";
@@ -202,15 +202,7 @@ fn a_captcha_stops_the_site_until_a_session_is_imported_into_the_running_service
     let config = service_folder(dir.path(), &root);
     let data = dir.path().join("data");
     let log = dir.path().join("run.log");
-    let _service = Killed(
-        Command::new(BIN)
-            .args(["run", "--config", config.to_str().expect("path"), "-v"])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log"))
-            .spawn()
-            .expect("leakwatch run starts"),
-    );
+    let _service = start_run(&config, std::fs::File::create(&log).expect("log"), &[]);
     let show_log = || std::fs::read_to_string(&log).unwrap_or_default();
 
     // The third page is the CAPTCHA: the site stops there.
@@ -328,15 +320,7 @@ fn a_stop_nobody_was_told_of_is_told_when_the_service_starts() {
 
     for start in 1..=2 {
         let log = dir.path().join(format!("run-{start}.log"));
-        let service = Killed(
-            Command::new(BIN)
-                .args(["run", "--config", config.to_str().expect("path"), "-v"])
-                .current_dir(dir.path())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).expect("log"))
-                .spawn()
-                .expect("leakwatch run starts"),
-        );
+        let service = start_run(&config, std::fs::File::create(&log).expect("log"), &[]);
         let show_log = || std::fs::read_to_string(&log).unwrap_or_default();
         wait_for("the service's first pass", Duration::from_secs(30), || {
             show_log().contains("pass finished")

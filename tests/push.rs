@@ -147,15 +147,7 @@ fn start_service(config: &Path, log: &Path, env: &[(&str, &str)]) -> Killed {
         .append(true)
         .open(log)
         .expect("log file");
-    let mut command = Command::new(BIN);
-    command
-        .args(["run", "--config", config.to_str().expect("path"), "-v"])
-        .stdout(Stdio::null())
-        .stderr(log);
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    Killed(command.spawn().expect("leakwatch run starts"))
+    common::start_run(config, log, env)
 }
 
 /// The demo's documents: 34 on the market, 19 on the board, 29 on the

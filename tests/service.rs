@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -254,15 +254,7 @@ fn jsonl_alert_ids(path: &Path) -> Vec<i64> {
 }
 
 fn start_service(config: &Path, log: &Path) -> Killed {
-    let log = std::fs::File::create(log).expect("log file");
-    Killed(
-        Command::new(BIN)
-            .args(["run", "--config", config.to_str().expect("path"), "-v"])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("leakwatch run starts"),
-    )
+    common::start_run(config, std::fs::File::create(log).expect("log file"), &[])
 }
 
 #[test]

@@ -23,6 +23,22 @@ impl Drop for Killed {
     }
 }
 
+/// Starts `leakwatch run --config CONFIG -v` in the config's folder, with
+/// `env` set and `RUST_LOG` unset; its log (stderr) goes to `log`.
+pub fn start_run(config: &Path, log: std::fs::File, env: &[(&str, &str)]) -> Killed {
+    let mut command = Command::new(BIN);
+    command
+        .args(["run", "--config", config.to_str().expect("path"), "-v"])
+        .current_dir(config.parent().expect("the config is in a folder"))
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    Killed(command.spawn().expect("leakwatch run starts"))
+}
+
 /// Starts the demo market on loopback; returns it and its root URL
 /// (`http://127.0.0.1:PORT/`).
 pub fn demo_server() -> (Killed, String) {
