@@ -46,10 +46,11 @@ static POST_CLASS: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The title and the first post's author of a topic page.
 pub fn topic_meta(page: &Html) -> TopicMeta {
+    let hidden = Hidden::of(page);
     TopicMeta {
         title: topic_title(page),
-        author: first_post_author(page)
-            .or_else(|| declared_author(page))
+        author: first_post_author(page, &hidden)
+            .or_else(|| declared_author(page, &hidden))
             .or_else(|| labelled_seller(page)),
     }
 }
@@ -57,12 +58,11 @@ pub fn topic_meta(page: &Html) -> TopicMeta {
 /// The first author the page declares in schema.org microdata
 /// (`itemprop="author"`, NodeBB's and Discourse's posts): the name inside
 /// it (`itemprop="name"`, a `<meta content>` or text), else its own text.
-fn declared_author(page: &Html) -> Option<String> {
+fn declared_author(page: &Html, hidden: &Hidden) -> Option<String> {
     static AUTHOR: LazyLock<Selector> =
         LazyLock::new(|| Selector::parse("body [itemprop~=author]").expect("valid"));
     static NAME: LazyLock<Selector> =
         LazyLock::new(|| Selector::parse("[itemprop~=name]").expect("valid"));
-    let hidden = Hidden::of(page);
     let said = |e: ElementRef<'_>| match e.value().name() {
         "meta" => e.value().attr("content").map(str::to_owned),
         _ => Some(e.text().collect::<String>()),
@@ -222,8 +222,7 @@ fn without_site_name(title: &str) -> String {
 }
 
 /// The author of the first post-like block that names one.
-fn first_post_author(page: &Html) -> Option<String> {
-    let hidden = Hidden::of(page);
+fn first_post_author(page: &Html, hidden: &Hidden) -> Option<String> {
     let mut skipping = None;
     for edge in page.root_element().traverse() {
         match edge {
